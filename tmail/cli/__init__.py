@@ -1,0 +1,102 @@
+"""The ``tmail`` command line: global options, subcommand discovery, error handling.
+
+Every error a user can cause or meet ends here as one line on stderr and an exit status:
+2 for a bad command line or config, the error's own status otherwise. Tracebacks are for bugs
+only, and even then the user sees one line plus where the details were written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+from typing import NoReturn, TextIO
+
+from tmail import __version__
+from tmail.cli.base import Command, Context
+from tmail.core.errors import TmailError
+from tmail.core.safe import safe_line
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {safe_line(message)} (see '{self.prog} --help')\n")
+
+
+def discover_commands() -> list[Command]:
+    """Instances of every Command subclass defined in ``tmail.cli.commands``, by name."""
+    from tmail.cli import commands
+
+    found: dict[str, Command] = {}
+    for info in pkgutil.iter_modules(commands.__path__):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Command)
+                and value is not Command
+                and value.name
+                and value.__module__ == module.__name__
+            ):
+                found[value.name] = value()
+    return [found[name] for name in sorted(found)]
+
+
+def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tmail",
+        description="A terminal mail client. Without a command, opens the mail reader.",
+        epilog="Run 'tmail COMMAND --help' for a command's options; 'man tmail' for the rest.",
+    )
+    parser.add_argument("--version", action="version", version=f"tmail {__version__}")
+    parser.add_argument(
+        "--config", metavar="PATH", help="config file (default: $TMAIL_CONFIG or the XDG path)"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the reader on a built-in demo mailbox (no network, no config)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for command in commands:
+        p = sub.add_parser(
+            command.name, help=command.help, description=command.help, aliases=command.aliases
+        )
+        p.set_defaults(_command=command)
+        command.add_arguments(p)
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    commands = discover_commands()
+    parser = build_parser(commands)
+    args = parser.parse_args(argv)
+    command: Command | None = getattr(args, "_command", None)
+    if command is None:
+        command = next((c for c in commands if c.name == "ui"), None)
+        if command is None:
+            if args.demo:
+                err.write("tmail: the demo opens in the terminal UI, which is not built yet\n")
+                return 1
+            parser.print_help(out)
+            return 0
+    ctx = Context(args=args, stdout=out, stderr=err)
+    try:
+        return command.run(ctx)
+    except TmailError as exc:
+        err.write(f"tmail: {exc.one_line()}\n")
+        return exc.exit_status
+    except KeyboardInterrupt:
+        err.write("tmail: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (tmail list | head): not an error worth a word.
+        return 0

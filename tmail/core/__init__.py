@@ -1,0 +1,1 @@
+"""Core: tmail's own types, errors and small pure helpers. Standard library only."""

@@ -1,0 +1,4 @@
+"""Messages: MIME parsing, charsets, HTML to text, attachments, building outgoing mail.
+
+No network, no disk state, no UI. Imports only ``tmail.core``.
+"""

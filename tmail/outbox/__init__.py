@@ -1,0 +1,1 @@
+"""Sending: the outbox queue, retries, rate limits and delivery through SMTP."""

@@ -1,0 +1,4 @@
+"""Network protocols: TLS/STARTTLS connections, IMAP, POP3, SMTP.
+
+imapclient, poplib and smtplib objects stay inside this package; callers see tmail types.
+"""

@@ -1,0 +1,1 @@
+"""Receiving: IMAP synchronisation and POP3 fetching into the local store."""

@@ -1,0 +1,1 @@
+"""The urwid terminal user interface. Never blocks on the network."""
