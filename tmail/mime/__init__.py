@@ -2,3 +2,6 @@
 
 No network, no disk state, no UI. Imports only ``tmail.core``.
 """
+from tmail.mime.summary import summarize
+
+__all__ = ["summarize"]

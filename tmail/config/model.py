@@ -1,0 +1,118 @@
+"""The configuration as tmail's own frozen types: what the TOML file says, validated.
+
+The loader (``tmail.config.load``) builds these; everything else reads them. Field names follow the
+config file's keys (``incoming.port`` -> ``Account.incoming.port``). Extend, do not rename.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Security = Literal["tls", "starttls", "none"]
+Protocol = Literal["imap", "pop3", "smtp"]
+AuthMethod = Literal["password", "xoauth2"]
+Role = Literal["incoming", "outgoing"]
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """One server of an account: where it is, how to secure the connection, how to log in."""
+
+    protocol: Protocol
+    host: str
+    port: int
+    security: Security = "tls"
+    username: str = ""
+    auth: AuthMethod = "password"
+    # Where the password comes from, first match wins: password_command, password_env,
+    # password (literal, warned about), else the system keyring (service "tmail",
+    # key "ACCOUNT/incoming" or "ACCOUNT/outgoing").
+    password_command: str | None = None
+    password_env: str | None = None
+    password: str | None = None
+    oauth2_token_command: str | None = None
+    ca_file: Path | None = None  # extra trust anchor for self-signed / private-CA servers
+    timeout: float = 30.0  # seconds, on connect and on every read
+    allow_plaintext_auth: bool = False  # only meaningful with security = "none"
+
+    @property
+    def label(self) -> str:
+        """``host:port`` as shown in error lines."""
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class SendLimits:
+    """Per-account sending limits (defaults from the provider preset); None means no limit."""
+
+    per_second: float | None = None
+    per_hour: int | None = None
+    per_day: int | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    """One mail account: an incoming server (IMAP or POP3) and an outgoing SMTP server."""
+
+    name: str
+    email: str
+    incoming: ServerSettings
+    outgoing: ServerSettings | None = None
+    display_name: str = ""
+    default: bool = False
+    provider: str | None = None
+    poll_interval: float = 300.0
+    limits: SendLimits = field(default_factory=SendLimits)
+    # MIME: charsets to try first for 8-bit text without a (trusted) charset, as mutt's
+    # assumed_charset; and the charset for outgoing text (falls back to UTF-8 when it does not fit).
+    assumed_charsets: tuple[str, ...] = ()
+    send_charset: str = "utf-8"
+    # POP3
+    leave_on_server: bool = True
+    delete_after: float | None = None  # seconds; None keeps messages on the server forever
+    # IMAP sync
+    folders_include: tuple[str, ...] = ()
+    folders_exclude: tuple[str, ...] = ()
+    max_age: float | None = None  # seconds; only messages newer than this are fetched
+    max_size: int | None = None  # bytes; larger messages are fetched headers-only
+    # Sending
+    max_attachment_size: int | None = None
+    max_message_size: int | None = None  # default: the server's SMTP SIZE when known
+    blocked_extensions: tuple[str, ...] = ()
+    save_sent: bool = True  # copy sent mail to the Sent folder (IMAP APPEND or local)
+    max_queue_age: float = 5 * 86400.0
+    on_new_mail: str | None = None  # command run with TMAIL_ACCOUNT and TMAIL_NEW_COUNT set
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration file."""
+
+    path: Path | None
+    data_dir: Path
+    poll_interval: float
+    accounts: dict[str, Account]
+
+    def account(self, name: str | None = None) -> Account:
+        """The named account, or the default one (the only one, or the one marked default)."""
+        from tmail.core.errors import ConfigError
+
+        if name is not None:
+            if name not in self.accounts:
+                known = ", ".join(sorted(self.accounts)) or "none"
+                raise ConfigError(
+                    f"no account named {name!r} (known: {known})",
+                    hint=f"add [accounts.{name}] to {self.path}" if self.path else None,
+                )
+            return self.accounts[name]
+        if not self.accounts:
+            raise ConfigError(
+                "no accounts configured",
+                hint="run 'tmail account add' or copy config/config.example.toml",
+            )
+        for acc in self.accounts.values():
+            if acc.default:
+                return acc
+        return next(iter(self.accounts.values()))
