@@ -1,5 +1,5 @@
 # The README's commands. Each sets up what it needs first, so one command works on a fresh machine.
-.PHONY: demo test lint unit setup clean
+.PHONY: demo test lint unit setup bench-setup clean
 
 VENV := .venv/bin
 
@@ -28,6 +28,9 @@ unit:            ## only the tests that need no mail servers
 
 setup:
 	@scripts/setup --test
+
+bench-setup:     ## also install the tools the benchmarks compare against (mbsync, msmtp, getmail6, ...)
+	@scripts/setup --bench
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache build *.egg-info
