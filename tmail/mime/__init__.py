@@ -2,6 +2,7 @@
 
 No network, no disk state, no UI. Imports only ``tmail.core``.
 """
+
 from tmail.mime.summary import summarize
 
 __all__ = ["summarize"]

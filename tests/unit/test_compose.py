@@ -1,0 +1,249 @@
+"""Building outgoing messages: headers, charsets, attachments, limits, sendmail -t input."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from tmail.core.errors import MessageError
+from tmail.core.models import Address
+from tmail.mime.compose import Draft, Limits, compose, guess_type, prepare_raw
+
+IVAN = Address("Иван Петров", "ivan@example.test")
+
+
+def parse(data: bytes) -> EmailMessage:
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def test_cyrillic_names_and_subject_are_encoded_and_decode_back() -> None:
+    c = compose(
+        Draft(from_=IVAN, to=("Мария Иванова <maria@example.test>",), subject="Привет, мир")
+    )
+    head = c.data.split(b"\n\n", 1)[0]
+    assert head.isascii()
+    msg = parse(c.data)
+    assert msg["Subject"] == "Привет, мир"
+    assert msg["From"].addresses[0].display_name == "Иван Петров"
+    assert msg["To"].addresses[0].display_name == "Мария Иванова"
+    assert msg["User-Agent"].startswith("tmail/")
+    assert msg["Message-ID"].endswith("@example.test>")
+    assert msg["Date"]
+
+
+def test_ascii_subject_is_not_encoded() -> None:
+    c = compose(Draft(from_=IVAN, to=("bob@example.test",), subject="Plain words", body="hi"))
+    assert b"\nSubject: Plain words\n" in c.data
+    assert b'charset="us-ascii"' in c.data
+    assert b"Content-Transfer-Encoding: 7bit" in c.data
+
+
+def test_bcc_is_a_recipient_but_not_in_the_bytes() -> None:
+    c = compose(
+        Draft(from_=IVAN, to=("a@example.test",), cc=("b@example.test",), bcc=("c@example.test",))
+    )
+    assert c.recipients == ("a@example.test", "b@example.test", "c@example.test")
+    assert b"c@example.test" not in c.data
+    assert b"Bcc" not in c.data
+
+
+def test_send_charset_koi8r_when_the_text_fits() -> None:
+    c = compose(Draft(from_=IVAN, to=("a@x.test",), body="Текст письма", send_charset="koi8-r"))
+    msg = parse(c.data)
+    body = msg.get_body()
+    assert body is not None
+    assert body.get_content_charset() == "koi8-r"
+    assert body.get_content().strip() == "Текст письма"
+    assert c.data.isascii()  # 7-bit clean: base64 or QP, never raw 8-bit
+
+
+def test_send_charset_falls_back_to_utf8_with_a_warning() -> None:
+    c = compose(Draft(from_=IVAN, to=("a@x.test",), body="Текст € евро", send_charset="koi8-r"))
+    body = parse(c.data).get_body()
+    assert body is not None
+    assert body.get_content_charset() == "utf-8"
+    assert "koi8-r" in c.warnings[0]
+
+
+def test_mostly_ascii_body_is_quoted_printable() -> None:
+    text = "Hello there, this is a long English letter with a Russian word in it: да.\n" * 3
+    c = compose(Draft(from_=IVAN, to=("a@x.test",), body=text))
+    assert b"Content-Transfer-Encoding: quoted-printable" in c.data
+    body = parse(c.data).get_body()
+    assert body is not None and body.get_content() == text
+
+
+def test_html_alternative() -> None:
+    c = compose(Draft(from_=IVAN, to=("a@x.test",), body="текст", html="<p>текст</p>"))
+    msg = parse(c.data)
+    assert msg.get_content_type() == "multipart/alternative"
+    html = msg.get_body(("html",))
+    assert html is not None and "<p>текст</p>" in html.get_content()
+
+
+def test_attachments_are_byte_identical_with_rfc2231_names(tmp_path: Path) -> None:
+    blob = bytes(range(256)) * 10
+    p1 = tmp_path / "Отчёт за 2024.bin"
+    p1.write_bytes(blob)
+    p2 = tmp_path / "notes.txt"
+    p2.write_bytes(b"line one\r\nline two without end")
+    c = compose(Draft(from_=IVAN, to=("a@x.test",), body="см. вложения", attachments=(p1, p2)))
+    assert b"filename*=utf-8''" in c.data
+    parts = list(parse(c.data).iter_attachments())
+    assert [p.get_filename() for p in parts] == ["Отчёт за 2024.bin", "notes.txt"]
+    assert parts[0].get_content() == blob
+    assert parts[1].get_payload(decode=True) == b"line one\r\nline two without end"
+    assert parts[1].get_content_type() == "text/plain"
+    assert c.data.count(b"MIME-Version") == 1
+
+
+def test_type_guessed_from_content_before_name() -> None:
+    assert guess_type("scan.txt", b"%PDF-1.7 ...") == "application/pdf"
+    assert guess_type("photo", b"\x89PNG\r\n\x1a\n....") == "image/png"
+    assert guess_type("report.docx", b"PK\x03\x04...") == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    assert guess_type("data", b"PK\x03\x04...") == "application/zip"
+    assert guess_type("README", "Привет".encode()) == "text/plain"
+    assert guess_type("blob", b"\x00\x01\x02") == "application/octet-stream"
+    assert guess_type("page.html", b"<html></html>") == "text/html"
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["subject", "to", "cc", "bcc", "name"],
+)
+def test_line_breaks_in_user_headers_are_refused(field: str) -> None:
+    evil = "x\r\nBcc: victim@example.test"
+    kwargs: dict[str, object] = {"to": ("a@x.test",)}
+    if field == "subject":
+        kwargs["subject"] = evil
+    elif field == "name":
+        kwargs["from_"] = Address(evil, "ivan@example.test")
+    else:
+        kwargs[field] = (f"{evil} <b@x.test>",)
+    kwargs.setdefault("from_", IVAN)
+    with pytest.raises(MessageError, match="line break"):
+        compose(Draft(**kwargs))  # type: ignore[arg-type]
+
+
+def test_no_recipients_is_bad_input() -> None:
+    with pytest.raises(MessageError, match="no recipients") as exc:
+        compose(Draft(from_=IVAN, subject="x"))
+    assert exc.value.exit_status == 65
+
+
+def test_bad_address_is_refused() -> None:
+    with pytest.raises(MessageError, match="not an e-mail address"):
+        compose(Draft(from_=IVAN, to=("not an address",)))
+
+
+def test_missing_attachment_is_named(tmp_path: Path) -> None:
+    with pytest.raises(MessageError, match=r"nope\.pdf does not exist"):
+        compose(Draft(from_=IVAN, to=("a@x.test",), attachments=(tmp_path / "nope.pdf",)))
+
+
+def test_attachment_over_max_attachment_size_names_file_and_limit(tmp_path: Path) -> None:
+    p = tmp_path / "big.iso"
+    p.write_bytes(b"x" * 3000)
+    with pytest.raises(
+        MessageError, match=r"big\.iso is 2\.9 KB, over max_attachment_size 2\.0 KB"
+    ):
+        compose(
+            Draft(from_=IVAN, to=("a@x.test",), attachments=(p,)),
+            Limits(max_attachment_size=2048),
+        )
+
+
+def test_message_over_max_message_size_names_the_limit(tmp_path: Path) -> None:
+    p = tmp_path / "a.bin"
+    p.write_bytes(b"y" * 1000)
+    with pytest.raises(MessageError, match=r"a\.bin.*limit 1000 bytes"):
+        compose(
+            Draft(from_=IVAN, to=("a@x.test",), attachments=(p,)), Limits(max_message_size=1000)
+        )
+    with pytest.raises(MessageError, match=r"the message is .* over the size limit 1\.4 KB"):
+        compose(
+            Draft(from_=IVAN, to=("a@x.test",), attachments=(p,)), Limits(max_message_size=1400)
+        )
+
+
+@pytest.mark.parametrize("name", ["setup.EXE", "run.bat", "x.scr. ", "a.pdf.exe"])
+def test_blocked_extensions(tmp_path: Path, name: str) -> None:
+    p = tmp_path / name
+    p.write_bytes(b"MZ")
+    with pytest.raises(MessageError, match="are blocked"):
+        compose(
+            Draft(from_=IVAN, to=("a@x.test",), attachments=(p,)),
+            Limits(blocked_extensions=("exe", ".bat", "scr")),
+        )
+
+
+def test_reply_headers() -> None:
+    c = compose(
+        Draft(
+            from_=IVAN,
+            to=("a@x.test",),
+            subject="Re: вопрос",
+            in_reply_to="<parent@x.test>",
+            references=("<root@x.test>",),
+        )
+    )
+    msg = parse(c.data)
+    assert msg["In-Reply-To"] == "<parent@x.test>"
+    assert msg["References"] == "<root@x.test> <parent@x.test>"
+
+
+# ---------------------------------------------------------------------------- sendmail -t
+
+RAW = b"""From: Dev <dev@example.test>
+To: a@example.test, "B" <b@example.test>
+Cc: c@example.test
+Bcc: hidden@example.test,
+ hidden2@example.test
+Subject: [PATCH] fix it
+
+diff --git a/x b/x
+ context line
+-old
++new
+"""
+
+
+def test_prepare_raw_takes_recipients_strips_bcc_keeps_body() -> None:
+    c = prepare_raw(RAW, default_from=IVAN, extra_recipients=["d@example.test", "a@example.test"])
+    assert c.recipients == (
+        "a@example.test",
+        "b@example.test",
+        "c@example.test",
+        "hidden@example.test",
+        "hidden2@example.test",
+        "d@example.test",
+    )
+    assert b"hidden" not in c.data
+    assert c.sender == "dev@example.test"
+    assert c.data.endswith(b"\n\ndiff --git a/x b/x\n context line\n-old\n+new\n")
+    assert b"\nMessage-ID: <" in c.data and b"\nDate: " in c.data
+    assert c.subject == "[PATCH] fix it"
+
+
+def test_prepare_raw_without_from_uses_the_account() -> None:
+    c = prepare_raw(b"To: a@x.test\nSubject: s\n\nbody\n", default_from=IVAN)
+    assert parse(c.data)["From"].addresses[0].display_name == "Иван Петров"
+    assert c.sender == "ivan@example.test"
+
+
+def test_prepare_raw_without_recipients_is_bad_input() -> None:
+    with pytest.raises(MessageError, match="no recipients"):
+        prepare_raw(b"Subject: s\n\nbody\n", default_from=IVAN)
+
+
+def test_prepare_raw_envelope_from_wins() -> None:
+    c = prepare_raw(RAW, default_from=IVAN, envelope_from="bounce@example.test")
+    assert c.sender == "bounce@example.test"
