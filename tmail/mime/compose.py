@@ -83,6 +83,7 @@ class Composed:
     message_id: str
     subject: str
     warnings: tuple[str, ...] = field(default=())
+    bcc: tuple[str, ...] = field(default=())  # for the Sent copy; never in ``data``
 
 
 # ------------------------------------------------------------------------------ validation
@@ -345,6 +346,7 @@ def compose(draft: Draft, limits: Limits | None = None) -> Composed:
         message_id=message_id,
         subject=draft.subject,
         warnings=tuple(warnings),
+        bcc=tuple(a.addr for a in bcc),
     )
 
 

@@ -1,0 +1,240 @@
+"""The outbox against small fake SMTP servers, one per fault a real Postfix will not give on demand.
+
+Each test checks where the message ends up: delivered, still queued (with reason and next try)
+or in the failed folder (with the server's words).
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support.fakesmtp import fake_smtp
+from tmail.config.model import Account, SendLimits, ServerSettings
+from tmail.outbox.flush import FlushReport, enqueue, flush
+from tmail.outbox.queue import Queue
+from tmail.protocols.smtp import SmtpSession, open_session
+
+MESSAGE = b"From: a@example.test\nTo: b@example.test\nSubject: hi\n\n.leading dot\nbody\n"
+
+
+def account(port: int, **kw: object) -> Account:
+    out = ServerSettings("smtp", "127.0.0.1", port, security="none")
+    inc = ServerSettings("imap", "127.0.0.1", 1)
+    return Account("fake", "a@example.test", inc, out, **kw)  # type: ignore[arg-type]
+
+
+def opener(port: int) -> Callable[[], SmtpSession]:
+    def connect() -> smtplib.SMTP:
+        conn = smtplib.SMTP("127.0.0.1", port, timeout=5)
+        conn.ehlo("client.test")
+        return conn
+
+    return lambda: open_session(connect, server=f"127.0.0.1:{port}")
+
+
+def queue_one(
+    q: Queue, acc: Account, rcpts: tuple[str, ...] = ("b@example.test",), data: bytes = MESSAGE
+) -> str:
+    e = enqueue(
+        q,
+        account=acc,
+        data=data,
+        sender="a@example.test",
+        recipients=rcpts,
+        subject="hi",
+        message_id="<1@example.test>",
+    )
+    return e.id
+
+
+def run(
+    tmp_path: Path, port: int, rcpts: tuple[str, ...] = ("b@example.test",), **kw: object
+) -> tuple[Queue, FlushReport, str]:
+    acc = account(port, **kw)
+    q = Queue.for_account(tmp_path, acc.name)
+    ident = queue_one(q, acc, rcpts)
+    report = flush(acc, q, opener(port), sleep=lambda s: None)
+    return q, report, ident
+
+
+def test_delivered_message_leaves_the_queue(tmp_path: Path) -> None:
+    with fake_smtp() as srv:
+        q, report, ident = run(tmp_path, srv.port)
+    assert report.of(ident) is not None and report.of(ident).status == "delivered"  # type: ignore[union-attr]
+    assert q.entries() == [] and q.failed() == []
+    assert len(srv.received) == 1
+    got = srv.received[0]
+    assert got.data == MESSAGE.replace(b"\n", b"\r\n")  # CRLF on the wire, dot unstuffed
+    assert got.mail_line == f"MAIL FROM:<a@example.test> SIZE={len(got.data)}"
+
+
+def test_421_at_greeting_stays_queued(tmp_path: Path) -> None:
+    with fake_smtp(greeting="421 4.3.2 Service shutting down") as srv:
+        q, report, ident = run(tmp_path, srv.port)
+    out = report.of(ident)
+    assert out is not None and out.status == "queued"
+    assert "421" in out.message and "next try" in out.message
+    [entry] = q.entries()
+    assert entry.attempts[-1].outcome == "temporary"
+    assert entry.next_try - entry.attempts[-1].at == pytest.approx(60)
+
+
+def test_451_at_rcpt_stays_queued_then_delivers(tmp_path: Path) -> None:
+    with fake_smtp(rcpt={"b@example.test": "451 4.7.1 Greylisted, try again"}) as srv:
+        q, report, ident = run(tmp_path, srv.port)
+    out = report.of(ident)
+    assert out is not None and out.status == "queued" and "Greylisted" in out.message
+    assert srv.received == []
+    assert [e.id for e in q.entries()] == [ident]
+    with fake_smtp() as srv2:
+        acc = account(srv2.port)
+        report2 = flush(acc, q, opener(srv2.port), force=True)
+    assert report2.of(ident).status == "delivered"  # type: ignore[union-attr]
+    assert q.entries() == []
+
+
+def test_452_at_one_rcpt_sends_to_the_others_and_retries_that_one(tmp_path: Path) -> None:
+    rcpts = ("b@example.test", "c@example.test", "d@example.test")
+    with fake_smtp(rcpt={"c@example.test": "452 4.5.3 Too many recipients"}) as srv:
+        q, report, ident = run(tmp_path, srv.port, rcpts)
+    assert srv.received[0].recipients == ["b@example.test", "d@example.test"]
+    [entry] = q.entries()
+    assert entry.recipients == ("c@example.test",)
+    assert entry.delivered == ("b@example.test", "d@example.test")
+    out = report.of(ident)
+    assert out is not None and out.status == "queued" and "452" in out.message
+
+
+def test_550_for_one_rcpt_partial_goes_to_failed_with_the_reason(tmp_path: Path) -> None:
+    rcpts = ("b@example.test", "nobody@example.test")
+    refusal = "550 5.1.1 <nobody@example.test>: Recipient address rejected"
+    with fake_smtp(rcpt={"nobody@example.test": refusal}) as srv:
+        q, report, ident = run(tmp_path, srv.port, rcpts)
+    out = report.of(ident)
+    assert out is not None and out.status == "partial"
+    assert "nobody@example.test" in out.message and "5.1.1" in out.message
+    assert q.entries() == []
+    [failed] = q.failed()
+    assert failed.refused[0].code == 550 and failed.delivered == ("b@example.test",)
+    assert srv.received[0].recipients == ["b@example.test"]
+
+
+def test_552_at_data_goes_to_failed(tmp_path: Path) -> None:
+    with fake_smtp(data_reply="552 5.3.4 Message size exceeds fixed limit") as srv:
+        q, report, ident = run(tmp_path, srv.port)
+    out = report.of(ident)
+    assert out is not None and out.status == "failed" and "5.3.4" in out.message
+    assert q.entries() == []
+    [failed] = q.failed()
+    assert failed.last_error is not None and "552" in failed.last_error
+    assert q.read(failed) == MESSAGE  # kept for the user, byte for byte
+
+
+def test_554_after_final_dot_goes_to_failed(tmp_path: Path) -> None:
+    with fake_smtp(final_reply="554 5.7.1 Message rejected as spam") as srv:
+        q, report, ident = run(tmp_path, srv.port)
+    out = report.of(ident)
+    assert out is not None and out.status == "failed" and "spam" in out.message
+    assert [e.id for e in q.failed()] == [ident]
+
+
+def test_451_after_final_dot_stays_queued(tmp_path: Path) -> None:
+    with fake_smtp(final_reply="451 4.3.0 Temporary lookup failure") as srv:
+        q, report, ident = run(tmp_path, srv.port)
+    assert report.of(ident).status == "queued"  # type: ignore[union-attr]
+    assert [e.id for e in q.entries()] == [ident]
+
+
+def test_connection_dropped_during_data_stays_queued(tmp_path: Path) -> None:
+    big = MESSAGE + b"x" * 200 + b"\n"
+    acc_port = 0
+    with fake_smtp(drop_during_data=True) as srv:
+        acc_port = srv.port
+        acc = account(acc_port)
+        q = Queue.for_account(tmp_path, acc.name)
+        ident = queue_one(q, acc, data=big)
+        report = flush(acc, q, opener(acc_port))
+    out = report.of(ident)
+    assert out is not None and out.status == "queued" and "connection lost" in out.message
+    [entry] = q.entries()
+    assert q.read(entry) == big
+
+
+def test_one_connection_for_all_queued_messages(tmp_path: Path) -> None:
+    with fake_smtp() as srv:
+        acc = account(srv.port)
+        q = Queue.for_account(tmp_path, acc.name)
+        ids = [queue_one(q, acc) for _ in range(5)]
+        report = flush(acc, q, opener(srv.port))
+    assert [report.of(i).status for i in ids] == ["delivered"] * 5  # type: ignore[union-attr]
+    assert srv.connections == 1 and len(srv.received) == 5
+
+
+def test_pipelining_sends_mail_and_rcpts_together_with_dsn(tmp_path: Path) -> None:
+    from tmail.protocols.smtp import Dsn
+
+    with fake_smtp() as srv:
+        acc = account(srv.port)
+        q = Queue.for_account(tmp_path, acc.name)
+        e = enqueue(
+            q,
+            account=acc,
+            data=MESSAGE,
+            sender="a@example.test",
+            recipients=("b@example.test", "c@example.test"),
+            subject="s",
+            message_id="<x@y>",
+            dsn=Dsn(notify=("success", "failure"), envid="id 1+2"),
+        )
+        flush(acc, q, opener(srv.port))
+    got = srv.received[0]
+    assert "RET=HDRS" in got.mail_line and "ENVID=id+201+2B2" in got.mail_line
+    assert got.rcpt_lines == [
+        "RCPT TO:<b@example.test> NOTIFY=SUCCESS,FAILURE",
+        "RCPT TO:<c@example.test> NOTIFY=SUCCESS,FAILURE",
+    ]
+    assert e.id
+
+
+def test_rate_limit_per_hour_holds_the_rest_with_a_time(tmp_path: Path) -> None:
+    with fake_smtp() as srv:
+        acc = account(srv.port, limits=SendLimits(per_hour=2))
+        q = Queue.for_account(tmp_path, acc.name)
+        ids = [queue_one(q, acc) for _ in range(3)]
+        report = flush(acc, q, opener(srv.port))
+    statuses = [report.of(i).status for i in ids]  # type: ignore[union-attr]
+    assert statuses == ["delivered", "delivered", "waiting"]
+    assert "waits until" in report.of(ids[2]).message  # type: ignore[union-attr]
+    [entry] = q.entries()
+    assert entry.waiting_until is not None and entry.waiting_until > entry.created + 3500
+
+
+def test_given_up_after_max_queue_age(tmp_path: Path) -> None:
+    with fake_smtp(greeting="421 4.3.2 busy") as srv:
+        acc = account(srv.port, max_queue_age=100.0)
+        q = Queue.for_account(tmp_path, acc.name)
+        ident = queue_one(q, acc)
+        # The first retry (60 s later) still fits in 100 s; the second (5 min) would not.
+        first = flush(acc, q, opener(srv.port), force=True)
+        report = flush(acc, q, opener(srv.port), force=True)
+    assert first.of(ident).status == "queued"  # type: ignore[union-attr]
+    out = report.of(ident)
+    assert out is not None and out.status == "failed" and "gave up" in out.message
+    assert [e.id for e in q.failed()] == [ident]
+
+
+def test_corrupt_entry_is_moved_aside_with_a_warning(tmp_path: Path) -> None:
+    with fake_smtp() as srv:
+        acc = account(srv.port)
+        q = Queue.for_account(tmp_path, acc.name)
+        good = queue_one(q, acc)
+        bad = queue_one(q, acc)
+        (q.root / "envelopes" / f"{bad}.json").write_text("{not json")
+        report = flush(acc, q, opener(srv.port))
+    assert report.of(good).status == "delivered"  # type: ignore[union-attr]
+    assert any(bad in w and "moved aside" in w for w in report.warnings)
+    assert (q.root / ".corrupt" / bad).exists()

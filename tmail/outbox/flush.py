@@ -1,0 +1,331 @@
+"""Flushing an account's outbox: one connection for every due message, retries, rate limits.
+
+Every message ends a flush in exactly one state, each with words for the user:
+
+* ``delivered`` – the server took it for every recipient; removed from the queue, Sent copy made;
+* ``partial``   – taken for some recipients and refused for good for others: moved to ``failed``
+  with the refused ones named (a Sent copy is made: it did go out);
+* ``queued``    – a 4xx reply or network trouble: stays, with the reason and the next try;
+* ``waiting``   – held back by a rate limit, with the time it may go;
+* ``failed``    – a 5xx reply (or ``max_queue_age`` passed): moved to ``failed`` with the
+  server's words explained.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from tmail.config.model import Account
+from tmail.core.durations import format_duration
+from tmail.core.errors import TmailError
+from tmail.outbox.policy import gave_up, next_allowed, retry_delay
+from tmail.outbox.queue import Attempt, Entry, Queue, RecipientResult
+from tmail.protocols.smtp import Delivery, Dsn, Reply, SmtpFailure, SmtpSession
+
+Status = Literal["delivered", "partial", "queued", "waiting", "failed"]
+
+# Pauses shorter than this (per_second pacing) are slept through; longer ones end the flush.
+MAX_INLINE_WAIT = 5.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    entry: Entry
+    status: Status
+    message: str
+
+
+@dataclass(frozen=True)
+class FlushReport:
+    outcomes: tuple[Outcome, ...]
+    warnings: tuple[str, ...]
+
+    def of(self, entry_id: str) -> Outcome | None:
+        return next((o for o in self.outcomes if o.entry.id == entry_id), None)
+
+
+Opener = Callable[[], SmtpSession]
+SentSink = Callable[[Entry, bytes], None]
+Explain = Callable[[int, str], str]
+
+
+def _plain_explain(code: int, text: str) -> str:
+    return f"{code} {text}".strip()
+
+
+def clock_time(at: float) -> str:
+    """``14:05`` today, ``Mon 14:05`` within a week, else the date."""
+    dt = datetime.fromtimestamp(at).astimezone()
+    now = datetime.now().astimezone()
+    if dt.date() == now.date():
+        return dt.strftime("%H:%M")
+    if abs((dt - now).days) < 7:
+        return dt.strftime("%a %H:%M")
+    return dt.strftime("%Y-%m-%d %H:%M")
+
+
+def with_bcc(data: bytes, bcc: Iterable[str]) -> bytes:
+    """The Sent copy keeps the Bcc recipients (as mutt and Thunderbird do); never sent."""
+    bcc = list(bcc)
+    if not bcc:
+        return data
+    return f"Bcc: {', '.join(bcc)}\n".encode() + data
+
+
+class Flusher:
+    """Sends the due entries of one account's queue; see :func:`flush`."""
+
+    def __init__(
+        self,
+        account: Account,
+        queue: Queue,
+        opener: Opener,
+        *,
+        explain: Explain = _plain_explain,
+        sent_sink: SentSink | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.account = account
+        self.queue = queue
+        self.opener = opener
+        self.explain = explain
+        self.sent_sink = sent_sink
+        self.clock = clock
+        self.sleep = sleep
+        self.warnings: list[str] = []
+        self.server = account.outgoing.label if account.outgoing else ""
+
+    # ------------------------------------------------------------ bookkeeping
+    def _temporary(self, entry: Entry, why: str) -> Outcome:
+        now = self.clock()
+        failures = sum(1 for a in entry.attempts if a.outcome == "temporary") + 1
+        nxt = now + retry_delay(failures)
+        entry = replace(
+            entry,
+            attempts=(*entry.attempts, Attempt(now, "temporary", why)),
+            last_error=why,
+            next_try=nxt,
+            waiting_until=None,
+        )
+        if gave_up(entry.created, nxt, self.account.max_queue_age):
+            age = format_duration(now - entry.created)
+            return self._permanent(entry, f"gave up after {age} in the queue; last error: {why}")
+        self.queue.update(entry)
+        return Outcome(entry, "queued", f"{why}; next try at {clock_time(nxt)}")
+
+    def _permanent(self, entry: Entry, why: str, status: Status = "failed") -> Outcome:
+        now = self.clock()
+        entry = replace(
+            entry,
+            attempts=(*entry.attempts, Attempt(now, "permanent", why)),
+            last_error=why,
+        )
+        entry = self.queue.fail(entry)
+        return Outcome(entry, status, why)
+
+    def _words(self, reply: Reply) -> str:
+        return self.explain(reply.code, reply.text)
+
+    def _sent_copy(self, entry: Entry, data: bytes) -> Entry:
+        if self.sent_sink is None or entry.sent_copy_done or not self.account.save_sent:
+            return entry
+        try:
+            self.sent_sink(entry, with_bcc(data, entry.bcc))
+        except (TmailError, OSError) as exc:
+            text = exc.one_line() if isinstance(exc, TmailError) else str(exc)
+            self.warnings.append(f"message {entry.id} was sent but no Sent copy was saved: {text}")
+        return replace(entry, sent_copy_done=True)
+
+    # ------------------------------------------------------------ one entry
+    def _deliver(self, session: SmtpSession, entry: Entry) -> Outcome:
+        data = self.queue.read(entry)
+        dsn = None
+        if entry.dsn_notify or entry.dsn_envid:
+            dsn = Dsn(notify=entry.dsn_notify, ret=entry.dsn_ret, envid=entry.dsn_envid)
+        try:
+            delivery = session.send(data, entry.sender, entry.recipients, dsn)
+        except SmtpFailure as exc:
+            if exc.reply is None:
+                return self._temporary(entry, exc.what)
+            words = f"{exc.what}: {self._words(exc.reply)}"
+            if exc.permanent:
+                return self._permanent(entry, words)
+            return self._temporary(entry, words)
+        for note in delivery.notes:
+            self.warnings.append(f"message {entry.id}: {note}")
+        return self._after(entry, data, delivery)
+
+    def _after(self, entry: Entry, data: bytes, d: Delivery) -> Outcome:
+        now = self.clock()
+        refused_for_good = tuple(
+            RecipientResult(r.recipient, r.reply.code, r.reply.text)
+            for r in d.refused
+            if r.permanent
+        )
+        still = tuple(r.recipient for r in d.refused if not r.permanent)
+        refused_words = "; ".join(
+            f"{r.recipient}: {self._words(r.reply)}" for r in d.refused if r.permanent
+        )
+        later_words = "; ".join(
+            f"{r.recipient}: {self._words(r.reply)}" for r in d.refused if not r.permanent
+        )
+        entry = replace(
+            entry,
+            recipients=still,
+            delivered=(*entry.delivered, *d.accepted),
+            refused=(*entry.refused, *refused_for_good),
+        )
+        if d.accepted:
+            self.queue.record_sent(now)
+            entry = self._sent_copy(entry, data)
+        if still:
+            why = f"not yet accepted for {later_words}"
+            if d.accepted:
+                why = f"sent to {', '.join(d.accepted)}; {why}"
+            if refused_words:
+                why += f"; refused for good: {refused_words}"
+            return self._temporary(entry, why)
+        if entry.refused:
+            all_refused = "; ".join(
+                f"{r.recipient}: {self.explain(r.code, r.text)}" for r in entry.refused
+            )
+            if entry.delivered:
+                why = f"sent to {', '.join(entry.delivered)}, but refused for {all_refused}"
+                return self._permanent(entry, why, "partial")
+            return self._permanent(entry, f"refused: {all_refused}")
+        entry = replace(entry, attempts=(*entry.attempts, Attempt(now, "delivered", "")))
+        self.queue.remove(entry)
+        words = f"delivered to {', '.join(entry.delivered)}"
+        if d.final is not None:
+            words += f" ({d.final.text})"
+        return Outcome(entry, "delivered", words)
+
+    # ------------------------------------------------------------ the flush
+    def run(self, *, force: bool = False, only: Iterable[str] | None = None) -> FlushReport:
+        outcomes: list[Outcome] = []
+        with self.queue.lock() as locked:
+            if not locked:
+                raise TmailError(
+                    "another tmail is sending from this outbox",
+                    account=self.account.name,
+                    hint="the messages stay queued; try again in a moment",
+                )
+            entries = self.queue.entries()
+            self.warnings += self.queue.warnings
+            wanted = set(only) if only is not None else None
+            now = self.clock()
+            due: list[Entry] = []
+            for entry in entries:
+                if wanted is not None and entry.id not in wanted:
+                    continue
+                if gave_up(entry.created, now, self.account.max_queue_age):
+                    age = format_duration(now - entry.created)
+                    why = f"gave up after {age} in the queue; last error: {entry.last_error}"
+                    outcomes.append(self._permanent(entry, why))
+                elif force or wanted is not None or entry.next_try <= now:
+                    due.append(entry)
+            outcomes += self._send_all(due)
+        return FlushReport(tuple(outcomes), tuple(self.warnings))
+
+    def _send_all(self, due: list[Entry]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        session: SmtpSession | None = None
+        try:
+            for i, entry in enumerate(due):
+                now = self.clock()
+                allowed = next_allowed(self.account.limits, self.queue.sent_times(now), now)
+                if allowed > now + MAX_INLINE_WAIT:
+                    outcomes += [self._hold(e, allowed) for e in due[i:]]
+                    break
+                if allowed > now:
+                    self.sleep(allowed - now)
+                if session is None or session.broken:
+                    if session is not None:
+                        session.close()
+                    try:
+                        session = self.opener()
+                    except (TmailError, SmtpFailure) as exc:
+                        why = _open_failure(exc)
+                        if isinstance(exc, SmtpFailure) and exc.permanent and exc.reply:
+                            why = f"{exc.what}: {self._words(exc.reply)}"
+                        # Nothing was sent: every due message stays queued with the reason.
+                        outcomes += [self._temporary(e, why) for e in due[i:]]
+                        session = None
+                        break
+                outcomes.append(self._deliver(session, entry))
+        finally:
+            if session is not None:
+                session.close()
+        return outcomes
+
+    def _hold(self, entry: Entry, until: float) -> Outcome:
+        entry = replace(entry, waiting_until=until, next_try=max(entry.next_try, until))
+        self.queue.update(entry)
+        return Outcome(entry, "waiting", f"rate limit reached; waits until {clock_time(until)}")
+
+
+def _open_failure(exc: TmailError | SmtpFailure) -> str:
+    if isinstance(exc, TmailError):
+        text = exc.message
+        if exc.hint:
+            text += f" — {exc.hint}"
+        return text
+    return str(exc)
+
+
+def flush(
+    account: Account,
+    queue: Queue,
+    opener: Opener,
+    *,
+    force: bool = False,
+    only: Iterable[str] | None = None,
+    explain: Explain = _plain_explain,
+    sent_sink: SentSink | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> FlushReport:
+    """Send what is due (everything with ``force``; just ``only`` when given) on one connection."""
+    flusher = Flusher(
+        account, queue, opener, explain=explain, sent_sink=sent_sink, clock=clock, sleep=sleep
+    )
+    return flusher.run(force=force, only=only)
+
+
+def enqueue(
+    queue: Queue,
+    *,
+    account: Account,
+    data: bytes,
+    sender: str,
+    recipients: Iterable[str],
+    subject: str,
+    message_id: str,
+    bcc: Iterable[str] = (),
+    dsn: Dsn | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Entry:
+    """Queue a message durably (see :mod:`tmail.outbox.queue`); returns its entry."""
+    from tmail.outbox.queue import new_id
+
+    now = clock()
+    entry = Entry(
+        id=new_id(),
+        account=account.name,
+        sender=sender,
+        recipients=tuple(recipients),
+        subject=subject,
+        message_id=message_id,
+        created=now,
+        next_try=now,
+        bcc=tuple(bcc),
+        dsn_notify=dsn.notify if dsn else (),
+        dsn_ret=dsn.ret if dsn else "HDRS",
+        dsn_envid=dsn.envid if dsn else None,
+    )
+    return queue.add(entry, data)
