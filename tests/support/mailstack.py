@@ -409,6 +409,15 @@ maximal_backoff_time = 10s
         """Create a user (Dovecot re-reads the passwd file); returns its address."""
         self.users[name] = password
         self._write_passwd()
+        # Dovecot's passwd-file driver re-reads the file at most once a second, so a user added
+        # right after another lookup stays unknown for up to a second: wait until it is seen.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                self.doveadm("user", name)
+                break
+            except RuntimeError:
+                time.sleep(0.2)
         return self.address(name)
 
     def doveadm(self, *args: str, input: bytes | None = None) -> str:
