@@ -1,0 +1,609 @@
+"""IMAP for tmail: imapclient inside, tmail's own types out.
+
+:class:`ImapSession` wraps one logged-in ``imapclient.IMAPClient`` (made by
+:func:`tmail.protocols.connect.open_imap`, which owns TLS and login) and offers what sync and
+sending need: the folder list with special-use roles (RFC 6154), SELECT/EXAMINE with UIDVALIDITY,
+UIDNEXT and HIGHESTMODSEQ, STATUS, CONDSTORE flag changes (RFC 7162), a batched, pipelined
+``BODY.PEEK[]`` fetch streamed out one message at a time, UID STORE, MOVE (or COPY + UID EXPUNGE),
+APPEND with APPENDUID (RFC 4315), folder create/rename/delete and IDLE (RFC 2177).
+
+Every failure leaves here as a :class:`tmail.core.errors.NetworkError` subclass naming the account
+and server; imapclient and imaplib exceptions never cross the boundary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import ssl
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import imapclient
+from imapclient.response_parser import parse_fetch_response
+
+from tmail.core.errors import ConnectFailed, NetworkError, ProtocolError
+from tmail.core.models import IMAP_FLAGS, Flag
+
+# Special-use attributes (RFC 6154) -> tmail's local folder names.
+SPECIAL_USE: dict[bytes, str] = {
+    b"\\sent": "Sent",
+    b"\\drafts": "Drafts",
+    b"\\trash": "Trash",
+    b"\\junk": "Junk",
+    b"\\archive": "Archive",
+}
+# Servers without SPECIAL-USE: the usual names, case-insensitive (last path element).
+COMMON_NAMES: dict[str, str] = {
+    "sent": "Sent",
+    "sent items": "Sent",
+    "sent messages": "Sent",
+    "drafts": "Drafts",
+    "trash": "Trash",
+    "deleted items": "Trash",
+    "deleted messages": "Trash",
+    "junk": "Junk",
+    "spam": "Junk",
+    "junk e-mail": "Junk",
+    "archive": "Archive",
+    "archives": "Archive",
+}
+
+_FROM_IMAP: dict[bytes, Flag] = {v.lower().encode(): k for k, v in IMAP_FLAGS.items()}
+_LITERAL = re.compile(rb"\{(\d+)\+?\}$")
+_UIDSET_RANGE = re.compile(r"(\d+)(?::(\d+))?")
+DEFAULT_MAX_LITERAL = 256 * 1024 * 1024  # no mail server accepts messages this big
+
+
+def flags_from_imap(items: Iterable[bytes | str]) -> frozenset[Flag]:
+    """tmail's flags from IMAP flag atoms; keywords tmail does not model are dropped."""
+    out = set()
+    for item in items:
+        raw = item.encode() if isinstance(item, str) else item
+        flag = _FROM_IMAP.get(raw.lower())
+        if flag is not None:
+            out.add(flag)
+    return frozenset(out)
+
+
+def flags_to_imap(flags: Iterable[Flag]) -> list[str]:
+    return [IMAP_FLAGS[f] for f in sorted(flags)]
+
+
+def parse_uid_set(text: str) -> list[int]:
+    """``1:3,7`` -> ``[1, 2, 3, 7]`` (a UID set as in COPYUID/APPENDUID, RFC 4315)."""
+    out: list[int] = []
+    for part in text.split(","):
+        m = _UIDSET_RANGE.fullmatch(part.strip())
+        if not m:
+            raise ValueError(f"not a UID set: {text!r}")
+        lo = int(m.group(1))
+        hi = int(m.group(2) or lo)
+        if hi < lo:
+            lo, hi = hi, lo
+        out.extend(range(lo, hi + 1))
+    return out
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    """One folder as LIST shows it."""
+
+    name: str  # the server's name (decoded from modified UTF-7)
+    delimiter: str
+    attributes: frozenset[str]  # lower-case, e.g. "\\noselect", "\\sent"
+    role: str | None  # INBOX, Sent, Drafts, Trash, Junk, Archive or None
+    subscribed: bool
+
+    @property
+    def selectable(self) -> bool:
+        return not ({"\\noselect", "\\nonexistent"} & self.attributes)
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    """What SELECT, EXAMINE or STATUS says of a folder."""
+
+    name: str
+    uidvalidity: int
+    uidnext: int
+    exists: int
+    highestmodseq: int | None  # None without CONDSTORE
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    """One message as fetched: the raw bytes (or only the header when ``partial``)."""
+
+    uid: int
+    flags: frozenset[Flag]
+    size: int  # RFC822.SIZE: the full size, also for a partial fetch
+    raw: bytes
+    internaldate: datetime | None
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class MessageIdentity:
+    """What re-associates a message after a UIDVALIDITY change: its Message-ID and size."""
+
+    uid: int
+    message_id: str | None
+    size: int
+
+
+class ImapSession:
+    """One logged-in IMAP connection of one account."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        account: str,
+        server: str,
+        max_literal: int = DEFAULT_MAX_LITERAL,
+    ) -> None:
+        self._c = client
+        self._imap = client._imap
+        self.account = account
+        self.server = server
+        self.max_literal = max_literal
+        self.selected: str | None = None
+        self._readonly = False
+        self._guard_literals()
+        with self._errors("CAPABILITY"):
+            caps = {c.upper() for c in client.capabilities()}
+        self.capabilities = frozenset(c.decode("ascii", "replace") for c in caps)
+        if "CONDSTORE" in self.capabilities:
+            with self._errors("ENABLE CONDSTORE"), contextlib.suppress(imapclient.IMAPClient.Error):
+                client.enable("CONDSTORE")
+
+    # ---------------------------------------------------------------- errors and guards
+    def _guard_literals(self) -> None:
+        # imaplib on 3.11 reads any literal size a server announces (gh-119511): a
+        # "{999999999999}" would exhaust memory. Every read of a literal goes through here.
+        original: Callable[[int], bytes] = self._imap.read
+        limit = self.max_literal
+
+        def read(size: int) -> bytes:
+            if size > limit:
+                raise imapclient.IMAPClient.AbortError(
+                    f"server announced a {size}-byte literal (limit {limit})"
+                )
+            return original(size)
+
+        self._imap.read = read
+        self._raw_read = original
+
+    def error(self, cls: type[NetworkError], message: str, hint: str | None = None) -> NetworkError:
+        return cls(message, account=self.account, server=self.server, hint=hint)
+
+    @contextlib.contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except NetworkError:
+            raise
+        except imapclient.IMAPClient.AbortError as exc:
+            raise self.error(
+                ConnectFailed, f"{what}: connection lost ({exc})", "sync again to resume"
+            ) from exc
+        except imapclient.IMAPClient.Error as exc:
+            raise self.error(ProtocolError, f"{what} refused: {exc}") from exc
+        except TimeoutError as exc:
+            raise self.error(
+                ConnectFailed, f"{what}: the server stopped answering", "sync again later"
+            ) from exc
+        except (ssl.SSLError, OSError, EOFError) as exc:
+            raise self.error(ConnectFailed, f"{what}: connection lost ({exc})") from exc
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            # imapclient's parser on a malformed response
+            raise self.error(ProtocolError, f"{what}: malformed server response ({exc})") from exc
+
+    def has(self, capability: str) -> bool:
+        return capability.upper() in self.capabilities
+
+    # ------------------------------------------------------------------------ folders
+    def folders(self) -> list[FolderInfo]:
+        """Every folder LIST shows, with its special-use role and whether it is subscribed."""
+        with self._errors("LIST"):
+            listed = self._c.list_folders()
+            subscribed = {name for _f, _d, name in self._c.list_sub_folders()}
+        out: list[FolderInfo] = []
+        for flags, delim, name in listed:
+            name = str(name)
+            attrs = frozenset(
+                (f.decode("ascii", "replace") if isinstance(f, bytes) else str(f)).lower()
+                for f in flags
+            )
+            delimiter = (delim.decode() if isinstance(delim, bytes) else delim) or "/"
+            out.append(
+                FolderInfo(
+                    name=name,
+                    delimiter=delimiter,
+                    attributes=attrs,
+                    role=None,
+                    subscribed=name in subscribed or name.upper() == "INBOX",
+                )
+            )
+        return assign_roles(out)
+
+    def create_folder(self, name: str) -> None:
+        with self._errors(f"CREATE {name}"):
+            self._c.create_folder(name)
+            with contextlib.suppress(imapclient.IMAPClient.Error):
+                self._c.subscribe_folder(name)
+
+    def rename_folder(self, old: str, new: str) -> None:
+        with self._errors(f"RENAME {old}"):
+            self._c.rename_folder(old, new)
+
+    def delete_folder(self, name: str) -> None:
+        with self._errors(f"DELETE {name}"):
+            self._c.delete_folder(name)
+
+    # ---------------------------------------------------------------- select / status
+    def select(self, folder: str, *, readonly: bool = False) -> FolderStatus:
+        """SELECT (or EXAMINE when ``readonly``) a folder."""
+        with self._errors(f"SELECT {folder}"):
+            resp = self._c.select_folder(folder, readonly=readonly)
+        self.selected = folder
+        self._readonly = readonly
+        try:
+            return FolderStatus(
+                name=folder,
+                uidvalidity=int(resp[b"UIDVALIDITY"]),
+                uidnext=int(resp.get(b"UIDNEXT", 0)),
+                exists=int(resp.get(b"EXISTS", 0)),
+                highestmodseq=int(resp[b"HIGHESTMODSEQ"]) if b"HIGHESTMODSEQ" in resp else None,
+            )
+        except (KeyError, ValueError) as exc:
+            raise self.error(ProtocolError, f"SELECT {folder}: no UIDVALIDITY in answer") from exc
+
+    def status(self, folder: str) -> FolderStatus:
+        """STATUS without selecting: one round trip that tells whether anything changed."""
+        items = ["MESSAGES", "UIDNEXT", "UIDVALIDITY"]
+        if self.has("CONDSTORE"):
+            items.append("HIGHESTMODSEQ")
+        with self._errors(f"STATUS {folder}"):
+            resp = self._c.folder_status(folder, items)
+        try:
+            return FolderStatus(
+                name=folder,
+                uidvalidity=int(resp[b"UIDVALIDITY"]),
+                uidnext=int(resp[b"UIDNEXT"]),
+                exists=int(resp[b"MESSAGES"]),
+                highestmodseq=int(resp[b"HIGHESTMODSEQ"]) if b"HIGHESTMODSEQ" in resp else None,
+            )
+        except (KeyError, ValueError) as exc:
+            raise self.error(ProtocolError, f"STATUS {folder}: incomplete answer") from exc
+
+    # ------------------------------------------------------------------ UIDs and flags
+    def uids(self, since: date | None = None) -> list[int]:
+        """UID SEARCH ALL (or SINCE a date, for ``max_age``), sorted."""
+        criteria: list[Any] = ["SINCE", since] if since else ["ALL"]
+        with self._errors("UID SEARCH"):
+            return sorted(int(u) for u in self._c.search(criteria))
+
+    def flags(
+        self, uids: Sequence[int] | str = "1:*", *, changed_since: int | None = None
+    ) -> dict[int, frozenset[Flag]]:
+        """UID FETCH (FLAGS), optionally only those changed since a MODSEQ (CONDSTORE)."""
+        if not uids:
+            return {}
+        modifier = f" (CHANGEDSINCE {changed_since})" if changed_since is not None else ""
+        with self._errors("UID FETCH FLAGS"):
+            resp = self._fetch(uids, "(UID FLAGS)" + modifier)
+            return {int(uid): flags_from_imap(d.get(b"FLAGS", ())) for uid, d in resp.items()}
+
+    def _fetch(self, uids: Sequence[int] | str, items: str) -> dict[int, dict[bytes, Any]]:
+        """UID FETCH for any UID set (imapclient's fetch drops answers for ``1:*``)."""
+        uidset = uids if isinstance(uids, str) else _uidset(sorted(uids))
+        typ, data = self._imap.uid("FETCH", uidset, items)
+        if typ != "OK":
+            raise imapclient.IMAPClient.Error(f"UID FETCH: {_as_text(data)}")
+        data = [d for d in data if d is not None]
+        return dict(parse_fetch_response(data, True, True)) if data else {}
+
+    def identities(self, uids: Sequence[int] | str = "1:*") -> list[MessageIdentity]:
+        """Message-ID and size per UID, to re-associate messages after a UIDVALIDITY change."""
+        with self._errors("UID FETCH ENVELOPE"):
+            resp = self._fetch(uids, "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+        out = []
+        for uid, d in resp.items():
+            header = b""
+            for key, value in d.items():
+                if key.startswith(b"BODY[HEADER.FIELDS") and isinstance(value, bytes):
+                    header = value
+            out.append(
+                MessageIdentity(int(uid), _message_id(header), int(d.get(b"RFC822.SIZE", 0)))
+            )
+        return sorted(out, key=lambda m: m.uid)
+
+    def sizes(self, uids: Sequence[int]) -> dict[int, int]:
+        if not uids:
+            return {}
+        with self._errors("UID FETCH RFC822.SIZE"):
+            resp = self._fetch(uids, "(UID RFC822.SIZE)")
+        return {int(uid): int(d.get(b"RFC822.SIZE", 0)) for uid, d in resp.items()}
+
+    def add_flags(self, uids: Sequence[int], flags: Iterable[Flag]) -> None:
+        names = flags_to_imap(flags)
+        if uids and names:
+            with self._errors("UID STORE +FLAGS"):
+                self._c.add_flags(uids, names, silent=True)
+
+    def remove_flags(self, uids: Sequence[int], flags: Iterable[Flag]) -> None:
+        names = flags_to_imap(flags)
+        if uids and names:
+            with self._errors("UID STORE -FLAGS"):
+                self._c.remove_flags(uids, names, silent=True)
+
+    # ------------------------------------------------------------------ move / delete / append
+    def delete(self, uids: Sequence[int]) -> bool:
+        """Mark \\Deleted and expunge exactly these UIDs (UIDPLUS). Without UIDPLUS the messages
+        stay marked (a plain EXPUNGE would also remove other clients' marked mail); returns
+        whether they were expunged."""
+        if not uids:
+            return True
+        with self._errors("UID STORE +FLAGS \\Deleted"):
+            self._c.add_flags(uids, ["\\Deleted"], silent=True)
+        if not self.has("UIDPLUS"):
+            return False
+        with self._errors("UID EXPUNGE"):
+            self._c.uid_expunge(uids)
+        return True
+
+    def move(self, uids: Sequence[int], dest: str) -> dict[int, int]:
+        """Move UIDs of the selected folder to ``dest``: MOVE, else COPY + UID EXPUNGE.
+
+        Returns old UID -> new UID in ``dest`` when the server says (COPYUID), else {}.
+        """
+        if not uids:
+            return {}
+        self._imap.untagged_responses.pop("COPYUID", None)
+        if self.has("MOVE"):
+            with self._errors(f"UID MOVE to {dest}"):
+                text = self._c.move(uids, dest)
+        else:
+            with self._errors(f"UID COPY to {dest}"):
+                text = self._c.copy(uids, dest)
+            self.delete(uids)
+        codes = [_as_text(text)]
+        codes += [_as_text(c) for c in self._imap.untagged_responses.pop("COPYUID", [])]
+        mapping: dict[int, int] = {}
+        for code in codes:
+            m = re.search(r"(?:COPYUID )?(\d+) ([\d:,]+) ([\d:,]+)", code)
+            if m:
+                with contextlib.suppress(ValueError):
+                    mapping.update(
+                        zip(parse_uid_set(m.group(2)), parse_uid_set(m.group(3)), strict=False)
+                    )
+        return mapping
+
+    def append(
+        self,
+        folder: str,
+        raw: bytes,
+        flags: Iterable[Flag] = (),
+        when: datetime | None = None,
+    ) -> int | None:
+        """APPEND a message; returns its UID when the server tells (APPENDUID), else None."""
+        with self._errors(f"APPEND to {folder}"):
+            text = _as_text(self._c.append(folder, raw, flags_to_imap(flags), when))
+        m = re.search(r"APPENDUID \d+ (\d+)", text)
+        return int(m.group(1)) if m else None
+
+    # ------------------------------------------------------------------ streamed fetch
+    def fetch_messages(
+        self,
+        uids: Sequence[int],
+        *,
+        headers_only: Iterable[int] = (),
+        batch_size: int = 200,
+        batch_bytes: int = 8 * 1024 * 1024,
+        sizes: dict[int, int] | None = None,
+        window: int = 2,
+    ) -> Iterator[FetchedMessage]:
+        """Fetch bodies with BODY.PEEK (flags untouched), yielding each message as it arrives.
+
+        UIDs go out in batches of at most ``batch_size`` messages / ``batch_bytes`` (when sizes
+        are known); up to ``window`` batches are in flight at once so the server never waits
+        for us (pipelining, RFC 3501 5.5). Only one message body is held in memory at a time.
+        UIDs in ``headers_only`` are fetched as BODY.PEEK[HEADER] (``partial``).
+        Do not issue other commands on this session while iterating.
+        """
+        partial = set(headers_only)
+        full = sorted(u for u in uids if u not in partial)
+        batches = [(b, False) for b in _batches(full, batch_size, batch_bytes, sizes or {})]
+        batches += [(b, True) for b in _batches(sorted(partial), batch_size, 0, {})]
+        pending: list[tuple[bytes, str]] = []
+        nxt = 0
+        with self._errors("UID FETCH BODY.PEEK[]"):
+            while nxt < len(batches) or pending:
+                while nxt < len(batches) and len(pending) < window:
+                    uidset, hdr = batches[nxt]
+                    nxt += 1
+                    section = "BODY.PEEK[HEADER]" if hdr else "BODY.PEEK[]"
+                    items = f"(UID FLAGS RFC822.SIZE INTERNALDATE {section})"
+                    tag = self._imap._new_tag()
+                    self._imap.send(tag + f" UID FETCH {uidset} {items}\r\n".encode())
+                    pending.append((tag, uidset))
+                tag, _uidset = pending[0]
+                yield from self._read_until(tag)
+                pending.pop(0)
+                self._imap.tagged_commands.pop(tag, None)
+
+    def _read_until(self, tag: bytes) -> Iterator[FetchedMessage]:
+        """Read responses until ``tag`` completes, yielding each FETCH that carries a body."""
+        while True:
+            line = self._imap._get_line()
+            if line.startswith(tag + b" "):
+                status = line[len(tag) + 1 :].split(b" ", 1)
+                if status[0].upper() != b"OK":
+                    text = safe_server_text(line[len(tag) + 1 :])
+                    raise self.error(ProtocolError, f"UID FETCH refused: {text}")
+                return
+            if not line.startswith(b"* "):
+                raise self.error(ProtocolError, f"unexpected line: {safe_server_text(line[:80])}")
+            parts: list[Any] = []
+            current = line[2:]
+            while True:
+                m = _LITERAL.search(current)
+                if not m:
+                    parts.append(current)
+                    break
+                size = int(m.group(1))
+                data = self._imap.read(size)
+                if len(data) != size:
+                    raise self.error(ConnectFailed, "connection lost in the middle of a message")
+                parts.append((current, data))
+                current = self._imap._get_line()
+            head = parts[0][0] if isinstance(parts[0], tuple) else parts[0]
+            fields = head.split(b" ", 2)
+            if len(fields) < 2 or fields[1].upper() != b"FETCH":
+                continue  # EXISTS, EXPUNGE, OK [...], ... during the fetch: not ours to act on
+            first = parts[0]
+            stripped = fields[0] + b" " + (fields[2] if len(fields) > 2 else b"")
+            parts[0] = (stripped, first[1]) if isinstance(first, tuple) else stripped
+            msg = self._to_message(parts)
+            if msg is not None:
+                yield msg
+
+    def _to_message(self, parts: list[Any]) -> FetchedMessage | None:
+        parsed = parse_fetch_response(parts, True, True)
+        for uid, d in parsed.items():
+            body = d.get(b"BODY[]")
+            is_partial = False
+            if body is None:
+                body = d.get(b"BODY[HEADER]")
+                is_partial = body is not None
+            if body is None:
+                return None  # an unsolicited FLAGS update
+            when = d.get(b"INTERNALDATE")
+            return FetchedMessage(
+                uid=int(uid),
+                flags=flags_from_imap(d.get(b"FLAGS", ())),
+                size=int(d.get(b"RFC822.SIZE", len(body))),
+                raw=bytes(body),
+                internaldate=when if isinstance(when, datetime) else None,
+                partial=is_partial,
+            )
+        return None
+
+    # ------------------------------------------------------------------------ IDLE
+    def idle(self, timeout: float, stop: Callable[[], bool] | None = None) -> bool:
+        """IDLE on the selected folder for up to ``timeout`` seconds (keep it under 29 minutes,
+        RFC 2177). Returns True as soon as the server reports a change (new, expunged or
+        flagged mail), False on time-out or when ``stop()`` turns true (checked every second).
+        """
+        deadline = time.monotonic() + timeout
+        changed = False
+        with self._errors("IDLE"):
+            self._c.idle()
+            try:
+                while not changed and time.monotonic() < deadline:
+                    if stop is not None and stop():
+                        break
+                    wait = min(1.0, max(0.0, deadline - time.monotonic()))
+                    for resp in self._c.idle_check(timeout=wait):
+                        if len(resp) >= 2 and resp[1] in (b"EXISTS", b"EXPUNGE", b"FETCH"):
+                            changed = True
+            finally:
+                self._c.idle_done()
+        return changed
+
+    def noop(self) -> None:
+        with self._errors("NOOP"):
+            self._c.noop()
+
+    def logout(self) -> None:
+        """Log out; never raises (the connection may be gone already)."""
+        with contextlib.suppress(Exception):
+            self._c.logout()
+        with contextlib.suppress(Exception):
+            self._c.shutdown()
+
+
+def assign_roles(folders: list[FolderInfo]) -> list[FolderInfo]:
+    """Give each folder its role: INBOX, a special-use attribute, else a well-known name.
+
+    A role goes to one folder only: special-use attributes beat names, subscribed beats not.
+    """
+    taken: set[str] = set()
+    roles: dict[str, str] = {}
+    for f in folders:
+        if f.name.upper() == "INBOX":
+            roles[f.name] = "INBOX"
+            taken.add("INBOX")
+    for f in sorted(folders, key=lambda f: not f.subscribed):
+        for attr in f.attributes:
+            role = SPECIAL_USE.get(attr.encode())
+            if role and role not in taken and f.name not in roles:
+                roles[f.name] = role
+                taken.add(role)
+    for f in sorted(folders, key=lambda f: not f.subscribed):
+        if f.name in roles:
+            continue
+        leaf = f.name.rsplit(f.delimiter, 1)[-1].lower() if f.delimiter else f.name.lower()
+        role = COMMON_NAMES.get(leaf)
+        if role and role not in taken:
+            roles[f.name] = role
+            taken.add(role)
+    return [
+        FolderInfo(f.name, f.delimiter, f.attributes, roles.get(f.name), f.subscribed)
+        for f in folders
+    ]
+
+
+def safe_server_text(raw: bytes) -> str:
+    from tmail.core.safe import safe_line
+
+    return safe_line(raw.decode("utf-8", "replace"))[:200]
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, list | tuple):
+        return " ".join(_as_text(v) for v in value)
+    return str(value)
+
+
+def _message_id(header: bytes) -> str | None:
+    m = re.search(rb"(?im)^message-id:\s*(<[^>\r\n]*>|[^\s]+)", header)
+    return m.group(1).decode("utf-8", "replace").strip() if m else None
+
+
+def _batches(
+    uids: Sequence[int], max_count: int, max_bytes: int, sizes: dict[int, int]
+) -> Iterator[str]:
+    """Compact UID sets of at most ``max_count`` messages (and ``max_bytes`` when sizes known)."""
+    batch: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if batch and (len(batch) >= max_count or (max_bytes and total + size > max_bytes)):
+            yield _uidset(batch)
+            batch, total = [], 0
+        batch.append(uid)
+        total += size
+    if batch:
+        yield _uidset(batch)
+
+
+def _uidset(uids: list[int]) -> str:
+    """``[1, 2, 3, 7]`` -> ``1:3,7``."""
+    out: list[str] = []
+    start = prev = uids[0]
+    for uid in uids[1:]:
+        if uid == prev + 1:
+            prev = uid
+            continue
+        out.append(f"{start}:{prev}" if prev != start else str(start))
+        start = prev = uid
+    out.append(f"{start}:{prev}" if prev != start else str(start))
+    return ",".join(out)
