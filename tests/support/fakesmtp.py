@@ -30,6 +30,7 @@ class Script:
     final_reply: str = "250 2.0.0 Ok: queued as FAKE"
     drop_during_data: bool = False  # close the socket after reading part of the message
     close_after_greeting: bool = False
+    stall_after_data: bool = False  # read the whole message, then never answer
 
 
 @dataclass
@@ -98,6 +99,10 @@ class _Handler(socketserver.StreamRequestHandler):
                     if chunk == b".\r\n":
                         break
                     data += chunk[1:] if chunk.startswith(b"..") else chunk
+                if s.stall_after_data:
+                    self.server.stalled.set()
+                    self.rfile.readline()  # until the client goes away
+                    return
                 self.say(s.final_reply)
                 if s.final_reply.startswith("250"):
                     self.server.received.append(
@@ -125,6 +130,7 @@ class _Server(socketserver.ThreadingTCPServer):
         self.received: list[Received] = []
         self.commands: list[str] = []
         self.connections = 0
+        self.stalled = threading.Event()
 
     @property
     def port(self) -> int:

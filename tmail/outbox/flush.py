@@ -257,6 +257,7 @@ class Flusher:
                         outcomes += [self._temporary(e, why) for e in due[i:]]
                         session = None
                         break
+                    self.queue.remember_server_size(session.size_limit)
                 outcomes.append(self._deliver(session, entry))
         finally:
             if session is not None:

@@ -279,6 +279,20 @@ class Queue:
         finally:
             os.close(fd)
 
+    # ------------------------------------------------------------------ server facts
+    def server_size(self) -> int | None:
+        """The SIZE the server announced on the last connection (the default message limit)."""
+        try:
+            value = (self.root / "server-size").read_text().strip()
+        except OSError:
+            return None
+        return int(value) if value.isdigit() and int(value) > 0 else None
+
+    def remember_server_size(self, size: int | None) -> None:
+        if size and size != self.server_size():
+            with contextlib.suppress(OSError):
+                _write_atomic(self.root / "server-size", str(size).encode())
+
     # ------------------------------------------------------------------ rate log
     def sent_times(self, now: float) -> list[float]:
         """Times of deliveries in the last day (for the rate limits)."""
