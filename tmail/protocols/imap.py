@@ -152,6 +152,7 @@ class ImapSession:
         self.server = server
         self.max_literal = max_literal
         self.selected: str | None = None
+        self.broken = False  # the connection is unusable (lost, stalled, mid-response)
         self._readonly = False
         self._guard_literals()
         with self._errors("CAPABILITY"):
@@ -185,9 +186,13 @@ class ImapSession:
     def _errors(self, what: str) -> Iterator[None]:
         try:
             yield
+        except ConnectFailed:
+            self.broken = True
+            raise
         except NetworkError:
             raise
         except imapclient.IMAPClient.AbortError as exc:
+            self.broken = True
             raise self.error(
                 ConnectFailed, f"{what}: connection lost ({exc})", "sync again to resume"
             ) from exc
@@ -522,8 +527,9 @@ class ImapSession:
 
     def logout(self) -> None:
         """Log out; never raises (the connection may be gone already)."""
-        with contextlib.suppress(Exception):
-            self._c.logout()
+        if not self.broken:
+            with contextlib.suppress(Exception):
+                self._c.logout()
         with contextlib.suppress(Exception):
             self._c.shutdown()
 

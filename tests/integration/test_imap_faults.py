@@ -1,0 +1,88 @@
+"""The IMAP wrapper meets broken servers: each fault gives one clear error, never a hang."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+import imapclient
+import pytest
+
+from tests.support.fakeimap import (
+    BadFetch,
+    ControlCharsInFolderName,
+    DropMidLiteral,
+    FakeImap,
+    OversizedLiteral,
+    RefuseSelect,
+    StallOnFetch,
+)
+from tmail.core.errors import ConnectFailed, ProtocolError
+from tmail.protocols.imap import ImapSession
+
+
+@contextlib.contextmanager
+def session(server: FakeImap, timeout: float = 5) -> Iterator[ImapSession]:
+    # Plain TCP to a fake on loopback: the faults are in IMAP, not in TLS.
+    client = imapclient.IMAPClient("127.0.0.1", port=server.port, ssl=False, timeout=timeout)
+    client.login("u", "p")
+    s = ImapSession(client, account="acct", server=f"127.0.0.1:{server.port}")
+    try:
+        yield s
+    finally:
+        s.logout()
+
+
+def test_drop_mid_literal_keeps_the_whole_messages_and_says_connection_lost() -> None:
+    with DropMidLiteral() as server, session(server) as s:
+        s.select("INBOX")
+        got = []
+        with pytest.raises(ConnectFailed) as info:
+            for msg in s.fetch_messages([1, 2, 3]):
+                got.append(msg)
+    assert [m.uid for m in got] == [1] and got[0].raw == server.messages[1]
+    assert info.value.one_line().startswith("acct (127.0.0.1:")
+    assert "connection lost" in info.value.one_line()
+
+
+def test_stall_times_out_instead_of_hanging() -> None:
+    with StallOnFetch() as server, session(server, timeout=1) as s:
+        s.select("INBOX")
+        t0 = time.monotonic()
+        with pytest.raises(ConnectFailed, match="stopped answering"):
+            list(s.fetch_messages([1]))
+    assert time.monotonic() - t0 < 5
+
+
+def test_no_on_select_is_a_protocol_error_with_the_server_words() -> None:
+    with (
+        RefuseSelect() as server,
+        session(server) as s,
+        pytest.raises(ProtocolError, match=r"SELECT INBOX refused.*internal error"),
+    ):
+        s.select("INBOX")
+
+
+def test_bad_on_fetch_is_a_protocol_error_made_terminal_safe() -> None:
+    with BadFetch() as server, session(server) as s:
+        s.select("INBOX")
+        with pytest.raises(ProtocolError) as info:
+            list(s.fetch_messages([1]))
+    line = info.value.one_line()
+    assert "refused" in line and "\x1b" not in line and "^[" in line
+
+
+def test_oversized_literal_is_refused_before_reading_it() -> None:
+    with OversizedLiteral() as server, session(server) as s:
+        s.select("INBOX")
+        t0 = time.monotonic()
+        with pytest.raises(ConnectFailed, match="999999999999-byte literal"):
+            list(s.fetch_messages([1]))
+    assert time.monotonic() - t0 < 3
+
+
+def test_control_characters_in_folder_name_are_kept_for_the_server_not_shown() -> None:
+    with ControlCharsInFolderName() as server, session(server) as s:
+        names = [f.name for f in s.folders()]
+    assert ControlCharsInFolderName.evil in names
