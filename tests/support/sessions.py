@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from email.message import EmailMessage
+from pathlib import Path
 
 import imapclient
 
@@ -105,3 +106,39 @@ def message(
         body += ("x" * 75 + "\n") * ((size - len(body)) // 76)
     msg.set_content(body)
     return msg.as_bytes(policy=email.policy.SMTP)
+
+
+def write_config(
+    folder: Path,
+    stack: MailStack,
+    user: str,
+    password: str,
+    *,
+    protocol: str = "imap",
+    name: str = "acct",
+    extra: str = "",
+) -> Path:
+    """A config file for one stack account (password in a file read by password_command);
+    returns its path. Local mail goes to ``folder/data``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pwfile = folder / "password"
+    pwfile.write_text(password)
+    port = stack.ports.imaps if protocol == "imap" else stack.ports.pop3s
+    path = folder / "config.toml"
+    path.write_text(f"""\
+[general]
+data_dir = "{folder / "data"}"
+poll_interval = "5m"
+
+[accounts.{name}]
+email = "{stack.address(user)}"
+incoming.protocol = "{protocol}"
+incoming.host = "{stack.host}"
+incoming.port = {port}
+incoming.security = "tls"
+incoming.username = "{user}"
+incoming.password_command = "cat {pwfile}"
+incoming.ca_file = "{stack.ca_file}"
+{extra}
+""")
+    return path

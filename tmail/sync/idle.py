@@ -1,0 +1,62 @@
+"""Push for IMAP accounts: one connection IDLEs on INBOX (RFC 2177) between polls.
+
+:class:`InboxWatcher` is synchronous; the runtime's watch loop calls :meth:`InboxWatcher.wait`
+on its worker. Each IDLE is ended and re-issued well before the 29-minute limit the RFC lets a
+server enforce. Other folders are polled on the account's interval (NOTIFY, RFC 5465, is not
+used yet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tmail.config.model import Account
+from tmail.protocols.imap import ImapSession
+from tmail.sync.result import StopFn
+
+IDLE_MAX = 25 * 60.0  # seconds: re-issue IDLE before the server's 29-minute auto-logout
+
+
+class InboxWatcher:
+    """Holds one IMAP connection selected on INBOX and waits on it for new mail."""
+
+    def __init__(self, account: Account, opener: Callable[[Account], ImapSession]) -> None:
+        self.account = account
+        self._open = opener
+        self._session: ImapSession | None = None
+
+    @property
+    def supported(self) -> bool:
+        return self._session is None or self._session.has("IDLE")
+
+    def wait(self, timeout: float, stop: StopFn | None = None) -> bool:
+        """Block up to ``timeout`` seconds; True as soon as INBOX changed on the server.
+
+        Raises :class:`tmail.core.errors.NetworkError` when the connection fails (the caller
+        backs off and retries); the broken connection is dropped first.
+        """
+        if self._session is None or self._session.broken:
+            self.close()
+            self._session = self._open(self.account)
+            self._session.select("INBOX", readonly=True)
+        session = self._session
+        try:
+            if not session.has("IDLE"):
+                return False
+            remaining = timeout
+            while remaining > 0:
+                chunk = min(remaining, IDLE_MAX)
+                if session.idle(chunk, stop):
+                    return True
+                if stop is not None and stop():
+                    return False
+                remaining -= chunk
+            return False
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.logout()
+            self._session = None

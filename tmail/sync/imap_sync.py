@@ -1,0 +1,305 @@
+"""IMAP synchronisation of one account into the store.
+
+Per folder: STATUS first (one round trip; when UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ match what
+the last sync recorded and nothing is pending locally, the folder is done); else SELECT, gather
+the three views (the store's flags, the base of the last sync, the server's flags: via CONDSTORE
+CHANGEDSINCE when the server has it, a full UID/FLAGS listing otherwise), let
+:func:`tmail.sync.plan.plan` decide, and carry the actions out: push local flag changes and
+deletions, pull the server's, and stream new bodies into the store one message at a time.
+
+A message is known only once the store has committed it (file fsynced, renamed into the Maildir,
+index row committed), so a kill at any point loses nothing: the next sync simply fetches what was
+not committed. The folder's sync state is recorded last, after every action succeeded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from tmail.config.model import Account
+from tmail.core.errors import ConnectFailed, NetworkError, StoreError, TmailError
+from tmail.core.safe import safe_line
+from tmail.protocols.imap import FolderInfo, ImapSession
+from tmail.sync.plan import (
+    DeleteRemote,
+    Fetch,
+    Flags,
+    ForgetTombstone,
+    PushFlags,
+    RemoveLocal,
+    SetLocalFlags,
+    plan,
+)
+from tmail.sync.result import FolderResult, Progress, ProgressFn, StopFn, SyncResult
+from tmail.sync.storeview import FolderState, SyncStore
+
+LOCAL_ROLES = ("INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive")
+
+ImapOpener = Callable[[Account], ImapSession]
+
+
+@dataclass
+class _Stopped(Exception):
+    """Raised inside a folder when a stop was requested between two messages."""
+
+
+def local_name(folder: FolderInfo) -> str:
+    """The store's folder name: the role for special folders, else the path with ``/``."""
+    if folder.role:
+        return folder.role
+    if folder.delimiter and folder.delimiter != "/":
+        return folder.name.replace(folder.delimiter, "/")
+    return folder.name
+
+
+def choose_folders(account: Account, folders: list[FolderInfo]) -> list[FolderInfo]:
+    """Subscribed, selectable folders, narrowed by the account's include/exclude lists.
+
+    Names in include/exclude match the server name or the local name, case-sensitively, with
+    ``*`` as a wildcard (fnmatch). INBOX is always included unless excluded by name.
+    """
+    from fnmatch import fnmatchcase
+
+    def matches(f: FolderInfo, patterns: Iterable[str]) -> bool:
+        return any(fnmatchcase(f.name, p) or fnmatchcase(local_name(f), p) for p in patterns)
+
+    out = []
+    for f in folders:
+        if not f.selectable:
+            continue
+        if account.folders_include:
+            if not matches(f, account.folders_include) and f.role != "INBOX":
+                continue
+        elif not f.subscribed and f.role is None:
+            continue
+        if matches(f, account.folders_exclude):
+            continue
+        out.append(f)
+    return out
+
+
+def sync_imap_account(
+    store: SyncStore,
+    account: Account,
+    open_session: ImapOpener,
+    *,
+    only_folders: Iterable[str] | None = None,
+    progress: ProgressFn | None = None,
+    stop: StopFn | None = None,
+) -> SyncResult:
+    """One pass over the account's folders. Never raises for server or store trouble: each
+    failure becomes one line in ``SyncResult.errors`` and what was stored stays stored."""
+    results: list[FolderResult] = []
+    errors: list[str] = []
+    notes: list[str] = []
+    stopped = False
+    try:
+        session = open_session(account)
+    except TmailError as exc:
+        return SyncResult(account.name, errors=(exc.one_line(),))
+    try:
+        folders = choose_folders(account, session.folders())
+        if only_folders is not None:
+            wanted = set(only_folders)
+            folders = [f for f in folders if f.name in wanted or local_name(f) in wanted]
+            if not folders:
+                known = ", ".join(sorted(wanted))
+                errors.append(safe_line(f"{account.name}: no folder named {known} on the server"))
+        notes.extend(_notice_folder_changes(store, account, folders, only_folders is None))
+        for folder in folders:
+            if stop is not None and stop():
+                stopped = True
+                break
+            name = local_name(folder)
+            try:
+                results.append(sync_folder(store, account, session, folder, progress, stop))
+            except _Stopped:
+                stopped = True
+                break
+            except ConnectFailed as exc:
+                results.append(FolderResult(name, error=exc.one_line()))
+                errors.append(exc.one_line())
+                break  # the connection is gone: the other folders wait for the next sync
+            except (NetworkError, StoreError) as exc:
+                results.append(FolderResult(name, error=exc.one_line()))
+                errors.append(exc.one_line())
+                if session.broken:
+                    break
+    except TmailError as exc:
+        errors.append(exc.one_line())
+    finally:
+        session.logout()
+    inbox_new = sum(r.new for r in results if r.folder == "INBOX")
+    return SyncResult(
+        account.name,
+        folders=tuple(results),
+        errors=tuple(errors),
+        new_in_inbox=inbox_new,
+        stopped=stopped,
+        notes=tuple(notes),
+    )
+
+
+def _notice_folder_changes(
+    store: SyncStore, account: Account, folders: list[FolderInfo], complete: bool
+) -> list[str]:
+    """Folders the last sync knew that the server no longer lists: forget their sync state
+    (their UIDs are void) but keep the local mail; say so once."""
+    if not complete:
+        return []
+    present = {local_name(f) for f in folders}
+    notes = []
+    for name in store.synced_folders(account.name):
+        if name not in present:
+            store.forget_folder_state(account.name, name)
+            notes.append(
+                safe_line(
+                    f"{account.name}: folder {name} is gone from the server (deleted, renamed "
+                    "or unsubscribed); its local copy is kept"
+                )
+            )
+    return notes
+
+
+def sync_folder(
+    store: SyncStore,
+    account: Account,
+    session: ImapSession,
+    folder: FolderInfo,
+    progress: ProgressFn | None,
+    stop: StopFn | None,
+) -> FolderResult:
+    name = local_name(folder)
+    acct = account.name
+    state = store.folder_state(acct, name)
+    pending = store.has_pending(acct, name)
+    if state is not None and not pending and state.highestmodseq is not None:
+        st = session.status(folder.name)
+        if (
+            st.uidvalidity == state.uidvalidity
+            and st.uidnext == state.uidnext
+            and st.highestmodseq == state.highestmodseq
+        ):
+            return FolderResult(name)
+    sel = session.select(folder.name)
+    if state is not None and sel.uidvalidity != state.uidvalidity:
+        _reassociate(store, acct, name, session)
+        state = None
+
+    local = store.local_flags(acct, name)  # uid -> flags, None for a pending local deletion
+    last = store.base_flags(acct, name)  # uid -> flags the last sync agreed on
+    if state is not None and state.highestmodseq is not None and sel.highestmodseq is not None:
+        changed = session.flags(changed_since=state.highestmodseq)
+        all_uids = session.uids()
+        unknown = [u for u in all_uids if u not in changed and u not in last]
+        extra = session.flags(unknown) if unknown else {}
+        remote: dict[int, Flags] = {}
+        for uid in all_uids:
+            got = changed.get(uid) or extra.get(uid)
+            remote[uid] = got if got is not None else last[uid]
+    else:
+        remote = session.flags()
+
+    actions = plan(last, local, remote)
+    pushed = changed_n = removed = 0
+    # 1. Local intent first: flags and deletions made here go to the server.
+    by_change: dict[tuple[Flags, Flags], list[int]] = {}
+    for a in actions:
+        if isinstance(a, PushFlags):
+            by_change.setdefault((a.add, a.remove), []).append(a.uid)
+    for (add, remove), uids in by_change.items():
+        session.add_flags(uids, add)
+        session.remove_flags(uids, remove)
+        pushed += len(uids)
+    deletions = [a.uid for a in actions if isinstance(a, DeleteRemote)]
+    if deletions:
+        session.delete(deletions)
+        store.forget_local_deletions(acct, name, deletions)
+        pushed += len(deletions)
+    # 2. The server's changes.
+    for a in actions:
+        if isinstance(a, SetLocalFlags):
+            store.apply_server_flags(acct, name, a.uid, a.flags)
+            changed_n += 1
+        elif isinstance(a, RemoveLocal):
+            store.remove_by_server(acct, name, a.uid)
+            removed += 1
+        elif isinstance(a, ForgetTombstone):
+            store.forget_local_deletions(acct, name, [a.uid])
+    store.clear_pending_flags(acct, name)
+    # 3. New mail, streamed.
+    fetch = [a.uid for a in actions if isinstance(a, Fetch)]
+    new = _fetch_new(store, account, session, name, fetch, remote, progress, stop)
+    store.set_folder_state(
+        acct,
+        name,
+        FolderState(
+            server_name=folder.name,
+            uidvalidity=sel.uidvalidity,
+            uidnext=sel.uidnext or (max(remote, default=0) + 1),
+            highestmodseq=sel.highestmodseq,
+        ),
+    )
+    return FolderResult(name, new=new, changed=changed_n, removed=removed, pushed=pushed)
+
+
+def _fetch_new(
+    store: SyncStore,
+    account: Account,
+    session: ImapSession,
+    name: str,
+    uids: list[int],
+    remote: dict[int, Flags],
+    progress: ProgressFn | None,
+    stop: StopFn | None,
+) -> int:
+    if not uids:
+        return 0
+    if account.max_age is not None:
+        since = (datetime.now(UTC) - timedelta(seconds=account.max_age)).date()
+        recent = set(session.uids(since=since))
+        uids = [u for u in uids if u in recent]
+    sizes = session.sizes(uids) if uids else {}
+    headers_only: list[int] = []
+    if account.max_size is not None:
+        headers_only = [u for u in uids if sizes.get(u, 0) > account.max_size]
+    total = len(uids)
+    done = nbytes = 0
+    last_report = 0.0
+    for msg in session.fetch_messages(uids, headers_only=headers_only, sizes=sizes):
+        flags = remote.get(msg.uid, msg.flags)
+        store.add_fetched(
+            account.name, name, msg.raw, flags, uid=msg.uid, partial=msg.partial,
+            when=msg.internaldate,
+        )  # fmt: skip
+        done += 1
+        nbytes += len(msg.raw)
+        now = time.monotonic()
+        if progress is not None and (now - last_report > 0.1 or done == total):
+            last_report = now
+            progress(Progress(account.name, name, done, total, nbytes))
+        if stop is not None and stop() and done < total:
+            session.broken = True  # mid-FETCH: the connection cannot be reused
+            raise _Stopped()
+    return done
+
+
+def _reassociate(store: SyncStore, acct: str, name: str, session: ImapSession) -> None:
+    """UIDVALIDITY changed: every stored UID of the folder is void (RFC 3501 2.3.1.1).
+
+    Give each local message the new UID of the server message with the same Message-ID and
+    size; local messages with no match lose their UID but stay (never dropped, never
+    uploaded twice); server messages with no match are fetched by the plan as new.
+    """
+    by_key: dict[tuple[str | None, int], list[int]] = {}
+    for ident in session.identities():
+        by_key.setdefault((ident.message_id, ident.size), []).append(ident.uid)
+    mapping: dict[int, int | None] = {}
+    for local_id, message_id, size in store.local_identities(acct, name):
+        uids = by_key.get((message_id, size)) if message_id else None
+        mapping[local_id] = uids.pop(0) if uids else None
+    store.reassign_uids(acct, name, mapping)
+    store.forget_folder_state(acct, name)

@@ -1,0 +1,105 @@
+"""POP3 fetching of one account into the store's INBOX.
+
+One pass: UIDL (or a hash of each ``TOP n 0`` header when the server has no UIDL), let
+:func:`tmail.sync.plan.plan_pop3` decide, RETR what is new (pipelined) and store each message;
+then DELE what may go. The order is the safety: a message is stored (fsynced, renamed into the
+Maildir, its UIDL committed with its index row) before its DELE is even sent, and deletions take
+effect only at QUIT, which is sent only when everything before it succeeded. Any failure drops the
+connection without QUIT, so the server keeps every message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from tmail.config.model import Account
+from tmail.core.errors import TmailError
+from tmail.protocols.pop3 import Pop3Session
+from tmail.sync.plan import plan_pop3
+from tmail.sync.result import FolderResult, Progress, ProgressFn, StopFn, SyncResult
+from tmail.sync.storeview import SyncStore
+
+Pop3Opener = Callable[[Account], Pop3Session]
+INBOX = "INBOX"
+
+
+def fetch_pop3_account(
+    store: SyncStore,
+    account: Account,
+    open_session: Pop3Opener,
+    *,
+    progress: ProgressFn | None = None,
+    stop: StopFn | None = None,
+    headers_only: bool = False,
+) -> SyncResult:
+    """One POP3 pass. Never raises for server or store trouble: each failure is one line in
+    ``SyncResult.errors``; whatever was stored stays stored and on the server."""
+    try:
+        session = open_session(account)
+    except TmailError as exc:
+        return SyncResult(account.name, errors=(exc.one_line(),))
+    acct = account.name
+    new = removed = 0
+    stopped = False
+    try:
+        listing = session.uidls()
+        if listing is None:
+            count, _size = session.stat()
+            listing = session.header_hash_uidls(count)
+        stored = store.pop3_seen(acct)
+        now = time.time()
+        todo = plan_pop3(
+            listing,
+            stored,
+            now=now,
+            leave_on_server=account.leave_on_server,
+            delete_after=account.delete_after,
+        )
+        total = len(todo.fetch)
+        nbytes = 0
+        uidl_of = dict(todo.fetch)
+        deletable: list[int] = [n for n, _u in todo.delete]
+        numbers = [n for n, _u in todo.fetch]
+        if headers_only:
+            for i, number in enumerate(numbers, 1):
+                raw = session.headers(number)
+                store.add_fetched(acct, INBOX, raw, frozenset(), uidl=uidl_of[number], partial=True)
+                new = i
+        else:
+            for number, raw in session.retrieve(numbers):
+                # add_fetched returns only after fsync + rename + commit: only now may DELE go.
+                store.add_fetched(acct, INBOX, raw, frozenset(), uidl=uidl_of[number])
+                new += 1
+                nbytes += len(raw)
+                if not account.leave_on_server:
+                    deletable.append(number)
+                if progress is not None:
+                    progress(Progress(acct, INBOX, new, total, nbytes))
+                if stop is not None and stop() and new < total:
+                    stopped = True
+                    break
+        if stopped:
+            session.abandon()  # mid-pipeline: no QUIT, nothing deleted; the next pass resumes
+        else:
+            for number in deletable:
+                session.delete(number)
+            session.quit()  # commits the DELEs
+            removed = len(deletable)
+    except TmailError as exc:
+        session.abandon()
+        return SyncResult(
+            acct,
+            folders=(FolderResult(INBOX, new=new, error=exc.one_line()),),
+            errors=(exc.one_line(),),
+            new_in_inbox=new,
+        )
+    except BaseException:
+        session.abandon()
+        raise
+    return SyncResult(
+        acct,
+        folders=(FolderResult(INBOX, new=new, pushed=removed),),
+        new_in_inbox=new,
+        stopped=stopped,
+    )
