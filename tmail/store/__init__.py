@@ -1,4 +1,21 @@
 """The local store: one Maildir per folder plus a SQLite index (WAL, FTS5).
 
-Maildir files are the truth; the index is a cache that can be rebuilt from them.
+Maildir files are the truth; the index is a cache that can be rebuilt from them. Everything
+starts at :class:`Store`; :mod:`tmail.store.query` documents the search language.
 """
+
+from tmail.store.models import FolderInfo, MessageRow, PendingChange, ThreadEntry, ThreadInfo
+from tmail.store.query import QueryError
+from tmail.store.store import INBOX, Store, normalize_folder
+
+__all__ = [
+    "INBOX",
+    "FolderInfo",
+    "MessageRow",
+    "PendingChange",
+    "QueryError",
+    "Store",
+    "ThreadEntry",
+    "ThreadInfo",
+    "normalize_folder",
+]

@@ -1,0 +1,424 @@
+"""The search language, parsed into an expression tree and compiled to a SQL condition.
+
+Pure: no database, no clock (``now`` is passed in). The grammar, loosest binding first::
+
+    query   := or
+    or      := and ( "OR" and )*
+    and     := unary ( ["AND"] unary )*          juxtaposition means AND
+    unary   := ( "NOT" | "-" ) unary | atom
+    atom    := "(" query ")" | term
+    term    := word | "a phrase" | word* | field:value | field:"a phrase"
+
+Fields: ``from:`` ``to:`` ``cc:`` ``subject:`` (full-text, in that header only), ``folder:``,
+``account:`` (exact name, case-insensitive), ``has:attachment``, ``is:unread|read|flagged|
+replied|draft|trashed|forwarded``, ``before:DATE`` (strictly before the day) and ``after:DATE``
+(that day or later), where DATE is ``YYYY-MM-DD``, ``YYYY-MM``, ``YYYY``, ``today``,
+``yesterday`` or an age like ``7d``, ``2w``, ``3m``, ``1y``. Operators are upper case; a lower-case
+``and``/``or``/``not`` is a word. Words match whole words in the subject, the addresses and the
+body, case- and diacritics-insensitively (SQLite FTS5 ``unicode61 remove_diacritics 2``: ``ПРИВЕТ``
+finds ``привет``, ``cafe`` finds ``café``); ``word*`` matches a prefix.
+An unknown ``field:`` is searched as text (``http://host`` stays a word).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+from tmail.core.errors import UsageError
+
+
+class QueryError(UsageError):
+    """The search query could not be parsed; the message says where."""
+
+
+# ------------------------------------------------------------------------------- the tree
+
+
+@dataclass(frozen=True)
+class Text:
+    """Words or a phrase, in one FTS column (``None``: every column)."""
+
+    column: str | None
+    text: str
+    phrase: bool = False
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Folder:
+    name: str
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+
+
+@dataclass(frozen=True)
+class HasAttachment:
+    pass
+
+
+@dataclass(frozen=True)
+class FlagIs:
+    letter: str
+    present: bool
+
+
+@dataclass(frozen=True)
+class DateCmp:
+    op: str  # "<" (before) or ">=" (after)
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class Not:
+    node: Node
+
+
+@dataclass(frozen=True)
+class And:
+    nodes: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    nodes: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class All:
+    """The empty query: every message."""
+
+
+Node = Text | Folder | Account | HasAttachment | FlagIs | DateCmp | Not | And | Or | All
+
+TEXT_FIELDS = {"from": "sender", "to": "tos", "cc": "ccs", "subject": "subject", "body": "body"}
+IS_FLAGS = {
+    "unread": ("S", False),
+    "new": ("S", False),
+    "read": ("S", True),
+    "seen": ("S", True),
+    "flagged": ("F", True),
+    "starred": ("F", True),
+    "replied": ("R", True),
+    "answered": ("R", True),
+    "draft": ("D", True),
+    "trashed": ("T", True),
+    "deleted": ("T", True),
+    "forwarded": ("P", True),
+    "passed": ("P", True),
+}
+FIELDS = (*TEXT_FIELDS, "folder", "account", "has", "is", "before", "after")
+
+# ------------------------------------------------------------------------------- tokens
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<lparen>\()
+  | (?P<rparen>\))
+  | (?P<field>[A-Za-z]+):(?:"(?P<fquoted>[^"]*)"?|(?P<fvalue>[^\s()"]*))
+  | "(?P<quoted>[^"]*)"?
+  | (?P<minus>-)(?=[^\s)])
+  | (?P<word>[^\s()"]+)
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # lparen rparen and or not minus term
+    value: str = ""
+    field: str | None = None
+    quoted: bool = False
+    pos: int = 0
+
+
+def _tokens(query: str) -> list[_Tok]:
+    out: list[_Tok] = []
+    pos = 0
+    while pos < len(query):
+        m = _TOKEN.match(query, pos)
+        if m is None:  # pragma: no cover - the word alternative matches anything else
+            raise QueryError(f"cannot read the query at {query[pos:]!r}")
+        kind = m.lastgroup
+        start = pos
+        pos = m.end()
+        if m.group("ws"):
+            continue
+        if m.group("lparen"):
+            out.append(_Tok("lparen", pos=start))
+        elif m.group("rparen"):
+            out.append(_Tok("rparen", pos=start))
+        elif m.group("field") is not None:
+            name = m.group("field").lower()
+            if name in FIELDS:
+                quoted = m.group("fquoted") is not None
+                value = m.group("fquoted") if quoted else m.group("fvalue")
+                out.append(_Tok("term", value or "", name, quoted, start))
+            else:  # not a field we know: the whole thing is text (a URL, "re:")
+                out.append(_Tok("term", m.group(0), None, False, start))
+        elif m.group("quoted") is not None:
+            out.append(_Tok("term", m.group("quoted"), None, True, start))
+        elif m.group("minus"):
+            out.append(_Tok("not", pos=start))
+        else:
+            word = m.group("word")
+            if word in ("AND", "&&"):
+                out.append(_Tok("and", pos=start))
+            elif word in ("OR", "||", "|"):
+                out.append(_Tok("or", pos=start))
+            elif word == "NOT":
+                out.append(_Tok("not", pos=start))
+            else:
+                out.append(_Tok("term", word, None, False, start))
+        del kind
+    return out
+
+
+# ------------------------------------------------------------------------------- parsing
+
+
+def parse(query: str, *, now: datetime | None = None, tz: tzinfo | None = None) -> Node:
+    """The tree of ``query``; raises :class:`QueryError` naming what is wrong.
+
+    ``now`` and ``tz`` fix "today" and day boundaries (default: the local clock and zone).
+    """
+    parser = _Parser(_tokens(query), query, now or datetime.now().astimezone(), tz)
+    if not parser.toks:
+        return All()
+    node = parser.parse_or()
+    if parser.i < len(parser.toks):
+        tok = parser.toks[parser.i]
+        if tok.kind == "rparen":
+            raise QueryError(
+                f"unmatched ')' at position {tok.pos + 1} of the query",
+                hint="remove it or add the '(' it closes",
+            )
+        raise QueryError(f"unexpected {tok.kind!r} at position {tok.pos + 1}")  # pragma: no cover
+    return node
+
+
+class _Parser:
+    def __init__(self, toks: list[_Tok], query: str, now: datetime, tz: tzinfo | None) -> None:
+        self.toks = toks
+        self.query = query
+        self.now = now if now.tzinfo else now.astimezone()
+        self.tz = tz or self.now.tzinfo
+        self.i = 0
+
+    def _peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def parse_or(self) -> Node:
+        nodes = [self.parse_and()]
+        while (tok := self._peek()) is not None and tok.kind == "or":
+            self.i += 1
+            nodes.append(self.parse_and())
+        return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))
+
+    def parse_and(self) -> Node:
+        nodes = [self.parse_unary()]
+        while (tok := self._peek()) is not None and tok.kind not in ("or", "rparen"):
+            if tok.kind == "and":
+                self.i += 1
+            nodes.append(self.parse_unary())
+        return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
+
+    def parse_unary(self) -> Node:
+        tok = self._peek()
+        if tok is None:
+            raise QueryError(
+                "the query ends where a search term was expected",
+                hint="finish it: a word after AND/OR/NOT, or a closing ')'",
+            )
+        if tok.kind == "not":
+            self.i += 1
+            return Not(self.parse_unary())
+        if tok.kind == "lparen":
+            self.i += 1
+            if (nxt := self._peek()) is not None and nxt.kind == "rparen":
+                raise QueryError(f"empty parentheses at position {tok.pos + 1}")
+            node = self.parse_or()
+            close = self._peek()
+            if close is None or close.kind != "rparen":
+                raise QueryError(
+                    f"the '(' at position {tok.pos + 1} is never closed", hint="add a ')'"
+                )
+            self.i += 1
+            return node
+        if tok.kind in ("and", "or", "rparen"):
+            what = {"and": "AND", "or": "OR", "rparen": "')'"}[tok.kind]
+            raise QueryError(
+                f"{what} at position {tok.pos + 1} has nothing before it",
+                hint="put a search term first",
+            )
+        self.i += 1
+        return self.term(tok)
+
+    def term(self, tok: _Tok) -> Node:
+        value = tok.value
+        field = tok.field
+        if field is None:
+            return _text(None, value, tok.quoted)
+        if field in TEXT_FIELDS:
+            if not value:
+                raise QueryError(f"{field}: needs a value, like {field}:alice")
+            return _text(TEXT_FIELDS[field], value, tok.quoted)
+        if field == "folder":
+            if not value:
+                raise QueryError("folder: needs a folder name, like folder:INBOX")
+            return Folder(value)
+        if field == "account":
+            if not value:
+                raise QueryError("account: needs an account name, like account:work")
+            return Account(value)
+        if field == "has":
+            if value.lower() in ("attachment", "attachments", "attach"):
+                return HasAttachment()
+            raise QueryError(f"has:{value} is not known", hint="use has:attachment")
+        if field == "is":
+            spec = IS_FLAGS.get(value.lower())
+            if spec is None:
+                raise QueryError(
+                    f"is:{value} is not known",
+                    hint="use one of is:" + ", is:".join(sorted(IS_FLAGS)),
+                )
+            return FlagIs(spec[0], spec[1])
+        # before: / after:
+        start = self.day_start(value, field)
+        return DateCmp("<" if field == "before" else ">=", start)
+
+    def day_start(self, value: str, field: str) -> int:
+        """The unix time at the start (local midnight) of the day/month/year ``value`` names."""
+        v = value.strip().lower()
+        today = self.now.astimezone(self.tz).date()
+        day: date
+        try:
+            if v == "today":
+                day = today
+            elif v == "yesterday":
+                day = today - timedelta(days=1)
+            elif m := re.fullmatch(r"(\d+)([dwmy])", v):
+                n, unit = int(m.group(1)), m.group(2)
+                if unit == "d":
+                    day = today - timedelta(days=n)
+                elif unit == "w":
+                    day = today - timedelta(weeks=n)
+                elif unit == "m":
+                    months = today.year * 12 + today.month - 1 - n
+                    day = date(months // 12, months % 12 + 1, 1)
+                else:
+                    day = date(today.year - n, 1, 1)
+            elif m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", v):
+                day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            elif m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})", v):
+                day = date(int(m.group(1)), int(m.group(2)), 1)
+            elif m := re.fullmatch(r"(\d{4})", v):
+                day = date(int(m.group(1)), 1, 1)
+            else:
+                raise ValueError(v)
+        except ValueError:
+            raise QueryError(
+                f"{field}:{value} is not a date",
+                hint="write YYYY-MM-DD, YYYY-MM, YYYY, today, yesterday or an age like 7d",
+            ) from None
+        midnight = datetime(day.year, day.month, day.day, tzinfo=self.tz)
+        return int(midnight.timestamp())
+
+
+def _text(column: str | None, value: str, quoted: bool) -> Node:
+    prefix = not quoted and value.endswith("*") and len(value) > 1
+    if prefix:
+        value = value.rstrip("*")
+    if not re.search(r"\w", value):
+        return All()  # punctuation only: FTS has nothing to look for
+    return Text(column, value, phrase=quoted, prefix=prefix)
+
+
+# ------------------------------------------------------------------------------- compiling
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A SQL condition over ``messages m JOIN folders f ON f.id = m.folder_id``."""
+
+    where: str
+    params: tuple[Any, ...]
+
+
+_FOLD = str.maketrans({"ё": "е", "Ё": "Е"})
+
+
+def fold(text: str) -> str:
+    """What both the index and queries fold beyond unicode61: Russian ё is searched as е.
+
+    (unicode61's diacritics removal covers Latin letters only.)
+    """
+    return text.translate(_FOLD)
+
+
+def fts_string(text: str) -> str:
+    """``text`` as an FTS5 string literal (the tokenizer splits it into a phrase)."""
+    return '"' + fold(text).replace('"', '""') + '"'
+
+
+def _fts_term(node: Text) -> str:
+    expr = fts_string(node.text)
+    if node.prefix:
+        expr += " *"
+    if node.column:
+        expr = "{" + node.column + "} : " + expr
+    return expr
+
+
+def compile_query(node: Node) -> Compiled:
+    """The SQL condition and its parameters for the tree ``node``."""
+    params: list[Any] = []
+    where = _compile(node, params)
+    return Compiled(where, tuple(params))
+
+
+def _fts_clause(match: str, params: list[Any]) -> str:
+    params.append(match)
+    return "m.id IN (SELECT rowid FROM fts WHERE fts MATCH ?)"
+
+
+def _compile(node: Node, params: list[Any]) -> str:
+    if isinstance(node, All):
+        return "1"
+    if isinstance(node, Text):
+        return _fts_clause(_fts_term(node), params)
+    if isinstance(node, Folder):
+        params.append(node.name)
+        return "f.name = ? COLLATE NOCASE"
+    if isinstance(node, Account):
+        params.append(node.name)
+        return "f.account = ? COLLATE NOCASE"
+    if isinstance(node, HasAttachment):
+        return "m.has_attachment = 1"
+    if isinstance(node, FlagIs):
+        params.append(node.letter)
+        return f"instr(m.flags, ?) {'>' if node.present else '='} 0"
+    if isinstance(node, DateCmp):
+        params.append(node.timestamp)
+        return f"m.date {node.op} ?"
+    if isinstance(node, Not):
+        return f"NOT ({_compile(node.node, params)})"
+    if isinstance(node, And | Or):
+        joiner = " AND " if isinstance(node, And) else " OR "
+        fts_op = " AND " if isinstance(node, And) else " OR "
+        # Words of one AND (or one OR) go to FTS as one MATCH: one index lookup, not several.
+        texts = [n for n in node.nodes if isinstance(n, Text)]
+        rest = [n for n in node.nodes if not isinstance(n, Text)]
+        parts: list[str] = []
+        if texts:
+            parts.append(_fts_clause(fts_op.join(_fts_term(t) for t in texts), params))
+        parts.extend(_compile(n, params) for n in rest)
+        return "(" + joiner.join(parts) + ")"
+    raise TypeError(node)  # pragma: no cover
