@@ -1,0 +1,139 @@
+"""What the store commands share: finding the data directory, opening the store, printing rows.
+
+Heavy imports stay inside functions: ``tmail list`` must start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tmail.cli.base import Context
+from tmail.core.errors import UsageError
+from tmail.core.models import Flag
+from tmail.core.safe import safe_line
+
+if TYPE_CHECKING:
+    from tmail.store import MessageRow, Store
+
+
+def data_dir(ctx: Context) -> Path:
+    """The data directory: ``$TMAIL_DATA_DIR``, else the config file's, else the XDG default.
+
+    The config file is read only when one exists (store commands work without accounts).
+    """
+    env = os.environ.get("TMAIL_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    import importlib
+
+    config_mod = importlib.import_module("tmail.config")
+    loader = getattr(config_mod, "load_config", None)
+    if loader is not None and (ctx.config_path or os.environ.get("TMAIL_CONFIG") or _xdg_config()):
+        config = loader(ctx.config_path) if ctx.config_path else loader()
+        return Path(config.data_dir)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("tmail", appauthor=False))
+
+
+def _xdg_config() -> bool:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    return os.path.exists(os.path.join(base, "tmail", "config.toml"))
+
+
+def open_store(ctx: Context, *, check: bool = True) -> Store:
+    from tmail.store import Store
+
+    return Store.open(data_dir(ctx), check=check)
+
+
+def parse_ids(values: Sequence[str]) -> list[int]:
+    """Message ids from the command line (``12``, ``12,13``, ``12-15``)."""
+    ids: list[int] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                if "-" in part[1:]:
+                    lo, hi = part.split("-", 1)
+                    if int(hi) - int(lo) > 100_000:
+                        raise UsageError(f"the range {part} is too large")
+                    ids.extend(range(int(lo), int(hi) + 1))
+                else:
+                    ids.append(int(part))
+            except ValueError:
+                raise UsageError(
+                    f"{part!r} is not a message id",
+                    hint="ids are the numbers 'tmail list' and 'tmail search' print",
+                ) from None
+    return ids
+
+
+def flag_letters(flags: frozenset[Flag]) -> str:
+    """mutt-like status: ``N`` unread, ``F`` flagged, ``R`` replied, ``D`` draft, ``T`` trashed."""
+    out = "N" if Flag.SEEN not in flags else "-"
+    out += "F" if Flag.FLAGGED in flags else "-"
+    out += "R" if Flag.REPLIED in flags else ("P" if Flag.PASSED in flags else "-")
+    out += "D" if Flag.DRAFT in flags else ("T" if Flag.TRASHED in flags else "-")
+    return out
+
+
+def human_size(n: int) -> str:
+    if n < 1000:
+        return f"{n}B"
+    if n < 1_000_000:
+        return f"{n / 1000:.0f}K" if n >= 10_000 else f"{n / 1000:.1f}K"
+    return f"{n / 1_000_000:.1f}M"
+
+
+def row_json(row: MessageRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "account": row.account,
+        "folder": row.folder,
+        "date": row.date.isoformat(),
+        "from": [{"name": a.name, "addr": a.addr} for a in row.from_],
+        "to": [{"name": a.name, "addr": a.addr} for a in row.to],
+        "subject": row.subject,
+        "flags": "".join(sorted(f.value for f in row.flags)),
+        "size": row.size,
+        "message_id": row.message_id,
+        "thread": row.thread_id,
+        "has_attachment": row.has_attachment,
+        "path": str(row.path),
+    }
+
+
+def _fit(text: str, width: int) -> str:
+    text = safe_line(text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def row_line(row: MessageRow, *, indent: int = 0, show_folder: bool = False) -> str:
+    """``id date from subject flags size`` on one terminal-safe line."""
+    when = row.date.astimezone().strftime("%Y-%m-%d %H:%M")
+    sender = _fit(row.sender or "(no sender)", 24)
+    subject = ("  " * indent) + (row.subject or "(no subject)")
+    if show_folder:
+        subject = f"[{row.account}/{row.folder}] {subject}"
+    att = "@" if row.has_attachment else " "
+    return (
+        f"{row.id:>7}  {when}  {sender:<24}  {_fit(subject, 60):<60}  "
+        f"{flag_letters(row.flags)}{att} {human_size(row.size):>6}"
+    )
+
+
+def write_rows(
+    ctx: Context, rows: Sequence[MessageRow], *, as_json: bool, show_folder: bool
+) -> None:
+    if as_json:
+        ctx.stdout.write(json.dumps([row_json(r) for r in rows], ensure_ascii=False, indent=1))
+        ctx.stdout.write("\n")
+        return
+    ctx.stdout.write("".join(row_line(r, show_folder=show_folder) + "\n" for r in rows))
