@@ -1,4 +1,4 @@
-"""The store commands end to end through ``tmail.cli.main``: what a person reads, what is on disk."""
+"""The store commands through ``tmail.cli.main``: what a person reads, what is on disk."""
 
 from __future__ import annotations
 
@@ -53,12 +53,14 @@ def test_list_prints_newest_first_and_safe(data: Path) -> None:
 
 def test_list_json_and_limit(data: Path) -> None:
     code, out, _ = run("list", "--json", "--limit", "1", "--folder", "Archive")
+    assert code == 0
     [row] = json.loads(out)
     assert (row["subject"], row["folder"], row["flags"]) == ("Old", "Archive", "S")
 
 
 def test_folders_counts(data: Path) -> None:
     code, out, _ = run("folders", "--json")
+    assert code == 0
     got = {(f["folder"], f["total"], f["unread"]) for f in json.loads(out)}
     assert got == {("INBOX", 2, 1), ("Archive", 1, 0)}
 
