@@ -333,3 +333,35 @@ def test_index_is_sqlite_wal(store: Store) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA user_version").fetchone()[0] >= 1
     conn.close()
+
+
+def test_sync_helpers_for_uidvalidity_change_and_pushed_changes(store: Store) -> None:
+    a = store.add_message("acc", "INBOX", msg(1), uid=1)
+    b = store.add_message("acc", "INBOX", msg(2), uid=2)
+    store.set_folder_state("acc", "INBOX", {"uidvalidity": 1})
+    assert store.synced_folders("acc") == ["INBOX"]
+    assert store.local_identities("acc", "INBOX") == [
+        (1, "<m1@example.com>", len(msg(1))),
+        (2, "<m2@example.com>", len(msg(2))),
+    ]
+    store.change_flags([a], add=frozenset({S}))
+    store.remove(b)
+    assert store.has_pending("acc", "INBOX")
+    store.reassign_uids("acc", "INBOX", {1: 101, 2: None})
+    assert store.uid_flags("acc", "INBOX") == {101: frozenset({S})}
+    assert [(p.kind, p.uid) for p in store.pending()] == [("flags", 101)]
+    store.clear_pending_flags("acc", "INBOX")
+    assert not store.has_pending("acc", "INBOX")
+    assert store.synced_flags("acc", "INBOX") == {101: frozenset({S})}  # pushed: agreed
+    store.mark_synced(a, frozenset({S, F}))
+    assert store.synced_flags("acc", "INBOX") == {101: frozenset({S, F})}
+    store.forget_folder_state("acc", "INBOX")
+    assert store.synced_folders("acc") == []
+
+
+def test_missing_date_falls_back_to_received(store: Store) -> None:
+    from datetime import UTC, datetime
+
+    when = datetime(2020, 5, 6, 7, 8, tzinfo=UTC)
+    mid = store.add_message("acc", "INBOX", b"Subject: no date\r\n\r\nx", received=when)
+    assert store.get(mid).date == when  # type: ignore[union-attr]

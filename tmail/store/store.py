@@ -311,6 +311,7 @@ class Store:
         uid: int | None = None,
         uidl: str | None = None,
         record_append: bool = False,
+        received: datetime | None = None,
     ) -> int:
         """Store ``raw`` in ``account``/``folder`` and index it; return the message id.
 
@@ -326,7 +327,8 @@ class Store:
         commit was lost (found again by :meth:`check`, without UID) is adopted by Message-ID
         and size instead of duplicated.
 
-        ``flags`` are the server's flags (they become the last-synced flags too). With
+        ``received`` (IMAP INTERNALDATE) dates the message when its Date header is missing or
+        broken (default: now). ``flags`` are the server's flags (the last-synced flags too). With
         ``record_append`` (local drafts, sent copies) a pending ``append`` is recorded so the
         next sync uploads the message. Raises :class:`StoreError` on a full disk, with no
         partial file left behind.
@@ -353,7 +355,15 @@ class Store:
                 with self._tx() as conn:
                     fid = self._folder_id(conn, account, folder)
                     mid = self._insert(
-                        conn, fid, rel, flags, summary, uid=uid, uidl=uidl, synced=flags
+                        conn,
+                        fid,
+                        rel,
+                        flags,
+                        summary,
+                        uid=uid,
+                        uidl=uidl,
+                        synced=flags,
+                        fallback_time=received.timestamp() if received else None,
                     )
                     if uidl is not None:
                         conn.execute(
@@ -792,6 +802,108 @@ class Store:
             conn.execute(
                 "UPDATE messages SET synced_flags = ? WHERE id = ?",
                 (flags_to_maildir(flags), message),
+            )
+
+    def has_pending(self, account: str, folder: str) -> bool:
+        """True when the folder has local changes the server has not seen."""
+        return (
+            self.db.execute(
+                "SELECT 1 FROM pending WHERE account = ? AND folder = ? LIMIT 1",
+                (account, normalize_folder(folder)),
+            ).fetchone()
+            is not None
+        )
+
+    def local_identities(self, account: str, folder: str) -> list[tuple[int, str | None, int]]:
+        """``(uid, message_id, size)`` of each message with a UID: for re-association after a
+        UIDVALIDITY change (match the server's Message-ID and RFC822.SIZE)."""
+        fid = self._find_folder(account, folder)
+        if fid is None:
+            return []
+        return [
+            (int(u), m, int(z))
+            for u, m, z in self.db.execute(
+                "SELECT uid, message_id, size FROM messages WHERE folder_id = ? "
+                "AND uid IS NOT NULL ORDER BY uid",
+                (fid,),
+            )
+        ]
+
+    def reassign_uids(self, account: str, folder: str, mapping: Mapping[int, int | None]) -> None:
+        """Replace old UIDs by new ones (``None``: the message has no UID now), atomically.
+
+        Pending changes that name an old UID follow it (or are dropped with it).
+        """
+        fid = self._find_folder(account, folder)
+        if fid is None or not mapping:
+            return
+        folder = normalize_folder(folder)
+        with self._tx() as conn:
+            ids = {
+                int(u): int(i)
+                for u, i in conn.execute(
+                    "SELECT uid, id FROM messages WHERE folder_id = ? AND uid IS NOT NULL", (fid,)
+                )
+            }
+            for old, new in mapping.items():
+                mid = ids.get(old)
+                if mid is not None:
+                    conn.execute(
+                        "UPDATE messages SET uid = ?, synced_flags = CASE WHEN ? IS NULL "
+                        "THEN NULL ELSE synced_flags END WHERE id = ?",
+                        (new, new, mid),
+                    )
+                if new is None:
+                    conn.execute(
+                        "DELETE FROM pending WHERE account = ? AND folder = ? AND uid = ? "
+                        "AND kind = 'delete'",
+                        (account, folder, old),
+                    )
+                conn.execute(
+                    "UPDATE pending SET uid = ? WHERE account = ? AND folder = ? AND uid = ?",
+                    (new, account, folder, old),
+                )
+
+    def forget_folder_state(self, account: str, folder: str) -> None:
+        """Drop the folder's sync state (the next sync starts it afresh)."""
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE folders SET sync_state = '{}' WHERE account = ? AND name = ?",
+                (account, normalize_folder(folder)),
+            )
+
+    def synced_folders(self, account: str) -> list[str]:
+        """Folders of the account that have a sync state."""
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT name FROM folders WHERE account = ? AND sync_state != '{}' ORDER BY name",
+                (account,),
+            )
+        ]
+
+    def forget_local_deletions(self, account: str, folder: str, uids: Iterable[int]) -> None:
+        """The server expunged these UIDs too: their pending ``delete`` rows are done."""
+        with self._tx() as conn:
+            conn.executemany(
+                "DELETE FROM pending WHERE account = ? AND folder = ? AND kind = 'delete' "
+                "AND uid = ?",
+                [(account, normalize_folder(folder), u) for u in uids],
+            )
+
+    def clear_pending_flags(self, account: str, folder: str) -> None:
+        """The folder's local flag changes were pushed: drop them and make the current flags
+        the last-synced ones."""
+        folder = normalize_folder(folder)
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE messages SET synced_flags = flags WHERE id IN (SELECT message FROM "
+                "pending WHERE account = ? AND folder = ? AND kind = 'flags')",
+                (account, folder),
+            )
+            conn.execute(
+                "DELETE FROM pending WHERE account = ? AND folder = ? AND kind = 'flags'",
+                (account, folder),
             )
 
     # ------------------------------------------------------------------ changing
