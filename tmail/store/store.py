@@ -11,6 +11,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ INBOX = "INBOX"
 INDEX_NAME = "index.sqlite3"
 LOCK_NAME = "store.lock"
 BODY_CAP = 100_000  # characters of body text indexed per message (bounds index size and memory)
-_BATCH = 500  # messages per transaction when (re)indexing: short write locks, little lost on kill
+_BATCH = 200  # messages per transaction when (re)indexing: short write locks, little lost on kill
 
 _ROW_COLUMNS = (
     "m.id, f.account, f.name, m.fname, m.flags, m.uid, m.uidl, m.message_id, m.in_reply_to, "
@@ -424,6 +425,7 @@ class Store:
         synced: frozenset[Flag] | None = None,
         thread_id: int | None = None,
         fallback_time: float | None = None,
+        mid: int | None = None,
     ) -> int:
         base = maildir.split_name(rel.split("/", 1)[1])[0]
         if s.date is not None:
@@ -439,11 +441,12 @@ class Store:
                 if ref not in refs:
                     refs.append(ref)
         cur = conn.execute(
-            "INSERT INTO messages (folder_id, fname, base, flags, synced_flags, uid, uidl, "
+            "INSERT INTO messages (id, folder_id, fname, base, flags, synced_flags, uid, uidl, "
             "message_id, in_reply_to, refs, date, tz, from_json, to_json, cc_json, sender, "
             "subject, size, has_attachment, charset, snippet, parse_errors) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
+                mid,
                 fid,
                 rel,
                 base,
@@ -1426,8 +1429,14 @@ class Store:
         path: Path,
         files: list[maildir.FoundFile],
         progress: Progress | None,
-        keep: Mapping[str, tuple[Any, ...]] | None = None,
+        existing: Mapping[str, tuple[Any, ...]] | None = None,
     ) -> int:
+        """Summarize and index ``files`` in batches (one transaction each).
+
+        ``existing`` maps a file's base name to its current row ``(id, uid, uidl, synced_flags,
+        thread_id)``: such a row is replaced in place, keeping its id and what only the index
+        knows, so a reindex killed halfway leaves every row either old or new, never lost.
+        """
         done = 0
         for chunk in _chunks(files, _BATCH):
             work = []
@@ -1438,11 +1447,17 @@ class Store:
                     mtime = full.stat().st_mtime
                 except FileNotFoundError:
                     continue  # renamed away while we scanned; the next check finds it
-                work.append((found, _summarize(raw), mtime))
+                summary = _summarize(raw)
+                del raw
+                if len(summary.body_text) > BODY_CAP:  # bound the batch's memory
+                    summary = replace(summary, body_text=summary.body_text[:BODY_CAP])
+                work.append((found, summary, mtime))
             with self._tx() as conn:
                 for found, summary, mtime in work:
-                    kept = keep.get(found.base) if keep else None
-                    uid, uidl, synced, tid = kept if kept else (None, None, None, None)
+                    old = existing.get(found.base) if existing else None
+                    mid, uid, uidl, synced, tid = old if old else (None, None, None, None, None)
+                    if mid is not None:
+                        self._delete_rows(conn, "id = ?", (mid,))
                     self._insert(
                         conn,
                         fid,
@@ -1454,6 +1469,7 @@ class Store:
                         synced=flags_from_maildir(synced) if synced is not None else None,
                         thread_id=tid,
                         fallback_time=mtime,
+                        mid=mid,
                     )
             done += len(work)
             if progress:
@@ -1463,9 +1479,11 @@ class Store:
     def reindex(self, account: str | None = None, progress: Progress | None = None) -> int:
         """Rebuild the index of ``account`` (all when None) from the Maildirs alone.
 
-        Every file is read and summarized again. What only the index knows — server UIDs,
-        POP3 UIDLs, last-synced flags, thread ids, sync state, pending changes — is kept for
-        files that are still there. Returns the number of messages indexed.
+        Every file is read and summarized again and its row replaced in place: message ids,
+        server UIDs, POP3 UIDLs, last-synced flags, thread ids, sync state and pending changes
+        are kept for files that are still there; rows of vanished files are dropped. Holds the
+        writer lock throughout (a sync waits). Killed halfway, it leaves a usable index that the
+        next run completes. Returns the number of messages indexed.
         """
         total = 0
         with self.writer_lock():
@@ -1475,21 +1493,26 @@ class Store:
                 stamp = maildir.dir_stamp(path)
                 with self._tx() as conn:
                     fid = self._folder_id(conn, acc, folder)
-                    keep = {
-                        base: (uid, uidl, synced, tid)
-                        for base, uid, uidl, synced, tid in conn.execute(
-                            "SELECT base, uid, uidl, synced_flags, thread_id FROM messages "
-                            "WHERE folder_id = ?",
-                            (fid,),
-                        )
-                    }
-                    self._delete_rows(conn, "folder_id = ?", (fid,))
+                existing = {
+                    base: (mid, uid, uidl, synced, tid)
+                    for mid, base, uid, uidl, synced, tid in self.db.execute(
+                        "SELECT id, base, uid, uidl, synced_flags, thread_id FROM messages "
+                        "WHERE folder_id = ?",
+                        (fid,),
+                    )
+                }
                 files = list(maildir.scan(path))
-                total += self._index_files(acc, folder, fid, path, files, progress, keep)
+                total += self._index_files(acc, folder, fid, path, files, progress, existing)
+                gone = [existing[b][0] for b in existing.keys() - {f.base for f in files}]
                 with self._tx() as conn:
+                    for chunk in _chunks(gone, 500):
+                        marks = ",".join("?" * len(chunk))
+                        self._delete_rows(conn, f"id IN ({marks})", tuple(chunk))
                     conn.execute("UPDATE folders SET stamp = ? WHERE id = ?", (stamp, fid))
             with self._tx() as conn:
-                conn.execute("DELETE FROM threads WHERE id NOT IN (SELECT thread_id FROM messages)")
+                conn.execute(
+                    "DELETE FROM threads WHERE id NOT IN (SELECT DISTINCT thread_id FROM messages)"
+                )
         self.check(progress)
         return total
 
@@ -1581,8 +1604,6 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 def _replace_flags(row: MessageRow, flags: frozenset[Flag]) -> MessageRow:
-    from dataclasses import replace
-
     return replace(row, flags=flags)
 
 
