@@ -1,0 +1,97 @@
+"""``tmail show FILE|-``: the readable view, --json keys, --raw, --headers."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tmail.cli import main
+
+LETTER = (
+    (
+        b"From: =?koi8-r?B?6dfBzg==?= <ivan@example.ru>\n"
+        b"To: Petr <petr@example.ru>, anna@example.ru\n"
+        b"Cc: =?utf-8?Q?=1B=5D0=3Bpwned=07?= <cc@example.ru>\n"
+        b"Subject: =?koi8-r?B?8NLJ18XU?= \x1b[2J\n"
+        b"Date: Tue, 07 Jul 2009 22:47:35 +0300\n"
+        b"Message-ID: <1@example.ru>\n"
+        b"MIME-Version: 1.0\n"
+        b"Content-Type: multipart/mixed; boundary=zz\n"
+        b"\n"
+        b"--zz\n"
+        b"Content-Type: text/plain; charset=us-ascii\n"
+        b"Content-Transfer-Encoding: 8bit\n"
+        b"\n"
+    )
+    + "Привет, как дела?\n".encode("cp1251")
+    + (
+        b"--zz\n"
+        b"Content-Type: application/octet-stream\n"
+        b"Content-Transfer-Encoding: base64\n"
+        b'Content-Disposition: attachment; filename="../../etc/\x1b[2Jpasswd"\n'
+        b"\n"
+        b"AAECAwQ=\n"
+        b"--zz--\n"
+    )
+)
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_show_file_renders_safe_readable_text(tmp_path: Path) -> None:
+    path = tmp_path / "m.eml"
+    path.write_bytes(LETTER)
+    code, out, _ = run(["show", str(path)])
+    assert code == 0
+    assert "From: Иван <ivan@example.ru>" in out
+    assert "Subject: Привет ^[[2J" in out
+    assert "Привет, как дела?" in out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "passwd  (application/octet-stream, 5 B)" in out
+
+
+def test_show_json_has_the_documented_keys(tmp_path: Path) -> None:
+    path = tmp_path / "m.eml"
+    path.write_bytes(LETTER)
+    code, out, _ = run(["show", "--json", str(path)])
+    assert code == 0
+    data = json.loads(out)
+    for key in ("subject", "from", "to", "cc", "date", "message_id", "text", "charset"):
+        assert key in data
+    assert data["subject"] == "Привет ^[[2J"
+    assert data["from"] == [{"name": "Иван", "addr": "ivan@example.ru"}]
+    assert data["to"] == [
+        {"name": "Petr", "addr": "petr@example.ru"},
+        {"name": "", "addr": "anna@example.ru"},
+    ]
+    assert data["cc"][0]["name"] == "^[]0;pwned^G"
+    assert data["date"] == "2009-07-07T22:47:35+03:00"
+    assert data["message_id"] == "<1@example.ru>"
+    assert data["text"] == "Привет, как дела?\n"
+    assert data["charset"] == "windows-1251"
+    (att,) = data["attachments"]
+    assert att["size"] == 5 and att["content_type"] == "application/octet-stream"
+    assert "\x1b" not in att["filename"]
+
+
+def test_show_stdin_raw_and_headers() -> None:
+    cmd = [sys.executable, "-m", "tmail", "show", "-"]
+    done = subprocess.run(cmd, input=LETTER, capture_output=True, check=True)
+    assert "Привет, как дела?" in done.stdout.decode()
+    raw = subprocess.run([*cmd, "--raw"], input=LETTER, capture_output=True, check=True)
+    assert raw.stdout == LETTER  # a pipe gets the stored bytes exactly
+    headers = subprocess.run([*cmd, "--headers"], input=LETTER, capture_output=True, check=True)
+    assert "MIME-Version: 1.0" in headers.stdout.decode()
+
+
+def test_show_missing_file_is_one_line_error(tmp_path: Path) -> None:
+    code, out, err = run(["show", str(tmp_path / "nope.eml")])
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "no such file" in err

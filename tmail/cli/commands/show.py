@@ -1,0 +1,110 @@
+"""``tmail show ID|FILE``: print a message readably (header block, body, attachment list)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from tmail.cli.base import Command, Context
+from tmail.cli.messages import load_message
+from tmail.core.models import Address
+from tmail.core.safe import safe_line, safe_text
+from tmail.mime import ParsedMessage, parse_message, render_text
+
+
+def _addresses(addresses: tuple[Address, ...]) -> list[dict[str, str]]:
+    return [{"name": safe_line(a.name), "addr": safe_line(a.addr)} for a in addresses]
+
+
+def message_json(parsed: ParsedMessage) -> dict[str, Any]:
+    """The ``--json`` object: the keys documented in tmail(1), every string terminal-safe."""
+    report = parsed.dsn
+    return {
+        "subject": safe_line(parsed.subject),
+        "from": _addresses(parsed.from_),
+        "to": _addresses(parsed.to),
+        "cc": _addresses(parsed.cc),
+        "reply_to": _addresses(parsed.reply_to),
+        "date": parsed.date.isoformat() if parsed.date is not None else None,
+        "message_id": safe_line(parsed.message_id) if parsed.message_id else None,
+        "in_reply_to": safe_line(parsed.in_reply_to) if parsed.in_reply_to else None,
+        "references": [safe_line(r) for r in parsed.references],
+        "text": safe_text(parsed.text),
+        "html": parsed.text_from_html,
+        "charset": parsed.charset,
+        "charset_detected": parsed.charset_detected,
+        "links": [safe_line(link) for link in parsed.links],
+        "attachments": [
+            {
+                "index": a.index,
+                "filename": safe_line(a.filename),
+                "content_type": safe_line(a.content_type),
+                "size": a.size,
+            }
+            for a in parsed.attachments
+        ],
+        "delivery_status": None
+        if report is None
+        else {
+            "reporting_mta": safe_line(report.reporting_mta),
+            "recipients": [
+                {
+                    "original_recipient": safe_line(r.original_recipient),
+                    "final_recipient": safe_line(r.final_recipient),
+                    "action": safe_line(r.action),
+                    "status": safe_line(r.status),
+                    "diagnostic": safe_line(r.diagnostic),
+                }
+                for r in report.recipients
+            ],
+        },
+        "nested": [message_json(n) for n in parsed.nested],
+        "problems": [safe_line(p) for p in parsed.problems],
+    }
+
+
+class Show(Command):
+    name = "show"
+    help = "print a message readably: headers, body (HTML as text), attachment list"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("message", metavar="ID|FILE", help="an .eml file, or '-' for stdin")
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--json", action="store_true", help="print one JSON object")
+        mode.add_argument("--raw", action="store_true", help="print the message as stored")
+        parser.add_argument(
+            "--headers", action="store_true", help="show every header field, decoded"
+        )
+        parser.add_argument(
+            "--assume-charset",
+            metavar="CHARSET",
+            action="append",
+            default=[],
+            help="charset to try first for 8-bit text without a trustworthy label (repeatable)",
+        )
+
+    def run(self, ctx: Context) -> int:
+        args = ctx.args
+        message = load_message(args.message, tuple(args.assume_charset))
+        if args.raw:
+            _write_raw(ctx, message.raw)
+            return 0
+        parsed = parse_message(message.raw, message.assumed_charsets)
+        if args.json:
+            ctx.stdout.write(json.dumps(message_json(parsed), ensure_ascii=False, indent=2) + "\n")
+        else:
+            ctx.stdout.write(render_text(parsed, all_headers=args.headers))
+        return 0
+
+
+def _write_raw(ctx: Context, raw: bytes) -> None:
+    """The stored bytes exactly when they go to a file or pipe; made safe for a terminal."""
+    buffer = getattr(ctx.stdout, "buffer", None)
+    isatty = getattr(ctx.stdout, "isatty", lambda: False)()
+    if buffer is not None and not isatty:
+        ctx.stdout.flush()
+        buffer.write(raw)
+        buffer.flush()
+        return
+    ctx.stdout.write(safe_text(raw.decode("utf-8", errors="replace")))

@@ -1,0 +1,53 @@
+"""HTML bodies to readable text with html2text.
+
+Links become numbered references (``[text][1]`` in the text, the URLs listed at the end and
+returned separately), images become ``[image: alt]``, script and style content is dropped, and
+nothing is ever fetched: html2text only reads the string it is given.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import html2text
+
+MAX_HTML = 4 << 20  # characters of HTML converted; the rest is cut (a note says so)
+
+
+def html_to_text(html: str, width: int = 78) -> tuple[str, tuple[str, ...]]:
+    """Text and the list of link URLs (in order of first appearance)."""
+    links: list[str] = []
+    cut = len(html) > MAX_HTML
+    if cut:
+        html = html[:MAX_HTML]
+
+    def on_tag(conv: Any, tag: str, attrs: dict[str, str | None], start: bool) -> bool | None:
+        if tag == "img":
+            if start:
+                alt = (attrs.get("alt") or "").strip()
+                conv.o(f"[image: {' '.join(alt.split())}]" if alt else "[image]")
+            return True
+        if tag == "a" and start:
+            href = (attrs.get("href") or "").strip()
+            if href and not href.startswith("#") and href not in links:
+                links.append(href)
+        return None
+
+    conv: Any = html2text.HTML2Text(bodywidth=width)
+    conv.inline_links = False
+    conv.links_each_paragraph = False
+    conv.protect_links = False
+    conv.wrap_links = False
+    conv.ignore_images = False
+    conv.ignore_emphasis = False
+    conv.unicode_snob = True
+    conv.tag_callback = on_tag
+    try:
+        text = conv.handle(html)
+    except Exception:  # html2text on malformed input: fall back to the tags stripped
+        import re
+
+        text = re.sub(r"<[^>]*>", " ", html)
+    if cut:
+        text += "\n[HTML cut at 4 MiB]\n"
+    return text.strip("\n") + "\n", tuple(links)

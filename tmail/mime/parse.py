@@ -1,0 +1,682 @@
+"""``parse_message(raw) -> ParsedMessage``: a whole message as tmail shows it.
+
+The MIME structure is split here on bytes, by hand, instead of with ``email.message_from_bytes``:
+
+* speed and memory: the stdlib feed parser copies every line into Python strings; here a part is a
+  (start, end) span of the raw bytes found with ``bytes.find``, decoded only when it is shown or
+  saved. A 100 MB attachment is never copied to be listed (docs/benchmarks.md has the figures);
+* robustness: the stdlib parser recursed until RecursionError on deep nesting (PITFALLS.md) and its
+  header objects raise on unknown charsets; this parser is depth- and part-count-limited and
+  records what it could not read in ``problems`` instead of raising.
+
+Header values, addresses, dates and parameters are read by :mod:`tmail.mime.headers`, text by
+:mod:`tmail.mime.charsets`, HTML by :mod:`tmail.mime.html`. Nothing in this module raises on any
+input: :func:`parse_message` catches what a bug might still let through and returns what it has.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tmail.core.models import Address
+from tmail.mime import headers as hdr
+from tmail.mime.charsets import decode_text
+from tmail.mime.flowed import unflow
+from tmail.mime.html import html_to_text
+from tmail.mime.uuencode import extract_uuencoded
+
+MAX_DEPTH = 32  # nested multiparts/messages; deeper parts are kept as opaque attachments
+MAX_PARTS = 2000  # parts per message; the rest is kept as one opaque attachment
+MAX_HEADER_BYTES = 1 << 20  # a header block longer than this ends there
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A part that is not shown as text: what it is called, its type, its decoded size.
+
+    ``index`` numbers the attachments of one message from 1 (``tmail attachments --index N``).
+    The bytes are decoded only when :meth:`data` is called.
+    """
+
+    index: int
+    filename: str
+    content_type: str
+    size: int
+    inline: bool = False
+    content_id: str | None = None
+    _load: Callable[[], bytes] = field(default=lambda: b"", repr=False, compare=False)
+
+    def data(self) -> bytes:
+        """The decoded bytes (base64/quoted-printable undone; errors tolerated)."""
+        return self._load()
+
+
+@dataclass(frozen=True)
+class DsnRecipient:
+    """One per-recipient block of a delivery status notification (RFC 3464 section 2.3)."""
+
+    original_recipient: str
+    final_recipient: str
+    action: str
+    status: str
+    diagnostic: str
+    remote_mta: str = ""
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """The machine-readable part of a bounce (message/delivery-status), summarised."""
+
+    reporting_mta: str
+    recipients: tuple[DsnRecipient, ...]
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """A message decoded for reading. Strings are decoded text, not yet made terminal-safe."""
+
+    subject: str
+    from_: tuple[Address, ...]
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    bcc: tuple[Address, ...]
+    reply_to: tuple[Address, ...]
+    date: datetime | None
+    message_id: str | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    text: str  # the readable body
+    text_from_html: bool  # the body was converted from text/html
+    charset: str | None  # the charset the body was decoded with
+    charset_detected: bool  # that charset was detected, not declared
+    links: tuple[str, ...]  # URLs of the HTML body, numbered [1].. in ``text``
+    attachments: tuple[Attachment, ...]
+    nested: tuple[ParsedMessage, ...]  # message/rfc822 parts (forwards, bounced originals)
+    dsn: DeliveryReport | None
+    headers: tuple[tuple[str, str], ...]  # every header field, name as sent, value decoded
+    problems: tuple[str, ...]
+    size: int  # bytes of the raw message
+
+    @property
+    def has_attachments(self) -> bool:
+        return bool(self.attachments)
+
+
+# --- structure ------------------------------------------------------------------------------
+
+_HEADER_NAME = re.compile(rb"[!-9;-~]+[ \t]*:")
+
+
+@dataclass
+class _Part:
+    """One MIME entity: its header fields and the span of its body in ``buf``."""
+
+    buf: bytes
+    fields: list[tuple[str, str]]
+    start: int
+    end: int
+    ctype: str = "text/plain"
+    params: dict[str, str] = field(default_factory=dict)
+    children: list[_Part] = field(default_factory=list)
+    message: _Part | None = None  # for message/rfc822: the enclosed message
+
+    def get(self, name: str) -> str | None:
+        for key, value in self.fields:
+            if key.lower() == name:
+                return value
+        return None
+
+    def get_all(self, name: str) -> list[str]:
+        return [value for key, value in self.fields if key.lower() == name]
+
+
+def _value_text(data: bytes, assumed: Sequence[str]) -> str:
+    if data.isascii():
+        return data.decode("ascii")
+    return decode_text(data, None, assumed).text
+
+
+def _read_headers(
+    buf: bytes, start: int, end: int, assumed: Sequence[str]
+) -> tuple[list[tuple[str, str]], int]:
+    """Header fields from ``buf[start:end]`` and where the body starts.
+
+    Tolerated: a missing blank line (the first non-header line starts the body), a continuation
+    line without leading white space when the next line is a header again, an mbox ``From `` line,
+    CRLF or LF line ends.
+    """
+    raw_fields: list[tuple[bytes, bytearray]] = []
+    pos = start
+    limit = min(end, start + MAX_HEADER_BYTES)
+    if buf.startswith(b"From ", pos):
+        nl = buf.find(b"\n", pos, limit)
+        pos = end if nl < 0 else nl + 1
+    body = end
+    while pos < limit:
+        nl = buf.find(b"\n", pos, end)
+        line_end = end if nl < 0 else nl
+        nxt = end if nl < 0 else nl + 1
+        line = buf[pos:line_end]
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if not line.strip():
+            body = nxt
+            break
+        if line[:1] in (b" ", b"\t"):
+            if raw_fields:
+                raw_fields[-1][1].extend(b" " + line.strip())
+            pos = nxt
+            continue
+        match = _HEADER_NAME.match(line)
+        if match is None:
+            following = buf[nxt : buf.find(b"\n", nxt, end) if nxt < end else end]
+            if raw_fields and _HEADER_NAME.match(following) and pos > start:
+                raw_fields[-1][1].extend(b" " + line.strip())
+                pos = nxt
+                continue
+            body = pos
+            break
+        name = line[: match.end() - 1].rstrip()
+        raw_fields.append((name, bytearray(line[match.end() :].strip())))
+        pos = nxt
+    else:
+        body = min(pos, end)
+    fields = [
+        (name.decode("ascii", errors="replace"), _value_text(bytes(value), assumed))
+        for name, value in raw_fields
+    ]
+    return fields, body
+
+
+def _boundaries(buf: bytes, start: int, end: int, boundary: bytes) -> tuple[list[int], int]:
+    """Offsets of the delimiter lines of a multipart body, and where the close delimiter is.
+
+    Returns the starts of each ``--boundary`` line and the offset of the ``--boundary--`` line
+    (``end`` when it is missing, as in truncated mail).
+    """
+    delim = b"--" + boundary
+    found: list[int] = []
+    close = end
+    pos = start
+    while True:
+        if pos == start and buf.startswith(delim, start):
+            idx = start
+        else:
+            idx = buf.find(b"\n" + delim, pos, end)
+            if idx < 0:
+                break
+            idx += 1
+        after = idx + len(delim)
+        pos = after
+        if buf.startswith(b"--", after):
+            close = idx
+            break
+        rest_end = buf.find(b"\n", after, end)
+        rest = buf[after : end if rest_end < 0 else rest_end]
+        if rest.strip():
+            continue  # a longer boundary that starts with ours
+        found.append(idx)
+        if len(found) > MAX_PARTS:
+            break
+    return found, close
+
+
+def _line_after(buf: bytes, idx: int, end: int) -> int:
+    nl = buf.find(b"\n", idx, end)
+    return end if nl < 0 else nl + 1
+
+
+def _trim_newline(buf: bytes, start: int, end: int) -> int:
+    """The end of a part body: the line break before the next delimiter belongs to the delimiter."""
+    if end > start and buf[end - 1 : end] == b"\n":
+        end -= 1
+        if end > start and buf[end - 1 : end] == b"\r":
+            end -= 1
+    return end
+
+
+class _Parser:
+    def __init__(self, assumed: Sequence[str]) -> None:
+        self.assumed = assumed
+        self.problems: list[str] = []
+        self.parts = 0
+
+    def entity(
+        self, buf: bytes, start: int, end: int, depth: int, default: str = "text/plain"
+    ) -> _Part:
+        fields, body = _read_headers(buf, start, end, self.assumed)
+        part = _Part(buf, fields, body, end)
+        self.parts += 1
+        ctype_value = part.get("content-type")
+        if ctype_value is not None:
+            ctype, params = hdr.split_content_header(ctype_value)
+            if "/" not in ctype or not ctype.isascii():
+                self.problems.append(f"unreadable Content-Type {ctype!r}: read as text/plain")
+                ctype = "text/plain"
+            part.ctype, part.params = ctype, params
+        else:
+            part.ctype = default
+        if part.ctype.startswith("multipart/"):
+            self._split(part, depth)
+        elif part.ctype in ("message/rfc822", "message/global") and _cte(part) not in (
+            "base64",
+            "quoted-printable",
+        ):
+            if depth >= MAX_DEPTH or self.parts > MAX_PARTS:
+                self.problems.append("message nested too deeply: kept as an attachment")
+                part.ctype = "application/octet-stream"
+            else:
+                part.message = self.entity(buf, part.start, part.end, depth + 1)
+        return part
+
+    def _split(self, part: _Part, depth: int) -> None:
+        boundary = part.params.get("boundary", "")
+        if depth >= MAX_DEPTH or self.parts > MAX_PARTS:
+            self.problems.append("multipart nested too deeply: kept as an attachment")
+            part.ctype = "application/octet-stream"
+            return
+        if not boundary:
+            self.problems.append(f"{part.ctype} without a boundary: read as text")
+            part.ctype = "text/plain"
+            return
+        delims, close = _boundaries(
+            part.buf, part.start, part.end, boundary.encode("utf-8", errors="replace")
+        )
+        if not delims:
+            self.problems.append(f"{part.ctype} boundary not found: read as text")
+            part.ctype = "text/plain"
+            return
+        if close == part.end:
+            self.problems.append(f"{part.ctype}: final boundary missing")
+        default = "message/rfc822" if part.ctype == "multipart/digest" else "text/plain"
+        stops = [*delims[1:], close]
+        for begin, stop in zip(delims, stops, strict=True):
+            child_start = _line_after(part.buf, begin, part.end)
+            child_end = _trim_newline(part.buf, child_start, stop)
+            if self.parts > MAX_PARTS:
+                self.problems.append(f"more than {MAX_PARTS} parts: the rest is not shown")
+                break
+            part.children.append(self.entity(part.buf, child_start, child_end, depth + 1, default))
+
+
+def _cte(part: _Part) -> str:
+    value = part.get("content-transfer-encoding")
+    return value.strip().lower() if value else "7bit"
+
+
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_B64_JUNK = bytes(b for b in range(256) if b not in _B64_ALPHABET)
+
+
+def _b64(data: bytes | memoryview) -> bytes:
+    try:
+        return binascii.a2b_base64(data)
+    except (binascii.Error, ValueError):
+        pass
+    clean = bytes(data).translate(None, _B64_JUNK)
+    if len(clean) % 4 == 1:
+        clean = clean[:-1]
+    clean += b"=" * (-len(clean) % 4)
+    try:
+        return binascii.a2b_base64(clean)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _b64_size(buf: bytes, start: int, end: int) -> int:
+    """Decoded size of a base64 span without decoding it (chunked, so no big copy)."""
+    count = 0
+    pad = 0
+    step = 1 << 22
+    for pos in range(start, end, step):
+        count += len(buf[pos : min(end, pos + step)].translate(None, _B64_JUNK))
+    tail = buf[max(start, end - 8) : end].rstrip()
+    pad = len(tail) - len(tail.rstrip(b"="))
+    return max(0, (count * 3) // 4 - (0 if count % 4 else min(pad, 2)))
+
+
+def _decoded(part: _Part) -> bytes:
+    """The body bytes with the transfer encoding undone; bad encodings tolerated."""
+    view = memoryview(part.buf)[part.start : part.end]
+    cte = _cte(part)
+    if cte == "base64":
+        return _b64(view)
+    if cte in ("quoted-printable", "quoted_printable"):
+        return binascii.a2b_qp(view)
+    if cte in ("x-uuencode", "uuencode", "x-uue"):
+        files = extract_uuencoded(bytes(view).decode("latin-1"))[1]
+        return files[0][1] if files else bytes(view)
+    return bytes(view)
+
+
+def _decoded_size(part: _Part) -> int:
+    cte = _cte(part)
+    if cte == "base64":
+        return _b64_size(part.buf, part.start, part.end)
+    if cte in ("7bit", "8bit", "binary"):
+        return part.end - part.start
+    return len(_decoded(part))
+
+
+# --- the readable view ------------------------------------------------------------------------
+
+_GENERATED_EXT = {
+    "text/plain": ".txt",
+    "text/html": ".html",
+    "text/calendar": ".ics",
+    "message/rfc822": ".eml",
+    "message/global": ".eml",
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "application/zip": ".zip",
+    "application/pgp-signature": ".asc",
+    "application/pkcs7-signature": ".p7s",
+    "message/delivery-status": ".txt",
+    "text/rfc822-headers": ".txt",
+}
+
+
+def _filename(part: _Part, assumed: Sequence[str]) -> str:
+    disposition = part.get("content-disposition")
+    if disposition:
+        _kind, params = hdr.split_content_header("x/x;" + disposition.partition(";")[2])
+        name = params.get("filename")
+        if name:
+            return hdr.decode_header(name, assumed)
+    name = part.params.get("name")
+    if name:
+        return hdr.decode_header(name, assumed)
+    return ""
+
+
+def _disposition(part: _Part) -> str:
+    value = part.get("content-disposition")
+    return value.partition(";")[0].strip().lower() if value else ""
+
+
+@dataclass
+class _Body:
+    text: str
+    from_html: bool
+    charset: str | None
+    detected: bool
+    links: tuple[str, ...] = ()
+
+
+class _View:
+    """Walks a parsed structure and sorts it into body text, attachments, nested messages."""
+
+    def __init__(self, assumed: Sequence[str], parser: _Parser, depth: int) -> None:
+        self.assumed = assumed
+        self.parser = parser
+        self.depth = depth
+        self.bodies: list[_Body] = []
+        self.attachments: list[Attachment] = []
+        self.nested: list[ParsedMessage] = []
+        self.dsn: DeliveryReport | None = None
+
+    def attach(self, part: _Part, inline: bool = False) -> None:
+        name = _filename(part, self.assumed)
+        if not name:
+            name = f"part{len(self.attachments) + 1}{_GENERATED_EXT.get(part.ctype, '.bin')}"
+
+        def load(p: _Part = part) -> bytes:
+            return _decoded(p)
+
+        cid = part.get("content-id")
+        self.attachments.append(
+            Attachment(
+                index=len(self.attachments) + 1,
+                filename=name,
+                content_type=part.ctype,
+                size=_decoded_size(part),
+                inline=inline,
+                content_id=cid.strip() if cid else None,
+                _load=load,
+            )
+        )
+
+    def add_attachment_bytes(self, name: str, ctype: str, data: bytes) -> None:
+        self.attachments.append(
+            Attachment(
+                index=len(self.attachments) + 1,
+                filename=name,
+                content_type=ctype,
+                size=len(data),
+                _load=lambda: data,
+            )
+        )
+
+    def text_part(self, part: _Part) -> None:
+        data = _decoded(part)
+        declared = part.params.get("charset")
+        if part.ctype == "text/html":
+            if declared is None:
+                declared = _meta_charset(data)
+            decoded = decode_text(data, declared, self.assumed)
+            text, links = html_to_text(decoded.text)
+            self.bodies.append(_Body(text, True, decoded.charset, decoded.detected, links))
+            return
+        decoded = decode_text(data, declared, self.assumed)
+        text = decoded.text
+        if part.params.get("format", "").lower() == "flowed":
+            text = unflow(text, part.params.get("delsp", "").lower() == "yes")
+        if "begin " in text:
+            text, files = extract_uuencoded(text)
+            for name, payload in files:
+                self.add_attachment_bytes(name, "application/octet-stream", payload)
+        self.bodies.append(_Body(text, False, decoded.charset, decoded.detected))
+
+    def walk(self, part: _Part) -> None:
+        ctype = part.ctype
+        disposition = _disposition(part)
+        if part.children:
+            sub = ctype.partition("/")[2]
+            if sub == "alternative":
+                self.walk(_preferred(part.children))
+            elif sub == "related":
+                start = part.params.get("start")
+                root = next(
+                    (c for c in part.children if start and c.get("content-id") == start),
+                    part.children[0],
+                )
+                self.walk(root)
+                for child in part.children:
+                    if child is not root:
+                        self.attach(child, inline=True)
+            elif sub in ("signed", "encrypted"):
+                self.walk(part.children[0])
+                for child in part.children[1:]:
+                    self.attach(child)
+            else:
+                for child in part.children:
+                    self.walk(child)
+            return
+        if part.message is not None:
+            self.nested.append(self.parser_view(part.message))
+            self.attach(part)
+            return
+        if ctype in ("message/rfc822", "message/global"):
+            # base64/QP-encoded enclosed message: decode, then parse it on its own.
+            if self.depth < MAX_DEPTH:
+                self.nested.append(_parse(_decoded(part), self.assumed, self.depth + 1))
+            self.attach(part)
+            return
+        if ctype in ("message/delivery-status", "message/global-delivery-status"):
+            self.dsn = _delivery_report(_decoded(part))
+            return
+        if ctype == "text/rfc822-headers":
+            self.nested.append(_parse(_decoded(part), self.assumed, self.depth + 1))
+            return
+        inline_text = ctype in ("text/plain", "text/html") and (
+            disposition == "inline" or (disposition != "attachment" and not _filename(part, ()))
+        )
+        if inline_text:
+            self.text_part(part)
+        else:
+            self.attach(part, inline=disposition == "inline")
+
+    def parser_view(self, message: _Part) -> ParsedMessage:
+        return _build(
+            message, self.assumed, self.parser, self.depth + 1, message.end - message.start
+        )
+
+
+def _kind(part: _Part) -> int:
+    """How good a part of multipart/alternative is for reading: plain 3, html 2, other 1."""
+    if part.ctype == "text/plain":
+        return 3
+    if part.ctype == "text/html":
+        return 2
+    if part.children:
+        return max((_kind(c) for c in part.children[:1]), default=1)
+    return 1
+
+
+def _preferred(children: list[_Part]) -> _Part:
+    best = children[-1]
+    best_kind = 0
+    for child in children:
+        kind = _kind(child)
+        if kind > best_kind and (kind < 3 or child.end > child.start or best_kind == 0):
+            best, best_kind = child, kind
+    return best
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
+
+
+def _meta_charset(data: bytes) -> str | None:
+    match = _META_CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii") if match else None
+
+
+def _delivery_report(data: bytes) -> DeliveryReport:
+    blocks = [b for b in re.split(rb"\r?\n[ \t]*\r?\n", data) if b.strip()]
+    reporting = ""
+    recipients: list[DsnRecipient] = []
+    for number, block in enumerate(blocks):
+        fields, _ = _read_headers(block, 0, len(block), ())
+        values = {k.lower(): " ".join(v.split()) for k, v in fields}
+        if number == 0 and "final-recipient" not in values:
+            reporting = _typed(values.get("reporting-mta", ""))
+            continue
+        if "final-recipient" in values or "original-recipient" in values:
+            recipients.append(
+                DsnRecipient(
+                    original_recipient=_typed(values.get("original-recipient", "")),
+                    final_recipient=_typed(values.get("final-recipient", "")),
+                    action=values.get("action", "").lower(),
+                    status=values.get("status", "").split(" ")[0],
+                    diagnostic=_typed(values.get("diagnostic-code", "")),
+                    remote_mta=_typed(values.get("remote-mta", "")),
+                )
+            )
+    return DeliveryReport(reporting, tuple(recipients))
+
+
+def _typed(value: str) -> str:
+    """``rfc822; user@example.org`` -> ``user@example.org`` (RFC 3464 address-type prefix)."""
+    kind, sep, rest = value.partition(";")
+    return rest.strip() if sep and " " not in kind.strip() else value.strip()
+
+
+def _build(
+    top: _Part, assumed: Sequence[str], parser: _Parser, depth: int, size: int
+) -> ParsedMessage:
+    view = _View(assumed, parser, depth)
+    view.walk(top)
+
+    def addresses(name: str) -> tuple[Address, ...]:
+        return hdr.parse_addresses(top.get_all(name), assumed)
+
+    def one(name: str) -> str | None:
+        value = top.get(name)
+        return " ".join(value.split()) or None if value is not None else None
+
+    if view.bodies:
+        first = view.bodies[0]
+        text = "\n\n".join(b.text.rstrip("\n") for b in view.bodies if b.text.strip())
+        if text:
+            text += "\n"
+        links: tuple[str, ...] = tuple(link for b in view.bodies for link in b.links)
+        body = _Body(text, first.from_html, first.charset, first.detected, links)
+    else:
+        body = _Body("", False, None, False)
+    in_reply_to = hdr.message_ids(top.get("in-reply-to"))
+    return ParsedMessage(
+        subject=hdr.decode_header(top.get("subject") or "", assumed),
+        from_=addresses("from"),
+        to=addresses("to"),
+        cc=addresses("cc"),
+        bcc=addresses("bcc"),
+        reply_to=addresses("reply-to"),
+        date=hdr.parse_date(top.get("date")),
+        message_id=one("message-id"),
+        in_reply_to=in_reply_to[0] if in_reply_to else None,
+        references=hdr.message_ids(top.get("references")),
+        text=body.text,
+        text_from_html=body.from_html,
+        charset=body.charset,
+        charset_detected=body.detected,
+        links=body.links,
+        attachments=tuple(view.attachments),
+        nested=tuple(view.nested),
+        dsn=view.dsn,
+        headers=tuple((name, hdr.decode_header(value, assumed)) for name, value in top.fields),
+        problems=tuple(parser.problems) if depth == 0 else (),
+        size=size,
+    )
+
+
+def _parse(raw: bytes, assumed: Sequence[str], depth: int) -> ParsedMessage:
+    parser = _Parser(assumed)
+    try:
+        top = parser.entity(raw, 0, len(raw), depth)
+        return _build(top, assumed, parser, depth, len(raw))
+    except RecursionError:
+        parser.problems.append("message nested too deeply to read")
+    except Exception as exc:  # a bug must not stop a sync or a view; say what happened
+        parser.problems.append(f"parser error: {type(exc).__name__}: {exc}")
+    return _empty(raw, tuple(parser.problems))
+
+
+def _empty(raw: bytes, problems: tuple[str, ...]) -> ParsedMessage:
+    return ParsedMessage(
+        subject="",
+        from_=(),
+        to=(),
+        cc=(),
+        bcc=(),
+        reply_to=(),
+        date=None,
+        message_id=None,
+        in_reply_to=None,
+        references=(),
+        text=decode_text(raw[: 1 << 20], None).text,
+        text_from_html=False,
+        charset=None,
+        charset_detected=False,
+        links=(),
+        attachments=(),
+        nested=(),
+        dsn=None,
+        headers=(),
+        problems=problems,
+        size=len(raw),
+    )
+
+
+def parse_message(raw: bytes, assumed_charsets: Sequence[str] = ()) -> ParsedMessage:
+    """Parse a raw RFC 5322 message for reading; never raises, whatever the bytes.
+
+    ``assumed_charsets`` is the account's hint for 8-bit text without a trustworthy charset
+    (mutt's ``assumed_charset``), tried before detection.
+    """
+    return _parse(bytes(raw), tuple(assumed_charsets), 0)

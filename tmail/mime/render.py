@@ -1,0 +1,97 @@
+"""Rendering a parsed message as terminal-safe text (``tmail show`` and the TUI pager).
+
+Every value from the message goes through :func:`tmail.core.safe.safe_line` (header values,
+names, file names) or :func:`tmail.core.safe.safe_text` (bodies) here, so a view that prints what
+this returns cannot be made to move the cursor or retitle the terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tmail.core.models import Address
+from tmail.core.safe import safe_line, safe_text
+from tmail.mime.parse import ParsedMessage
+
+MAX_NESTED_RENDER = 8  # levels of forwarded messages shown inline
+
+
+def human_size(n: int) -> str:
+    """``1.2 MiB``-style sizes for attachment lists."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def format_addresses(addresses: Sequence[Address]) -> str:
+    return safe_line(", ".join(a.formatted() for a in addresses))
+
+
+def header_block(parsed: ParsedMessage, all_headers: bool = False) -> list[str]:
+    """The lines above the body: From, To, Cc, Reply-To, Date, Subject (or every field)."""
+    if all_headers:
+        return [f"{safe_line(name)}: {safe_line(value)}" for name, value in parsed.headers]
+    lines = [f"From: {format_addresses(parsed.from_)}"]
+    if parsed.to:
+        lines.append(f"To: {format_addresses(parsed.to)}")
+    if parsed.cc:
+        lines.append(f"Cc: {format_addresses(parsed.cc)}")
+    if parsed.reply_to and parsed.reply_to != parsed.from_:
+        lines.append(f"Reply-To: {format_addresses(parsed.reply_to)}")
+    if parsed.date is not None:
+        lines.append(f"Date: {parsed.date.strftime('%a, %d %b %Y %H:%M:%S %z')}")
+    lines.append(f"Subject: {safe_line(parsed.subject)}")
+    return lines
+
+
+def _attachment_lines(parsed: ParsedMessage) -> list[str]:
+    if not parsed.attachments:
+        return []
+    lines = ["", "[-- Attachments --]"]
+    for a in parsed.attachments:
+        lines.append(
+            f"  {a.index}. {safe_line(a.filename)}  ({safe_line(a.content_type)}, "
+            f"{human_size(a.size)}){'  inline' if a.inline else ''}"
+        )
+    return lines
+
+
+def _dsn_lines(parsed: ParsedMessage) -> list[str]:
+    report = parsed.dsn
+    if report is None:
+        return []
+    lines = [
+        "",
+        "[-- Delivery report"
+        + (f" from {safe_line(report.reporting_mta)}" if report.reporting_mta else "")
+        + " --]",
+    ]
+    for r in report.recipients:
+        who = r.original_recipient or r.final_recipient
+        lines.append(f"  {safe_line(who)}: {safe_line(r.action or '?')} {safe_line(r.status)}")
+        if r.diagnostic:
+            lines.append(f"    {safe_line(r.diagnostic)}")
+    return lines
+
+
+def render_text(parsed: ParsedMessage, *, all_headers: bool = False, depth: int = 0) -> str:
+    """Header block, body, delivery report, attachment list and nested messages, terminal-safe."""
+    lines = header_block(parsed, all_headers)
+    lines.append("")
+    body = safe_text(parsed.text)
+    out = "\n".join(lines) + "\n" + body
+    if body and not body.endswith("\n"):
+        out += "\n"
+    tail = _dsn_lines(parsed) + _attachment_lines(parsed)
+    if tail:
+        out += "\n".join(tail) + "\n"
+    for nested in parsed.nested:
+        if depth >= MAX_NESTED_RENDER:
+            out += "\n[-- further enclosed messages not shown --]\n"
+            break
+        inner = render_text(nested, depth=depth + 1)
+        out += "\n[-- Enclosed message --]\n" + inner + "[-- End of enclosed message --]\n"
+    return out
