@@ -313,6 +313,11 @@ class ImapSession:
         data = [d for d in data if d is not None]
         return dict(parse_fetch_response(data, True, True)) if data else {}
 
+    def search_message_id(self, message_id: str) -> list[int]:
+        """UIDs of the selected folder's messages with this Message-ID header."""
+        with self._errors("UID SEARCH HEADER Message-ID"):
+            return sorted(int(u) for u in self._c.search(["HEADER", "Message-ID", message_id]))
+
     def identities(self, uids: Sequence[int] | str = "1:*") -> list[MessageIdentity]:
         """Message-ID and size per UID, to re-associate messages after a UIDVALIDITY change."""
         with self._errors("UID FETCH ENVELOPE"):

@@ -109,13 +109,16 @@ def sync_imap_account(
                 known = ", ".join(sorted(wanted))
                 errors.append(safe_line(f"{account.name}: no folder named {known} on the server"))
         notes.extend(_notice_folder_changes(store, account, folders, only_folders is None))
+        server_names = {local_name(f): f.name for f in folders}
         for folder in folders:
             if stop is not None and stop():
                 stopped = True
                 break
             name = local_name(folder)
             try:
-                results.append(sync_folder(store, account, session, folder, progress, stop))
+                results.append(
+                    sync_folder(store, account, session, folder, progress, stop, server_names)
+                )
             except _Stopped:
                 stopped = True
                 break
@@ -171,11 +174,13 @@ def sync_folder(
     folder: FolderInfo,
     progress: ProgressFn | None,
     stop: StopFn | None,
+    server_names: dict[str, str] | None = None,
 ) -> FolderResult:
     name = local_name(folder)
     acct = account.name
     state = store.folder_state(acct, name)
     pending = store.has_pending(acct, name)
+    moved = 0
     if state is not None and not pending and state.highestmodseq is not None:
         st = session.status(folder.name)
         if (
@@ -188,18 +193,27 @@ def sync_folder(
     if state is not None and sel.uidvalidity != state.uidvalidity:
         _reassociate(store, acct, name, session)
         state = None
+    if pending:
+        moved = _push_moves_and_appends(store, acct, name, folder, session, server_names or {})
+        if moved:
+            sel = session.select(folder.name)
 
     local = store.local_flags(acct, name)  # uid -> flags, None for a pending local deletion
     last = store.base_flags(acct, name)  # uid -> flags the last sync agreed on
-    if state is not None and state.highestmodseq is not None and sel.highestmodseq is not None:
+    remote: dict[int, Flags] = {}
+    if sel.exists == 0:
+        pass
+    elif state is not None and state.highestmodseq is not None and sel.highestmodseq is not None:
+        # CONDSTORE: only what changed since the last sync, plus the UID list for expunges.
         changed = session.flags(changed_since=state.highestmodseq)
         all_uids = session.uids()
         unknown = [u for u in all_uids if u not in changed and u not in last]
-        extra = session.flags(unknown) if unknown else {}
-        remote: dict[int, Flags] = {}
-        for uid in all_uids:
-            got = changed.get(uid) or extra.get(uid)
-            remote[uid] = got if got is not None else last[uid]
+        changed.update(session.flags(unknown) if unknown else {})
+        remote = {
+            uid: changed[uid] if uid in changed else last[uid]
+            for uid in all_uids
+            if uid in changed or uid in last  # else expunged between SEARCH and FETCH
+        }
     else:
         remote = session.flags()
 
@@ -243,7 +257,70 @@ def sync_folder(
             highestmodseq=sel.highestmodseq,
         ),
     )
-    return FolderResult(name, new=new, changed=changed_n, removed=removed, pushed=pushed)
+    return FolderResult(name, new=new, changed=changed_n, removed=removed, pushed=pushed + moved)
+
+
+def _push_moves_and_appends(
+    store: SyncStore,
+    acct: str,
+    name: str,
+    folder: FolderInfo,
+    session: ImapSession,
+    server_names: dict[str, str],
+) -> int:
+    """Carry out the user's moves out of this folder (UID MOVE, or COPY + UID EXPUNGE) and
+    uploads into it (APPEND), giving each local message its new UID when the server says.
+
+    Replaying after a crash is harmless: a UID already moved is simply not found, and an
+    APPEND is skipped when the folder already holds the Message-ID; the destination folder's
+    next fetch then adopts the local copy by Message-ID and size instead of duplicating it.
+    """
+    done = 0
+    changes = store.pending(acct, name)
+    by_dest: dict[str, list[tuple[int, int, int]]] = {}
+    for ch in changes:
+        if ch.kind == "move" and ch.uid is not None and ch.message is not None:
+            by_dest.setdefault(str(ch.data.get("to", "")), []).append((ch.id, ch.uid, ch.message))
+    for dest, items in by_dest.items():
+        target = server_names.get(dest)
+        if target is None:
+            target = dest.replace("/", folder.delimiter) if folder.delimiter else dest
+            session.create_folder(target)
+            server_names[dest] = target
+        mapping = session.move([uid for _p, uid, _m in items], target)
+        for _pid, uid, message in items:
+            new_uid = mapping.get(uid)
+            if new_uid is not None:
+                store.set_uid(message, new_uid, None)
+        store.clear_pending([pid for pid, _u, _m in items])
+        done += len(items)
+    for ch in changes:
+        if ch.kind != "append" or ch.message is None:
+            continue
+        raw = store.read_raw(ch.message)
+        flags = store.message_flags(ch.message)
+        if raw is None or flags is None:
+            store.clear_pending([ch.id])
+            continue
+        mid = _header_message_id(raw)
+        if mid and session.search_message_id(mid):
+            store.clear_pending([ch.id])  # an earlier, interrupted sync already uploaded it
+            continue
+        new_uid = session.append(folder.name, raw, flags)
+        if new_uid is not None:
+            store.set_uid(ch.message, new_uid, flags)
+        store.clear_pending([ch.id])
+        done += 1
+    return done
+
+
+def _header_message_id(raw: bytes) -> str | None:
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    for line in head.splitlines():
+        if line[:11].lower() == b"message-id:":
+            value = line[11:].strip().decode("ascii", "replace")
+            return value or None
+    return None
 
 
 def _fetch_new(

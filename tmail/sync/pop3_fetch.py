@@ -86,6 +86,11 @@ def fetch_pop3_account(
                 session.delete(number)
             session.quit()  # commits the DELEs
             removed = len(deletable)
+            # UIDLs the server no longer lists will never come back: keep the set small.
+            listed = {u for _n, u in listing}
+            gone = [u for u in stored if u not in listed]
+            if gone:
+                store.forget_uidls(acct, gone)
     except TmailError as exc:
         session.abandon()
         return SyncResult(

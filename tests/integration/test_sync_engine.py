@@ -1,0 +1,228 @@
+"""IMAP sync and POP3 fetch against the real Dovecot: new mail, flags both ways, moves and
+deletes both ways, UIDVALIDITY change, POP3 DELE only after the store committed."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MailUser
+from tests.support.mailstack import MailStack
+from tests.support.sessions import account, imap_session, message, pop3_session
+from tmail.config.model import Account
+from tmail.core.models import Flag
+from tmail.protocols.imap import ImapSession
+from tmail.protocols.pop3 import Pop3Session
+from tmail.store import Store
+from tmail.sync.imap_sync import sync_imap_account
+from tmail.sync.pop3_fetch import fetch_pop3_account
+from tmail.sync.result import SyncResult
+from tmail.sync.storeadapter import StoreAdapter
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(tmp_path / "data")
+    yield s
+    s.close()
+
+
+def imap_sync(stack: MailStack, user: MailUser, store: Store, **kw: object) -> SyncResult:
+    acct = account(stack, user.name, user.password, **kw)
+
+    def opener(a: Account) -> ImapSession:
+        return imap_session(stack, user.name, user.password)
+
+    result = sync_imap_account(StoreAdapter(store), acct, opener)
+    assert result.ok, result.errors
+    return result
+
+
+def pop_fetch(stack: MailStack, user: MailUser, store: Store, **kw: object) -> SyncResult:
+    acct = account(stack, user.name, user.password, protocol="pop3", **kw)
+
+    def opener(a: Account) -> Pop3Session:
+        return pop3_session(stack, user.name, user.password)
+
+    result = fetch_pop3_account(StoreAdapter(store), acct, opener)
+    assert result.ok, result.errors
+    return result
+
+
+def local(store: Store, user: MailUser, folder: str = "INBOX") -> dict[str, frozenset[Flag]]:
+    """Subject -> flags of the local messages of a folder."""
+    return {r.subject: r.flags for r in store.list_messages(user.name, folder, limit=100000)}
+
+
+def server(stack: MailStack, user: MailUser, folder: str = "INBOX") -> dict[int, frozenset[Flag]]:
+    s = imap_session(stack, user.name, user.password)
+    try:
+        s.select(folder)
+        return s.flags() if s.uids() else {}
+    finally:
+        s.logout()
+
+
+def test_new_mail_arrives_once_and_a_quiet_resync_does_nothing(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    raws = [message(f"s{i}") for i in range(5)]
+    mailstack.bulk_save(mail_user.name, raws)
+    first = imap_sync(mailstack, mail_user, store)
+    assert first.new == 5 and first.new_in_inbox == 5
+    rows = store.list_messages(mail_user.name, "INBOX", limit=100)
+    on_disk = sorted(hashlib.sha256(store.read_raw(r.id)).hexdigest() for r in rows)
+    assert on_disk == sorted(hashlib.sha256(r).hexdigest() for r in raws)
+    again = imap_sync(mailstack, mail_user, store)
+    assert (again.new, again.changed, again.removed) == (0, 0, 0)
+    mailstack.save(mail_user.name, message("late"))
+    third = imap_sync(mailstack, mail_user, store)
+    assert third.new == 1 and "late" in local(store, mail_user)
+
+
+def test_flags_go_both_ways(mailstack: MailStack, mail_user: MailUser, store: Store) -> None:
+    mailstack.bulk_save(mail_user.name, [message("a"), message("b")])
+    imap_sync(mailstack, mail_user, store)
+    a = next(r for r in store.list_messages(mail_user.name, "INBOX") if r.subject == "a")
+    store.set_flags(a.id, frozenset({Flag.SEEN, Flag.FLAGGED}))  # the user, locally
+    s = imap_session(mailstack, mail_user.name, mail_user.password)
+    s.select("INBOX")
+    uid_b = max(s.uids())
+    s.add_flags([uid_b], [Flag.REPLIED])  # another client, on the server
+    s.logout()
+    result = imap_sync(mailstack, mail_user, store)
+    assert result.changed == 1
+    assert local(store, mail_user) == {
+        "a": frozenset({Flag.SEEN, Flag.FLAGGED}),
+        "b": frozenset({Flag.REPLIED}),
+    }
+    assert sorted(server(mailstack, mail_user).values(), key=len) == [
+        frozenset({Flag.REPLIED}),
+        frozenset({Flag.SEEN, Flag.FLAGGED}),
+    ]
+    assert store.pending(mail_user.name) == []
+
+
+def test_deletes_go_both_ways(mailstack: MailStack, mail_user: MailUser, store: Store) -> None:
+    mailstack.bulk_save(
+        mail_user.name, [message("keep"), message("gone-here"), message("gone-there")]
+    )
+    imap_sync(mailstack, mail_user, store)
+    here = next(r for r in store.list_messages(mail_user.name, "INBOX") if r.subject == "gone-here")
+    store.remove(here.id)  # purged locally
+    s = imap_session(mailstack, mail_user.name, mail_user.password)
+    s.select("INBOX")
+    there = [u for u, raw in _subjects(s).items() if raw == "gone-there"]
+    s.delete(there)  # expunged by another client
+    s.logout()
+    result = imap_sync(mailstack, mail_user, store)
+    assert result.removed == 1
+    assert set(local(store, mail_user)) == {"keep"}
+    assert mailstack.message_count(mail_user.name) == 1
+
+
+def test_moves_go_both_ways(mailstack: MailStack, mail_user: MailUser, store: Store) -> None:
+    mailstack.create_mailbox(mail_user.name, "Archive")
+    mailstack.bulk_save(
+        mail_user.name, [message("stay"), message("local-move"), message("srv-move")]
+    )
+    imap_sync(mailstack, mail_user, store)
+    row = next(r for r in store.list_messages(mail_user.name, "INBOX") if r.subject == "local-move")
+    store.move(row.id, "Archive")
+    s = imap_session(mailstack, mail_user.name, mail_user.password)
+    s.select("INBOX")
+    s.move([u for u, subj in _subjects(s).items() if subj == "srv-move"], "Archive")
+    s.logout()
+    imap_sync(mailstack, mail_user, store)
+    imap_sync(mailstack, mail_user, store)  # settles: the moved-in message is adopted, not doubled
+    assert set(local(store, mail_user)) == {"stay"}
+    assert sorted(local(store, mail_user, "Archive")) == ["local-move", "srv-move"]
+    assert len(store.list_messages(mail_user.name, "Archive")) == 2
+    assert mailstack.message_count(mail_user.name) == 1
+    assert mailstack.message_count(mail_user.name, "Archive") == 2
+    assert store.pending(mail_user.name) == []
+
+
+def test_uidvalidity_change_neither_duplicates_nor_drops(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    mailstack.bulk_save(mail_user.name, [message(f"v{i}") for i in range(4)])
+    imap_sync(mailstack, mail_user, store)
+    md = mailstack.maildir(mail_user.name)
+    # Dovecot forgets its UID list: every message gets a new UID under a new UIDVALIDITY.
+    for f in md.iterdir():
+        if f.name.startswith("dovecot-uidlist") or f.name.startswith("dovecot.index"):
+            f.unlink()
+    mailstack.save(mail_user.name, message("v-new"))
+    result = imap_sync(mailstack, mail_user, store)
+    assert result.new == 1
+    assert sorted(local(store, mail_user)) == ["v-new", "v0", "v1", "v2", "v3"]
+    assert len(store.list_messages(mail_user.name, "INBOX")) == 5
+    again = imap_sync(mailstack, mail_user, store)
+    assert again.new == 0 and len(store.list_messages(mail_user.name, "INBOX")) == 5
+
+
+def test_local_draft_is_appended_once(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    mailstack.create_mailbox(mail_user.name, "Drafts")
+    imap_sync(mailstack, mail_user, store)
+    store.add_message(mail_user.name, "Drafts", message("draft"), frozenset({Flag.DRAFT}),
+                      record_append=True)  # fmt: skip
+    imap_sync(mailstack, mail_user, store)
+    imap_sync(mailstack, mail_user, store)
+    assert mailstack.message_count(mail_user.name, "Drafts") == 1
+    assert len(store.list_messages(mail_user.name, "Drafts")) == 1
+    assert server(mailstack, mail_user, "Drafts") and all(
+        f == {Flag.DRAFT} for f in server(mailstack, mail_user, "Drafts").values()
+    )
+
+
+def test_pop3_leaves_mail_on_server_and_never_fetches_twice(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    mailstack.bulk_save(mail_user.name, [message(f"p{i}") for i in range(3)])
+    assert pop_fetch(mailstack, mail_user, store).new == 3
+    row = store.list_messages(mail_user.name, "INBOX")[0]
+    store.remove(row.id)  # deleting locally does not bring it back
+    assert pop_fetch(mailstack, mail_user, store).new == 0
+    assert len(store.list_messages(mail_user.name, "INBOX")) == 2
+    assert mailstack.message_count(mail_user.name) == 3
+
+
+def test_pop3_deletes_only_what_is_stored(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    raws = [message(f"d{i}") for i in range(4)]
+    mailstack.bulk_save(mail_user.name, raws)
+    result = pop_fetch(mailstack, mail_user, store, leave_on_server=False)
+    assert result.new == 4
+    assert mailstack.message_count(mail_user.name) == 0
+    rows = store.list_messages(mail_user.name, "INBOX")
+    assert sorted(store.read_raw(r.id) for r in rows) == sorted(raws)
+
+
+def test_pop3_delete_after_keeps_young_mail(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    mailstack.bulk_save(mail_user.name, [message("young")])
+    pop_fetch(mailstack, mail_user, store, delete_after=3600.0)
+    pop_fetch(mailstack, mail_user, store, delete_after=3600.0)
+    assert mailstack.message_count(mail_user.name) == 1
+    pop_fetch(mailstack, mail_user, store, delete_after=0.0)
+    assert mailstack.message_count(mail_user.name) == 0
+    assert len(store.list_messages(mail_user.name, "INBOX")) == 1
+
+
+def _subjects(s: ImapSession) -> dict[int, str]:
+    out = {}
+    for m in s.fetch_messages(s.uids()):
+        for line in m.raw.split(b"\r\n"):
+            if line.startswith(b"Subject: "):
+                out[m.uid] = line[9:].decode()
+    return out
