@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tmail.cli import main
 
 LETTER = (
@@ -95,3 +97,18 @@ def test_show_missing_file_is_one_line_error(tmp_path: Path) -> None:
     code, out, err = run(["show", str(tmp_path / "nope.eml")])
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "no such file" in err
+
+
+def test_show_and_attachments_by_store_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tmail.store import Store
+
+    monkeypatch.setenv("TMAIL_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    with Store.open(tmp_path) as store:
+        mid = store.add_message("home", "INBOX", LETTER, uid=7)
+    code, out, _ = run(["show", str(mid)])
+    assert code == 0 and "Привет, как дела?" in out and "From: Иван" in out
+    code, out, _ = run(["attachments", str(mid)])
+    assert code == 0 and "passwd" in out
+    code, out, err = run(["show", "999"])
+    assert code == 2 and "no message with id 999" in err

@@ -69,7 +69,9 @@ class Show(Command):
     help = "print a message readably: headers, body (HTML as text), attachment list"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("message", metavar="ID|FILE", help="an .eml file, or '-' for stdin")
+        parser.add_argument(
+            "message", metavar="ID|FILE", help="a message id, an .eml file, or '-' for stdin"
+        )
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--json", action="store_true", help="print one JSON object")
         mode.add_argument("--raw", action="store_true", help="print the message as stored")
@@ -86,7 +88,7 @@ class Show(Command):
 
     def run(self, ctx: Context) -> int:
         args = ctx.args
-        message = load_message(args.message, tuple(args.assume_charset))
+        message = load_message(ctx, args.message, args.assume_charset)
         if args.raw:
             _write_raw(ctx, message.raw)
             return 0

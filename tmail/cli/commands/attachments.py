@@ -1,0 +1,85 @@
+"""``tmail attachments ID|FILE [--save DIR] [--index N]``: list or save a message's attachments."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from tmail.cli.base import Command, Context
+from tmail.cli.messages import load_message
+from tmail.core.errors import StoreError, UsageError
+from tmail.core.safe import safe_line
+from tmail.mime import parse_message
+from tmail.mime.attachments import save_bytes
+from tmail.mime.render import human_size
+
+
+class Attachments(Command):
+    name = "attachments"
+    help = "list a message's attachments, or save them (--save DIR) under safe names"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "message", metavar="ID|FILE", help="a message id, an .eml file, or '-' for stdin"
+        )
+        parser.add_argument("--save", metavar="DIR", help="save into DIR (never overwrites)")
+        parser.add_argument(
+            "--index", metavar="N", type=int, help="only attachment N (as numbered in the list)"
+        )
+        parser.add_argument("--json", action="store_true", help="list as JSON")
+        parser.add_argument(
+            "--assume-charset",
+            metavar="CHARSET",
+            action="append",
+            default=[],
+            help="charset to try first for 8-bit names without a trustworthy label (repeatable)",
+        )
+
+    def run(self, ctx: Context) -> int:
+        args = ctx.args
+        message = load_message(ctx, args.message, args.assume_charset)
+        parsed = parse_message(message.raw, message.assumed_charsets)
+        chosen = list(parsed.attachments)
+        if args.index is not None:
+            chosen = [a for a in parsed.attachments if a.index == args.index]
+            if not chosen:
+                count = len(parsed.attachments)
+                raise UsageError(
+                    f"message has no attachment {args.index}",
+                    hint=f"it has {count}: run 'tmail attachments {args.message}' to list them"
+                    if count
+                    else "it has none",
+                )
+        if args.save:
+            directory = Path(args.save).expanduser()
+            for att in chosen:
+                try:
+                    path = save_bytes(att.data(), directory, att.filename)
+                except OSError as exc:
+                    raise StoreError(
+                        f"cannot save {safe_line(att.filename)} in {directory}: "
+                        f"{exc.strerror or exc}",
+                        hint="check that the directory is writable and the disk has room",
+                    ) from exc
+                ctx.stdout.write(f"{att.index}: {safe_line(str(path))} ({human_size(att.size)})\n")
+            return 0
+        if args.json:
+            items = [
+                {
+                    "index": a.index,
+                    "filename": safe_line(a.filename),
+                    "content_type": safe_line(a.content_type),
+                    "size": a.size,
+                    "inline": a.inline,
+                }
+                for a in chosen
+            ]
+            ctx.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+            return 0
+        for a in chosen:
+            ctx.stdout.write(
+                f"{a.index:>3}  {safe_line(a.filename)}  {safe_line(a.content_type)}  "
+                f"{human_size(a.size)}\n"
+            )
+        return 0
