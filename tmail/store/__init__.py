@@ -4,7 +4,14 @@ Maildir files are the truth; the index is a cache that can be rebuilt from them.
 starts at :class:`Store`; :mod:`tmail.store.query` documents the search language.
 """
 
-from tmail.store.models import FolderInfo, MessageRow, PendingChange, ThreadEntry, ThreadInfo
+from tmail.store.models import (
+    FolderInfo,
+    MessageRow,
+    NewMessage,
+    PendingChange,
+    ThreadEntry,
+    ThreadInfo,
+)
 from tmail.store.query import QueryError
 from tmail.store.store import INBOX, Store, normalize_folder
 
@@ -12,6 +19,7 @@ __all__ = [
     "INBOX",
     "FolderInfo",
     "MessageRow",
+    "NewMessage",
     "PendingChange",
     "QueryError",
     "Store",

@@ -200,6 +200,37 @@ def deliver(folder: Path, raw: bytes, flags: frozenset[Flag]) -> str:
     return rel
 
 
+def deliver_many(folder: Path, items: list[tuple[bytes, frozenset[Flag]]]) -> list[str]:
+    """:func:`deliver` for several messages with one fsync per directory instead of one per
+    message: each file is written and fsynced in ``tmp/`` and renamed, then ``new/`` and
+    ``cur/`` are fsynced once. On error every file of the batch is removed again."""
+    ensure_maildir(folder)
+    done: list[str] = []
+    tmp: Path | None = None
+    try:
+        for raw, flags in items:
+            base = unique_name()
+            tmp = folder / "tmp" / base
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                _write_all(fd, raw)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            rel = f"cur/{name_with_flags(base, flags)}" if flags else f"new/{base}"
+            os.rename(tmp, folder / rel)
+            done.append(rel)
+            tmp = None
+        for sub in {rel.split("/", 1)[0] for rel in done}:
+            fsync_dir(folder / sub)
+    except OSError as exc:
+        for path in [*(folder / rel for rel in done), *([tmp] if tmp else [])]:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        raise _disk_error(exc, tmp or folder) from exc
+    return done
+
+
 @dataclass(frozen=True)
 class FoundFile:
     """One message file seen by :func:`scan`: where it is and what its name says."""

@@ -120,3 +120,15 @@ class PendingChange:
     uid: int | None
     data: dict[str, Any]
     created: float
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """One message for :meth:`tmail.store.Store.add_messages` (same meaning as the arguments of
+    :meth:`~tmail.store.Store.add_message`)."""
+
+    raw: bytes
+    flags: frozenset[Flag] = frozenset()
+    uid: int | None = None
+    uidl: str | None = None
+    received: datetime | None = None

@@ -1,0 +1,62 @@
+"""Store.add_messages: the sync engine's batch path (one commit, one fsync per directory)."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from tmail.core.errors import StoreError
+from tmail.core.models import Flag
+from tmail.store import NewMessage, Store
+
+
+def raw(n: int) -> bytes:
+    return f"Message-ID: <b{n}@x>\r\nSubject: batch {n}\r\n\r\nbody {n}\r\n".encode()
+
+
+def files(store: Store) -> list[Path]:
+    return sorted(p for p in store.mail_dir.rglob("*") if p.is_file() and p.parent.name != "tmp")
+
+
+def test_batch_stores_every_message_and_skips_known_uids(tmp_path: Path) -> None:
+    with Store.open(tmp_path) as store:
+        first = store.add_message("a", "INBOX", raw(0), uid=10)
+        ids = store.add_messages(
+            "a",
+            "INBOX",
+            [
+                NewMessage(raw(0), uid=10),
+                NewMessage(raw(1), frozenset({Flag.SEEN}), uid=11),
+                NewMessage(raw(2), uidl="U2"),
+            ],
+        )
+        assert ids[0] == first and len(set(ids)) == 3
+        assert store.uid_flags("a", "INBOX") == {10: frozenset(), 11: frozenset({Flag.SEEN})}
+        assert store.synced_flags("a", "INBOX")[11] == {Flag.SEEN}
+        assert set(store.pop3_stored("a")) == {"U2"}
+        assert sorted(p.read_bytes() for p in files(store)) == [raw(0), raw(1), raw(2)]
+
+
+def test_batch_on_a_full_disk_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store.open(tmp_path) as store:
+        calls = 0
+        real = os.fsync
+
+        def fsync(fd: int) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            real(fd)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+        with pytest.raises(StoreError, match="disk is full"):
+            store.add_messages("a", "INBOX", [NewMessage(raw(1), uid=1), NewMessage(raw(2), uid=2)])
+        monkeypatch.undo()
+        assert files(store) == [] and store.uid_flags("a", "INBOX") == {}
+        assert not any((store.mail_dir).rglob("tmp/*"))
