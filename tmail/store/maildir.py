@@ -257,7 +257,7 @@ def scan(folder: Path) -> Iterator[FoundFile]:
                 except OSError:
                     continue
                 base, info = split_name(entry.name)
-                flags = flags_from_maildir(info) if sub == "cur" else frozenset()
+                flags = flags_from_maildir(info)  # neomutt flags messages left in new/ too
                 yield FoundFile(f"{sub}/{entry.name}", base, flags)
 
 

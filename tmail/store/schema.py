@@ -93,6 +93,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (account, uidl)
     );
     """,
+    # 2: folders found where other tools put them (mbsync "SubFolders Verbatim" nests
+    # Work/Projects as directories; Maildir++ uses .Work.Projects): their directory relative to
+    # the mail dir. NULL means the default place, mail/<account>/<encoded folder>.
+    """
+    ALTER TABLE folders ADD COLUMN dir TEXT;
+    """,
 )
 
 

@@ -42,7 +42,7 @@ _BATCH = 200  # messages per transaction when (re)indexing: short write locks, l
 _ROW_COLUMNS = (
     "m.id, f.account, f.name, m.fname, m.flags, m.uid, m.uidl, m.message_id, m.in_reply_to, "
     "m.refs, m.date, m.tz, m.from_json, m.to_json, m.cc_json, m.subject, m.size, "
-    "m.has_attachment, m.charset, m.snippet, m.thread_id, m.parse_errors"
+    "m.has_attachment, m.charset, m.snippet, m.thread_id, m.parse_errors, f.dir"
 )
 _SORT_SQL: dict[str, str] = {
     "date": "m.date {dir}, m.id {dir}",
@@ -216,7 +216,20 @@ class Store:
     # ------------------------------------------------------------------ folders
 
     def folder_path(self, account: str, folder: str) -> Path:
-        """The Maildir directory of ``account``/``folder`` (it may not exist yet)."""
+        """The Maildir directory of ``account``/``folder`` (it may not exist yet).
+
+        tmail's own folders live at ``mail/<account>/<encoded folder>``; a folder another tool
+        laid out differently (mbsync nested directories, Maildir++ ``.Sub``) stays where it is.
+        """
+        row = self.db.execute(
+            "SELECT dir FROM folders WHERE account = ? AND name = ?",
+            (account, normalize_folder(folder)),
+        ).fetchone()
+        if row and row[0]:
+            return self.mail_dir / str(row[0])
+        return self._default_path(account, folder)
+
+    def _default_path(self, account: str, folder: str) -> Path:
         return (
             self.mail_dir
             / maildir.encode_name(account)
@@ -275,7 +288,7 @@ class Store:
 
     def rename_folder(self, account: str, old: str, new: str) -> None:
         """Rename a folder (its Maildir directory and index entry); the server already did."""
-        src, dst = self.folder_path(account, old), self.folder_path(account, new)
+        src, dst = self.folder_path(account, old), self._default_path(account, new)
         with self.writer_lock(), self._tx() as conn:
             if self._find_folder(account, new) is not None:
                 raise StoreError(f"folder {new!r} already exists", account=account)
@@ -284,7 +297,7 @@ class Store:
                 os.rename(src, dst)
                 maildir.fsync_dir(dst.parent)
             conn.execute(
-                "UPDATE folders SET name = ? WHERE account = ? AND name = ?",
+                "UPDATE folders SET name = ?, dir = NULL WHERE account = ? AND name = ?",
                 (normalize_folder(new), account, normalize_folder(old)),
             )
 
@@ -692,7 +705,7 @@ class Store:
         rel = maildir.locate(folder, base)
         if rel is None:
             return None
-        flags = maildir.file_flags(rel.split("/", 1)[1]) if rel.startswith("cur/") else frozenset()
+        flags = maildir.file_flags(rel.split("/", 1)[1])
         with contextlib.suppress(StoreError), self._tx() as conn:
             conn.execute(
                 "UPDATE messages SET fname = ?, flags = ? WHERE id = ?",
@@ -1425,6 +1438,13 @@ class Store:
         return changed
 
     def _disk_folders(self) -> Iterator[tuple[str, str, Path]]:
+        """Every Maildir under ``mail/<account>/``: ``(account, folder, path)``.
+
+        Besides tmail's own one-level layout this finds what other tools write: nested
+        directories (mbsync ``SubFolders Verbatim``: ``Work/Projects``), an account directory
+        that is itself the inbox with Maildir++ subfolders (``.Work.Projects`` is the folder
+        ``Work.Projects``), offlineimap's ``Work.Projects``.
+        """
         try:
             accounts = sorted(os.scandir(self.mail_dir), key=lambda e: e.name)
         except FileNotFoundError:
@@ -1432,14 +1452,29 @@ class Store:
         for acc in accounts:
             if acc.name.startswith(".") or not acc.is_dir():
                 continue
-            for entry in sorted(os.scandir(acc.path), key=lambda e: e.name):
-                path = Path(entry.path)
-                if entry.is_dir() and maildir.is_maildir(path):
-                    yield (
-                        maildir.decode_name(acc.name),
-                        normalize_folder(maildir.decode_name(entry.name)),
-                        path,
-                    )
+            account = maildir.decode_name(acc.name)
+            root = Path(acc.path)
+            seen: set[str] = set()
+            if maildir.is_maildir(root):  # Maildir++: the account directory is the inbox
+                seen.add(INBOX)
+                yield account, INBOX, root
+            for path, parts in _walk_maildirs(root, (), maildir.is_maildir(root)):
+                name = normalize_folder("/".join(parts))
+                if name in seen:
+                    continue
+                seen.add(name)
+                yield account, name, path
+
+    def _register_dir(
+        self, conn: sqlite3.Connection, fid: int, account: str, name: str, path: Path
+    ) -> None:
+        """Remember where a folder found on disk lives when that is not the default place."""
+        rel = (
+            None
+            if path == self._default_path(account, name)
+            else str(path.relative_to(self.mail_dir))
+        )
+        conn.execute("UPDATE folders SET dir = ? WHERE id = ? AND dir IS NOT ?", (rel, fid, rel))
 
     def _rescan(self, account: str, folder: str, path: Path, progress: Progress | None) -> int:
         """Make the folder's rows match its files (under the writer lock, in batches)."""
@@ -1447,6 +1482,7 @@ class Store:
             stamp = maildir.dir_stamp(path)  # taken before listing: later changes rescan again
             with self._tx() as conn:
                 fid = self._folder_id(conn, account, folder)
+                self._register_dir(conn, fid, account, folder, path)
             rows = {
                 base: (mid, fname, flags, uid)
                 for mid, base, fname, flags, uid in self.db.execute(
@@ -1559,6 +1595,7 @@ class Store:
                 stamp = maildir.dir_stamp(path)
                 with self._tx() as conn:
                     fid = self._folder_id(conn, acc, folder)
+                    self._register_dir(conn, fid, acc, folder, path)
                 existing = {
                     base: (mid, uid, uidl, synced, tid)
                     for mid, base, uid, uidl, synced, tid in self.db.execute(
@@ -1598,13 +1635,13 @@ class Store:
 
     def _row(self, r: Sequence[Any]) -> MessageRow:
         (mid, account, folder, fname, flags, uid, uidl, msgid, irt, refs, date, tz, fj, tj, cj,
-         subject, size, att, charset, snippet, tid, errors) = r  # fmt: skip
+         subject, size, att, charset, snippet, tid, errors, fdir) = r  # fmt: skip
         zone = timezone(timedelta(seconds=tz)) if -86400 < tz < 86400 else UTC
         return MessageRow(
             id=mid,
             account=account,
             folder=folder,
-            path=self.folder_path(account, folder) / fname,
+            path=(self.mail_dir / fdir if fdir else self._default_path(account, folder)) / fname,
             flags=flags_from_maildir(flags),
             uid=uid,
             uidl=uidl,
@@ -1648,6 +1685,34 @@ def _summarize(raw: bytes) -> MessageSummary:
             size=len(raw),
             parse_errors=(f"summarize failed: {type(exc).__name__}: {exc}",),
         )
+
+
+_NOT_FOLDERS = frozenset({"cur", "new", "tmp"})
+
+
+def _walk_maildirs(
+    root: Path, parts: tuple[str, ...], plus: bool, depth: int = 0
+) -> Iterator[tuple[Path, tuple[str, ...]]]:
+    """Maildirs below ``root`` with their folder-name parts (see ``Store._disk_folders``)."""
+    if depth > 8:
+        return
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name in _NOT_FOLDERS or not entry.is_dir(follow_symlinks=False):
+            continue
+        path = Path(entry.path)
+        if entry.name.startswith("."):
+            # A Maildir++ subfolder of a Maildir++ inbox; other dot dirs (.notmuch) hold no mail.
+            if plus and depth == 0 and len(entry.name) > 1 and maildir.is_maildir(path):
+                yield path, (entry.name[1:],)
+            continue
+        name = (*parts, maildir.decode_name(entry.name))
+        if maildir.is_maildir(path):
+            yield path, name
+        yield from _walk_maildirs(path, name, False, depth + 1)
 
 
 def _addr_json(addrs: tuple[Address, ...]) -> str:
