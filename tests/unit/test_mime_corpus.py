@@ -64,11 +64,11 @@ BODIES = {
     "proton-bridge/text_plain_charset_KOI8R_misspelled.eml": ("ИИИИИИИ", "koi8-r", False),
     "php-mime-mail-parser/issue230-x-mac-cyrillic.eml": (
         "ACADEMIC NEWSLETTER",
-        "mac-cyrillic",
+        "x-mac-cyrillic",
         False,
     ),
-    "mozilla-comm-central/iso-2022-jp-qp.eml": ("日本語の本文", "iso2022-jp-ext", False),
-    "ruby-mail/ks_c_5601-1987.eml": ("스티해", "cp949", False),
+    "mozilla-comm-central/iso-2022-jp-qp.eml": ("日本語の本文", "iso-2022-jp", False),
+    "ruby-mail/ks_c_5601-1987.eml": ("스티해", "euc-kr", False),
     "mimekit/tnef-winmail-koi8r.eml": ("шостий", "koi8-r", False),
 }
 

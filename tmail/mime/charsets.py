@@ -90,11 +90,15 @@ _ALIASES: dict[str, str] = {
 }
 
 # Labels that say nothing about 8-bit bytes: mailers put them on whatever they send.
-_UNTRUSTED = frozenset({"cp1252", "ascii", "latin_1"})
+_UNTRUSTED = frozenset({"cp1252", "ascii", "latin-1"})
 
 # Charsets a detector may pick from. Left unrestricted, detectors take short KOI8-R Russian for
 # Shift_JIS or mac_roman (measured in bench/charsets.py and docs/benchmarks.md).
-CYRILLIC = ("koi8_r", "cp1251", "cp866", "mac_cyrillic", "iso8859_5", "koi8_u")
+# Codec names as codecs.lookup() spells them, which is what normalize_charset returns.
+CYRILLIC = tuple(
+    codecs.lookup(c).name
+    for c in ("koi8_r", "cp1251", "cp866", "mac_cyrillic", "iso8859_5", "koi8_u")
+)
 DETECT_CANDIDATES = (*CYRILLIC, "cp1252", "cp1250", "iso8859_2", "iso8859_15", "cp1253", "cp1254")
 
 _LABEL_CLEAN = re.compile(r"[\s\"']")
@@ -123,26 +127,42 @@ def normalize_charset(label: str | None) -> str | None:
         return None
     for candidate in (name, name.removeprefix("x-"), name.replace("_", "-")):
         if candidate in _ALIASES:
-            return _ALIASES[candidate]
+            return codecs.lookup(_ALIASES[candidate]).name
         try:
             info = codecs.lookup(candidate)
         except (LookupError, ValueError):
             continue
         if not getattr(info, "_is_text_encoding", True):
             return None
-        canonical = info.name.replace("-", "_")
-        if canonical in ("latin_1", "iso8859_1", "ascii"):
+        if info.name in ("latin-1", "iso8859-1", "ascii"):
             return "cp1252"
         return info.name
     return None
 
 
 def charset_label(codec: str) -> str:
-    """A MIME-style label for a codec name, for display and JSON (``koi8_r`` -> ``koi8-r``)."""
+    """The MIME name of a codec, for display and JSON (``koi8-r``, ``windows-1251``, ``ibm866``)."""
     label = codec.replace("_", "-").lower()
-    return {"cp1251": "windows-1251", "cp1252": "windows-1252", "cp1250": "windows-1250"}.get(
-        label, label
-    )
+    if label.startswith("iso8859-"):
+        return "iso-8859-" + label[8:]
+    return _LABELS.get(label, label)
+
+
+_LABELS = {
+    "cp1250": "windows-1250",
+    "cp1251": "windows-1251",
+    "cp1252": "windows-1252",
+    "cp1253": "windows-1253",
+    "cp1254": "windows-1254",
+    "cp1257": "windows-1257",
+    "cp866": "ibm866",
+    "mac-cyrillic": "x-mac-cyrillic",
+    "iso2022-jp-ext": "iso-2022-jp",
+    "cp932": "shift_jis",
+    "cp949": "euc-kr",
+    "big5hkscs": "big5",
+    "euc-jp": "euc-jp",
+}
 
 
 def _strict(data: bytes, codec: str) -> str | None:
@@ -153,75 +173,131 @@ def _strict(data: bytes, codec: str) -> str | None:
 
 
 # Russian letter frequencies make a cheap, robust tie-break between single-byte Cyrillic codecs:
-# the right codec gives mostly lower-case letters from the common set; a wrong one gives upper-case
-# letters inside words, box drawing (cp866 read as another codec) or Latin accents.
-_COMMON_RU = frozenset("оеаинтсрвлкмдпуяызьгбчйхжшюцщэфъё")
-_CYR_LOWER = re.compile("[а-яёіїєґў]")
+# the right codec gives mostly lower-case letters from the common set with capitals only at the
+# start of a word (or whole words in capitals); a wrong one gives capitals inside words, box
+# drawing (cp866 read as another codec), no-break spaces or Latin accents.
+_COMMON_RU = frozenset("оеаинтсрвлкмдпуяызьгбчйхжшюцщэфё")
+_RARE_CYR = frozenset("іїєґўј")
+_WORD = re.compile(r"[^ \t\r\n]+")
 
 
 def _cyrillic_score(text: str) -> float:
-    letters = 0
-    good = 0.0
-    for ch in text:
-        if ch.isalpha():
-            letters += 1
-            if ch in _COMMON_RU:
-                good += 1.0
-            elif "а" <= ch <= "я" or ch in "ёіїєґў":
-                good += 0.5
-            elif "А" <= ch <= "Я" or ch == "Ё":
-                good += 0.2
-            elif ch.isascii():
-                good += 0.3
-        elif ord(ch) > 0x7F and not ch.isspace():
-            good -= 1.0  # symbols, box drawing: a wrong codec
-    return good / letters if letters else 0.0
+    """How much ``text`` (the 8-bit words of a message, decoded) looks like Cyrillic prose: 0..1."""
+    total = 0.0
+    count = 0
+    for word in _WORD.findall(text):
+        letters = [ch for ch in word if ch.isalpha()]
+        if not letters:
+            if any(ord(ch) > 0x7F for ch in word):
+                total -= len(word)
+                count += len(word)
+            continue
+        all_upper = all(ch.isupper() for ch in letters)
+        for pos, ch in enumerate(letters):
+            count += 1
+            if ch.isascii():
+                total -= 0.5  # Latin letters inside an 8-bit word: not Russian
+            elif ch in _COMMON_RU:
+                total += 1.0
+            elif "а" <= ch <= "я" or ch in _RARE_CYR:
+                total += 0.6
+            elif "А" <= ch <= "Я" or ch == "Ё" or ch.lower() in _RARE_CYR:
+                total += 0.9 if pos == 0 else (0.7 if all_upper else -0.5)
+            else:
+                total -= 1.0  # Latin accents, Greek, symbols
+        count += sum(1 for ch in word if not ch.isalpha() and ord(ch) > 0x7F)
+        total -= sum(1.0 for ch in word if not ch.isalpha() and ord(ch) > 0x7F)
+    return total / count if count else 0.0
 
 
 _NOT_LETTER = rb"[^\x00-\x40\x5b-\x60\x7b-\x7f]*"
 _HIGH_WORD = re.compile(_NOT_LETTER + rb"[\x80-\xff]" + _NOT_LETTER)
+_ASCII_LETTERS = bytes(range(0x80)).translate(
+    None, bytes(range(0x41, 0x5B)) + bytes(range(0x61, 0x7B))
+)
 
 
 def _high_text(data: bytes, limit: int = 4096) -> bytes:
     """The 8-bit words of the first part of ``data``: what a detector needs, without the ASCII."""
     sample = data[: limit * 4]
-    words = _HIGH_WORD.findall(sample)
-    joined = b" ".join(words)
+    joined = b" ".join(_HIGH_WORD.findall(sample))
     return joined[:limit] if joined else sample[:limit]
+
+
+def _high_share(words: bytes) -> float:
+    """Share of 8-bit bytes among the letters of the 8-bit words: ~1 Cyrillic, <0.5 Latin."""
+    letters = len(words.translate(None, _ASCII_LETTERS))
+    high = sum(1 for b in words if b > 0x7F)
+    return high / letters if letters else 0.0
+
+
+LATIN = tuple(codecs.lookup(c).name for c in ("cp1252", "cp1250", "iso8859_2", "cp1257", "cp1254"))
 
 
 def detect(data: bytes, hints: Sequence[str] = ()) -> tuple[str, float]:
     """Guess the single-byte charset of 8-bit ``data``: (codec, confidence 0..1).
 
-    charset-normalizer restricted to :data:`DETECT_CANDIDATES` picks the family (Cyrillic or Latin);
-    within Cyrillic, a letter-frequency score ranks KOI8-R, windows-1251, CP866 and MacCyrillic,
-    which the detector confuses on short texts. ``hints`` are tried first.
+    The family comes from the shape of the 8-bit words: Cyrillic words are all 8-bit bytes, Latin
+    words are ASCII letters with a few accented ones. Within Cyrillic, a Russian letter-frequency
+    and letter-case score ranks KOI8-R, windows-1251, CP866, MacCyrillic and ISO-8859-5 (which
+    detectors confuse on short texts, bench/charsets.py); within Latin, charset-normalizer
+    restricted to :data:`LATIN` may overrule windows-1252 when it is clearly better.
     """
     sample = _high_text(data)
-    # Within the Cyrillic family: the codec whose reading looks most like Russian.
-    best_cyr = ""
-    best_score = -10.0
-    for codec in CYRILLIC:
-        text = sample.decode(codec, errors="replace")
-        score = _cyrillic_score(text)
-        if score > best_score + 1e-9:
-            best_cyr, best_score = codec, score
-    if best_score >= 0.75:
-        return best_cyr, min(1.0, best_score)
+    if _high_share(sample) >= 0.6:
+        best_cyr = ""
+        best_score = -10.0
+        for codec in CYRILLIC:
+            score = _cyrillic_score(sample.decode(codec, errors="replace"))
+            if score > best_score + 1e-9:
+                best_cyr, best_score = codec, score
+        if best_score > 0.3:
+            return best_cyr, min(1.0, best_score)
+        cjk = _cjk(data)
+        if cjk is not None:
+            return cjk, 0.5
+        return best_cyr, max(0.1, best_score)
+    return _latin(sample), 0.5
+
+
+def _cjk(data: bytes) -> str | None:
+    """A multi-byte charset the bytes are valid in, as charset-normalizer ranks them."""
     try:
         from charset_normalizer import from_bytes
 
         guess = from_bytes(
-            sample, cp_isolation=list(DETECT_CANDIDATES), preemptive_behaviour=False
+            data[:8192], cp_isolation=["gb18030", "cp932", "big5hkscs", "cp949", "euc_jp"]
         ).best()
     except Exception:  # the detector must never take a message down with it
-        guess = None
-    if guess is not None:
-        codec = normalize_charset(guess.encoding) or "cp1252"
-        if codec in CYRILLIC:
-            return best_cyr, max(0.5, best_score)
-        return codec, 1.0 - float(guess.chaos)
-    return "cp1252", 0.0
+        return None
+    return normalize_charset(guess.encoding) if guess is not None else None
+
+
+def _latin(sample: bytes) -> str:
+    try:
+        from charset_normalizer import from_bytes
+
+        matches = list(from_bytes(sample, cp_isolation=list(LATIN)))
+    except Exception:
+        return "cp1252"
+    chaos = {normalize_charset(m.encoding) or m.encoding: float(m.chaos) for m in matches}
+    if not chaos:
+        return "cp1252"
+    best = min(chaos, key=lambda c: chaos[c])
+    if "cp1252" in chaos and chaos["cp1252"] <= chaos[best] + 0.05:
+        return "cp1252"
+    return best
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 with a few broken sequences (a character cut by a truncating gateway): the text
+    with U+FFFD for the broken bytes, when valid multi-byte characters outnumber them 4 to 1."""
+    text = data[:65536].decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    if good >= 4 * bad and good >= 4:
+        return data.decode("utf-8", errors="replace")
+    return None
 
 
 def decode_text(data: bytes, declared: str | None = None, assumed: Sequence[str] = ()) -> Decoded:
@@ -234,6 +310,9 @@ def decode_text(data: bytes, declared: str | None = None, assumed: Sequence[str]
         if text is not None:
             return Decoded(text, charset_label(codec), False)
     text = _strict(data, "utf-8")
+    if text is not None:
+        return Decoded(text, "utf-8", codec != "utf-8")
+    text = _mostly_utf8(data)
     if text is not None:
         return Decoded(text, "utf-8", codec != "utf-8")
     for hint in assumed:

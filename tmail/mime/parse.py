@@ -192,6 +192,20 @@ def _read_headers(
     return fields, body
 
 
+def _skip_leading_blank_lines(buf: bytes, end: int) -> int:
+    """Where the headers start when a message begins with white-space-only lines (seen from
+    webmail exports): after those lines if a header follows them, else at 0."""
+    pos = 0
+    while pos < end:
+        nl = buf.find(b"\n", pos, min(end, pos + 4096))
+        if nl < 0 or buf[pos:nl].strip():
+            break
+        pos = nl + 1
+    if pos and _HEADER_NAME.match(buf, pos, min(end, pos + 1000)):
+        return pos
+    return 0
+
+
 def _boundaries(buf: bytes, start: int, end: int, boundary: bytes) -> tuple[list[int], int]:
     """Offsets of the delimiter lines of a multipart body, and where the close delimiter is.
 
@@ -248,6 +262,8 @@ class _Parser:
     def entity(
         self, buf: bytes, start: int, end: int, depth: int, default: str = "text/plain"
     ) -> _Part:
+        if start == 0 and depth == 0:
+            start = _skip_leading_blank_lines(buf, end)
         fields, body = _read_headers(buf, start, end, self.assumed)
         part = _Part(buf, fields, body, end)
         self.parts += 1
