@@ -45,7 +45,7 @@ def test_batch_on_a_full_disk_leaves_nothing_behind(
 ) -> None:
     with Store.open(tmp_path) as store:
         calls = 0
-        real = os.fsync
+        real = os.fdatasync
 
         def fsync(fd: int) -> None:
             nonlocal calls
@@ -54,7 +54,7 @@ def test_batch_on_a_full_disk_leaves_nothing_behind(
                 raise OSError(errno.ENOSPC, "No space left on device")
             real(fd)
 
-        monkeypatch.setattr(os, "fsync", fsync)
+        monkeypatch.setattr(os, "fdatasync", fsync)
         with pytest.raises(StoreError, match="disk is full"):
             store.add_messages("a", "INBOX", [NewMessage(raw(1), uid=1), NewMessage(raw(2), uid=2)])
         monkeypatch.undo()

@@ -214,7 +214,7 @@ def deliver_many(folder: Path, items: list[tuple[bytes, frozenset[Flag]]]) -> li
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 _write_all(fd, raw)
-                os.fsync(fd)
+                os.fdatasync(fd)  # the data, before the rename makes the name visible
             finally:
                 os.close(fd)
             rel = f"cur/{name_with_flags(base, flags)}" if flags else f"new/{base}"

@@ -412,15 +412,35 @@ class Store:
         ids: list[int | None] = [None] * len(items)
         with self.writer_lock():
             todo: list[int] = []
+            fid0 = self._find_folder(account, folder)
+            known: dict[int, int] = {}
+            orphans = False  # messages without UID that a fetched one may be (adoption)
+            if fid0 is not None:
+                wanted = [it.uid for it in items if it.uid is not None]
+                for chunk in _chunks(wanted, 500):
+                    marks = ",".join("?" * len(chunk))
+                    known.update(
+                        (int(u), int(m))
+                        for u, m in self.db.execute(
+                            "SELECT uid, id FROM messages WHERE folder_id = ? "
+                            f"AND uid IN ({marks})",
+                            (fid0, *chunk),
+                        )
+                    )
+                orphans = (
+                    self.db.execute(
+                        "SELECT 1 FROM messages WHERE folder_id = ? AND uid IS NULL LIMIT 1",
+                        (fid0,),
+                    ).fetchone()
+                    is not None
+                )
             for i, it in enumerate(items):
                 if it.uid is not None:
-                    row = self.db.execute(
-                        "SELECT m.id FROM messages m JOIN folders f ON f.id = m.folder_id "
-                        "WHERE f.account = ? AND f.name = ? AND m.uid = ?",
-                        (account, folder, it.uid),
-                    ).fetchone()
-                    if row:
-                        ids[i] = int(row[0])
+                    if it.uid in known:
+                        ids[i] = known[it.uid]
+                        continue
+                    if not orphans:
+                        todo.append(i)
                         continue
                     adopted = self._adopt(account, folder, summaries[i], it.uid, it.uidl, it.flags)
                     if adopted is not None:
