@@ -311,6 +311,9 @@ class ImapSession:
         if typ != "OK":
             raise imapclient.IMAPClient.Error(f"UID FETCH: {_as_text(data)}")
         data = [d for d in data if d is not None]
+        fast = _fast_simple_fetch(data)
+        if fast is not None:
+            return fast
         return dict(parse_fetch_response(data, True, True)) if data else {}
 
     def search_message_id(self, message_id: str) -> list[int]:
@@ -546,6 +549,39 @@ _FAST_HEAD = re.compile(
     rb"\d+ \(UID (\d+) FLAGS \(([^()]*)\) RFC822\.SIZE (\d+) "
     rb'INTERNALDATE "([^"]*)" BODY\[(HEADER)?\] \{(\d+)\}$'
 )
+
+
+_SIMPLE_ITEM = re.compile(rb"(UID|RFC822\.SIZE) (\d+)|(FLAGS|MODSEQ) \(([^()]*)\)")
+_SIMPLE_LINE = re.compile(rb"\d+ \((.*)\)$")
+
+
+def _fast_simple_fetch(data: list[Any]) -> dict[int, dict[bytes, Any]] | None:
+    """UID/FLAGS/RFC822.SIZE/MODSEQ answers (no literals) parsed with regexes; None when any
+    line has another shape, for imapclient's general parser to handle."""
+    out: dict[int, dict[bytes, Any]] = {}
+    for item in data:
+        if not isinstance(item, bytes):
+            return None
+        m = _SIMPLE_LINE.match(item)
+        if m is None:
+            return None
+        d: dict[bytes, Any] = {}
+        pos = 0
+        body = m.group(1)
+        for im in _SIMPLE_ITEM.finditer(body):
+            if body[pos : im.start()].strip():
+                return None
+            pos = im.end()
+            if im.group(1):
+                d[im.group(1)] = int(im.group(2))
+            elif im.group(3) == b"FLAGS":
+                d[b"FLAGS"] = tuple(im.group(4).split())
+            else:
+                d[b"MODSEQ"] = tuple(int(x) for x in im.group(4).split())
+        if body[pos:].strip() or b"UID" not in d:
+            return None
+        out[int(d.pop(b"UID"))] = d
+    return out
 
 
 def _fast_fetch(parts: list[Any]) -> FetchedMessage | None:

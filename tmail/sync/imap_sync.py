@@ -23,6 +23,7 @@ from tmail.config.model import Account
 from tmail.core.errors import ConnectFailed, NetworkError, StoreError, TmailError
 from tmail.core.safe import safe_line
 from tmail.protocols.imap import FolderInfo, ImapSession
+from tmail.store import NewMessage
 from tmail.sync.plan import (
     DeleteRemote,
     Fetch,
@@ -37,6 +38,12 @@ from tmail.sync.result import FolderResult, Progress, ProgressFn, StopFn, SyncRe
 from tmail.sync.storeview import FolderState, SyncStore
 
 LOCAL_ROLES = ("INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive")
+PARTIAL_HEADER = b"X-Tmail-Partial"
+# New mail is committed in batches: one fsync per directory and one commit per batch. A kill
+# loses at most the batch in flight, which the next sync fetches again (no duplicates).
+BATCH_MESSAGES = 200
+BATCH_BYTES = 8 * 1024 * 1024
+BATCH_SECONDS = 1.0
 
 ImapOpener = Callable[[Account], ImapSession]
 
@@ -339,28 +346,49 @@ def _fetch_new(
         since = (datetime.now(UTC) - timedelta(seconds=account.max_age)).date()
         recent = set(session.uids(since=since))
         uids = [u for u in uids if u in recent]
-    sizes = session.sizes(uids) if uids else {}
+    sizes: dict[int, int] = {}
     headers_only: list[int] = []
-    if account.max_size is not None:
+    if account.max_size is not None and uids:
+        sizes = session.sizes(uids)
         headers_only = [u for u in uids if sizes.get(u, 0) > account.max_size]
     total = len(uids)
     done = nbytes = 0
-    last_report = 0.0
-    for msg in session.fetch_messages(uids, headers_only=headers_only, sizes=sizes):
-        flags = remote.get(msg.uid, msg.flags)
-        store.add_fetched(
-            account.name, name, msg.raw, flags, uid=msg.uid, partial=msg.partial,
-            when=msg.internaldate,
-        )  # fmt: skip
-        done += 1
-        nbytes += len(msg.raw)
-        now = time.monotonic()
-        if progress is not None and (now - last_report > 0.1 or done == total):
-            last_report = now
+    batch: list[NewMessage] = []
+    batch_bytes = 0
+    last_flush = time.monotonic()
+
+    def flush() -> None:
+        nonlocal done, batch, batch_bytes, last_flush
+        store.add_batch(account.name, name, batch)
+        done += len(batch)
+        batch, batch_bytes, last_flush = [], 0, time.monotonic()
+        if progress is not None:
             progress(Progress(account.name, name, done, total, nbytes))
-        if stop is not None and stop() and done < total:
-            session.broken = True  # mid-FETCH: the connection cannot be reused
-            raise _Stopped()
+
+    try:
+        for msg in session.fetch_messages(uids, headers_only=headers_only, sizes=sizes):
+            raw = msg.raw
+            if msg.partial:
+                # Headers only (max_size): the local copy says so; it is never uploaded.
+                raw = PARTIAL_HEADER + b": headers only, body left on the server\r\n" + raw
+            flags = remote.get(msg.uid, msg.flags)
+            batch.append(NewMessage(raw, flags, uid=msg.uid, received=msg.internaldate))
+            batch_bytes += len(raw)
+            nbytes += len(raw)
+            if (
+                len(batch) >= BATCH_MESSAGES
+                or batch_bytes >= BATCH_BYTES
+                or time.monotonic() - last_flush > BATCH_SECONDS
+            ):
+                flush()
+            if stop is not None and stop() and done + len(batch) < total:
+                flush()
+                session.broken = True  # mid-FETCH: the connection cannot be reused
+                raise _Stopped()
+    except NetworkError:
+        flush()  # the whole messages already read are kept
+        raise
+    flush()
     return done
 
 

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from tmail.config.model import Account
 from tmail.core.errors import TmailError
 from tmail.protocols.pop3 import Pop3Session
+from tmail.store import NewMessage
+from tmail.sync.imap_sync import BATCH_BYTES, BATCH_MESSAGES, PARTIAL_HEADER
 from tmail.sync.plan import plan_pop3
 from tmail.sync.result import FolderResult, Progress, ProgressFn, StopFn, SyncResult
 from tmail.sync.storeview import SyncStore
@@ -61,24 +63,38 @@ def fetch_pop3_account(
         uidl_of = dict(todo.fetch)
         deletable: list[int] = [n for n, _u in todo.delete]
         numbers = [n for n, _u in todo.fetch]
-        if headers_only:
-            for i, number in enumerate(numbers, 1):
-                raw = session.headers(number)
-                store.add_fetched(acct, INBOX, raw, frozenset(), uidl=uidl_of[number], partial=True)
-                new = i
-        else:
-            for number, raw in session.retrieve(numbers):
-                # add_fetched returns only after fsync + rename + commit: only now may DELE go.
-                store.add_fetched(acct, INBOX, raw, frozenset(), uidl=uidl_of[number])
+        batch: list[NewMessage] = []
+        batch_numbers: list[int] = []
+
+        def flush() -> None:
+            # add_batch returns only after fsync + rename + commit: only now may DELE go.
+            nonlocal new, batch, batch_numbers
+            store.add_batch(acct, INBOX, batch)
+            new += len(batch)
+            if not account.leave_on_server:
+                deletable.extend(batch_numbers)
+            batch, batch_numbers = [], []
+            if progress is not None:
+                progress(Progress(acct, INBOX, new, total, nbytes))
+
+        try:
+            for number in numbers if headers_only else ():
+                raw = PARTIAL_HEADER + b": headers only (TOP)\r\n" + session.headers(number)
+                store.add_batch(acct, INBOX, [NewMessage(raw, uidl=uidl_of[number])])
                 new += 1
+            for number, raw in () if headers_only else session.retrieve(numbers):
+                batch.append(NewMessage(raw, uidl=uidl_of[number]))
+                batch_numbers.append(number)
                 nbytes += len(raw)
-                if not account.leave_on_server:
-                    deletable.append(number)
-                if progress is not None:
-                    progress(Progress(acct, INBOX, new, total, nbytes))
-                if stop is not None and stop() and new < total:
+                if len(batch) >= BATCH_MESSAGES or sum(len(m.raw) for m in batch) > BATCH_BYTES:
+                    flush()
+                if stop is not None and stop() and new + len(batch) < total:
                     stopped = True
                     break
+        except TmailError:
+            flush()  # whole messages already read are kept
+            raise
+        flush()
         if stopped:
             session.abandon()  # mid-pipeline: no QUIT, nothing deleted; the next pass resumes
         else:

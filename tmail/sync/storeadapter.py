@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from tmail.store import PendingChange, Store
+from tmail.store import NewMessage, PendingChange, Store
 from tmail.sync.plan import Flags
 from tmail.sync.storeview import FolderState
-
-PARTIAL_HEADER = b"X-Tmail-Partial"
 
 
 class StoreAdapter:
@@ -88,10 +86,11 @@ class StoreAdapter:
         partial: bool = False,
         when: datetime | None = None,
     ) -> None:
-        if partial:
-            # Headers only (max_size): say so in the local copy, which is never uploaded.
-            raw = PARTIAL_HEADER + b": headers only, body left on the server\r\n" + raw
         self.store.add_message(account, folder, raw, flags, uid=uid, uidl=uidl, received=when)
+
+    def add_batch(self, account: str, folder: str, items: list[NewMessage]) -> None:
+        if items:
+            self.store.add_messages(account, folder, items)
 
     # ---- local changes pushed
     def forget_local_deletions(self, account: str, folder: str, uids: list[int]) -> None:

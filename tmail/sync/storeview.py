@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from tmail.store import PendingChange
+from tmail.store import NewMessage, PendingChange
 from tmail.sync.plan import Flags
 
 
@@ -52,6 +52,8 @@ class SyncStore(Protocol):
         partial: bool = False,
         when: datetime | None = None,
     ) -> None: ...
+
+    def add_batch(self, account: str, folder: str, items: list[NewMessage]) -> None: ...
 
     # ---- local changes pushed
     def pending(self, account: str, folder: str) -> list[PendingChange]: ...
