@@ -110,9 +110,11 @@ def main() -> None:
     except ImportError:
         print("chardet not installed: skipped")
     all_cases = cases()
-    print(f"{len(all_cases)} texts, {len(RUSSIAN)} Russian x {len(CYRILLIC_CODECS)} codecs "
-          f"+ {len(WESTERN)} Western (cp1252); lengths {min(len(t) for _, t, _ in all_cases)}"
-          f"-{max(len(t) for _, t, _ in all_cases)} characters")
+    print(
+        f"{len(all_cases)} texts, {len(RUSSIAN)} Russian x {len(CYRILLIC_CODECS)} codecs "
+        f"+ {len(WESTERN)} Western (cp1252); lengths {min(len(t) for _, t, _ in all_cases)}"
+        f"-{max(len(t) for _, t, _ in all_cases)} characters"
+    )
     header = f"{'detector':<38}" + "".join(f"{c:>13}" for c in [*CYRILLIC_CODECS, "cp1252"])
     print(header + f"{'total':>9}{'ms/text':>9}")
     for name, fn in detectors.items():
