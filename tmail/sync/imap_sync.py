@@ -54,12 +54,17 @@ class _Stopped(Exception):
 
 
 def local_name(folder: FolderInfo) -> str:
-    """The store's folder name: the role for special folders, else the path with ``/``."""
+    """The store's folder name: the role for special folders, else the path with ``/``.
+
+    Control and bidi characters a server put in a name are made visible (``^[``, ``<U+202E>``):
+    the local name is shown on terminals, the server name is kept for talking to the server.
+    """
     if folder.role:
         return folder.role
+    name = folder.name
     if folder.delimiter and folder.delimiter != "/":
-        return folder.name.replace(folder.delimiter, "/")
-    return folder.name
+        name = name.replace(folder.delimiter, "/")
+    return safe_line(name)
 
 
 def choose_folders(account: Account, folders: list[FolderInfo]) -> list[FolderInfo]:

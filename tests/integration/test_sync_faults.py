@@ -1,0 +1,100 @@
+"""A sync meeting a broken server: one clear error line for the account, what was stored stays,
+and the next sync against a healthy server resumes without duplicates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import imapclient
+import pytest
+
+from tests.support.fakeimap import (
+    BadFetch,
+    ControlCharsInFolderName,
+    DropMidLiteral,
+    FakeImap,
+    OversizedLiteral,
+    RefuseSelect,
+    StallOnFetch,
+)
+from tmail.config.model import Account, ServerSettings
+from tmail.protocols.imap import ImapSession
+from tmail.store import Store
+from tmail.sync.imap_sync import sync_imap_account
+from tmail.sync.result import SyncResult
+from tmail.sync.storeadapter import StoreAdapter
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(tmp_path / "data")
+    yield s
+    s.close()
+
+
+def sync(server: FakeImap, store: Store, timeout: float = 5) -> SyncResult:
+    acct = Account("acct", "a@x", ServerSettings("imap", "127.0.0.1", server.port, "none"))
+
+    def opener(a: Account) -> ImapSession:
+        # Plain TCP to a fake on loopback: the faults are in IMAP, not in TLS.
+        client = imapclient.IMAPClient("127.0.0.1", port=server.port, ssl=False, timeout=timeout)
+        client.login("u", "p")
+        return ImapSession(client, account=a.name, server=a.incoming.label)
+
+    return sync_imap_account(StoreAdapter(store), acct, opener)
+
+
+def stored(store: Store) -> list[bytes]:
+    return sorted(store.read_raw(r.id) for r in store.list_messages("acct", "INBOX"))
+
+
+def resume_is_clean(store: Store) -> None:
+    with FakeImap() as healthy:
+        result = sync(healthy, store)
+        assert result.ok, result.errors
+        assert stored(store) == sorted(healthy.messages.values())
+
+
+def test_drop_mid_literal_keeps_the_first_message_and_resumes(store: Store) -> None:
+    with DropMidLiteral() as server:
+        result = sync(server, store)
+        assert stored(store) == [server.messages[1]]
+    assert len(result.errors) == 1
+    assert result.errors[0].startswith("acct (127.0.0.1:") and "connection lost" in result.errors[0]
+    resume_is_clean(store)
+
+
+def test_stall_is_a_timeout_error_not_a_hang(store: Store) -> None:
+    with StallOnFetch() as server:
+        result = sync(server, store, timeout=1)
+    assert len(result.errors) == 1 and "stopped answering" in result.errors[0]
+    resume_is_clean(store)
+
+
+@pytest.mark.parametrize("fault", [RefuseSelect, BadFetch])
+def test_no_and_bad_answers_name_the_command(fault: type[FakeImap], store: Store) -> None:
+    with fault() as server:
+        result = sync(server, store)
+    assert len(result.errors) == 1 and "refused" in result.errors[0]
+    assert "\x1b" not in result.errors[0]
+    resume_is_clean(store)
+
+
+def test_oversized_literal_is_refused_and_nothing_half_stored(store: Store) -> None:
+    with OversizedLiteral() as server:
+        result = sync(server, store)
+    assert len(result.errors) == 1 and "literal" in result.errors[0]
+    assert stored(store) == []
+    resume_is_clean(store)
+
+
+def test_control_characters_in_a_folder_name_never_reach_the_terminal(store: Store) -> None:
+    with ControlCharsInFolderName() as server:
+        result = sync(server, store)
+    text = " ".join([*result.errors, *result.notes, *(f.folder for f in result.folders)])
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert stored(store) == sorted(server.messages.values())
+    visible = "Evil^[]0;owned^G<U+202E>Folder"
+    assert visible in {f.name for f in store.folders("acct")}
+    assert len(store.list_messages("acct", visible)) == len(server.messages)
