@@ -61,7 +61,7 @@ def test_tmail_error_becomes_one_line_with_its_status(monkeypatch: pytest.Monkey
                 hint="fix incoming.port in ~/.config/tmail/config.toml",
             )
 
-    monkeypatch.setattr("tmail.cli.discover_commands", lambda: [Broken()])
+    monkeypatch.setattr("tmail.cli.discover_commands", lambda *modules: [Broken()])
     code, _out, err = run("version")
     assert code == 2
     assert err == (

@@ -104,3 +104,15 @@ def test_reindex_rebuilds(data: Path) -> None:
     assert code == 0 and out.startswith("3 message(s) indexed")
     code, out, _ = run("reindex", "--check")
     assert code == 0 and out.startswith("0 change(s)")
+
+
+def test_list_starts_without_importing_the_parser(data: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from tmail.cli import main; main(['list', '--limit', '1']); "
+        "print(sorted(m for m in ('tmail.mime', 'email.parser', 'imapclient') if m in sys.modules))"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.splitlines()[-1] == "[]"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
@@ -27,12 +28,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {safe_line(message)} (see '{self.prog} --help')\n")
 
 
-def discover_commands() -> list[Command]:
-    """Instances of every Command subclass defined in ``tmail.cli.commands``, by name."""
+def discover_commands(modules: Sequence[str] | None = None) -> list[Command]:
+    """Instances of every Command subclass defined in ``tmail.cli.commands``, by name.
+
+    ``modules`` limits the import to those module names (see :func:`_command_module`).
+    """
     from tmail.cli import commands
 
     found: dict[str, Command] = {}
     for info in pkgutil.iter_modules(commands.__path__):
+        if modules is not None and info.name not in modules:
+            continue
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
         for value in vars(module).values():
             if (
@@ -44,6 +50,47 @@ def discover_commands() -> list[Command]:
             ):
                 found[value.name] = value()
     return [found[name] for name in sorted(found)]
+
+
+_NAME = re.compile(r"""^\s+(?:name|aliases)\b[^=\n]*=\s*(.+)$""", re.MULTILINE)
+_WORD = re.compile(r"""["']([\w-]+)["']""")
+
+
+def _command_module(argv: Sequence[str]) -> str | None:
+    """The module that defines the command named in ``argv``, found without importing any.
+
+    Start-up speed: importing every command module pulls in the MIME parser, imapclient and
+    more, which ``tmail list`` never needs. The module is found by reading the ``name = "..."``
+    and ``aliases = (...)`` lines of the sources; when that finds nothing (or anything unusual),
+    the caller imports them all as before.
+    """
+    from pathlib import Path
+
+    from tmail.cli import commands
+
+    requested = None
+    it = iter(argv)
+    for arg in it:
+        if arg == "--config":
+            next(it, None)
+        elif arg.startswith("-"):
+            continue
+        else:
+            requested = arg
+            break
+    if requested is None:
+        return None
+    matches = []
+    for info in pkgutil.iter_modules(commands.__path__):
+        try:
+            text = (Path(commands.__path__[0]) / f"{info.name}.py").read_text(encoding="utf-8")
+        except OSError:
+            return None
+        for line in _NAME.finditer(text):
+            if requested in _WORD.findall(line.group(1)):
+                matches.append(info.name)
+                break
+    return matches[0] if len(matches) == 1 else None
 
 
 def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
@@ -76,7 +123,13 @@ def main(
 ) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    commands = discover_commands()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands: list[Command] = []
+    only = _command_module(argv)
+    if only is not None:
+        commands = discover_commands([only])
+    if not commands:
+        commands = discover_commands()
     parser = build_parser(commands)
     args = parser.parse_args(argv)
     command: Command | None = getattr(args, "_command", None)

@@ -12,8 +12,17 @@ from tmail.store.models import (
     ThreadEntry,
     ThreadInfo,
 )
-from tmail.store.query import QueryError
 from tmail.store.store import INBOX, Store, normalize_folder
+
+
+def __getattr__(name: str) -> object:
+    # QueryError lives with the query parser, which ``tmail list`` never needs to import.
+    if name == "QueryError":
+        from tmail.store.query import QueryError
+
+        return QueryError
+    raise AttributeError(name)
+
 
 __all__ = [
     "INBOX",

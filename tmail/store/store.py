@@ -18,7 +18,6 @@ from typing import Any
 
 from tmail.core.errors import StoreError
 from tmail.core.models import Address, Flag, MessageSummary, flags_from_maildir, flags_to_maildir
-from tmail.mime import summarize
 from tmail.store import maildir
 from tmail.store.models import (
     FolderInfo,
@@ -29,9 +28,7 @@ from tmail.store.models import (
     ThreadEntry,
     ThreadInfo,
 )
-from tmail.store.query import compile_query, fold, parse
 from tmail.store.schema import migrate
-from tmail.store.threads import base_subject, thread_order
 
 INBOX = "INBOX"
 INDEX_NAME = "index.sqlite3"
@@ -572,6 +569,8 @@ class Store:
         )
         assert cur.lastrowid is not None
         mid = int(cur.lastrowid)
+        from tmail.store.query import fold
+
         conn.execute(
             "INSERT INTO fts (rowid, subject, sender, tos, ccs, body) VALUES (?,?,?,?,?,?)",
             (
@@ -627,6 +626,8 @@ class Store:
             ):
                 found.add(int(tid))
         found.discard(0)
+        from tmail.store.threads import base_subject
+
         key = base_subject(subject)
         if not found and key and (preferred is None or preferred == 0):
             # JWZ's subject fallback, for replies from clients that drop References: only a
@@ -1333,6 +1334,8 @@ class Store:
 
         Raises :class:`tmail.store.query.QueryError` (a UsageError) for a malformed query.
         """
+        from tmail.store.query import compile_query, parse
+
         compiled = compile_query(parse(query))
         where, params = self._scope(account, folder)
         order = _SORT_SQL[sort].format(dir="DESC" if reverse else "ASC")
@@ -1355,6 +1358,8 @@ class Store:
         self, query: str, *, account: str | None = None, folder: str | None = None
     ) -> int:
         """How many messages match ``query``."""
+        from tmail.store.query import compile_query, parse
+
         compiled = compile_query(parse(query))
         where, params = self._scope(account, folder)
         row = self.db.execute(
@@ -1412,6 +1417,8 @@ class Store:
 
     def thread(self, thread_id: int) -> list[ThreadEntry]:
         """Every message of a thread (all folders), in reply-tree order with depths (JWZ)."""
+        from tmail.store.threads import thread_order
+
         rows = self._many("m.thread_id = ?", (thread_id,))
         return thread_order(rows)
 
@@ -1687,6 +1694,9 @@ class Store:
 
 def _summarize(raw: bytes) -> MessageSummary:
     """``tmail.mime.summarize``, which must never stop a message from being stored."""
+    # Imported here: the parser is heavy and listing or searching never needs it.
+    from tmail.mime import summarize
+
     try:
         return summarize(raw)
     except Exception as exc:  # a parser bug must not lose mail: store it with what we know
