@@ -1,0 +1,1190 @@
+"""The tmail screen: sidebar, index, pager, compose, status line, prompt, key hints, help.
+
+Layout::
+
+    ┌ sidebar ─────┬ index or pager or compose ────────────────────────────────┐
+    │ All inboxes 3│ N  14:05  Anna Petrova  Re: отчёт за ноябрь          4K  │
+    │ home         │ ...                                                       │
+    │  INBOX     3 │                                                           │
+    ├──────────────┴───────────────────────────────────────────────────────────┤
+    │ status: view, counts, sort, sync state, last notice or error             │
+    │ key hints (Alpine style) or the one-line prompt                          │
+    └──────────────────────────────────────────────────────────────────────────┘
+
+Every key goes through :meth:`App.keypress`: the prompt first when one is open, then the key map
+of the current view (:mod:`tmail.ui.keys`), then the focused widget. Nothing here waits on the
+network: slow work is a request to the :class:`~tmail.runtime.session.MailSession`, whose events
+ring the main loop's doorbell (``watch_pipe``) and are drained all at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shlex
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import urwid
+
+from tmail.core.errors import TmailError
+from tmail.core.models import Flag
+from tmail.core.safe import safe_line
+from tmail.runtime.session import (
+    ChangesApplied,
+    DeleteMessages,
+    DraftPostponed,
+    Event,
+    MailSession,
+    MessageSent,
+    MoveMessages,
+    NewMessages,
+    PostponeDraft,
+    RequestFailed,
+    SendDraft,
+    SetFlags,
+    SyncFailed,
+    SyncFinished,
+    SyncNow,
+    SyncStarted,
+)
+from tmail.ui.compose import (
+    ComposeState,
+    HeaderForm,
+    Identity,
+    forgotten_attachment,
+    forward_state,
+    reply_state,
+    review_lines,
+)
+from tmail.ui.index import IndexView
+from tmail.ui.keys import KeyMap
+from tmail.ui.pager import Pager
+from tmail.ui.render import render
+from tmail.ui.sidebar import Sidebar
+from tmail.ui.source import ALL_INBOXES, SORT_KEYS, MailSource, Row, View
+from tmail.ui.urwidtypes import Markup, Size, Widgets, Wrap
+
+NAV = {
+    "down": "down",
+    "up": "up",
+    "page_down": "page down",
+    "page_up": "page up",
+    "top": "home",
+    "bottom": "end",
+}
+
+COMMANDS = {
+    "help": "the help screen",
+    "quit": "quit tmail",
+    "sync": "fetch and send mail now",
+    "search QUERY": "search (same as /)",
+    "folder ACCOUNT/FOLDER": "open a folder",
+    "inboxes": "open All inboxes",
+    "sort date|from|subject|size": "sort the index",
+    "threads": "thread view on/off",
+    "compose [ADDRESS]": "write a new message",
+    "hints on|off": "the key hint line",
+    "errors": "the error log",
+}
+
+
+@dataclass
+class Options:
+    hints: bool = True
+    mouse: bool = True
+    sidebar_width: int = 24
+    editor: Callable[[str], str | None] | None = None  # tests replace the external editor
+    opener: Callable[[Sequence[str]], int] | None = None  # tests replace $BROWSER / mailcap
+
+
+@dataclass
+class _Screen:
+    kind: str  # index, pager, compose, review, help, errors
+    widget: urwid.Widget
+    state: ComposeState | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class _Top(Wrap):
+    def __init__(self, app: App, frame: urwid.Frame[Any, Any, Any]) -> None:
+        self.app = app
+        super().__init__(frame)
+
+    def keypress(self, size: Size, key: str) -> str | None:
+        return self.app.keypress(size, key)
+
+
+class App:
+    def __init__(
+        self,
+        source: MailSource,
+        session: MailSession,
+        *,
+        identities: Sequence[Identity],
+        own_addresses: Sequence[str] = (),
+        keymap: KeyMap | None = None,
+        options: Options | None = None,
+        start_view: View | None = None,
+    ) -> None:
+        self.source = source
+        self.session = session
+        self.identities = list(identities)
+        self.own_addresses = [a.lower() for a in own_addresses] + [
+            i.address.addr.lower() for i in identities
+        ]
+        self.keys = keymap or KeyMap()
+        self.options = options or Options()
+        self.loop: urwid.MainLoop | None = None
+        self.errors: list[tuple[float, str]] = []
+        self.sync_state = ""
+        self.notice_text = ""
+        self.notice_error = False
+        self._pending_sync: set[int] = set()
+
+        self.sidebar = Sidebar(self.open_folder)
+        accounts = list(source.accounts())
+        view = start_view or View()
+        self.stack: list[_Screen] = [_Screen("index", IndexView(source, view))]
+        self.main = urwid.WidgetPlaceholder(self.stack[0].widget)
+        self.columns = urwid.Columns(
+            [
+                (self.options.sidebar_width, urwid.AttrMap(self.sidebar, "sidebar")),
+                (1, urwid.SolidFill("│")),
+                self.main,
+            ],
+            focus_column=2,
+        )
+        self.status_left = urwid.Text("", wrap="ellipsis")
+        self.status_right = urwid.Text("", align="right", wrap="ellipsis")
+        self.status = urwid.AttrMap(
+            urwid.Columns([self.status_left, ("pack", self.status_right)], dividechars=2),
+            "status",
+        )
+        self.hint_text: urwid.Text = urwid.Text("", wrap="ellipsis")
+        self.prompt_edit: urwid.Edit = urwid.Edit()
+        self.bottom: urwid.WidgetPlaceholder[Any] = urwid.WidgetPlaceholder(self.hint_text)
+        self.footer = urwid.Pile([self.status, self.bottom])
+        self.frame: urwid.Frame[Any, Any, Any] = urwid.Frame(self.columns, footer=self.footer)
+        self.top = _Top(self, self.frame)
+        self._prompt: dict[str, object] | None = None
+        self._accounts = accounts
+        self.refresh_sidebar()
+        self.update_status()
+
+    # ------------------------------------------------------------------ screen plumbing
+
+    @property
+    def screen(self) -> _Screen:
+        return self.stack[-1]
+
+    @property
+    def index(self) -> IndexView:
+        for s in reversed(self.stack):
+            if isinstance(s.widget, IndexView):
+                return s.widget
+        raise RuntimeError("no index")
+
+    def view_name(self) -> str:
+        if self.columns.focus_position == 0:
+            return "sidebar"
+        kind = self.screen.kind
+        return {"errors": "help", "attachments": "help"}.get(kind, kind)
+
+    def push(self, screen: _Screen) -> None:
+        self.stack.append(screen)
+        self.main.original_widget = screen.widget
+        self.columns.focus_position = 2
+        self.update_status()
+
+    def pop(self) -> None:
+        if len(self.stack) > 1:
+            screen = self.stack.pop()
+            if screen.state is not None and self.screen.state is None:
+                _cleanup(screen.state)
+        self.main.original_widget = self.screen.widget
+        self.columns.focus_position = 2
+        self.update_status()
+
+    def render_text(self, cols: int = 120, rows: int = 40) -> str:
+        """The screen as text (what a person would read); for tests and the benchmark."""
+        canvas = self.top.render((cols, rows), focus=True)
+        return "\n".join(line.decode("utf-8") for line in canvas.text)
+
+    def press(self, *keys: str, size: tuple[int, int] = (120, 40)) -> None:
+        for key in keys:
+            self.keypress(size, key)
+
+    # ------------------------------------------------------------------ status, hints, notices
+
+    def notice(self, text: str, error: bool = False) -> None:
+        self.notice_text = safe_line(text)
+        self.notice_error = error
+        if error:
+            self.errors.append((time.time(), self.notice_text))
+            del self.errors[:-500]
+        self.update_status()
+
+    def update_status(self) -> None:
+        screen = self.screen
+        left: list[str] = []
+        if screen.kind in ("index", "pager"):
+            view = self.index.view
+            walker = self.index.walker
+            unread = self._unread(view)
+            left.append(f" {safe_line(view.title())}  {len(walker)} messages")
+            if unread:
+                left.append(f", {unread} unread")
+            order = view.sort + (" ↓" if view.reverse else " ↑")
+            left.append(f"  [{order}{', threads' if view.threads else ''}]")
+            if screen.kind == "pager" and isinstance(screen.widget, Pager):
+                left.append("  raw source" if screen.widget.show_raw else "")
+        else:
+            left.append(
+                {
+                    "compose": " Compose: headers",
+                    "review": " Compose: review and send",
+                    "help": " Help",
+                    "errors": " Error log",
+                    "attachments": " Attachments",
+                }.get(screen.kind, screen.kind)
+            )
+        self.status_left.set_text([str(p) for p in left if p])
+        right: Markup = []
+        if self.sync_state:
+            right.append(self.sync_state)
+        if self.notice_text:
+            right.append(
+                ("status_error", " " + self.notice_text + " ")
+                if self.notice_error
+                else " " + self.notice_text
+            )
+        self.status_right.set_text(right or " ")
+        self._update_hints()
+
+    def _unread(self, view: View) -> int:
+        if view.query is not None:
+            return 0
+        total = 0
+        for f in self._folders:
+            if (view.unified and f.name.upper() == "INBOX") or (
+                f.account == view.account and f.name == view.folder
+            ):
+                total += f.unread
+        return total
+
+    def _update_hints(self) -> None:
+        if self._prompt is not None:
+            return
+        if not self.options.hints:
+            self.bottom.original_widget = urwid.Text("")
+            return
+        markup: Markup = []
+        for key, label in self.keys.hints(self.view_name()):
+            markup.extend([("hint_key", key), ("hint", f" {label}  ")])
+        self.hint_text.set_text(markup or " ")
+        self.bottom.original_widget = self.hint_text
+
+    def refresh_sidebar(self) -> None:
+        self._folders = list(self.source.folders())
+        accounts = list(self.source.accounts())
+        for f in self._folders:
+            if f.account not in accounts:
+                accounts.append(f.account)
+        self._accounts = accounts
+        view = self.index.view
+        current = (view.account, view.folder) if view.query is None else None
+        self.sidebar.update(accounts, self._folders, current)
+
+    # ------------------------------------------------------------------ the prompt
+
+    def ask(
+        self,
+        caption: str,
+        on_answer: Callable[[str], None],
+        *,
+        text: str = "",
+        complete: Callable[[str], list[str]] | None = None,
+    ) -> None:
+        self.prompt_edit = urwid.Edit(("prompt", caption), text)
+        self.prompt_edit.set_edit_pos(len(text))
+        self._prompt = {"kind": "line", "answer": on_answer, "complete": complete}
+        self.bottom.original_widget = self.prompt_edit
+        self.frame.focus_position = "footer"
+        self.footer.focus_position = 1
+
+    def ask_key(self, caption: str, choices: dict[str, Callable[[], None]]) -> None:
+        """A one-key question: ``Quit tmail? (y/n)``. Any other key cancels."""
+        self.prompt_edit = urwid.Edit(("prompt", caption))
+        self._prompt = {"kind": "key", "choices": choices}
+        self.bottom.original_widget = self.prompt_edit
+        self.frame.focus_position = "footer"
+        self.footer.focus_position = 1
+
+    def _close_prompt(self) -> None:
+        self._prompt = None
+        self.frame.focus_position = "body"
+        self._update_hints()
+
+    def _prompt_key(self, key: str) -> None:
+        assert self._prompt is not None
+        prompt = self._prompt
+        if prompt["kind"] == "key":
+            self._close_prompt()
+            choices = prompt["choices"]
+            assert isinstance(choices, dict)
+            action = choices.get(key)
+            if action is not None:
+                action()
+            else:
+                self.notice("cancelled")
+            return
+        if key == "esc" or (key == "ctrl g"):
+            self._close_prompt()
+            self.notice("cancelled")
+            return
+        if key == "enter":
+            answer = self.prompt_edit.edit_text
+            self._close_prompt()
+            callback = prompt["answer"]
+            assert callable(callback)
+            callback(answer)
+            return
+        if key == "tab":
+            complete = prompt.get("complete")
+            if callable(complete):
+                options = complete(self.prompt_edit.edit_text)
+                if len(options) == 1:
+                    self.prompt_edit.set_edit_text(options[0])
+                    self.prompt_edit.set_edit_pos(len(options[0]))
+                elif options:
+                    common = os.path.commonprefix(options)  # noqa: RUF071 (text, not paths)
+                    self.prompt_edit.set_edit_text(common)
+                    self.prompt_edit.set_edit_pos(len(common))
+                    self.notice("  ".join(safe_line(o) for o in options[:8]))
+            return
+        self.prompt_edit.keypress((200,), key)
+
+    # ------------------------------------------------------------------ keys
+
+    def keypress(self, size: Size, key: str) -> str | None:
+        try:
+            return self._keypress(size, key)  # type: ignore[arg-type]
+        except TmailError as exc:
+            self.notice(exc.one_line(), error=True)
+        except OSError as exc:
+            self.notice(f"{exc.strerror or exc}", error=True)
+        return None
+
+    def _keypress(self, size: tuple[int, int], key: str) -> str | None:
+        if self._prompt is not None:
+            self._prompt_key(key)
+            return None
+        if self.notice_text and not self.notice_error:
+            self.notice_text = ""
+        view = self.view_name()
+        if view == "compose":
+            result = self.frame.keypress(size, key)
+            self.update_status()
+            return result
+        action = self.keys.action(view, key)
+        if action is None:
+            result = self.frame.keypress(size, key)
+            self.update_status()
+            return result
+        if action in NAV:
+            self.frame.keypress(size, NAV[action])
+            self.update_status()
+            return None
+        handler = getattr(self, "do_" + action, None)
+        if handler is None:
+            return key
+        handler()
+        self.update_status()
+        return None
+
+    # ------------------------------------------------------------------ actions: moving around
+
+    def do_back(self) -> None:
+        if self.columns.focus_position == 0:
+            self.columns.focus_position = 2
+            return
+        kind = self.screen.kind
+        if kind == "review":
+            self.ask_key("Abandon this message? (y/n) ", {"y": self._abandon})
+            return
+        if len(self.stack) > 1:
+            self.pop()
+            if self.screen.kind == "index":
+                self.index.walker.refresh(keep_id=self._current_id())
+            return
+        self.ask_key("Quit tmail? (y/n) ", {"y": self.do_quit})
+
+    def do_quit(self) -> None:
+        raise urwid.ExitMainLoop()
+
+    def do_help(self) -> None:
+        rows: Widgets = [
+            urwid.Text(("title", "tmail: keys (change them under [keys] in the config file)")),
+            urwid.Divider(),
+        ]
+        for where, keys, what in self.keys.help_lines():
+            rows.append(
+                urwid.Columns(
+                    [
+                        (18, urwid.Text(("hint_key", keys))),
+                        (22, urwid.Text(where)),
+                        urwid.Text(what),
+                    ],
+                    dividechars=1,
+                )
+            )
+        rows.extend(
+            [urwid.Divider(), urwid.Text(("title", "Commands (type : first)")), urwid.Divider()]
+        )
+        for cmd, what in COMMANDS.items():
+            rows.append(urwid.Columns([(30, urwid.Text(cmd)), urwid.Text(what)], dividechars=1))
+        rows.extend(
+            [
+                urwid.Divider(),
+                urwid.Text(("title", "Search (/)")),
+                urwid.Text(
+                    'words and "phrases", from: to: cc: subject: folder: account: '
+                    "has:attachment is:unread is:flagged before:2024-01-31 after:..., "
+                    "AND OR NOT and (parentheses)"
+                ),
+                urwid.Divider(),
+                urwid.Text("q: back"),
+            ]
+        )
+        self.push(_Screen("help", urwid.ListBox(urwid.SimpleFocusListWalker(rows))))
+
+    def do_errors(self) -> None:
+        rows: Widgets = [urwid.Text(("title", "Errors (newest last)")), urwid.Divider()]
+        if not self.errors:
+            rows.append(urwid.Text("No errors."))
+        for when, text in self.errors:
+            rows.append(urwid.Text(f"{time.strftime('%H:%M:%S', time.localtime(when))}  {text}"))
+        self.push(_Screen("errors", urwid.ListBox(urwid.SimpleFocusListWalker(rows))))
+
+    def do_hints(self) -> None:
+        self.options.hints = not self.options.hints
+        self._update_hints()
+
+    def do_redraw(self) -> None:
+        if self.loop is not None:
+            self.loop.screen.clear()
+
+    def do_change_folder(self) -> None:
+        self.columns.focus_position = 0
+        self.notice("choose a folder: j/k, Enter; q to go back")
+
+    def do_open(self) -> None:
+        if self.columns.focus_position == 0:
+            where = self.sidebar.focused()
+            if where:
+                self.open_folder(*where)
+            return
+        row = self.index.current()
+        if row is not None:
+            self.open_message(row)
+
+    def open_folder(self, account: str, folder: str) -> None:
+        old = self.index.view
+        view = View(
+            account=account, folder=folder, sort=old.sort, reverse=old.reverse, threads=old.threads
+        )
+        self.stack = [_Screen("index", IndexView(self.source, view))]
+        self.main.original_widget = self.stack[0].widget
+        self.columns.focus_position = 2
+        self.refresh_sidebar()
+        self.update_status()
+
+    def do_top(self) -> None:
+        self.index.focus_on(0)
+
+    def _current_id(self) -> int | None:
+        row = self.index.current()
+        return row.id if row else None
+
+    # ------------------------------------------------------------------ reading
+
+    def open_message(self, row: Row) -> None:
+        raw = self.source.raw(row.id)
+        pager = Pager(row.id, raw, render(raw))
+        screen = _Screen("pager", pager, extra={"row": row})
+        if self.screen.kind == "pager":
+            self.stack[-1] = screen
+            self.main.original_widget = pager
+        else:
+            self.push(screen)
+        if row.unread:
+            self._set_flags(row, add={Flag.SEEN})
+
+    def _set_flags(self, row: Row, add: set[Flag] = set(), remove: set[Flag] = set()) -> None:  # noqa: B006
+        new = replace(row, flags=(row.flags | add) - remove)
+        self.index.walker.replace_row(new)
+        self.session.submit(SetFlags(ids=(row.id,), add=frozenset(add), remove=frozenset(remove)))
+        if Flag.SEEN in add or Flag.SEEN in remove:
+            self._adjust_unread(row, -1 if Flag.SEEN in add else 1)
+
+    def _adjust_unread(self, row: Row, delta: int) -> None:
+        self._folders = [
+            replace(f, unread=max(0, f.unread + delta))
+            if (f.account, f.name) == (row.account, row.folder)
+            else f
+            for f in self._folders
+        ]
+        view = self.index.view
+        self.sidebar.update(self._accounts, self._folders, (view.account, view.folder))
+
+    def _target_row(self) -> Row | None:
+        if self.screen.kind == "pager":
+            extra = self.screen.extra.get("row")
+            return extra if isinstance(extra, Row) else None
+        return self.index.current()
+
+    def _step(self, delta: int) -> None:
+        walker = self.index.walker
+        pos = walker.focus + delta
+        if 0 <= pos < len(walker):
+            self.index.focus_on(pos)
+            if self.screen.kind == "pager":
+                row = walker.row_at(pos)
+                if row is not None:
+                    self.open_message(row)
+        else:
+            self.notice("no more messages")
+
+    def do_next_message(self) -> None:
+        self._step(1)
+
+    def do_prev_message(self) -> None:
+        self._step(-1)
+
+    def do_next_unread(self) -> None:
+        walker = self.index.walker
+        pos = walker.find(walker.focus, lambda r: r.unread)
+        if pos is None:
+            self.notice("no unread messages below")
+            return
+        self.index.focus_on(pos)
+        if self.screen.kind == "pager":
+            row = walker.row_at(pos)
+            if row is not None:
+                self.open_message(row)
+
+    def do_raw(self) -> None:
+        if isinstance(self.screen.widget, Pager):
+            self.screen.widget.toggle_raw()
+
+    def do_charset(self) -> None:
+        pager = self.screen.widget
+        if not isinstance(pager, Pager):
+            return
+
+        def answer(name: str) -> None:
+            name = name.strip()
+            if not name:
+                return
+            import codecs
+
+            try:
+                codecs.lookup(name)
+            except LookupError:
+                self.notice(
+                    f"unknown charset {name!r}: try koi8-r, windows-1251, cp866, utf-8", True
+                )
+                return
+            pager.set_rendered(render(pager.raw, name))
+            self.notice(f"shown as {name}")
+
+        self.ask("View as charset: ", answer, complete=_charset_complete)
+
+    def do_search(self) -> None:
+        if isinstance(self.screen.widget, Pager):
+            pager = self.screen.widget
+            self.ask(
+                "Find in message: ", lambda q: self._find(pager, q, True), text=pager.query or ""
+            )
+            return
+
+        def answer(query: str) -> None:
+            query = query.strip()
+            if not query:
+                return
+            old = self.index.view
+            view = View(
+                account=old.account,
+                folder=old.folder,
+                query=query,
+                sort=old.sort,
+                reverse=old.reverse,
+            )
+            try:
+                index = IndexView(self.source, view)
+            except TmailError as exc:
+                self.notice(exc.one_line(), error=True)
+                return
+            self.push(_Screen("index", index))
+            if not len(index.walker):
+                self.notice(f"nothing matches {query}")
+
+        self.ask("Search: ", answer)
+
+    def _find(self, pager: Pager, query: str, forward: bool) -> None:
+        if not query:
+            return
+        if not pager.find(query, forward):
+            self.notice(f"not found: {query}")
+
+    def do_next_match(self) -> None:
+        if isinstance(self.screen.widget, Pager) and self.screen.widget.query:
+            self._find(self.screen.widget, self.screen.widget.query, True)
+
+    def do_prev_match(self) -> None:
+        if isinstance(self.screen.widget, Pager) and self.screen.widget.query:
+            self._find(self.screen.widget, self.screen.widget.query, False)
+
+    def do_threads(self) -> None:
+        self._reopen(threads=not self.index.view.threads)
+
+    def do_sort(self) -> None:
+        choices = {
+            k[0] if k != "size" else "z": (lambda k=k: self._reopen(sort=k)) for k in SORT_KEYS
+        }
+        self.ask_key("Sort by (d)ate (f)rom (s)ubject si(z)e: ", choices)  # type: ignore[arg-type]
+
+    def do_reverse(self) -> None:
+        self._reopen(reverse=not self.index.view.reverse)
+
+    def _reopen(self, **changes: object) -> None:
+        current = self._current_id()
+        view = self.index.view.with_(**changes)
+        index = IndexView(self.source, view)
+        for i, s in enumerate(self.stack):
+            if s.widget is self.index:
+                self.stack[i] = _Screen("index", index)
+                break
+        if self.screen.kind == "index":
+            self.main.original_widget = index
+        if current is not None:
+            page = index.walker
+            for pos in range(min(len(page), 200)):
+                row = page.row_at(pos)
+                if row and row.id == current:
+                    index.focus_on(pos)
+                    break
+
+    def do_open_link(self) -> None:
+        pager = self.screen.widget
+        if not isinstance(pager, Pager) or not pager.rendered.links:
+            self.notice("this message has no links")
+            return
+
+        def answer(text: str) -> None:
+            try:
+                url = pager.rendered.links[int(text) - 1]
+            except (ValueError, IndexError):
+                self.notice(
+                    f"no link {text!r}: the links are numbered 1-{len(pager.rendered.links)}"
+                )
+                return
+            self._browse(url)
+
+        self.ask(f"Open link (1-{len(pager.rendered.links)}): ", answer)
+
+    def do_open_html(self) -> None:
+        self.notice("the HTML original opens once tmail.mime gives it out (not built yet)")
+
+    def do_attachments(self) -> None:
+        pager = self.screen.widget
+        if not isinstance(pager, Pager) or not pager.rendered.attachments:
+            self.notice("this message has no attachments")
+            return
+        rows: Widgets = [urwid.Text(("title", "Attachments")), urwid.Divider()]
+        for a in pager.rendered.attachments:
+            rows.append(urwid.Text(f"{a.index}. {a.filename}  ({a.content_type}, {a.size} bytes)"))
+        self.push(_Screen("attachments", urwid.ListBox(urwid.SimpleFocusListWalker(rows))))
+
+    def _browse(self, target: str) -> None:
+        browser = os.environ.get("BROWSER")
+        if not browser:
+            self.notice("set $BROWSER to open links (e.g. BROWSER=w3m)", error=True)
+            return
+        self._run_external([*shlex.split(browser), target])
+
+    def _run_external(self, argv: Sequence[str]) -> int:
+        if self.options.opener is not None:
+            return self.options.opener(argv)
+        if self.loop is not None:
+            self.loop.screen.stop()
+        try:
+            return subprocess.call(list(argv))
+        except OSError as exc:
+            self.notice(f"could not run {argv[0]}: {exc.strerror}", error=True)
+            return 127
+        finally:
+            if self.loop is not None:
+                self.loop.screen.start()
+                self.loop.screen.clear()
+
+    # ------------------------------------------------------------------ changing messages
+
+    def do_flag(self) -> None:
+        row = self._target_row()
+        if row is None:
+            return
+        if Flag.FLAGGED in row.flags:
+            self._set_flags(row, remove={Flag.FLAGGED})
+        else:
+            self._set_flags(row, add={Flag.FLAGGED})
+        self._refresh_pager_row(row.id)
+
+    def do_toggle_unread(self) -> None:
+        row = self._target_row()
+        if row is None:
+            return
+        if row.unread:
+            self._set_flags(row, add={Flag.SEEN})
+        else:
+            self._set_flags(row, remove={Flag.SEEN})
+
+    def _refresh_pager_row(self, message_id: int) -> None:
+        if self.screen.kind == "pager":
+            for pos in range(max(0, self.index.walker.focus - 1), self.index.walker.focus + 2):
+                row = self.index.walker.row_at(pos)
+                if row is not None and row.id == message_id:
+                    self.screen.extra["row"] = row
+
+    def do_delete(self) -> None:
+        row = self._target_row()
+        if row is None:
+            return
+        self.index.walker.replace_row(replace(row, flags=row.flags | {Flag.TRASHED}))
+        self.session.submit(DeleteMessages(ids=(row.id,)))
+        self.notice("moved to Trash")
+        if self.screen.kind == "pager":
+            self.pop()
+        self._step(1) if self.index.walker.focus + 1 < len(self.index.walker) else None
+
+    def do_move(self) -> None:
+        row = self._target_row()
+        if row is None:
+            return
+        names = [f.name for f in self._folders if f.account == row.account and f.name != row.folder]
+
+        def answer(folder: str) -> None:
+            folder = folder.strip()
+            if not folder:
+                return
+            self.session.submit(MoveMessages(ids=(row.id,), folder=folder))
+            self.index.walker.replace_row(replace(row, flags=row.flags | {Flag.TRASHED}))
+            self.notice(f"moved to {folder}")
+            if self.screen.kind == "pager":
+                self.pop()
+
+        self.ask(
+            "Move to folder: ",
+            answer,
+            complete=lambda text: [n for n in names if n.lower().startswith(text.lower())],
+        )
+
+    # ------------------------------------------------------------------ background work
+
+    def do_sync(self) -> None:
+        rid = self.session.submit(SyncNow())
+        self._pending_sync.add(rid)
+        self.sync_state = "syncing…"
+
+    def handle_events(self, events: Sequence[Event]) -> None:
+        """Apply a batch of events with one refresh of the counts and the index."""
+        if not events:
+            return
+        new_total = 0
+        changed = False
+        for ev in events:
+            if isinstance(ev, SyncStarted):
+                self.sync_state = f"syncing {ev.account}…"
+            elif isinstance(ev, NewMessages):
+                new_total += ev.count
+                changed = True
+            elif isinstance(ev, SyncFinished):
+                self.sync_state = "synced " + time.strftime("%H:%M")
+                self._pending_sync.discard(ev.request_id or 0)
+                changed = True
+            elif isinstance(ev, SyncFailed):
+                self.sync_state = "sync failed"
+                self.notice(ev.error, error=True)
+                changed = True
+            elif isinstance(ev, MessageSent):
+                if ev.status == "delivered":
+                    self.notice(f"sent: {ev.subject}")
+                elif ev.status == "queued":
+                    self.notice(f"queued, will retry: {ev.detail or ev.subject}")
+                else:
+                    self.notice(f"not sent: {ev.detail}", error=True)
+                changed = True
+            elif isinstance(ev, DraftPostponed):
+                self.notice(f"postponed to {ev.account}/{ev.folder}")
+                changed = True
+            elif isinstance(ev, ChangesApplied):
+                changed = True
+            elif isinstance(ev, RequestFailed):
+                self.notice(ev.error, error=True)
+                changed = True
+        if new_total:
+            self.notice(f"{new_total} new message{'s' if new_total != 1 else ''}")
+        if changed:
+            self.refresh_sidebar()
+            if self.screen.kind in ("index", "pager"):
+                self.index.walker.refresh(keep_id=self._current_id())
+        self.update_status()
+
+    def _doorbell(self, data: bytes) -> bool:
+        self.handle_events(self.session.drain())
+        return True
+
+    # ------------------------------------------------------------------ compose
+
+    def _identity_for(self, account: str | None) -> Identity:
+        for ident in self.identities:
+            if ident.account == account:
+                return ident
+        if not self.identities:
+            raise TmailError("no account to send from", hint="add an account to the config file")
+        return self.identities[0]
+
+    def do_compose(self) -> None:
+        view = self.index.view
+        ident = self._identity_for(None if view.unified else view.account)
+        self._start_compose(ComposeState(identity=ident))
+
+    def _original(self) -> tuple[Row, bytes] | None:
+        row = self._target_row()
+        if row is None:
+            return None
+        return row, self.source.raw(row.id)
+
+    def do_reply(self) -> None:
+        self._reply(False)
+
+    def do_reply_all(self) -> None:
+        self._reply(True)
+
+    def _reply(self, all_: bool) -> None:
+        got = self._original()
+        if got is None:
+            return
+        row, raw = got
+        from tmail.mime import summarize
+
+        state = reply_state(
+            summarize(raw),
+            self._identity_for(row.account),
+            reply_all=all_,
+            own_addresses=self.own_addresses,
+            message_row_id=row.id,
+        )
+        self._start_compose(state)
+
+    def do_forward(self) -> None:
+        got = self._original()
+        if got is None:
+            return
+        row, raw = got
+        from tmail.mime import summarize
+
+        original = summarize(raw)
+        ident = self._identity_for(row.account)
+
+        def inline() -> None:
+            self._start_compose(forward_state(original, ident, message_row_id=row.id))
+
+        def attached() -> None:
+            folder = Path(tempfile.mkdtemp(prefix="tmail-fwd-"))
+            path = folder / "forwarded-message.eml"
+            path.write_bytes(raw)
+            self._start_compose(
+                forward_state(original, ident, as_attachment=path, message_row_id=row.id)
+            )
+
+        self.ask_key(
+            "Forward (i)nline or as (a)ttachment? ", {"i": inline, "a": attached, "enter": inline}
+        )
+
+    def _start_compose(self, state: ComposeState) -> None:
+        def done(result: ComposeState) -> None:
+            self.pop()
+            if not result.to.strip():
+                self.notice("who is it for? fill in To (E on the review screen)")
+            self._edit_body(result, first=True)
+
+        def cancel() -> None:
+            self.pop()
+            _cleanup(state)
+            self.notice("message abandoned")
+
+        form = HeaderForm(state, self.identities, self.source.contacts, done, cancel)
+        self.push(_Screen("compose", urwid.Filler(form, "top"), state=state))
+
+    def _edit_body(self, state: ComposeState, first: bool = False) -> None:
+        text = self._editor(state.body)
+        if text is None:
+            if first:
+                self.notice("the editor failed; the message is kept on the review screen", True)
+        else:
+            state = replace(state, body=text)
+        self._show_review(state)
+
+    def _editor(self, text: str) -> str | None:
+        if self.options.editor is not None:
+            return self.options.editor(text)
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        folder = tempfile.mkdtemp(prefix="tmail-compose-")
+        path = Path(folder) / "message.txt"
+        try:
+            path.write_text(text, encoding="utf-8")
+            status = self._run_external([*shlex.split(editor), str(path)])
+            if status != 0:
+                self.notice(f"the editor ({editor}) exited with status {status}", error=True)
+            return path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            self.notice(f"editor: {exc.strerror or exc}", error=True)
+            return None
+        finally:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                os.rmdir(folder)
+
+    def _show_review(self, state: ComposeState) -> None:
+        warnings = []
+        if forgotten_attachment(state):
+            warnings.append("the text mentions an attachment, but nothing is attached")
+        if not state.to.strip() and not state.cc.strip() and not state.bcc.strip():
+            warnings.append("no recipients yet: E edits the headers")
+        listbox = urwid.ListBox(urwid.SimpleFocusListWalker(review_lines(state, warnings)))
+        screen = _Screen("review", listbox, state=state)
+        if self.screen.kind == "review":
+            self.stack[-1] = screen
+            self.main.original_widget = listbox
+            self.update_status()
+        else:
+            self.push(screen)
+        body: Widgets = list(listbox.body)  # type: ignore[call-overload]
+        for i, w in enumerate(body):
+            if w.selectable():
+                listbox.set_focus(i)
+                break
+
+    def _review_state(self) -> ComposeState:
+        state = self.screen.state
+        assert state is not None
+        return state
+
+    def do_edit(self) -> None:
+        self._edit_body(self._review_state())
+
+    def do_edit_headers(self) -> None:
+        state = self._review_state()
+
+        def done(result: ComposeState) -> None:
+            self.pop()
+            self._show_review(result)
+
+        form = HeaderForm(state, self.identities, self.source.contacts, done, self.pop)
+        self.push(_Screen("compose", urwid.Filler(form, "top"), state=state))
+
+    def do_attach(self) -> None:
+        state = self._review_state()
+
+        def answer(text: str) -> None:
+            path = Path(os.path.expanduser(text.strip()))
+            if not text.strip():
+                return
+            if not path.is_file():
+                self.notice(f"{text}: no such file", error=True)
+                return
+            self._show_review(replace(state, attachments=[*state.attachments, path]))
+
+        self.ask("Attach file: ", answer, text=str(Path.cwd()) + "/", complete=_path_complete)
+
+    def do_detach(self) -> None:
+        state = self._review_state()
+        if not state.attachments:
+            self.notice("nothing attached")
+            return
+        listbox = self.screen.widget
+        drop = len(state.attachments) - 1
+        if isinstance(listbox, urwid.ListBox):
+            items: Widgets = list(listbox.body)  # type: ignore[call-overload]
+            selectable = [i for i, w in enumerate(items) if w.selectable()]
+            if listbox.focus_position in selectable:
+                drop = selectable.index(listbox.focus_position)
+        kept = [p for i, p in enumerate(state.attachments) if i != drop]
+        self.notice(f"detached {safe_line(state.attachments[drop].name)}")
+        self._show_review(replace(state, attachments=kept))
+
+    def do_html(self) -> None:
+        state = self._review_state()
+        self._show_review(replace(state, html=not state.html))
+
+    def do_postpone(self) -> None:
+        state = self._review_state()
+        draft = state.to_draft()
+        self.session.submit(PostponeDraft(account=state.identity.account, draft=draft))
+        self._finish_compose(state)
+        self.notice("postponing…")
+
+    def do_send(self) -> None:
+        state = self._review_state()
+        if not (state.to.strip() or state.cc.strip() or state.bcc.strip()):
+            self.notice("no recipients: press E and fill in To", error=True)
+            return
+        draft = state.to_draft()  # raises MessageError on a bad address: shown in the status
+
+        def go() -> None:
+            self.session.submit(
+                SendDraft(
+                    account=state.identity.account,
+                    draft=draft,
+                    replied_id=state.replied_id,
+                    forwarded_id=state.forwarded_id,
+                )
+            )
+            self._finish_compose(state)
+            self.notice("sending…")
+
+        if forgotten_attachment(state):
+            self.ask_key(
+                "You wrote about an attachment but attached nothing. Send anyway? (y/n) ",
+                {"y": go},
+            )
+            return
+        go()
+
+    def _abandon(self) -> None:
+        state = self._review_state()
+        self._finish_compose(state)
+        _cleanup(state)
+        self.notice("message abandoned")
+
+    def _finish_compose(self, state: ComposeState) -> None:
+        while len(self.stack) > 1 and self.screen.kind in ("review", "compose"):
+            self.stack.pop()
+        self.main.original_widget = self.screen.widget
+        self.columns.focus_position = 2
+
+    # ------------------------------------------------------------------ the command line
+
+    def do_command(self) -> None:
+        names = [c.split()[0] for c in COMMANDS]
+        self.ask(
+            ":",
+            self.run_command,
+            complete=lambda t: [n for n in names if n.startswith(t.strip())],
+        )
+
+    def run_command(self, line: str) -> None:
+        word, _, arg = line.strip().partition(" ")
+        arg = arg.strip()
+        if not word:
+            return
+        if word in ("q", "quit"):
+            self.do_quit()
+        elif word == "help":
+            self.do_help()
+        elif word == "sync":
+            self.do_sync()
+        elif word == "errors":
+            self.do_errors()
+        elif word == "threads":
+            self.do_threads()
+        elif word == "inboxes":
+            self.open_folder(ALL_INBOXES, "INBOX")
+        elif word == "search" and arg:
+            view = self.index.view.with_(query=arg, threads=False)
+            self.push(_Screen("index", IndexView(self.source, view)))
+        elif word == "folder" and arg:
+            account, sep, folder = arg.partition("/")
+            if not sep:
+                account, folder = self.index.view.account, arg
+            self.open_folder(account, folder)
+        elif word == "sort" and arg in SORT_KEYS:
+            self._reopen(sort=arg)
+        elif word == "hints":
+            self.options.hints = arg != "off"
+        elif word == "compose":
+            view = self.index.view
+            ident = self._identity_for(None if view.unified else view.account)
+            self._start_compose(ComposeState(identity=ident, to=arg))
+        else:
+            self.notice(f"unknown command :{word} (:help lists them)", error=True)
+
+    # ------------------------------------------------------------------ running
+
+    def run(
+        self, palette: list[tuple[str, str, str, str]], screen: urwid.BaseScreen | None = None
+    ) -> None:
+        self.loop = urwid.MainLoop(
+            self.top,
+            palette,
+            screen=screen,
+            handle_mouse=self.options.mouse,
+            pop_ups=False,
+        )
+        pipe = self.loop.watch_pipe(self._doorbell)
+
+        def ring() -> None:
+            with contextlib.suppress(OSError):
+                os.write(pipe, b"!")
+
+        self.session.set_notify(ring)
+        self.session.start()
+        try:
+            self.loop.run()
+        finally:
+            self.session.close()
+            with contextlib.suppress(OSError):
+                self.loop.remove_watch_pipe(pipe)
+
+
+def _cleanup(state: ComposeState) -> None:
+    for path in state.cleanup:
+        with contextlib.suppress(OSError):
+            path.unlink()
+            path.parent.rmdir()
+
+
+def _path_complete(text: str) -> list[str]:
+    expanded = os.path.expanduser(text)
+    out = []
+    for p in sorted(glob.glob(glob.escape(expanded) + "*"))[:50]:
+        out.append(p + "/" if os.path.isdir(p) else p)
+    return out
+
+
+def _charset_complete(text: str) -> list[str]:
+    names = [
+        "utf-8",
+        "koi8-r",
+        "koi8-u",
+        "windows-1251",
+        "cp866",
+        "iso-8859-5",
+        "x-mac-cyrillic",
+        "iso-8859-1",
+        "windows-1252",
+        "iso-2022-jp",
+        "shift_jis",
+        "euc-jp",
+        "gb18030",
+        "big5",
+    ]
+    return [n for n in names if n.startswith(text.lower())]

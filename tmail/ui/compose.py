@@ -1,0 +1,379 @@
+"""Compose: the headers form, replies and forwards, the review screen's checks.
+
+Building the message bytes is :mod:`tmail.mime.compose`'s work and sending is the outbox's; here
+is what the person sees and types: the From chooser, address fields with completion from the
+store, the quoted reply with its attribution, the forgotten-attachment warning.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import urwid
+
+from tmail.core.models import Address, MessageSummary
+from tmail.core.safe import safe_line
+from tmail.mime.compose import Draft, parse_addresses
+from tmail.ui.source import Contact
+from tmail.ui.urwidtypes import Size, Widgets, Wrap
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An account one can send from."""
+
+    account: str
+    address: Address
+    send_charset: str = "utf-8"
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class ComposeState:
+    identity: Identity
+    to: str = ""
+    cc: str = ""
+    bcc: str = ""
+    subject: str = ""
+    body: str = ""
+    attachments: list[Path] = field(default_factory=list)
+    html: bool = False
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    replied_id: int | None = None
+    forwarded_id: int | None = None
+    cleanup: list[Path] = field(default_factory=list)  # temp files (forwarded parts) to remove
+
+    def to_draft(self) -> Draft:
+        def split(value: str) -> tuple[str, ...]:
+            return (
+                tuple(a.formatted() for a in parse_addresses("address", [value]))
+                if value.strip()
+                else ()
+            )
+
+        return Draft(
+            from_=self.identity.address,
+            to=split(self.to),
+            cc=split(self.cc),
+            bcc=split(self.bcc),
+            subject=self.subject,
+            body=self.body,
+            html=text_to_html(self.body) if self.html else None,
+            attachments=tuple(self.attachments),
+            in_reply_to=self.in_reply_to,
+            references=self.references,
+            send_charset=self.identity.send_charset,
+        )
+
+
+# ------------------------------------------------------------------------------ pure helpers
+
+_ATTACH_WORDS = re.compile(
+    r"\b(attach(ed|ment|ments|ing)?|enclosed)\b|во вложении|вложени[еяи]|прикрепл|прилага",
+    re.IGNORECASE,
+)
+
+
+def forgotten_attachment(state: ComposeState) -> bool:
+    """The text (not the quoted part) mentions an attachment and there is none."""
+    if state.attachments:
+        return False
+    own = "\n".join(line for line in state.body.split("\n") if not line.lstrip().startswith(">"))
+    return bool(_ATTACH_WORDS.search(own + "\n" + state.subject))
+
+
+def text_to_html(text: str) -> str:
+    """A plain HTML alternative of the text: paragraphs, line breaks, quotes as blockquotes."""
+    out = ["<html><body>"]
+    for para in text.split("\n\n"):
+        lines = para.split("\n")
+        if all(line.startswith(">") for line in lines if line):
+            inner = "<br>\n".join(html.escape(line.lstrip("> ")) for line in lines)
+            out.append(f"<blockquote>{inner}</blockquote>")
+        else:
+            out.append("<p>" + "<br>\n".join(html.escape(line) for line in lines) + "</p>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def _subject_with(prefix: str, subject: str) -> str:
+    stripped = subject.strip()
+    if re.match(rf"^{prefix}\s*:", stripped, re.IGNORECASE):
+        return stripped
+    return f"{prefix}: {stripped}"
+
+
+def quote(body: str) -> str:
+    return "\n".join(
+        ("> " + line) if not line.startswith(">") else (">" + line)
+        for line in body.rstrip("\n").split("\n")
+    )
+
+
+def attribution(original: MessageSummary) -> str:
+    who = original.from_[0].formatted() if original.from_ else "someone"
+    if original.date:
+        return f"On {original.date.strftime('%a, %d %b %Y %H:%M %z')}, {who} wrote:"
+    return f"{who} wrote:"
+
+
+def reply_state(
+    original: MessageSummary,
+    identity: Identity,
+    *,
+    reply_all: bool,
+    own_addresses: Sequence[str],
+    reply_to: Sequence[Address] = (),
+    message_row_id: int | None = None,
+) -> ComposeState:
+    """A reply: Re: subject, quoted body with attribution, In-Reply-To and References kept;
+    reply-all adds the other recipients and drops every address of the user's own."""
+    own = {a.lower() for a in own_addresses} | {identity.address.addr.lower()}
+    to_list = list(reply_to or original.from_)
+    # Replying to one's own sent message goes to its recipients (as mutt does).
+    if to_list and all(a.addr.lower() in own for a in to_list):
+        to_list = list(original.to)
+    cc_list: list[Address] = []
+    if reply_all:
+        cc_list = [*original.to, *original.cc]
+
+    def clean(addrs: list[Address], skip: set[str]) -> list[Address]:
+        out = []
+        for a in addrs:
+            key = a.addr.lower()
+            if not key or key in own or key in skip:
+                continue
+            skip.add(key)
+            out.append(a)
+        return out
+
+    seen: set[str] = set()
+    to_final = clean(to_list, seen)
+    cc_final = clean(cc_list, seen)
+    refs = tuple(original.references)
+    if original.message_id:
+        refs = (*refs, original.message_id) if original.message_id not in refs else refs
+    body = f"\n\n{attribution(original)}\n{quote(original.body_text)}\n"
+    return ComposeState(
+        identity=identity,
+        to=", ".join(a.formatted() for a in to_final),
+        cc=", ".join(a.formatted() for a in cc_final),
+        subject=_subject_with("Re", original.subject),
+        body=body,
+        in_reply_to=original.message_id,
+        references=refs[-20:],
+        replied_id=message_row_id,
+    )
+
+
+def forward_state(
+    original: MessageSummary,
+    identity: Identity,
+    *,
+    attachments: Sequence[Path] = (),
+    as_attachment: Path | None = None,
+    message_row_id: int | None = None,
+) -> ComposeState:
+    """A forward: Fwd: subject; inline with the original's headers and its attachments, or the
+    whole original attached as a file."""
+    subject = _subject_with("Fwd", original.subject)
+    if as_attachment is not None:
+        return ComposeState(
+            identity=identity,
+            subject=subject,
+            body="\n",
+            attachments=[as_attachment],
+            forwarded_id=message_row_id,
+            cleanup=[as_attachment],
+        )
+    head = ["", "", "---------- Forwarded message ----------"]
+    if original.from_:
+        head.append("From: " + ", ".join(a.formatted() for a in original.from_))
+    if original.date:
+        head.append("Date: " + original.date.strftime("%a, %d %b %Y %H:%M %z"))
+    head.append("Subject: " + original.subject)
+    if original.to:
+        head.append("To: " + ", ".join(a.formatted() for a in original.to))
+    head.append("")
+    return ComposeState(
+        identity=identity,
+        subject=subject,
+        body="\n".join(head) + "\n" + original.body_text,
+        attachments=list(attachments),
+        forwarded_id=message_row_id,
+        cleanup=list(attachments),
+    )
+
+
+# ------------------------------------------------------------------------------ widgets
+
+
+class AddressEdit(urwid.Edit):
+    """An address field: Tab completes the last address from the ones seen in the store."""
+
+    def __init__(
+        self, caption: str, text: str, complete: Callable[[str], Sequence[Contact]]
+    ) -> None:
+        super().__init__(("header_name", caption), text)
+        self._complete = complete
+        self.candidates: list[str] = []
+
+    def keypress(self, size: Size, key: str) -> str | None:
+        if key == "tab":
+            head, sep, last = self.edit_text.rpartition(",")
+            prefix = last.strip()
+            if prefix:
+                found = [c.formatted() for c in self._complete(prefix)]
+                self.candidates = found
+                if found:
+                    new = (head + sep + " " if sep else "") + found[0]
+                    self.set_edit_text(new)
+                    self.set_edit_pos(len(new))
+                    return None
+            return key
+        return super().keypress(size, key)  # type: ignore[arg-type]
+
+
+class HeaderForm(Wrap):
+    """From (choose with left/right or space), To, Cc, Bcc, Subject. Enter on Subject goes on to
+    the editor; Esc cancels."""
+
+    def __init__(
+        self,
+        state: ComposeState,
+        identities: Sequence[Identity],
+        complete: Callable[[str], Sequence[Contact]],
+        on_done: Callable[[ComposeState], None],
+        on_cancel: Callable[[], None],
+    ) -> None:
+        self.state = state
+        self.identities = list(identities) or [state.identity]
+        self._index = next(
+            (i for i, ident in enumerate(self.identities) if ident == state.identity), 0
+        )
+        self._on_done = on_done
+        self._on_cancel = on_cancel
+        self.from_text = urwid.Text("")
+        self.to = AddressEdit("To:      ", state.to, complete)
+        self.cc = AddressEdit("Cc:      ", state.cc, complete)
+        self.bcc = AddressEdit("Bcc:     ", state.bcc, complete)
+        self.subject = urwid.Edit(("header_name", "Subject: "), state.subject)
+        self._from = _Chooser(self.from_text, self._cycle)
+        self._update_from()
+        fields = [self._from, self.to, self.cc, self.bcc, self.subject]
+        rows: Widgets = [urwid.AttrMap(f, "field", "field_focus") for f in fields]
+        rows.append(urwid.Divider())
+        rows.append(
+            urwid.Text(
+                "Tab: complete an address   Enter on Subject: write the message   Esc: cancel"
+            )
+        )
+        self.pile = urwid.Pile(rows)
+        self.pile.focus_position = 1 if not state.to else 4
+        super().__init__(self.pile)
+
+    def _cycle(self, step: int) -> None:
+        self._index = (self._index + step) % len(self.identities)
+        self._update_from()
+
+    def _update_from(self) -> None:
+        ident = self.identities[self._index]
+        more = "  (←/→ to change)" if len(self.identities) > 1 else ""
+        self.from_text.set_text(
+            [
+                ("header_name", "From:    "),
+                safe_line(f"{ident.address.formatted()} [{ident.account}]"),
+                more,
+            ]
+        )
+
+    def result(self) -> ComposeState:
+        return replace(
+            self.state,
+            identity=self.identities[self._index],
+            to=self.to.edit_text.strip().rstrip(","),
+            cc=self.cc.edit_text.strip().rstrip(","),
+            bcc=self.bcc.edit_text.strip().rstrip(","),
+            subject=self.subject.edit_text,
+        )
+
+    def keypress(self, size: Size, key: str) -> str | None:
+        if key == "esc":
+            self._on_cancel()
+            return None
+        if key == "enter":
+            if self.pile.focus_position >= 4:
+                self._on_done(self.result())
+                return None
+            self.pile.focus_position += 1
+            return None
+        return super().keypress(size, key)
+
+
+class _Chooser(Wrap):
+    def __init__(self, text: urwid.Text, cycle: Callable[[int], None]) -> None:
+        self._cycle = cycle
+        super().__init__(text)
+
+    def selectable(self) -> bool:
+        return True
+
+    def keypress(self, size: Size, key: str) -> str | None:
+        if key in ("right", " "):
+            self._cycle(1)
+            return None
+        if key == "left":
+            self._cycle(-1)
+            return None
+        return key
+
+
+def review_lines(state: ComposeState, warnings: Sequence[str] = ()) -> Widgets:
+    """The review screen: headers, attachments, the HTML choice, the start of the body."""
+    rows: Widgets = []
+
+    def header(name: str, value: str) -> None:
+        if value:
+            rows.append(urwid.Text([("header_name", f"{name}: "), safe_line(value)]))
+
+    header("From", f"{state.identity.address.formatted()} [{state.identity.account}]")
+    header("To", state.to or "(nobody yet: press E)")
+    header("Cc", state.cc)
+    header("Bcc", state.bcc)
+    header("Subject", state.subject or "(no subject)")
+    rows.append(
+        urwid.Text(
+            [("header_name", "HTML alternative: "), "yes" if state.html else "no (plain text only)"]
+        )
+    )
+    rows.append(urwid.Divider())
+    if state.attachments:
+        rows.append(urwid.Text(("title", f"Attachments ({len(state.attachments)}):")))
+        for i, path in enumerate(state.attachments, 1):
+            try:
+                size = path.stat().st_size
+            except OSError:
+                size = -1
+            label = f"  {i}. {safe_line(path.name)}  ({size if size >= 0 else '?'} bytes)"
+            rows.append(urwid.AttrMap(_Selectable(label), "attachment", "field_focus"))
+    else:
+        rows.append(urwid.Text("No attachments (a: attach a file)"))
+    for w in warnings:
+        rows.append(urwid.Text(("warning", "! " + w)))
+    rows.append(urwid.Divider("─"))
+    for line in state.body.split("\n")[:200]:
+        rows.append(urwid.Text(("quote", line) if line.startswith(">") else line))
+    return rows
+
+
+class _Selectable(urwid.Text):
+    def selectable(self) -> bool:
+        return True
+
+    def keypress(self, size: Size, key: str) -> str | None:
+        return key

@@ -1,0 +1,256 @@
+"""The message index: a lazy list over the store, one page of rows at a time.
+
+:class:`LazyWalker` knows only the number of rows and fetches pages of :data:`PAGE` rows as the
+list box asks for positions, keeping a bounded number of pages: opening a 100,000-message folder
+costs one COUNT and one page, and scrolling to the end costs one more page, never all the rows.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import urwid
+
+from tmail.core.models import Flag
+from tmail.core.safe import safe_line
+from tmail.ui.source import MailSource, Row, View
+from tmail.ui.urwidtypes import Size, Wrap
+
+PAGE = 100
+MAX_PAGES = 20  # pages kept in memory (2,000 rows)
+
+
+def human_size(n: int) -> str:
+    if n >= 1 << 20:
+        return f"{n / (1 << 20):.1f}M"
+    if n >= 1 << 10:
+        return f"{round(n / 1024)}K"
+    return f"{n}B"
+
+
+def short_date(when: datetime | None, now: datetime | None = None) -> str:
+    """``14:05`` today, ``Nov 28`` this year, ``2019-03-01`` before."""
+    if when is None:
+        return "?"
+    now = now or datetime.now(UTC).astimezone()
+    local = when.astimezone(now.tzinfo) if when.tzinfo else when
+    if local.date() == now.date():
+        return local.strftime("%H:%M")
+    if local.year == now.year:
+        return local.strftime("%b %d")
+    return local.strftime("%Y-%m-%d")
+
+
+def flag_marks(row: Row) -> str:
+    """Four columns, as mutt shows them: N new / R replied / F flagged / + attachment."""
+    first = "D" if Flag.TRASHED in row.flags else ("N" if row.unread else " ")
+    second = "r" if Flag.REPLIED in row.flags else ("f" if Flag.PASSED in row.flags else " ")
+    third = "F" if Flag.FLAGGED in row.flags else " "
+    fourth = "+" if row.has_attachment else " "
+    return first + second + third + fourth
+
+
+def tree_prefixes(rows: Sequence[Row]) -> list[str]:
+    """Tree lines (├─ └─ │) for rows in thread order with depths."""
+    out = []
+    for i, row in enumerate(rows):
+        d = row.depth
+        if d <= 0:
+            out.append("")
+            continue
+        parts = []
+        for level in range(1, d + 1):
+            continues = False
+            for later in rows[i + 1 : i + 200]:
+                if later.depth < level:
+                    break
+                if later.depth == level:
+                    continues = True
+                    break
+            if level == d:
+                parts.append("├─" if continues else "└─")
+            else:
+                parts.append("│ " if continues else "  ")
+        out.append("".join(parts) + ">")
+    return out
+
+
+class RowWidget(Wrap):
+    """One index line: flags, date, sender, (tree) subject, size."""
+
+    def __init__(self, row: Row, prefix: str = "", *, show_folder: bool = False) -> None:
+        self.row = row
+        attr = "index"
+        if Flag.TRASHED in row.flags:
+            attr = "index_deleted"
+        elif Flag.FLAGGED in row.flags:
+            attr = "index_flagged"
+        elif row.unread:
+            attr = "index_unread"
+        sender = safe_line(row.sender) or "(nobody)"
+        subject = safe_line(row.subject) or "(no subject)"
+        if show_folder:
+            sender = f"{safe_line(row.account)}: {sender}"
+        subject_markup: list[tuple[str, str] | str] = []
+        if prefix:
+            subject_markup.append(("tree", prefix))
+        subject_markup.append(subject)
+        cols = urwid.Columns(
+            [
+                (4, urwid.Text(flag_marks(row), wrap="clip")),
+                (11, urwid.Text(short_date(row.date), wrap="clip")),
+                (22, urwid.Text(sender, wrap="ellipsis")),
+                urwid.Text(subject_markup, wrap="ellipsis"),
+                (7, urwid.Text(human_size(row.size), align="right", wrap="clip")),
+            ],
+            dividechars=1,
+        )
+        super().__init__(urwid.AttrMap(cols, attr, "index_focus"))
+
+    def selectable(self) -> bool:
+        return True
+
+    def keypress(self, size: Size, key: str) -> str | None:
+        return key
+
+
+class LazyWalker(urwid.ListWalker):  # type: ignore[type-arg]
+    """Rows of a :class:`View`, fetched from the source a page at a time."""
+
+    def __init__(self, source: MailSource, view: View) -> None:
+        self.source = source
+        self.view = view
+        self.focus = 0
+        self._pages: OrderedDict[int, list[Row]] = OrderedDict()
+        self._widgets: OrderedDict[int, RowWidget] = OrderedDict()
+        self._count = source.count(view)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _page(self, number: int) -> list[Row]:
+        page = self._pages.get(number)
+        if page is None:
+            page = list(self.source.rows(self.view, number * PAGE, PAGE))
+            self._pages[number] = page
+            while len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        return page
+
+    def row_at(self, pos: int) -> Row | None:
+        if not 0 <= pos < self._count:
+            return None
+        page = self._page(pos // PAGE)
+        i = pos % PAGE
+        return page[i] if i < len(page) else None
+
+    def _prefix(self, pos: int) -> str:
+        if not self.view.threads:
+            return ""
+        number = pos // PAGE
+        rows = self._page(number) + (
+            self._page(number + 1) if (number + 1) * PAGE < self._count else []
+        )
+        i = pos % PAGE
+        if rows[i].depth == 0:
+            return ""
+        lo = i
+        while lo > 0 and rows[lo].depth > 0:
+            lo -= 1
+        hi = i + 1
+        while hi < len(rows) and rows[hi].depth > 0:
+            hi += 1
+        return tree_prefixes(rows[lo:hi])[i - lo]
+
+    def __getitem__(self, pos: int) -> RowWidget:
+        if not isinstance(pos, int) or not 0 <= pos < self._count:
+            raise IndexError(pos)
+        widget = self._widgets.get(pos)
+        if widget is None:
+            row = self.row_at(pos)
+            if row is None:
+                raise IndexError(pos)
+            widget = RowWidget(row, self._prefix(pos), show_folder=self.view.unified)
+            self._widgets[pos] = widget
+            while len(self._widgets) > 400:
+                self._widgets.popitem(last=False)
+        return widget
+
+    def next_position(self, pos: int) -> int:
+        if pos + 1 >= self._count:
+            raise IndexError(pos)
+        return pos + 1
+
+    def prev_position(self, pos: int) -> int:
+        if pos <= 0:
+            raise IndexError(pos)
+        return pos - 1
+
+    def set_focus(self, pos: int) -> None:
+        self.focus = max(0, min(pos, self._count - 1)) if self._count else 0
+        self._modified()
+
+    def positions(self, reverse: bool = False) -> range:
+        return range(self._count - 1, -1, -1) if reverse else range(self._count)
+
+    def refresh(self, keep_id: int | None = None) -> None:
+        """Re-read after the store changed, keeping the focus on the same message if it is
+        on the same page, else on the same position."""
+        self._pages.clear()
+        self._widgets.clear()
+        self._count = self.source.count(self.view)
+        pos = self.focus
+        if keep_id is not None:
+            page = self._page(pos // PAGE)
+            for i, row in enumerate(page):
+                if row.id == keep_id:
+                    pos = (pos // PAGE) * PAGE + i
+                    break
+        self.focus = max(0, min(pos, self._count - 1)) if self._count else 0
+        self._modified()
+
+    def replace_row(self, row: Row) -> None:
+        """Show a changed row at once (flags toggled locally before the store has it)."""
+        for number, page in self._pages.items():
+            for i, old in enumerate(page):
+                if old.id == row.id:
+                    page[i] = row
+                    self._widgets.pop(number * PAGE + i, None)
+        self._modified()
+
+    def find(self, start: int, predicate: Callable[[Row], bool], limit: int = 5000) -> int | None:
+        """The first position after ``start`` whose row matches (looks at most ``limit`` rows)."""
+        for pos in range(start + 1, min(self._count, start + 1 + limit)):
+            row = self.row_at(pos)
+            if row is not None and predicate(row):
+                return pos
+        return None
+
+
+class IndexView(Wrap):
+    def __init__(self, source: MailSource, view: View) -> None:
+        self.walker = LazyWalker(source, view)
+        self.listbox = urwid.ListBox(self.walker)
+        super().__init__(self.listbox)
+
+    @property
+    def view(self) -> View:
+        return self.walker.view
+
+    def current(self) -> Row | None:
+        if not len(self.walker):
+            return None
+        return self.walker.row_at(self.walker.focus)
+
+    def focus_on(self, pos: int) -> None:
+        if len(self.walker):
+            self.listbox.set_focus(max(0, min(pos, len(self.walker) - 1)))
+
+    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
+        if not len(self.walker):
+            return urwid.Filler(urwid.Text("  (no messages here)"), "top").render(size, focus)  # type: ignore[arg-type]
+        return super().render(size, focus)

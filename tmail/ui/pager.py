@@ -1,0 +1,135 @@
+"""The pager: decoded headers, the body with quotes dimmed and lines wrapped, the attachment list,
+numbered links; a raw-source view; text search with n/N."""
+
+from __future__ import annotations
+
+import re
+
+import urwid
+
+from tmail.core.safe import safe_text
+from tmail.ui.index import human_size
+from tmail.ui.render import Rendered
+from tmail.ui.urwidtypes import Wrap
+
+
+def _quote_level(line: str) -> int:
+    m = re.match(r"^((?:\s?>)+)", line)
+    return m.group(1).count(">") if m else 0
+
+
+class Line(urwid.Text):
+    """A body line: wraps at spaces, knows its plain text for searching."""
+
+    def __init__(self, markup: object, plain: str) -> None:
+        super().__init__(markup)  # type: ignore[arg-type]
+        self.plain = plain
+
+
+def body_lines(r: Rendered) -> list[Line]:
+    out: list[Line] = []
+    for name, value in r.headers:
+        if value:
+            out.append(
+                Line([("header_name", f"{name}: "), ("header_value", value)], f"{name}: {value}")
+            )
+    if r.charset:
+        out.append(Line(("header_name", f"[charset: {r.charset}]"), f"[charset: {r.charset}]"))
+    out.append(Line("", ""))
+    in_signature = False
+    link_no = {url: i + 1 for i, url in enumerate(r.links)}
+    for line in r.body.split("\n"):
+        if line == "-- ":
+            in_signature = True
+        level = _quote_level(line)
+        if level:
+            attr = "quote" if level % 2 else "quote2"
+            out.append(Line((attr, line), line))
+        elif in_signature:
+            out.append(Line(("signature", line), line))
+        else:
+            out.append(Line(_mark_links(line, link_no), line))
+    if r.attachments:
+        out.append(Line("", ""))
+        for a in r.attachments:
+            text = f"[-- {a.index}: {a.filename} ({a.content_type}, {human_size(a.size)}) --]"
+            out.append(Line(("attachment", text), text))
+    if r.links:
+        out.append(Line("", ""))
+        for i, url in enumerate(r.links, 1):
+            out.append(Line([("link", f"[{i}] "), url], f"[{i}] {url}"))
+    return out
+
+
+def _mark_links(line: str, numbers: dict[str, int]) -> object:
+    if "://" not in line and "mailto:" not in line:
+        return line
+    parts: list[object] = []
+    rest = line
+    for url, n in numbers.items():
+        if url in rest:
+            before, _, rest = rest.partition(url)
+            parts.extend([before, ("link", url), ("link", f"[{n}]")])
+    parts.append(rest)
+    return [p for p in parts if p]
+
+
+def raw_lines(raw: bytes) -> list[Line]:
+    # Bytes as they are: 8-bit ones shown through latin-1 would mislead; UTF-8 with replacement
+    # keeps UTF-8 mail readable and marks the rest.
+    text = safe_text(raw.decode("utf-8", "replace"))
+    return [Line(line, line) for line in text.split("\n")]
+
+
+class Pager(Wrap):
+    def __init__(self, message_id: int, raw: bytes, rendered: Rendered) -> None:
+        self.message_id = message_id
+        self.raw = raw
+        self.rendered = rendered
+        self.show_raw = False
+        self.walker = urwid.SimpleFocusListWalker(body_lines(rendered))
+        self.listbox = urwid.ListBox(self.walker)
+        self.query: str | None = None
+        super().__init__(self.listbox)
+
+    def set_rendered(self, rendered: Rendered) -> None:
+        self.rendered = rendered
+        self.show_raw = False
+        self.walker[:] = body_lines(rendered)
+
+    def toggle_raw(self) -> None:
+        self.show_raw = not self.show_raw
+        self.walker[:] = raw_lines(self.raw) if self.show_raw else body_lines(self.rendered)
+        if self.walker:
+            self.walker.set_focus(0)
+
+    def text(self) -> str:
+        return "\n".join(line.plain for line in self.walker if isinstance(line, Line))
+
+    def find(self, query: str, forward: bool = True) -> bool:
+        """Focus the next (previous) line holding ``query``, case-insensitively; highlight it."""
+        self.query = query
+        q = query.lower()
+        n = len(self.walker)
+        if not n or not q:
+            return False
+        start = self.walker.focus or 0
+        order = range(start + 1, start + 1 + n) if forward else range(start - 1, start - 1 - n, -1)
+        for i in order:
+            line = self.walker[i % n]
+            if isinstance(line, Line) and q in line.plain.lower():
+                at = line.plain.lower().index(q)
+                line.set_text(
+                    [
+                        line.plain[:at],
+                        ("match", line.plain[at : at + len(q)]),
+                        line.plain[at + len(q) :],
+                    ]
+                )
+                self.walker.set_focus(i % n)
+                self.listbox.set_focus_valign("middle")
+                return True
+        return False
+
+    def selectable(self) -> bool:
+        return True
