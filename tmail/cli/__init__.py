@@ -136,9 +136,6 @@ def main(
     if command is None:
         command = next((c for c in commands if c.name == "ui"), None)
         if command is None:
-            if args.demo:
-                err.write("tmail: the demo opens in the terminal UI, which is not built yet\n")
-                return 1
             parser.print_help(out)
             return 0
     ctx = Context(args=args, stdout=out, stderr=err)

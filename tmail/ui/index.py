@@ -126,6 +126,8 @@ class LazyWalker(urwid.ListWalker):  # type: ignore[type-arg]
         self._pages: OrderedDict[int, list[Row]] = OrderedDict()
         self._widgets: OrderedDict[int, RowWidget] = OrderedDict()
         self._count = source.count(view)
+        # The account in front of the sender, where rows of several accounts mix.
+        self.show_account = view.unified and len(source.accounts()) > 1
 
     def __len__(self) -> int:
         return self._count
@@ -174,7 +176,7 @@ class LazyWalker(urwid.ListWalker):  # type: ignore[type-arg]
             row = self.row_at(pos)
             if row is None:
                 raise IndexError(pos)
-            widget = RowWidget(row, self._prefix(pos), show_folder=self.view.unified)
+            widget = RowWidget(row, self._prefix(pos), show_folder=self.show_account)
             self._widgets[pos] = widget
             while len(self._widgets) > 400:
                 self._widgets.popitem(last=False)

@@ -85,8 +85,7 @@ class Sidebar(Wrap):
             items.append(urwid.AttrMap(urwid.Text(safe_line(account)), "title"))
             mine = sorted((f for f in folders if f.account == account), key=folder_sort_key)
             for f in mine:
-                depth = f.name.count("/") + f.name.count(".") if f.name.upper() != "INBOX" else 0
-                label = " " + "  " * min(depth, 3) + safe_line(f.name.rsplit("/", 1)[-1])
+                label = " " + safe_line(f.name)
                 items.append(
                     FolderItem(
                         account,

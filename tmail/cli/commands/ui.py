@@ -1,0 +1,29 @@
+"""``tmail ui`` (and ``tmail`` alone, and ``tmail --demo``): open the mail reader."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from tmail.cli.base import Command, Context
+
+
+class Ui(Command):
+    name = "ui"
+    help = "open the mail reader (what 'tmail' alone does)"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--demo",
+            dest="ui_demo",
+            action="store_true",
+            help="open the built-in demo mailbox (no network, no config)",
+        )
+
+    def run(self, ctx: Context) -> int:
+        # The CLI and the UI are siblings on the top floor and do not import each other; the
+        # command only hands over to the UI's entry point by name.
+        main = importlib.import_module("tmail.ui.main")
+        demo = bool(getattr(ctx.args, "demo", False) or getattr(ctx.args, "ui_demo", False))
+        status: int = main.run(ctx.config_path, demo)
+        return status

@@ -1,0 +1,151 @@
+"""The synchronous work behind :class:`~tmail.runtime.session.MailSession`.
+
+:class:`MailBackend` joins the store, the sync engines and the outbox for configured accounts;
+:class:`DemoBackend` is the same over the demo store, where sending delivers into the demo's own
+Inbox and syncing touches no network. Both run on the session's worker thread (the store gives
+each thread its own SQLite connection); a test may call them directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from tmail.config.model import Account, Config
+from tmail.core.errors import StoreError, TmailError
+from tmail.core.models import Flag
+from tmail.mime.compose import Composed, Draft, Limits, compose
+from tmail.runtime.session import SendResult, SyncResult
+from tmail.store import Store
+
+TRASH_NAMES = ("Trash", "Deleted Items", "Deleted Messages", "[Gmail]/Trash")
+DRAFTS_NAMES = ("Drafts", "[Gmail]/Drafts")
+SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "[Gmail]/Sent Mail")
+
+
+class LocalBackend:
+    """Flag, move, delete and postpone: local changes recorded for the next sync to push."""
+
+    def __init__(self, config: Config, store: Store) -> None:
+        self.config = config
+        self.store = store
+
+    def accounts(self) -> Sequence[str]:
+        return list(self.config.accounts)
+
+    def poll_interval(self, account: str) -> float | None:
+        acc = self.config.accounts.get(account)
+        interval = acc.poll_interval if acc else 0.0
+        return interval or None
+
+    def _folder_named(self, account: str, names: Sequence[str], default: str) -> str:
+        known = {f.name.lower(): f.name for f in self.store.folders(account)}
+        for name in names:
+            if name.lower() in known:
+                return known[name.lower()]
+        self.store.ensure_folder(account, default)
+        return default
+
+    def set_flags(self, ids: Sequence[int], add: Iterable[Flag], remove: Iterable[Flag]) -> None:
+        self.store.change_flags(list(ids), add=frozenset(add), remove=frozenset(remove))
+
+    def move(self, ids: Sequence[int], folder: str) -> None:
+        for message in ids:
+            row = self.store.get(message)
+            if row is None:
+                continue
+            self.store.ensure_folder(row.account, folder)
+            self.store.move(message, folder)
+
+    def delete(self, ids: Sequence[int]) -> None:
+        """To the account's Trash; what is already in Trash is expunged."""
+        for message in ids:
+            row = self.store.get(message)
+            if row is None:
+                continue
+            trash = self._folder_named(row.account, TRASH_NAMES, "Trash")
+            if row.folder == trash:
+                self.store.remove(message)
+            else:
+                self.store.move(message, trash)
+
+    def _account(self, name: str) -> Account:
+        return self.config.account(name)
+
+    def _compose(self, account: Account, draft: Draft) -> Composed:
+        limits = Limits(
+            max_attachment_size=account.max_attachment_size,
+            max_message_size=account.max_message_size,
+            blocked_extensions=account.blocked_extensions,
+        )
+        return compose(draft, limits)
+
+    def postpone(self, account: str, draft: Draft) -> str:
+        acc = self._account(account)
+        composed = self._compose(acc, draft)
+        folder = self._folder_named(account, DRAFTS_NAMES, "Drafts")
+        self.store.add_message(
+            account, folder, composed.data, frozenset({Flag.SEEN, Flag.DRAFT}), record_append=True
+        )
+        return folder
+
+    def close(self) -> None:
+        pass
+
+
+class DemoBackend(LocalBackend):
+    """The demo: no network. Sending delivers into the demo account's own Inbox (and keeps a
+    copy in Sent), so a newcomer can send a message and read it arrive."""
+
+    def sync(self, account: str) -> SyncResult:
+        return SyncResult(new={}, folders=[f.name for f in self.store.folders(account)])
+
+    def send(self, account: str, draft: Draft) -> SendResult:
+        acc = self._account(account)
+        composed = self._compose(acc, draft)
+        sent = self._folder_named(account, SENT_NAMES, "Sent")
+        self.store.add_message(account, sent, composed.data, frozenset({Flag.SEEN}))
+        self.store.add_message(account, "INBOX", composed.data, frozenset())
+        to = ", ".join(composed.recipients)
+        return SendResult("delivered", f"to {to} (the demo delivers into its own Inbox)")
+
+
+class MailBackend(LocalBackend):
+    """Configured accounts: the sync engines fetch into the store; the outbox sends."""
+
+    def sync(self, account: str) -> SyncResult:
+        from tmail import sync as sync_pkg
+
+        run = getattr(sync_pkg, "sync_account", None)
+        if run is None:
+            raise TmailError(
+                "syncing from the reader is not available in this build",
+                account=account,
+                hint="run 'tmail sync' in another terminal",
+            )
+        result = run(self.config, self._account(account), self.store)
+        errors = tuple(getattr(result, "errors", ()) or ())
+        new = {f.folder: f.new for f in getattr(result, "folders", ())}
+        if errors:
+            raise TmailError(str(errors[0]), account=account)
+        return SyncResult(new=new, folders=list(new))
+
+    def send(self, account: str, draft: Draft) -> SendResult:
+        from tmail import outbox
+
+        acc = self._account(account)
+        composed = self._compose(acc, draft)
+        deliver = getattr(outbox, "send_now", None)
+        if deliver is None:
+            raise StoreError(
+                "sending from the reader is not available in this build",
+                account=account,
+                hint="save with P (postpone) and send with 'tmail send'",
+            )
+        outcome = deliver(self.config, acc, composed, self.store)
+        status = getattr(outcome, "status", "queued")
+        message = str(getattr(outcome, "message", ""))
+        if status in ("delivered", "partial"):
+            return SendResult("delivered", message)
+        if status in ("queued", "waiting"):
+            return SendResult("queued", message)
+        return SendResult("refused", message)

@@ -1,0 +1,125 @@
+"""Starting the reader: the store, the session, the screen; and the demo.
+
+``tmail`` (no command), ``tmail ui`` and ``tmail --demo`` end here through
+:func:`run`. The UI's own settings live in the config file beside the accounts::
+
+    [ui]
+    hints = true          # the line of key hints at the bottom
+    mouse = true
+    sidebar_width = 24
+
+    [keys]                # see config/keys.toml
+    reply = "r"
+
+    [colors]              # see config/theme.toml
+    index_unread = "bold,dark blue"
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tmail.config.model import Config
+from tmail.core.errors import ConfigError, UsageError
+from tmail.core.models import Address
+from tmail.runtime.backend import DemoBackend, LocalBackend, MailBackend
+from tmail.runtime.session import MailSession
+from tmail.store import Store
+from tmail.ui.app import App, Options
+from tmail.ui.compose import Identity
+from tmail.ui.keys import KeyMap
+from tmail.ui.storesource import StoreSource
+from tmail.ui.theme import palette
+
+
+def ui_settings(path: Path | None) -> dict[str, Any]:
+    """The ``[ui]``, ``[keys]`` and ``[colors]`` tables of the config file (empty when absent)."""
+    if path is None or not path.exists():
+        return {}
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}", hint="fix the file or run with --config") from exc
+    return {k: data[k] for k in ("ui", "keys", "colors") if isinstance(data.get(k), dict)}
+
+
+def identities(config: Config) -> list[Identity]:
+    out = []
+    accounts = sorted(config.accounts.values(), key=lambda a: not a.default)
+    for acc in accounts:
+        out.append(
+            Identity(acc.name, Address(acc.display_name, acc.email), send_charset=acc.send_charset)
+        )
+    return out
+
+
+def build_app(
+    config: Config,
+    store: Store,
+    backend: LocalBackend,
+    settings: Mapping[str, Any],
+    *,
+    poll: bool = True,
+) -> App:
+    ui = settings.get("ui", {})
+    options = Options(
+        hints=bool(ui.get("hints", True)),
+        mouse=bool(ui.get("mouse", True)),
+        sidebar_width=int(ui.get("sidebar_width", 24)),
+    )
+    session = MailSession(backend, poll=poll)  # type: ignore[arg-type]
+    source = StoreSource(store, list(config.accounts))
+    return App(
+        source,
+        session,
+        identities=identities(config),
+        keymap=KeyMap(settings.get("keys")),
+        options=options,
+    )
+
+
+def run(config_path: str | None, demo: bool) -> int:
+    """Open the reader; returns the exit status."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "the reader needs a terminal", hint="run tmail in a terminal, or use 'tmail list'"
+        )
+    if demo:
+        from tmail.runtime.demo import create_demo
+
+        print("tmail: preparing the demo mailbox…", file=sys.stderr, flush=True)
+        config = create_demo()
+        settings: dict[str, Any] = {}
+        store = Store.open(config.data_dir)
+        backend: LocalBackend = DemoBackend(config, store)
+    else:
+        from tmail import config as config_pkg
+
+        load = getattr(config_pkg, "load_config", None)
+        if load is None:
+            raise ConfigError(
+                "reading the config file is not available in this build",
+                hint="try 'tmail --demo'",
+            )
+        config = load(config_path)
+        settings = ui_settings(config.path)
+        store = Store.open(config.data_dir)
+        backend = MailBackend(config, store)
+    try:
+        app = build_app(config, store, backend, settings, poll=not demo)
+        colors = settings.get("colors")
+        if os.environ.get("NO_COLOR"):
+            colors = None
+        app.run(palette(colors))
+    finally:
+        store.close()
+        if demo:
+            shutil.rmtree(config.data_dir, ignore_errors=True)
+    return 0

@@ -1,0 +1,151 @@
+"""The :class:`~tmail.ui.source.MailSource` the app uses: :class:`tmail.store.Store` underneath.
+
+Each call is one or two indexed SQLite queries for one page. The thread view walks threads a page
+at a time (newest thread first) and lists each thread's messages in reply-tree order, keeping
+only the messages of the folder shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tmail.store import Store
+from tmail.store.models import MessageRow
+from tmail.ui.source import Contact, FolderInfo, Row, View
+
+_ROLES = {
+    "inbox": "inbox",
+    "sent": "sent",
+    "sent items": "sent",
+    "sent mail": "sent",
+    "drafts": "drafts",
+    "trash": "trash",
+    "deleted items": "trash",
+    "junk": "junk",
+    "spam": "junk",
+    "archive": "archive",
+}
+
+THREAD_BATCH = 50
+
+
+def _row(m: MessageRow, depth: int = 0) -> Row:
+    sender = ""
+    if m.from_:
+        sender = m.from_[0].name or m.from_[0].addr
+    return Row(
+        id=m.id,
+        account=m.account,
+        folder=m.folder,
+        date=m.date,
+        sender=sender,
+        subject=m.subject,
+        flags=m.flags,
+        size=m.size,
+        has_attachment=m.has_attachment,
+        depth=depth,
+        thread_id=m.thread_id,
+    )
+
+
+class StoreSource:
+    def __init__(self, store: Store, accounts: Sequence[str] = ()) -> None:
+        self.store = store
+        self._accounts = list(accounts)
+        # thread view: (view) -> rows expanded so far, and the number of threads read
+        self._threaded: dict[View, tuple[list[Row], int, bool]] = {}
+
+    def accounts(self) -> Sequence[str]:
+        names = list(self._accounts)
+        for a in self.store.accounts():
+            if a not in names:
+                names.append(a)
+        return names
+
+    def folders(self) -> Sequence[FolderInfo]:
+        return [
+            FolderInfo(f.account, f.name, f.total, f.unread, _ROLES.get(f.name.lower()))
+            for f in self.store.folders()
+        ]
+
+    @staticmethod
+    def _scope(view: View) -> tuple[str | None, str | None]:
+        if view.unified:
+            return None, "INBOX"
+        return view.account, view.folder
+
+    def count(self, view: View) -> int:
+        account, folder = self._scope(view)
+        self._threaded.pop(view, None)
+        if view.query is not None:
+            return self.store.count_search(view.query, account=account, folder=folder)
+        return self.store.count(account, folder)
+
+    def rows(self, view: View, offset: int, limit: int) -> Sequence[Row]:
+        account, folder = self._scope(view)
+        if view.query is not None:
+            ids = self.store.search(
+                view.query,
+                account=account,
+                folder=folder,
+                limit=limit,
+                offset=offset,
+                sort=view.sort,
+                reverse=view.reverse,
+            )
+            return [_row(m) for m in self.store.get_many(ids)]
+        if view.threads:
+            return self._thread_rows(view, account, folder, offset, limit)
+        return [
+            _row(m)
+            for m in self.store.list_messages(
+                account, folder, sort=view.sort, reverse=view.reverse, offset=offset, limit=limit
+            )
+        ]
+
+    def _thread_rows(
+        self, view: View, account: str | None, folder: str | None, offset: int, limit: int
+    ) -> list[Row]:
+        rows, threads_read, done = self._threaded.get(view, ([], 0, False))
+        while len(rows) < offset + limit and not done:
+            batch = self.store.threads(account, folder, offset=threads_read, limit=THREAD_BATCH)
+            threads_read += len(batch)
+            done = len(batch) < THREAD_BATCH
+            for info in batch:
+                entries = self.store.thread(info.thread_id)
+                for e in entries:
+                    m = e.message
+                    if (account is None or m.account == account) and m.folder == folder:
+                        rows.append(_row(m, e.depth))
+        self._threaded[view] = (rows, threads_read, done)
+        return rows[offset : offset + limit]
+
+    def row(self, message_id: int) -> Row | None:
+        m = self.store.get(message_id)
+        return _row(m) if m else None
+
+    def raw(self, message_id: int) -> bytes:
+        return self.store.read_raw(message_id)
+
+    def contacts(self, prefix: str, limit: int = 10) -> Sequence[Contact]:
+        """Addresses seen in From (and To of sent mail) that start with ``prefix``."""
+        word = prefix.strip().replace('"', "")
+        if not word:
+            return []
+        found: dict[str, Contact] = {}
+        for field_ in ("from", "to"):
+            try:
+                ids = self.store.search(f'{field_}:"{word}"', limit=200)
+            except Exception:  # a prefix that is not a valid query: no completion, no error
+                return []
+            for m in self.store.get_many(ids):
+                for a in (*m.from_, *m.to, *m.cc):
+                    low = prefix.lower()
+                    if a.addr and (
+                        a.addr.lower().startswith(low)
+                        or any(part.lower().startswith(low) for part in a.name.split())
+                    ):
+                        found.setdefault(a.addr.lower(), Contact(a.name, a.addr))
+                if len(found) >= limit:
+                    break
+        return list(found.values())[:limit]
