@@ -385,6 +385,8 @@ class App:
     def _keypress(self, size: tuple[int, int], key: str) -> str | None:
         if self._prompt is not None:
             self._prompt_key(key)
+            if self._prompt is None:
+                self.update_status()
             return None
         if self.notice_text and not self.notice_error:
             self.notice_text = ""
@@ -610,9 +612,9 @@ class App:
     def do_search(self) -> None:
         if isinstance(self.screen.widget, Pager):
             pager = self.screen.widget
-            self.ask(
-                "Find in message: ", lambda q: self._find(pager, q, True), text=pager.query or ""
-            )
+            last = pager.query or ""
+            caption = f"Find in message [{safe_line(last)}]: " if last else "Find in message: "
+            self.ask(caption, lambda q: self._find(pager, q or last, True))
             return
 
         def answer(query: str) -> None:
@@ -1115,6 +1117,8 @@ class App:
             account, sep, folder = arg.partition("/")
             if not sep:
                 account, folder = self.index.view.account, arg
+                if account == ALL_INBOXES and self._accounts:
+                    account = self._accounts[0]
             self.open_folder(account, folder)
         elif word == "sort" and arg in SORT_KEYS:
             self._reopen(sort=arg)

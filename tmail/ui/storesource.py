@@ -7,6 +7,7 @@ only the messages of the folder shown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from tmail.store import Store
@@ -129,13 +130,13 @@ class StoreSource:
 
     def contacts(self, prefix: str, limit: int = 10) -> Sequence[Contact]:
         """Addresses seen in From (and To of sent mail) that start with ``prefix``."""
-        word = prefix.strip().replace('"', "")
-        if not word:
+        words = re.findall(r"\w+", prefix)
+        if not words:
             return []
         found: dict[str, Contact] = {}
         for field_ in ("from", "to"):
             try:
-                ids = self.store.search(f'{field_}:"{word}"', limit=200)
+                ids = self.store.search(f"{field_}:{words[0]}*", limit=200)
             except Exception:  # a prefix that is not a valid query: no completion, no error
                 return []
             for m in self.store.get_many(ids):

@@ -1,0 +1,181 @@
+"""Compose as a person does it: headers form, the editor, the review screen, send."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.tui.conftest import T0, Harness, message
+from tmail.core.models import Address, MessageSummary
+from tmail.mime.compose import Draft
+from tmail.ui.compose import (
+    ComposeState,
+    Identity,
+    forgotten_attachment,
+    forward_state,
+    reply_state,
+)
+
+ME = Identity("demo", Address("Me", "me@demo.test"))
+
+
+def summary(**kw: object) -> MessageSummary:
+    base: dict[str, object] = dict(
+        message_id="orig@x",
+        in_reply_to=None,
+        references=("root@x",),
+        date=T0,
+        from_=(Address("Anna", "anna@x.test"),),
+        to=(Address("Me", "me@demo.test"), Address("Bob", "bob@x.test")),
+        cc=(Address("", "ME@other.test"), Address("Carol", "carol@x.test")),
+        subject="Отчёт",
+        has_attachment=False,
+        charset="koi8-r",
+        body_text="line one\n> older\n",
+        size=100,
+    )
+    base.update(kw)
+    return MessageSummary(**base)  # type: ignore[arg-type]
+
+
+def test_reply_quotes_with_attribution_and_keeps_threading() -> None:
+    s = reply_state(summary(), ME, reply_all=False, own_addresses=["me@other.test"])
+    assert s.to == "Anna <anna@x.test>" and s.cc == ""
+    assert s.subject == "Re: Отчёт"
+    assert s.in_reply_to == "orig@x" and s.references == ("root@x", "orig@x")
+    assert (
+        "On Fri, 20 Nov 2026 09:30 +0000, Anna <anna@x.test> wrote:\n> line one\n>> older" in s.body
+    )
+
+
+def test_reply_all_drops_own_addresses_and_duplicates() -> None:
+    s = reply_state(summary(), ME, reply_all=True, own_addresses=["me@other.test"])
+    assert s.to == "Anna <anna@x.test>"
+    assert s.cc == "Bob <bob@x.test>, Carol <carol@x.test>"
+    assert "me@" not in s.cc.lower()
+
+
+def test_re_is_not_stacked() -> None:
+    s = reply_state(summary(subject="RE: x"), ME, reply_all=False, own_addresses=[])
+    assert s.subject == "RE: x"
+
+
+def test_forward_inline_keeps_attachments_and_headers(tmp_path: Path) -> None:
+    part = tmp_path / "a.pdf"
+    part.write_bytes(b"%PDF-1.1")
+    s = forward_state(summary(), ME, attachments=[part])
+    assert s.subject == "Fwd: Отчёт"
+    assert s.attachments == [part]
+    assert "---------- Forwarded message ----------\nFrom: Anna <anna@x.test>" in s.body
+    assert "line one" in s.body
+
+
+def test_forgotten_attachment_in_english_and_russian(tmp_path: Path) -> None:
+    assert forgotten_attachment(ComposeState(ME, body="The file is attached."))
+    assert forgotten_attachment(ComposeState(ME, body="Документ во вложении."))
+    assert not forgotten_attachment(ComposeState(ME, body="> see attached\nthanks"))
+    f = tmp_path / "x.txt"
+    f.write_text("x")
+    assert not forgotten_attachment(ComposeState(ME, body="attached", attachments=[f]))
+
+
+def test_new_message_form_editor_review_send(ui: Harness) -> None:
+    ui.press("m")
+    screen = ui.screen()
+    assert "From:    Me <me@demo.test> [demo]" in screen and "Compose: headers" in screen
+    ui.type("friend@example.org")
+    ui.press("enter", "enter", "enter")
+    ui.type("Hello")
+    ui.press("enter")  # Subject done: the editor runs
+    assert ui.edited == [""]
+    screen = ui.screen()
+    assert "Compose: review and send" in screen
+    assert "To: friend@example.org" in screen and "Hello there." in screen
+    assert "y Send" in screen and "P Postpone" in screen
+    ui.press("y")
+    ui.work()
+    assert "sent: Hello" in ui.screen()
+    draft = next(c[1] for c in ui.backend.calls if c[0] == "send")
+    assert isinstance(draft, Draft)
+    assert draft.to == ("friend@example.org",) and draft.subject == "Hello"
+    assert draft.body == "Hello there.\n"
+
+
+def test_reply_from_the_index_goes_to_review_with_quote(ui: Harness) -> None:
+    ui.press("j", "r", "enter")  # the form opens on Subject; Enter runs the editor
+    screen = ui.screen()
+    assert "Subject: Re: Lunch on Friday?" in screen
+    assert "> Shall we?" in screen
+    ui.press("y")
+    ui.work()
+    draft = next(c[1] for c in ui.backend.calls if c[0] == "send")
+    assert isinstance(draft, Draft)
+    assert (draft.in_reply_to or "").strip("<>") == "m2@demo.test"
+    # the original is flagged replied once the reply is out
+    assert any(c[0] == "flags" and c[1][0] == (2,) for c in ui.backend.calls)
+
+
+def test_forgotten_attachment_asks_before_sending() -> None:
+    h = Harness(editor_text="See the attached report.\n")
+    h.press("m")
+    h.type("a@b.test")
+    h.press("enter", "enter", "enter", "enter")
+    assert "mentions an attachment, but nothing is attached" in h.screen()
+    h.press("y")
+    assert "Send anyway? (y/n)" in h.screen()
+    h.press("n")
+    h.work()
+    assert not any(c[0] == "send" for c in h.backend.calls)
+
+
+def test_attach_detach_html_and_postpone(ui: Harness, tmp_path: Path) -> None:
+    f = tmp_path / "notes.txt"
+    f.write_text("hello")
+    ui.press("m")
+    ui.type("a@b.test")
+    ui.press("enter", "enter", "enter", "enter")
+    ui.press("a")
+    ui.app.prompt_edit.set_edit_text(str(tmp_path / "no"))
+    ui.press("tab")
+    assert f"Attach file: {f}" in ui.screen()
+    ui.press("enter")
+    assert "1. notes.txt  (5 bytes)" in ui.screen()
+    ui.press("H")
+    assert "HTML alternative: yes" in ui.screen()
+    ui.press("D")
+    assert "No attachments" in ui.screen()
+    ui.press("P")
+    ui.work()
+    assert "postponed to demo/Drafts" in ui.screen()
+    draft = next(c[1] for c in ui.backend.calls if c[0] == "postpone")
+    assert isinstance(draft, Draft) and draft.html is not None
+
+
+def test_bad_address_is_one_line_on_the_status(ui: Harness) -> None:
+    ui.press("m")
+    ui.type("not an address")
+    ui.press("enter", "enter", "enter", "enter", "y")
+    assert "is not an e-mail address" in ui.screen()
+    assert "Compose: review and send" in ui.screen()
+
+
+def test_abandon_asks(ui: Harness) -> None:
+    ui.press("m", "enter", "enter", "enter", "enter", "q")
+    assert "Abandon this message? (y/n)" in ui.screen()
+    ui.press("y")
+    assert "message abandoned" in ui.screen()
+    assert "All inboxes" in ui.screen()
+
+
+def test_address_completion_from_the_store() -> None:
+    from tmail.ui.source import Contact
+
+    h = Harness()
+    h.source.contacts = lambda prefix, limit=10: [Contact("Anna Petrova", "anna@demo.test")]  # type: ignore[method-assign]
+    h.press("m")
+    h.type("an")
+    h.press("tab")
+    assert "To:      Anna Petrova <anna@demo.test>" in h.screen()
+
+
+def test_raw_message_roundtrip_helper() -> None:
+    assert message("x@y", "A <a@b>", "S", "body").startswith(b"From: A <a@b>")

@@ -1,0 +1,135 @@
+"""The demo mailbox through the real store: what a newcomer sees and does."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tmail.runtime.backend import DemoBackend
+from tmail.runtime.demo import DEMO_EMAIL, create_demo, demo_config, demo_messages
+from tmail.store import Store
+from tmail.ui.app import App, Options
+from tmail.ui.main import build_app
+
+
+class Demo:
+    def __init__(self, root: Path) -> None:
+        self.config = demo_config(root)
+        self.store = Store.open(self.config.data_dir)
+        self.backend = DemoBackend(self.config, self.store)
+        self.app: App = build_app(self.config, self.store, self.backend, {}, poll=False)
+        self.app.options.editor = lambda text: "Got it, thanks!\n" + text
+
+    def screen(self) -> str:
+        return self.app.render_text(120, 40)
+
+    def work(self) -> None:
+        s = self.app.session
+        while not s._requests.empty():
+            req = s._requests.get_nowait()
+            for ev in s.run_once(req):  # type: ignore[arg-type]
+                s.events.put(ev)
+        self.app.handle_events(s.drain())
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("demo-template") / "demo"
+    create_demo(root)
+    return root
+
+
+@pytest.fixture
+def demo(demo_template: Path, tmp_path: Path) -> Iterator[Demo]:
+    shutil.copytree(demo_template, tmp_path / "demo")
+    d = Demo(tmp_path / "demo")
+    yield d
+    d.store.close()
+
+
+def test_demo_mailbox_has_what_the_issue_promises() -> None:
+    msgs = demo_messages()
+    assert 200 <= len(msgs) <= 500
+    folders = {m.folder for m in msgs}
+    assert {"INBOX", "Sent", "Drafts", "Trash", "Archive", "Lists/tmail-dev"} <= folders
+    raws = [m.raw for m in msgs]
+    assert any(b"charset=koi8-r" in r for r in raws)
+    assert any(b"charset=windows-1251" in r for r in raws)
+    assert any(b"charset=us-ascii" in r and "Привет".encode("cp1251") in r for r in raws)
+    assert any(b"Content-Type: text/html" in r for r in raws)
+    assert any(b"Content-Disposition: attachment" in r for r in raws)
+    assert any(b"multipart/report" in r for r in raws)
+    assert any(b"In-Reply-To:" in r for r in raws)
+
+
+def test_first_screen_of_the_demo(demo: Demo) -> None:
+    screen = demo.screen()
+    top = screen.splitlines()[0]
+    assert "Welcome to the tmail demo: start here" in top
+    assert "All inboxes" in screen and "Lists/tmail-dev" in screen
+    assert "Отчёт за квартал" in screen  # KOI8-R subject decoded in the index
+    assert "r Reply" in screen
+
+
+def test_read_a_koi8r_letter(demo: Demo) -> None:
+    demo.app.press("/", *"subject:квартал", "enter")
+    assert "search: subject:квартал" in demo.screen()
+    demo.app.press("enter")
+    screen = demo.screen()
+    assert "From: Анна Петрова <anna@petrova.example>" in screen
+    assert "Пересылаю отчёт за третий квартал." in screen
+
+
+def test_reply_send_and_see_it_arrive(demo: Demo) -> None:
+    demo.app.press("/", *"subject:квартал", "enter", "enter", "r", "enter")
+    screen = demo.screen()
+    assert "To: Анна Петрова <anna@petrova.example>" in screen
+    assert "Got it, thanks!" in screen and "> Здравствуйте!" in screen
+    demo.app.press("y")
+    demo.work()
+    assert "sent: Re: Отчёт за квартал" in demo.screen()
+    demo.app.press("q", "q")  # back to the inbox
+    demo.app.press("home")
+    top = demo.screen().splitlines()[0]
+    assert "Re: Отчёт за квартал" in top and top.split("│", 1)[1].startswith("N")
+    rows = demo.store.list_messages("demo", "INBOX", limit=1)
+    assert rows[0].from_[0].addr == DEMO_EMAIL
+    assert demo.store.count("demo", "Sent") == 36
+
+
+def test_thread_view_draws_tree_lines(demo: Demo) -> None:
+    demo.app.open_folder("demo", "Lists/tmail-dev")
+    demo.app.press("t")
+    screen = demo.screen()
+    assert "threads" in screen
+    assert "└─>" in screen or "├─>" in screen
+
+
+def test_delete_moves_to_trash_in_the_store(demo: Demo) -> None:
+    before = demo.store.count("demo", "Trash")
+    demo.app.press("j", "d")
+    demo.work()
+    assert demo.store.count("demo", "Trash") == before + 1
+
+
+def test_address_completion_uses_the_store(demo: Demo) -> None:
+    demo.app.press("m", *"gra", "tab")
+    assert "Grace Okafor <grace@okafor.example>" in demo.screen()
+
+
+@pytest.mark.skipif(
+    not hasattr(__import__("tmail.mime").mime, "parse_message"),
+    reason="HTML to text comes with tmail.mime.parse_message (issue 4)",
+)
+def test_html_newsletter_reads_as_text(demo: Demo) -> None:
+    demo.app.press("/", *"subject:weekly", "enter", "enter")
+    screen = demo.screen()
+    assert "Weekly Terminal" in screen
+    assert "<html>" not in screen
+
+
+def test_options_default() -> None:
+    assert Options().hints

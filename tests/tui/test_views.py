@@ -1,0 +1,221 @@
+"""Keys in, screen text out: what a person reads after each key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.tui.conftest import Harness
+from tmail.core.models import Flag
+from tmail.ui.keys import ACTIONS, KeyMap, default_keys_toml
+from tmail.ui.theme import default_theme_toml
+
+
+def test_index_shows_flags_date_sender_subject_size_and_counts(ui: Harness) -> None:
+    screen = ui.screen()
+    lines = screen.splitlines()
+    anna = next(line for line in lines if "Квартальный отчёт" in line)
+    assert anna.split("│", 1)[1].startswith("N ")  # unread
+    assert "Nov 20" in anna and "Anna Petrova" in anna and anna.rstrip().endswith("B")
+    carol = next(line for line in lines if "Release notes" in line)
+    assert "  F " in carol  # flagged
+    assert "All inboxes  3 messages, 1 unread" in screen
+    assert "Archive" in screen  # the sidebar lists folders
+    assert "Old thread" not in screen  # not an inbox message
+
+
+def test_hint_line_names_the_keys_of_the_view_and_can_be_turned_off(ui: Harness) -> None:
+    assert "r Reply" in ui.screen() and "? Help" in ui.screen()
+    ui.press("f1")
+    assert "r Reply" not in ui.screen()
+
+
+def test_enter_opens_the_pager_with_decoded_headers_and_quotes(ui: Harness) -> None:
+    ui.press("j", "enter")
+    screen = ui.screen()
+    assert "From: Bob <bob@demo.test>" in screen
+    assert "Subject: Lunch on Friday?" in screen
+    assert "Shall we?" in screen and "> earlier text" in screen
+
+
+def test_reading_marks_read_and_the_count_drops(ui: Harness) -> None:
+    ui.press("enter")
+    assert "Привет!" in ui.screen()  # KOI8-R body decoded
+    ui.work()
+    assert ("flags", ((1,), frozenset({Flag.SEEN}), frozenset())) in ui.backend.calls
+    ui.press("q")
+    screen = ui.screen()
+    assert "0 unread" not in screen and "unread" not in screen.splitlines()[-2]
+    anna = next(line for line in screen.splitlines() if "Квартальный" in line)
+    assert not anna.split("│", 1)[1].startswith("N")
+
+
+def test_links_are_numbered_and_open_in_the_browser(ui: Harness, monkeypatch: object) -> None:
+    opened: list[list[str]] = []
+    ui.app.options.opener = lambda argv: opened.append(list(argv)) or 0
+    import os
+
+    os.environ["BROWSER"] = "echo-browser"
+    try:
+        ui.press("j", "j", "enter")
+        assert "[1] https://example.org/notes" in ui.screen()
+        ui.press("u", "1", "enter")
+    finally:
+        del os.environ["BROWSER"]
+    assert opened == [["echo-browser", "https://example.org/notes"]]
+
+
+def test_raw_source_toggle(ui: Harness) -> None:
+    ui.press("enter", "h")
+    screen = ui.screen()
+    assert "Message-ID: <m1@demo.test>" in screen
+    assert "raw source" in screen
+    ui.press("h")
+    assert "Message-ID" not in ui.screen()
+
+
+def test_view_as_charset_redecodes_the_body(ui: Harness) -> None:
+    ui.press("enter", "C")
+    ui.app.press(*"iso-8859-5")
+    ui.press("enter")
+    screen = ui.screen()
+    assert "Привет!" not in screen
+    assert "shown as iso-8859-5" in screen
+    ui.press("C", *"nonsense-cs", "enter")
+    assert "unknown charset 'nonsense-cs'" in ui.screen()
+
+
+def test_find_in_message_highlights_and_n_moves_on(ui: Harness) -> None:
+    ui.press("j", "enter", "/", *"earlier", "enter")
+    assert "not found" not in ui.screen()
+    ui.press("/")
+    assert "Find in message [earlier]:" in ui.screen()
+    ui.press(*"zzz", "enter")
+    assert "not found: zzz" in ui.screen()
+
+
+def test_search_lists_matches_and_q_returns(ui: Harness) -> None:
+    ui.press("/", *"lunch", "enter")
+    screen = ui.screen()
+    assert "search: lunch  1 messages" in screen
+    assert "Lunch on Friday?" in screen and "Release notes" not in screen
+    ui.press("q")
+    assert "All inboxes  3 messages" in ui.screen()
+
+
+def test_flag_and_unread_toggles_show_at_once(ui: Harness) -> None:
+    ui.press("j", "F")
+    bob = next(line for line in ui.screen().splitlines() if "Lunch" in line)
+    assert "F" in bob.split("│", 1)[1][:4]
+    ui.press("N")
+    bob = next(line for line in ui.screen().splitlines() if "Lunch" in line)
+    assert bob.split("│", 1)[1].startswith("N")
+    ui.work()
+    kinds = [c[0] for c in ui.backend.calls]
+    assert kinds.count("flags") == 2
+
+
+def test_delete_marks_and_asks_the_session(ui: Harness) -> None:
+    ui.press("d")
+    assert "moved to Trash" in ui.screen()
+    ui.work()
+    assert ("delete", (1,)) in ui.backend.calls
+
+
+def test_move_prompts_with_folder_completion(ui: Harness) -> None:
+    ui.press("s", "A", "tab")
+    assert "Move to folder: Archive" in ui.screen()
+    ui.press("enter")
+    ui.work()
+    assert ("move", ((1,), "Archive")) in ui.backend.calls
+
+
+def test_sort_and_reverse(ui: Harness) -> None:
+    ui.press("o", "s")
+    lines = [line for line in ui.screen().splitlines() if " Nov " in line]
+    assert "Квартальный" in lines[0]  # subjects Z..A: Cyrillic sorts after Latin
+    assert "[subject ↓]" in ui.screen()
+    ui.press("O")
+    lines = [line for line in ui.screen().splitlines() if " Nov " in line]
+    assert "Lunch" in lines[0]
+
+
+def test_change_folder_through_the_sidebar(ui: Harness) -> None:
+    ui.press("c", "j", "j", "j", "enter")
+    screen = ui.screen()
+    assert "demo/Archive  1 messages" in screen
+    assert "Old thread" in screen
+
+
+def test_help_screen_is_generated_from_the_key_map(ui: Harness) -> None:
+    ui.press("?")
+    screen = ui.screen()
+    assert "reply to all (your own addresses dropped)" in screen
+    assert "Help" in screen.splitlines()[-2]
+    ui.press("q")
+    assert "All inboxes" in ui.screen().splitlines()[-2]
+
+
+def test_rebound_keys_change_behaviour_and_help() -> None:
+    h = Harness()
+    h.app.keys = KeyMap({"reply": "R", "help": ["?", "f2"]})
+    h.press("f2")
+    line = next(x for x in h.screen().splitlines() if "reply to the sender" in x)
+    assert line.split("│", 1)[1].split()[:3] == ["R", "index,", "pager"]
+
+
+def test_quit_asks_first(ui: Harness) -> None:
+    ui.press("q")
+    assert "Quit tmail? (y/n)" in ui.screen()
+    ui.press("n")
+    assert "cancelled" in ui.screen()
+    import pytest
+    import urwid
+
+    ui.press("q")
+    with pytest.raises(urwid.ExitMainLoop):
+        ui.press("y")
+
+
+def test_sync_key_shows_progress_and_result(ui: Harness) -> None:
+    ui.press("$")
+    assert "syncing…" in ui.screen()
+    ui.work()
+    assert ("sync", "demo") in ui.backend.calls
+    assert "synced" in ui.screen()
+
+
+def test_command_line(ui: Harness) -> None:
+    ui.press(":", *"folder Archive", "enter")
+    assert "demo/Archive" in ui.screen()
+    ui.press(":", *"bogus", "enter")
+    assert "unknown command :bogus" in ui.screen()
+
+
+def test_mouse_click_selects_a_row(ui: Harness) -> None:
+    ui.app.top.mouse_event((120, 30), "mouse press", 1, 60, 2, True)
+    assert ui.app.index.current() is not None
+    assert ui.app.index.current().subject == "Release notes"  # type: ignore[union-attr]
+
+
+def test_mouse_click_in_the_sidebar_opens_the_folder(ui: Harness) -> None:
+    ui.app.top.mouse_event((120, 30), "mouse press", 1, 3, 3, True)
+    assert "demo/Archive" in ui.screen()
+
+
+def test_terminal_escapes_from_mail_are_shown_not_obeyed() -> None:
+    h = Harness()
+    src = h.source
+    row, raw = src.messages[0]
+    from dataclasses import replace
+
+    src.messages[0] = (replace(row, subject="evil\x1b]0;pwned\x07 subject"), raw)
+    h.app.index.walker.refresh()
+    screen = h.screen()
+    assert "\x1b" not in screen and "evil^[]0;pwned^G subject" in screen
+
+
+def test_config_files_list_every_action_and_colour() -> None:
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "config" / "keys.toml").read_text() == default_keys_toml()
+    assert (root / "config" / "theme.toml").read_text() == default_theme_toml()
+    assert len({a.name for a in ACTIONS}) == len(ACTIONS)
