@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.tui.conftest import T0, Harness, message
-from tmail.core.models import Address, MessageSummary
+from tmail.core.models import Address
 from tmail.mime.compose import Draft
 from tmail.ui.compose import (
     ComposeState,
     Identity,
+    Original,
     forgotten_attachment,
     forward_state,
     reply_state,
@@ -18,23 +19,19 @@ from tmail.ui.compose import (
 ME = Identity("demo", Address("Me", "me@demo.test"))
 
 
-def summary(**kw: object) -> MessageSummary:
+def summary(**kw: object) -> Original:
     base: dict[str, object] = dict(
         message_id="orig@x",
-        in_reply_to=None,
         references=("root@x",),
         date=T0,
         from_=(Address("Anna", "anna@x.test"),),
         to=(Address("Me", "me@demo.test"), Address("Bob", "bob@x.test")),
         cc=(Address("", "ME@other.test"), Address("Carol", "carol@x.test")),
         subject="Отчёт",
-        has_attachment=False,
-        charset="koi8-r",
         body_text="line one\n> older\n",
-        size=100,
     )
     base.update(kw)
-    return MessageSummary(**base)  # type: ignore[arg-type]
+    return Original(**base)  # type: ignore[arg-type]
 
 
 def test_reply_quotes_with_attribution_and_keeps_threading() -> None:
@@ -52,6 +49,13 @@ def test_reply_all_drops_own_addresses_and_duplicates() -> None:
     assert s.to == "Anna <anna@x.test>"
     assert s.cc == "Bob <bob@x.test>, Carol <carol@x.test>"
     assert "me@" not in s.cc.lower()
+
+
+def test_reply_goes_to_reply_to_when_set() -> None:
+    s = reply_state(
+        summary(reply_to=(Address("List", "list@x.test"),)), ME, reply_all=False, own_addresses=[]
+    )
+    assert s.to == "List <list@x.test>"
 
 
 def test_re_is_not_stacked() -> None:

@@ -133,3 +133,25 @@ def test_html_newsletter_reads_as_text(demo: Demo) -> None:
 
 def test_options_default() -> None:
     assert Options().hints
+
+
+def test_forward_inline_keeps_the_attachments(demo: Demo) -> None:
+    demo.app.press("/", *"has:attachment from:eve", "enter")
+    demo.app.press("enter", "f", "i")
+    demo.app.press(*"carol@jensen.example", "enter", "enter", "enter", "enter")
+    screen = demo.screen()
+    assert "Attachments (" in screen
+    assert "report-q3.pdf" in screen or "Отчёт за квартал.txt" in screen
+    assert "---------- Forwarded message ----------" in screen
+    demo.app.press("y")
+    demo.work()
+    assert "sent: Fwd:" in demo.screen()
+    newest = demo.store.list_messages("demo", "INBOX", limit=1)[0]
+    assert newest.subject.startswith("Fwd:") and newest.has_attachment
+
+
+def test_bounce_shows_the_delivery_report(demo: Demo) -> None:
+    demo.app.press("/", *"subject:undelivered", "enter", "enter")
+    screen = demo.screen()
+    assert "nobody@nowhere.example: failed 5.1.1" in screen
+    assert "[-- Enclosed message --]" in screen

@@ -36,6 +36,8 @@ import urwid
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
 from tmail.core.safe import safe_line
+from tmail.mime import parse_message
+from tmail.mime.attachments import save_bytes
 from tmail.runtime.session import (
     ChangesApplied,
     DeleteMessages,
@@ -58,6 +60,7 @@ from tmail.ui.compose import (
     ComposeState,
     HeaderForm,
     Identity,
+    Original,
     forgotten_attachment,
     forward_state,
     reply_state,
@@ -147,6 +150,7 @@ class App:
         self.notice_text = ""
         self.notice_error = False
         self._pending_sync: set[int] = set()
+        self._cleanup_after: dict[int, ComposeState] = {}
 
         self.sidebar = Sidebar(self.open_folder)
         accounts = list(source.accounts())
@@ -205,9 +209,7 @@ class App:
 
     def pop(self) -> None:
         if len(self.stack) > 1:
-            screen = self.stack.pop()
-            if screen.state is not None and self.screen.state is None:
-                _cleanup(screen.state)
+            self.stack.pop()
         self.main.original_widget = self.screen.widget
         self.columns.focus_position = 2
         self.update_status()
@@ -812,6 +814,9 @@ class App:
         new_total = 0
         changed = False
         for ev in events:
+            done = self._cleanup_after.pop(ev.request_id or 0, None)
+            if done is not None:
+                _cleanup(done)  # temp files of a forward, once the message is built
             if isinstance(ev, SyncStarted):
                 self.sync_state = f"syncing {ev.account}…"
             elif isinstance(ev, NewMessages):
@@ -885,10 +890,8 @@ class App:
         if got is None:
             return
         row, raw = got
-        from tmail.mime import summarize
-
         state = reply_state(
-            summarize(raw),
+            Original.of(parse_message(raw)),
             self._identity_for(row.account),
             reply_all=all_,
             own_addresses=self.own_addresses,
@@ -901,13 +904,20 @@ class App:
         if got is None:
             return
         row, raw = got
-        from tmail.mime import summarize
-
-        original = summarize(raw)
+        parsed = parse_message(raw)
+        original = Original.of(parsed)
         ident = self._identity_for(row.account)
 
         def inline() -> None:
-            self._start_compose(forward_state(original, ident, message_row_id=row.id))
+            # The attachments go along: saved to a private temp folder, removed afterwards.
+            files = []
+            if parsed.attachments:
+                folder = Path(tempfile.mkdtemp(prefix="tmail-fwd-"))
+                for a in parsed.attachments:
+                    files.append(save_bytes(a.data(), folder, a.filename))
+            self._start_compose(
+                forward_state(original, ident, attachments=files, message_row_id=row.id)
+            )
 
         def attached() -> None:
             folder = Path(tempfile.mkdtemp(prefix="tmail-fwd-"))
@@ -1040,7 +1050,8 @@ class App:
     def do_postpone(self) -> None:
         state = self._review_state()
         draft = state.to_draft()
-        self.session.submit(PostponeDraft(account=state.identity.account, draft=draft))
+        rid = self.session.submit(PostponeDraft(account=state.identity.account, draft=draft))
+        self._cleanup_after[rid] = state
         self._finish_compose(state)
         self.notice("postponing…")
 
@@ -1052,7 +1063,7 @@ class App:
         draft = state.to_draft()  # raises MessageError on a bad address: shown in the status
 
         def go() -> None:
-            self.session.submit(
+            rid = self.session.submit(
                 SendDraft(
                     account=state.identity.account,
                     draft=draft,
@@ -1060,6 +1071,7 @@ class App:
                     forwarded_id=state.forwarded_id,
                 )
             )
+            self._cleanup_after[rid] = state
             self._finish_compose(state)
             self.notice("sending…")
 

@@ -11,12 +11,14 @@ import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 import urwid
 
-from tmail.core.models import Address, MessageSummary
+from tmail.core.models import Address
 from tmail.core.safe import safe_line
+from tmail.mime import ParsedMessage
 from tmail.mime.compose import Draft, parse_addresses
 from tmail.ui.source import Contact
 from tmail.ui.urwidtypes import Size, Widgets, Wrap
@@ -73,6 +75,36 @@ class ComposeState:
 
 # ------------------------------------------------------------------------------ pure helpers
 
+
+@dataclass(frozen=True)
+class Original:
+    """What a reply or a forward takes from the message it answers."""
+
+    message_id: str | None
+    references: tuple[str, ...]
+    date: datetime | None
+    from_: tuple[Address, ...]
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    subject: str
+    body_text: str
+    reply_to: tuple[Address, ...] = ()
+
+    @classmethod
+    def of(cls, parsed: ParsedMessage) -> Original:
+        return cls(
+            message_id=parsed.message_id,
+            references=parsed.references,
+            date=parsed.date,
+            from_=parsed.from_,
+            to=parsed.to,
+            cc=parsed.cc,
+            subject=parsed.subject,
+            body_text=parsed.text,
+            reply_to=parsed.reply_to,
+        )
+
+
 _ATTACH_WORDS = re.compile(
     r"\b(attach(ed|ment|ments|ing)?|enclosed)\b|во вложении|вложени[еяи]|прикрепл|прилага",
     re.IGNORECASE,
@@ -115,7 +147,7 @@ def quote(body: str) -> str:
     )
 
 
-def attribution(original: MessageSummary) -> str:
+def attribution(original: Original) -> str:
     who = original.from_[0].formatted() if original.from_ else "someone"
     if original.date:
         return f"On {original.date.strftime('%a, %d %b %Y %H:%M %z')}, {who} wrote:"
@@ -123,18 +155,17 @@ def attribution(original: MessageSummary) -> str:
 
 
 def reply_state(
-    original: MessageSummary,
+    original: Original,
     identity: Identity,
     *,
     reply_all: bool,
     own_addresses: Sequence[str],
-    reply_to: Sequence[Address] = (),
     message_row_id: int | None = None,
 ) -> ComposeState:
     """A reply: Re: subject, quoted body with attribution, In-Reply-To and References kept;
     reply-all adds the other recipients and drops every address of the user's own."""
     own = {a.lower() for a in own_addresses} | {identity.address.addr.lower()}
-    to_list = list(reply_to or original.from_)
+    to_list = list(original.reply_to or original.from_)
     # Replying to one's own sent message goes to its recipients (as mutt does).
     if to_list and all(a.addr.lower() in own for a in to_list):
         to_list = list(original.to)
@@ -172,7 +203,7 @@ def reply_state(
 
 
 def forward_state(
-    original: MessageSummary,
+    original: Original,
     identity: Identity,
     *,
     attachments: Sequence[Path] = (),

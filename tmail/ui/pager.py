@@ -8,7 +8,6 @@ import re
 import urwid
 
 from tmail.core.safe import safe_text
-from tmail.ui.index import human_size
 from tmail.ui.render import Rendered
 from tmail.ui.urwidtypes import Wrap
 
@@ -37,24 +36,27 @@ def body_lines(r: Rendered) -> list[Line]:
         out.append(Line(("header_name", f"[charset: {r.charset}]"), f"[charset: {r.charset}]"))
     out.append(Line("", ""))
     in_signature = False
+    in_list = False  # inside the "[-- Attachments --]" list
     link_no = {url: i + 1 for i, url in enumerate(r.links)}
     for line in r.body.split("\n"):
         if line == "-- ":
             in_signature = True
         level = _quote_level(line)
-        if level:
+        if not line.strip():
+            in_list = False
+        if line.startswith("[-- "):
+            in_list = line == "[-- Attachments --]"
+            out.append(Line(("attachment", line), line))
+        elif in_list:
+            out.append(Line(("attachment", line), line))
+        elif level:
             attr = "quote" if level % 2 else "quote2"
             out.append(Line((attr, line), line))
         elif in_signature:
             out.append(Line(("signature", line), line))
         else:
             out.append(Line(_mark_links(line, link_no), line))
-    if r.attachments:
-        out.append(Line("", ""))
-        for a in r.attachments:
-            text = f"[-- {a.index}: {a.filename} ({a.content_type}, {human_size(a.size)}) --]"
-            out.append(Line(("attachment", text), text))
-    if r.links:
+    if r.links and not (r.parsed is not None and r.parsed.text_from_html):
         out.append(Line("", ""))
         for i, url in enumerate(r.links, 1):
             out.append(Line([("link", f"[{i}] "), url], f"[{i}] {url}"))

@@ -72,7 +72,8 @@ class StoreSource:
     @staticmethod
     def _scope(view: View) -> tuple[str | None, str | None]:
         if view.unified:
-            return None, "INBOX"
+            # A search from "All inboxes" looks through every folder of every account.
+            return None, (None if view.query is not None else "INBOX")
         return view.account, view.folder
 
     def count(self, view: View) -> int:
