@@ -98,3 +98,22 @@ def test_control_characters_in_a_folder_name_never_reach_the_terminal(store: Sto
     visible = "Evil^[]0;owned^G<U+202E>Folder"
     assert visible in {f.name for f in store.folders("acct")}
     assert len(store.list_messages("acct", visible)) == len(server.messages)
+
+
+def test_full_disk_is_one_error_and_nothing_half_written(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with FakeImap() as server:
+        monkeypatch.setattr(os, "fdatasync", full)
+        result = sync(server, store)
+        monkeypatch.undo()
+    assert len(result.errors) == 1 and "disk is full" in result.errors[0]
+    assert stored(store) == []
+    assert not [p for p in store.mail_dir.rglob("*") if p.is_file()]
+    resume_is_clean(store)

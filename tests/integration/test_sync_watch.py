@@ -1,0 +1,127 @@
+"""``sync --watch`` machinery: IDLE picks up mail delivered through Postfix within 2 s, POP3 within
+the poll interval, the on_new_mail hook runs, and a stop request ends the loop promptly."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MailUser
+from tests.support.mailstack import MailStack
+from tests.support.sessions import account, imap_session, message, pop3_session
+from tmail.config.model import Account, Config
+from tmail.protocols.imap import ImapSession
+from tmail.protocols.pop3 import Pop3Session
+from tmail.runtime.watch import watch
+from tmail.store import Store
+from tmail.sync.engine import Openers
+from tmail.sync.result import SyncResult
+
+pytestmark = pytest.mark.stack
+
+
+def openers(stack: MailStack, user: MailUser) -> Openers:
+    def imap(a: Account) -> ImapSession:
+        return imap_session(stack, user.name, user.password)
+
+    def pop3(a: Account) -> Pop3Session:
+        return pop3_session(stack, user.name, user.password)
+
+    return Openers(imap=imap, pop3=pop3)
+
+
+def submit(stack: MailStack, sender: MailUser, rcpt: MailUser, subject: str) -> None:
+    with smtplib.SMTP(stack.host, stack.ports.smtp, timeout=30) as smtp:
+        smtp.starttls(context=ssl.create_default_context(cafile=str(stack.ca_file)))
+        smtp.login(sender.name, sender.password)
+        smtp.sendmail(sender.address, [rcpt.address], message(subject))
+
+
+def run_watch(
+    stack: MailStack, user: MailUser, acct: Account, tmp_path: Path
+) -> tuple[threading.Event, threading.Thread, list[SyncResult], list[str], Callable[[], None]]:
+    config = Config(None, tmp_path / "data", 300.0, {acct.name: acct})
+    results: list[SyncResult] = []
+    lines: list[str] = []
+    stop = threading.Event()
+    store = Store.open(tmp_path / "data")
+
+    def body() -> None:
+        watch(
+            config,
+            [acct],
+            lambda: Store(tmp_path / "data"),
+            log=lines.append,
+            stop=stop,
+            on_result=results.append,
+            openers=openers(stack, user),
+        )
+
+    t = threading.Thread(target=body, daemon=True)
+    t.start()
+    return stop, t, results, lines, store.close
+
+
+def wait_until(cond: Callable[[], bool], timeout: float) -> float:
+    t0 = time.monotonic()
+    while not cond():
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError("timed out")
+        time.sleep(0.02)
+    return time.monotonic() - t0
+
+
+def test_idle_picks_up_postfix_delivery_within_two_seconds(
+    mailstack: MailStack, make_mail_user: Callable[[], MailUser], tmp_path: Path
+) -> None:
+    user, sender = make_mail_user(), make_mail_user()
+    hook_out = tmp_path / "hook.txt"
+    acct = account(
+        mailstack,
+        user.name,
+        user.password,
+        poll_interval=300.0,
+        on_new_mail=f'echo "$TMAIL_ACCOUNT $TMAIL_NEW_COUNT" >> {hook_out}',
+    )
+    stop, thread, results, lines, close = run_watch(mailstack, user, acct, tmp_path)
+    try:
+        wait_until(lambda: len(results) >= 1, 20)  # the first pass is done
+        time.sleep(0.5)  # IDLE is running
+        submit(mailstack, sender, user, "pushed")
+        mailstack.wait_for(user.name, 1, timeout=20)  # Postfix handed it to Dovecot
+        took = wait_until(lambda: any(r.new_in_inbox for r in results), 10)
+        assert took < 2.0, f"picked up {took:.2f}s after delivery"
+        wait_until(lambda: hook_out.exists() and hook_out.read_text(), 5)
+        assert hook_out.read_text() == f"{user.name} 1\n"
+        assert any("new mail announced (IDLE)" in line for line in lines)
+    finally:
+        stop.set()
+        thread.join(10)
+        close()
+    assert not thread.is_alive(), "watch did not stop within 10 s"
+
+
+def test_pop3_watch_polls_on_its_interval_and_stops(
+    mailstack: MailStack, mail_user: MailUser, tmp_path: Path
+) -> None:
+    acct = account(
+        mailstack, mail_user.name, mail_user.password, protocol="pop3", poll_interval=1.0
+    )
+    stop, thread, results, _lines, close = run_watch(mailstack, mail_user, acct, tmp_path)
+    try:
+        wait_until(lambda: len(results) >= 1, 20)
+        mailstack.deliver(mail_user.name, message("polled"))
+        took = wait_until(lambda: any(r.new for r in results), 10)
+        assert took < 3.0
+    finally:
+        t0 = time.monotonic()
+        stop.set()
+        thread.join(10)
+        close()
+    assert not thread.is_alive() and time.monotonic() - t0 < 3
