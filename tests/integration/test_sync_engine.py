@@ -226,3 +226,36 @@ def _subjects(s: ImapSession) -> dict[int, str]:
             if line.startswith(b"Subject: "):
                 out[m.uid] = line[9:].decode()
     return out
+
+
+def test_max_age_and_max_size_limit_what_is_fetched(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    import os
+    import time as _time
+
+    mailstack.bulk_save(
+        mail_user.name, [message("old"), message("new"), message("big", size=50_000)]
+    )
+    new_dir = mailstack.maildir(mail_user.name) / "new"
+    old = _time.time() - 100 * 86400
+    for f in new_dir.iterdir():  # Dovecot takes INTERNALDATE from the file's mtime
+        if b"Subject: old" in f.read_bytes():
+            os.utime(f, (old, old))
+    imap_sync(mailstack, mail_user, store, max_age=30 * 86400.0, max_size=20_000)
+    rows = {r.subject: r for r in store.list_messages(mail_user.name, "INBOX")}
+    assert set(rows) == {"new", "big"}
+    big = store.read_raw(rows["big"].id)
+    assert big.startswith(b"X-Tmail-Partial: headers only") and len(big) < 5_000
+
+
+def test_a_folder_deleted_on_the_server_is_noticed_and_kept_locally(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    mailstack.bulk_save(mail_user.name, [message("in-projects")], mailbox="Projects")
+    imap_sync(mailstack, mail_user, store)
+    mailstack.doveadm("mailbox", "delete", "-u", mail_user.name, "-s", "Projects")
+    result = imap_sync(mailstack, mail_user, store)
+    assert any("Projects is gone from the server" in n for n in result.notes)
+    assert set(local(store, mail_user, "Projects")) == {"in-projects"}
+    assert "Projects" not in store.synced_folders(mail_user.name)
