@@ -1,7 +1,8 @@
 """The configuration as tmail's own frozen types: what the TOML file says, validated.
 
-The loader (``tmail.config.load``) builds these; everything else reads them. Field names follow the
-config file's keys (``incoming.port`` -> ``Account.incoming.port``). Extend, do not rename.
+The loader (``tmail.config.load_config``) builds these; everything else reads them. Field names
+follow the config file's keys (``incoming.port`` -> ``Account.incoming.port``).
+Extend, do not rename.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class ServerSettings:
     ca_file: Path | None = None  # extra trust anchor for self-signed / private-CA servers
     timeout: float = 30.0  # seconds, on connect and on every read
     allow_plaintext_auth: bool = False  # only meaningful with security = "none"
+    # A certificate pinned with `tmail account trust` (stored under the config dir): when set,
+    # it is the only trust anchor for this server (host name still checked).
+    pinned_cert: Path | None = None
 
     @property
     def label(self) -> str:
@@ -94,6 +98,8 @@ class Config:
     data_dir: Path
     poll_interval: float
     accounts: dict[str, Account]
+    config_dir: Path | None = None  # where pinned certificates live (``certs/``)
+    warnings: tuple[str, ...] = ()  # said on every run (literal passwords, loose permissions)
 
     def account(self, name: str | None = None) -> Account:
         """The named account, or the default one (the only one, or the one marked default)."""

@@ -1,0 +1,147 @@
+"""Tiny servers for the connection faults a real Dovecot/Postfix cannot give on demand.
+
+* :func:`starttls_not_offered`: an IMAP, POP3 or SMTP server whose capabilities lack STARTTLS/STLS
+  and which records every line a client sends (a credential must never arrive).
+* :func:`never_greets`: a listening socket that accepts the TCP connection and says nothing.
+* :func:`wrong_host_proxy`: forwards 127.0.0.2:PORT to a real server on 127.0.0.1, whose
+  certificate names only localhost and 127.0.0.1: a certificate that does not match the host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+_GREETING = {
+    "imap": [b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] fake ready"],
+    "pop3": [b"+OK fake ready"],
+    "smtp": [b"220 fake.test ESMTP"],
+}
+
+
+@dataclass
+class Recorder:
+    port: int
+    lines: list[bytes] = field(default_factory=list)
+
+
+def _serve_no_starttls(conn: socket.socket, protocol: str, rec: Recorder) -> None:
+    f = conn.makefile("rb")
+
+    def say(*lines: bytes) -> None:
+        conn.sendall(b"".join(line + b"\r\n" for line in lines))
+
+    with contextlib.suppress(OSError):
+        say(*_GREETING[protocol])
+        while line := f.readline(4096):
+            rec.lines.append(line)
+            words = line.strip().split(b" ")
+            if protocol == "imap":
+                tag, cmd = words[0], (words[1].upper() if len(words) > 1 else b"")
+                if cmd == b"CAPABILITY":
+                    say(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN", tag + b" OK done")
+                elif cmd == b"LOGOUT":
+                    say(b"* BYE", tag + b" OK bye")
+                    return
+                else:
+                    say(tag + b" BAD not here")
+            elif protocol == "pop3":
+                cmd = words[0].upper()
+                if cmd == b"CAPA":
+                    say(b"+OK", b"USER", b"UIDL", b".")
+                elif cmd == b"QUIT":
+                    say(b"+OK bye")
+                    return
+                else:
+                    say(b"-ERR not here")
+            else:
+                cmd = words[0].upper()
+                if cmd in (b"EHLO", b"HELO"):
+                    say(b"250-fake.test", b"250-PIPELINING", b"250 AUTH PLAIN LOGIN")
+                elif cmd == b"QUIT":
+                    say(b"221 bye")
+                    return
+                else:
+                    say(b"502 5.5.1 not here")
+
+
+@contextlib.contextmanager
+def _listener(host: str = "127.0.0.1") -> Iterator[socket.socket]:
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((host, 0))
+    srv.listen(8)
+    try:
+        yield srv
+    finally:
+        srv.close()
+
+
+def _accept_loop(srv: socket.socket, handle: object) -> threading.Thread:
+    def run() -> None:
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()  # type: ignore[arg-type]
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+@contextlib.contextmanager
+def starttls_not_offered(protocol: str) -> Iterator[Recorder]:
+    """A plain server for ``protocol`` that never offers STARTTLS; ``.lines`` records the client."""
+    with _listener() as srv:
+        rec = Recorder(port=srv.getsockname()[1])
+        conns: list[socket.socket] = []
+
+        def handle(conn: socket.socket) -> None:
+            conns.append(conn)
+            with conn:
+                _serve_no_starttls(conn, protocol, rec)
+
+        _accept_loop(srv, handle)
+        yield rec
+        for c in conns:
+            with contextlib.suppress(OSError):
+                c.close()
+
+
+@contextlib.contextmanager
+def never_greets() -> Iterator[int]:
+    """A port where TCP connects but nothing is ever said (the kernel completes the handshake
+    from the listen backlog; nobody reads or writes)."""
+    with _listener() as srv:
+        yield srv.getsockname()[1]
+
+
+@contextlib.contextmanager
+def wrong_host_proxy(target_port: int) -> Iterator[tuple[str, int]]:
+    """``(host, port)`` on 127.0.0.2 forwarding bytes to 127.0.0.1:``target_port``."""
+    with _listener("127.0.0.2") as srv:
+        socks: list[socket.socket] = []
+
+        def pipe(a: socket.socket, b: socket.socket) -> None:
+            with contextlib.suppress(OSError):
+                while data := a.recv(65536):
+                    b.sendall(data)
+            with contextlib.suppress(OSError):
+                b.shutdown(socket.SHUT_WR)
+
+        def handle(conn: socket.socket) -> None:
+            up = socket.create_connection(("127.0.0.1", target_port), timeout=10)
+            socks.extend((conn, up))
+            threading.Thread(target=pipe, args=(conn, up), daemon=True).start()
+            pipe(up, conn)
+
+        _accept_loop(srv, handle)
+        yield "127.0.0.2", srv.getsockname()[1]
+        for s in socks:
+            with contextlib.suppress(OSError):
+                s.close()
