@@ -532,9 +532,11 @@ class ImapSession:
                 self._c.idle_done()
         return changed
 
-    def noop(self) -> None:
+    def noop(self) -> bool:
+        """NOOP; True when the server reported a change of the selected folder with it."""
         with self._errors("NOOP"):
-            self._c.noop()
+            _text, responses = self._c.noop()
+        return any(len(r) >= 2 and r[1] in (b"EXISTS", b"EXPUNGE", b"FETCH") for r in responses)
 
     def logout(self) -> None:
         """Log out; never raises (the connection may be gone already)."""

@@ -8,6 +8,7 @@ used yet).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from tmail.config.model import Account
@@ -39,9 +40,16 @@ class InboxWatcher:
             self.close()
             self._session = self._open(self.account)
             self._session.select("INBOX", readonly=True)
+            # Mail may have come between the last sync and this connection: one cheap pass.
+            return True
         session = self._session
         try:
+            if session.noop():  # changes since the last IDLE ended (or during the sync)
+                return True
             if not session.has("IDLE"):
+                deadline = time.monotonic() + timeout  # no push here: just wait the interval
+                while time.monotonic() < deadline and not (stop is not None and stop()):
+                    time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
                 return False
             remaining = timeout
             while remaining > 0:
