@@ -22,6 +22,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeAlias
+
+Buffer: TypeAlias = bytes | bytearray | memoryview
 
 # Labels seen in real mail that Python does not know, or knows under another name. Supersets are
 # chosen where mailers are known to send the superset under the subset's name (Thunderbird and
@@ -165,9 +168,9 @@ _LABELS = {
 }
 
 
-def _strict(data: bytes, codec: str) -> str | None:
+def _strict(data: Buffer, codec: str) -> str | None:
     try:
-        return data.decode(codec)
+        return str(data, codec)
     except (UnicodeDecodeError, LookupError):
         return None
 
@@ -177,39 +180,72 @@ def _strict(data: bytes, codec: str) -> str | None:
 # start of a word (or whole words in capitals); a wrong one gives capitals inside words, box
 # drawing (cp866 read as another codec), no-break spaces or Latin accents.
 _COMMON_RU = frozenset("оеаинтсрвлкмдпуяызьгбчйхжшюцщэфё")
-_RARE_CYR = frozenset("іїєґўј")
-_WORD = re.compile(r"[^ \t\r\n]+")
+_OTHER_LOWER = frozenset("ъіїєґўј")
+_CAPITALS = frozenset("АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯІЇЄҐЎЈ")
+_ALL_BYTES = bytes(range(256))
 
 
-def _cyrillic_score(text: str) -> float:
-    """How much ``text`` (the 8-bit words of a message, decoded) looks like Cyrillic prose: 0..1."""
-    total = 0.0
-    count = 0
-    for word in _WORD.findall(text):
-        letters = [ch for ch in word if ch.isalpha()]
-        if not letters:
-            if any(ord(ch) > 0x7F for ch in word):
-                total -= len(word)
-                count += len(word)
-            continue
-        all_upper = all(ch.isupper() for ch in letters)
-        for pos, ch in enumerate(letters):
-            count += 1
-            if ch.isascii():
-                total -= 0.5  # Latin letters inside an 8-bit word: not Russian
-            elif ch in _COMMON_RU:
-                total += 1.0
-            elif "а" <= ch <= "я" or ch in _RARE_CYR:
-                total += 0.6
-            elif "А" <= ch <= "Я" or ch == "Ё" or ch.lower() in _RARE_CYR:
-                total += 0.9 if pos == 0 else (0.7 if all_upper else -0.5)
-            else:
-                total -= 1.0  # Latin accents, Greek, symbols
-        count += sum(1 for ch in word if not ch.isalpha() and ord(ch) > 0x7F)
-        total -= sum(1.0 for ch in word if not ch.isalpha() and ord(ch) > 0x7F)
-    return total / count if count else 0.0
+@dataclass(frozen=True)
+class _ByteClasses:
+    """For one codec, which 8-bit bytes are common Russian lower-case letters, other lower-case
+    Cyrillic letters and capitals; stored as ``bytes.translate`` delete tables so counting a
+    class in a sample runs at C speed (this runs for every candidate codec of every message)."""
+
+    not_common: bytes
+    not_other: bytes
+    not_capital: bytes
+    inner_capital: re.Pattern[bytes]  # a lower-case letter then a capital: a wrong codec's mark
 
 
+@lru_cache(maxsize=16)
+def _byte_classes(codec: str) -> _ByteClasses:
+    classes: dict[str, bytearray] = {
+        "common": bytearray(),
+        "other": bytearray(),
+        "cap": bytearray(),
+    }
+    for b in range(0x80, 0x100):
+        ch = bytes([b]).decode(codec, errors="replace")
+        if ch in _COMMON_RU:
+            classes["common"].append(b)
+        elif ch in _OTHER_LOWER:
+            classes["other"].append(b)
+        elif ch in _CAPITALS:
+            classes["cap"].append(b)
+
+    def delete_all_but(keep: bytearray) -> bytes:
+        return _ALL_BYTES.translate(None, bytes(keep))
+
+    def char_class(members: bytes) -> bytes:
+        return b"[" + b"".join(b"\\x%02x" % b for b in members) + b"]"
+
+    lower = bytes(classes["common"] + classes["other"])
+    return _ByteClasses(
+        not_common=delete_all_but(classes["common"]),
+        not_other=delete_all_but(classes["other"]),
+        not_capital=delete_all_but(classes["cap"]),
+        inner_capital=re.compile(char_class(lower) + char_class(bytes(classes["cap"]))),
+    )
+
+
+def _cyrillic_score(sample: bytes, codec: str, latin: int, high: int) -> float:
+    """How much ``sample`` (the 8-bit words of a message) read in ``codec`` looks like Cyrillic
+    prose, about -1..1: common lower-case letters count most, capitals at word starts a little,
+    capitals after lower-case letters, Latin letters inside the words and anything that is no
+    Cyrillic letter at all (box drawing, accents, no-break spaces) count against."""
+    c = _byte_classes(codec)
+    common = len(sample.translate(None, c.not_common))
+    other = len(sample.translate(None, c.not_other))
+    capitals = len(sample.translate(None, c.not_capital))
+    inner = len(c.inner_capital.findall(sample))
+    bad = high - common - other - capitals
+    total = common + other + capitals + latin + bad
+    if not total:
+        return 0.0
+    return (common + 0.6 * other + 0.8 * capitals - 2.0 * inner - 0.5 * latin - bad) / total
+
+
+_NOT_HIGH = bytes(range(0x80))
 _NOT_LETTER = rb"[^\x00-\x40\x5b-\x60\x7b-\x7f]*"
 _HIGH_WORD = re.compile(_NOT_LETTER + rb"[\x80-\xff]" + _NOT_LETTER)
 _ASCII_LETTERS = bytes(range(0x80)).translate(
@@ -217,9 +253,9 @@ _ASCII_LETTERS = bytes(range(0x80)).translate(
 )
 
 
-def _high_text(data: bytes, limit: int = 4096) -> bytes:
+def _high_text(data: Buffer, limit: int = 2048) -> bytes:
     """The 8-bit words of the first part of ``data``: what a detector needs, without the ASCII."""
-    sample = data[: limit * 4]
+    sample = bytes(data[: limit * 8])
     joined = b" ".join(_HIGH_WORD.findall(sample))
     return joined[:limit] if joined else sample[:limit]
 
@@ -234,7 +270,7 @@ def _high_share(words: bytes) -> float:
 LATIN = tuple(codecs.lookup(c).name for c in ("cp1252", "cp1250", "iso8859_2", "cp1257", "cp1254"))
 
 
-def detect(data: bytes, hints: Sequence[str] = ()) -> tuple[str, float]:
+def detect(data: Buffer) -> tuple[str, float]:
     """Guess the single-byte charset of 8-bit ``data``: (codec, confidence 0..1).
 
     The family comes from the shape of the 8-bit words: Cyrillic words are all 8-bit bytes, Latin
@@ -245,10 +281,12 @@ def detect(data: bytes, hints: Sequence[str] = ()) -> tuple[str, float]:
     """
     sample = _high_text(data)
     if _high_share(sample) >= 0.6:
+        high = len(sample.translate(None, _NOT_HIGH))
+        latin = len(sample.translate(None, _ASCII_LETTERS)) - high
         best_cyr = ""
         best_score = -10.0
         for codec in CYRILLIC:
-            score = _cyrillic_score(sample.decode(codec, errors="replace"))
+            score = _cyrillic_score(sample, codec, latin, high)
             if score > best_score + 1e-9:
                 best_cyr, best_score = codec, score
         if best_score > 0.3:
@@ -260,13 +298,13 @@ def detect(data: bytes, hints: Sequence[str] = ()) -> tuple[str, float]:
     return _latin(sample), 0.5
 
 
-def _cjk(data: bytes) -> str | None:
+def _cjk(data: Buffer) -> str | None:
     """A multi-byte charset the bytes are valid in, as charset-normalizer ranks them."""
     try:
         from charset_normalizer import from_bytes
 
         guess = from_bytes(
-            data[:8192], cp_isolation=["gb18030", "cp932", "big5hkscs", "cp949", "euc_jp"]
+            bytes(data[:8192]), cp_isolation=["gb18030", "cp932", "big5hkscs", "cp949", "euc_jp"]
         ).best()
     except Exception:  # the detector must never take a message down with it
         return None
@@ -289,22 +327,36 @@ def _latin(sample: bytes) -> str:
     return best
 
 
-def _mostly_utf8(data: bytes) -> str | None:
+def _mostly_utf8(data: Buffer) -> str | None:
     """UTF-8 with a few broken sequences (a character cut by a truncating gateway): the text
     with U+FFFD for the broken bytes, when valid multi-byte characters outnumber them 4 to 1."""
-    text = data[:65536].decode("utf-8", errors="replace")
+    text = bytes(data[:65536]).decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
     good = sum(1 for ch in text if ord(ch) > 0x7F) - bad
     if good >= 4 * bad and good >= 4:
-        return data.decode("utf-8", errors="replace")
+        return str(data, "utf-8", "replace")
     return None
 
 
-def decode_text(data: bytes, declared: str | None = None, assumed: Sequence[str] = ()) -> Decoded:
-    """Decode message text; never raises. See the module docstring for the order of trust."""
+_CHUNK = 1 << 22
+
+
+def is_ascii(data: Buffer) -> bool:
+    """``bytes.isascii`` for any buffer, in chunks (no copy of a 100 MB body)."""
+    if isinstance(data, bytes):
+        return data.isascii()
+    view = memoryview(data)
+    return all(bytes(view[i : i + _CHUNK]).isascii() for i in range(0, len(view), _CHUNK))
+
+
+def decode_text(data: Buffer, declared: str | None = None, assumed: Sequence[str] = ()) -> Decoded:
+    """Decode message text; never raises. See the module docstring for the order of trust.
+
+    ``data`` may be a memoryview into the raw message: text is decoded from it without a copy.
+    """
     codec = normalize_charset(declared)
-    if data.isascii() and (codec is None or codec in _UNTRUSTED or codec == "utf-8"):
-        return Decoded(data.decode("ascii"), charset_label(codec or "us-ascii"), False)
+    if (codec is None or codec in _UNTRUSTED or codec == "utf-8") and is_ascii(data):
+        return Decoded(str(data, "ascii"), charset_label(codec or "us-ascii"), False)
     if codec is not None and codec not in _UNTRUSTED:
         text = _strict(data, codec)
         if text is not None:
@@ -323,8 +375,8 @@ def decode_text(data: bytes, declared: str | None = None, assumed: Sequence[str]
                 return Decoded(text, charset_label(hinted), True)
     guess, confidence = detect(data)
     if codec == "cp1252" and guess not in CYRILLIC:
-        return Decoded(data.decode("cp1252", errors="replace"), "windows-1252", False)
+        return Decoded(str(data, "cp1252", "replace"), "windows-1252", False)
     if confidence > 0.0 or codec is None:
-        return Decoded(data.decode(guess, errors="replace"), charset_label(guess), True)
+        return Decoded(str(data, guess, "replace"), charset_label(guess), True)
     fallback = codec or "utf-8"
-    return Decoded(data.decode(fallback, errors="replace"), charset_label(fallback), False)
+    return Decoded(str(data, fallback, "replace"), charset_label(fallback), False)

@@ -7,13 +7,14 @@ this returns cannot be made to move the cursor or retitle the terminal.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from tmail.core.models import Address
-from tmail.core.safe import safe_line, safe_text
+from tmail.core.safe import safe_line
 from tmail.mime.parse import ParsedMessage
 
 MAX_NESTED_RENDER = 8  # levels of forwarded messages shown inline
+_SLICE = 1 << 20  # characters of body per piece from render_chunks
 
 
 def human_size(n: int) -> str:
@@ -77,21 +78,38 @@ def _dsn_lines(parsed: ParsedMessage) -> list[str]:
     return lines
 
 
-def render_text(parsed: ParsedMessage, *, all_headers: bool = False, depth: int = 0) -> str:
-    """Header block, body, delivery report, attachment list and nested messages, terminal-safe."""
-    lines = header_block(parsed, all_headers)
-    lines.append("")
-    body = safe_text(parsed.text)
-    out = "\n".join(lines) + "\n" + body
-    if body and not body.endswith("\n"):
-        out += "\n"
+def render_chunks(
+    parsed: ParsedMessage, *, all_headers: bool = False, depth: int = 0, whole: bool = False
+) -> Iterator[str]:
+    """:func:`render_text` piece by piece, so a 100 MB body is written without a second copy
+    (the body comes in slices of a million characters unless ``whole``)."""
+    yield "\n".join(header_block(parsed, all_headers)) + "\n\n"
+    body = parsed.text  # terminal-safe already: the parser applied safe_text
+    if body:
+        if whole or len(body) <= _SLICE:
+            yield body
+        else:  # a writer encodes each piece whole: keep the pieces small
+            for pos in range(0, len(body), _SLICE):
+                yield body[pos : pos + _SLICE]
+        if not body.endswith("\n"):
+            yield "\n"
     tail = _dsn_lines(parsed) + _attachment_lines(parsed)
     if tail:
-        out += "\n".join(tail) + "\n"
+        yield "\n".join(tail) + "\n"
     for nested in parsed.nested:
         if depth >= MAX_NESTED_RENDER:
-            out += "\n[-- further enclosed messages not shown --]\n"
+            yield "\n[-- further enclosed messages not shown --]\n"
             break
-        inner = render_text(nested, depth=depth + 1)
-        out += "\n[-- Enclosed message --]\n" + inner + "[-- End of enclosed message --]\n"
-    return out
+        yield "\n[-- Enclosed message --]\n"
+        yield from render_chunks(nested, depth=depth + 1, whole=whole)
+        yield "[-- End of enclosed message --]\n"
+
+
+def render_text(parsed: ParsedMessage, *, all_headers: bool = False) -> str:
+    """Header block, body, delivery report, attachment list and nested messages, terminal-safe.
+
+    Every header value, name and file name goes through ``safe_line`` here; the body was made
+    safe by the parser (``safe_text``). ``all_headers`` shows every header field instead of the
+    usual From/To/Cc/Date/Subject block.
+    """
+    return "".join(render_chunks(parsed, all_headers=all_headers, whole=True))

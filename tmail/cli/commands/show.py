@@ -10,7 +10,8 @@ from tmail.cli.base import Command, Context
 from tmail.cli.messages import load_message
 from tmail.core.models import Address
 from tmail.core.safe import safe_line, safe_text
-from tmail.mime import ParsedMessage, parse_message, render_text
+from tmail.mime import ParsedMessage, parse_message
+from tmail.mime.render import render_chunks
 
 
 def _addresses(addresses: tuple[Address, ...]) -> list[dict[str, str]]:
@@ -30,7 +31,7 @@ def message_json(parsed: ParsedMessage) -> dict[str, Any]:
         "message_id": safe_line(parsed.message_id) if parsed.message_id else None,
         "in_reply_to": safe_line(parsed.in_reply_to) if parsed.in_reply_to else None,
         "references": [safe_line(r) for r in parsed.references],
-        "text": safe_text(parsed.text),
+        "text": parsed.text,  # made terminal-safe by the parser
         "html": parsed.text_from_html,
         "charset": parsed.charset,
         "charset_detected": parsed.charset_detected,
@@ -96,7 +97,8 @@ class Show(Command):
         if args.json:
             ctx.stdout.write(json.dumps(message_json(parsed), ensure_ascii=False, indent=2) + "\n")
         else:
-            ctx.stdout.write(render_text(parsed, all_headers=args.headers))
+            for chunk in render_chunks(parsed, all_headers=args.headers):
+                ctx.stdout.write(chunk)
         return 0
 
 
