@@ -1,0 +1,65 @@
+"""A newcomer's first minutes with ``tmail --demo``, in a real terminal (tmux)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.tmux import TMAIL, Pane, editor_script, tmux_missing
+
+pytestmark = pytest.mark.skipif(tmux_missing() is not None, reason=str(tmux_missing()))
+
+
+@pytest.fixture
+def pane(tmp_path: Path) -> Iterator[Pane]:
+    editor = editor_script(tmp_path, "Thanks, the numbers look right.")
+    p = Pane(
+        [str(TMAIL), "--demo"],
+        env={"EDITOR": str(editor), "VISUAL": str(editor), "HOME": str(tmp_path)},
+        cwd=tmp_path,
+    )
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+def test_read_search_reply_send_and_see_it_arrive(pane: Pane) -> None:
+    screen = pane.wait_for("Welcome to the tmail demo")
+    assert "All inboxes" in screen and "? Help" in screen
+
+    # the help screen is enough to find one's way
+    pane.keys("?")
+    pane.wait_for("reply to all (your own addresses dropped)")
+    pane.keys("q")
+
+    # search for the KOI8-R letter and read it
+    pane.keys("/")
+    pane.wait_for("Search:")
+    pane.keys("subject:квартал", "Enter")
+    pane.wait_for("search: subject:квартал")
+    pane.keys("Enter")
+    screen = pane.wait_for("Пересылаю отчёт за третий квартал.")
+    assert "From: Анна Петрова <anna@petrova.example>" in screen
+
+    # reply: the form, the editor, the review screen, send
+    pane.keys("r")
+    pane.wait_for("Subject: Re: Отчёт за квартал")
+    pane.keys("Enter")
+    screen = pane.wait_for("Compose: review and send")
+    assert "Thanks, the numbers look right." in screen
+    assert "> Здравствуйте!" in screen
+    pane.keys("y")
+    pane.wait_for("sent: Re: Отчёт за квартал")
+
+    # back to the inbox: the reply arrived, unread, on top; $ syncs
+    pane.keys("q", "q", "Home")
+    pane.keys("$")
+    screen = pane.wait_for("synced")
+    top = next(line for line in screen.splitlines() if "│" in line)
+    assert "Re: Отчёт за квартал" in top
+
+    pane.keys("Q")
+    pane.wait_for("TMAIL-EXITED=0")
