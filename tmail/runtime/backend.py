@@ -9,13 +9,16 @@ each thread its own SQLite connection); a test may call them directly.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from tmail.config.model import Account, Config
 from tmail.core.errors import StoreError, TmailError
 from tmail.core.models import Flag
-from tmail.mime.compose import Composed, Draft, Limits, compose
 from tmail.runtime.session import SendResult, SyncResult
 from tmail.store import Store
+
+if TYPE_CHECKING:
+    from tmail.mime.compose import Composed, Draft
 
 TRASH_NAMES = ("Trash", "Deleted Items", "Deleted Messages", "[Gmail]/Trash")
 DRAFTS_NAMES = ("Drafts", "[Gmail]/Drafts")
@@ -72,6 +75,8 @@ class LocalBackend:
         return self.config.account(name)
 
     def _compose(self, account: Account, draft: Draft) -> Composed:
+        from tmail.mime.compose import Limits, compose
+
         limits = Limits(
             max_attachment_size=account.max_attachment_size,
             max_message_size=account.max_message_size,

@@ -27,12 +27,14 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
 from tmail.core.safe import safe_line
-from tmail.mime.compose import Draft
+
+if TYPE_CHECKING:
+    from tmail.mime.compose import Draft
 
 log = logging.getLogger("tmail.runtime")
 _ids = itertools.count(1)

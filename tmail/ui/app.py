@@ -29,15 +29,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import urwid
 
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
 from tmail.core.safe import safe_line
-from tmail.mime import parse_message
-from tmail.mime.attachments import save_bytes
 from tmail.runtime.session import (
     ChangesApplied,
     DeleteMessages,
@@ -69,10 +67,12 @@ from tmail.ui.compose import (
 from tmail.ui.index import IndexView
 from tmail.ui.keys import KeyMap
 from tmail.ui.pager import Pager
-from tmail.ui.render import render
 from tmail.ui.sidebar import Sidebar
 from tmail.ui.source import ALL_INBOXES, SORT_KEYS, MailSource, Row, View
 from tmail.ui.urwidtypes import Markup, Size, Widgets, Wrap
+
+if TYPE_CHECKING:
+    from tmail.ui.render import Rendered
 
 NAV = {
     "down": "down",
@@ -890,6 +890,8 @@ class App:
         if got is None:
             return
         row, raw = got
+        from tmail.mime import parse_message
+
         state = reply_state(
             Original.of(parse_message(raw)),
             self._identity_for(row.account),
@@ -904,6 +906,9 @@ class App:
         if got is None:
             return
         row, raw = got
+        from tmail.mime import parse_message
+        from tmail.mime.attachments import save_bytes
+
         parsed = parse_message(raw)
         original = Original.of(parsed)
         ident = self._identity_for(row.account)
@@ -1169,6 +1174,13 @@ class App:
             self.session.close()
             with contextlib.suppress(OSError):
                 self.loop.remove_watch_pipe(pipe)
+
+
+# The MIME parser loads on the first message opened: the first screen does not need it.
+def render(raw: bytes, charset: str | None = None) -> Rendered:
+    from tmail.ui.render import render as _render
+
+    return _render(raw, charset)
 
 
 def _cleanup(state: ComposeState) -> None:

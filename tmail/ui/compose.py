@@ -13,15 +13,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import urwid
 
 from tmail.core.models import Address
 from tmail.core.safe import safe_line
-from tmail.mime import ParsedMessage
-from tmail.mime.compose import Draft, parse_addresses
 from tmail.ui.source import Contact
 from tmail.ui.urwidtypes import Size, Widgets, Wrap
+
+if TYPE_CHECKING:
+    from tmail.mime import ParsedMessage
+    from tmail.mime.compose import Draft
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class ComposeState:
     cleanup: list[Path] = field(default_factory=list)  # temp files (forwarded parts) to remove
 
     def to_draft(self) -> Draft:
+        from tmail.mime.compose import Draft, parse_addresses
+
         def split(value: str) -> tuple[str, ...]:
             return (
                 tuple(a.formatted() for a in parse_addresses("address", [value]))

@@ -12,11 +12,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import urwid
+from urwid.str_util import calc_width
 
 from tmail.core.models import Flag
 from tmail.core.safe import safe_line
 from tmail.ui.source import MailSource, Row, View
-from tmail.ui.urwidtypes import Size, Wrap
+from tmail.ui.urwidtypes import Markup, Size, Wrap
 
 PAGE = 100
 MAX_PAGES = 20  # pages kept in memory (2,000 rows)
@@ -53,64 +54,96 @@ def flag_marks(row: Row) -> str:
 
 
 def tree_prefixes(rows: Sequence[Row]) -> list[str]:
-    """Tree lines (├─ └─ │) for rows in thread order with depths."""
-    out = []
-    for i, row in enumerate(rows):
-        d = row.depth
-        if d <= 0:
-            out.append("")
-            continue
-        parts = []
-        for level in range(1, d + 1):
-            continues = False
-            for later in rows[i + 1 : i + 200]:
-                if later.depth < level:
-                    break
-                if later.depth == level:
-                    continues = True
-                    break
-            if level == d:
-                parts.append("├─" if continues else "└─")
-            else:
-                parts.append("│ " if continues else "  ")
-        out.append("".join(parts) + ">")
+    """Tree lines (├─ └─ │) for rows in thread order with depths; one pass from the end.
+
+    A row at depth d gets ``├─`` when a later row at depth d comes before any shallower row
+    (it has a younger sibling), else ``└─``; each level above it gets ``│`` on the same rule.
+    """
+    out = [""] * len(rows)
+    sibling_after: list[bool] = [False]  # index: depth level
+    for i in range(len(rows) - 1, -1, -1):
+        d = max(0, rows[i].depth)
+        if len(sibling_after) <= d:
+            sibling_after.extend([False] * (d + 1 - len(sibling_after)))
+        if d > 0:
+            parts = ["│ " if sibling_after[level] else "  " for level in range(1, d)]
+            parts.append("├─" if sibling_after[d] else "└─")
+            out[i] = "".join(parts) + ">"
+        for level in range(d + 1, len(sibling_after)):
+            sibling_after[level] = False
+        sibling_after[d] = True
     return out
 
 
-class RowWidget(Wrap):
-    """One index line: flags, date, sender, (tree) subject, size."""
+def fit(text: str, width: int) -> str:
+    """``text`` cut or padded to exactly ``width`` terminal columns (wide characters count two);
+    a cut is marked with an ellipsis."""
+    if width <= 0:
+        return ""
+    used = calc_width(text, 0, len(text))
+    if used <= width:
+        return text + " " * (width - used)
+    out, cols = [], 0
+    for ch in text:
+        w = calc_width(ch, 0, 1)
+        if cols + w > width - 1:
+            break
+        out.append(ch)
+        cols += w
+    return "".join(out) + "…" + " " * (width - 1 - cols)
+
+
+class RowWidget(urwid.Widget):
+    """One index line: flags, date, sender, (tree) subject, size.
+
+    One Text laid out for the width at hand (not a Columns of five): rendering a screenful of
+    rows is most of the cost of a key press in a big folder.
+    """
+
+    _sizing = frozenset([urwid.Sizing.FLOW])
+    _selectable = True
 
     def __init__(self, row: Row, prefix: str = "", *, show_folder: bool = False) -> None:
+        super().__init__()
         self.row = row
-        attr = "index"
+        self.attr = "index"
         if Flag.TRASHED in row.flags:
-            attr = "index_deleted"
+            self.attr = "index_deleted"
         elif Flag.FLAGGED in row.flags:
-            attr = "index_flagged"
+            self.attr = "index_flagged"
         elif row.unread:
-            attr = "index_unread"
+            self.attr = "index_unread"
         sender = safe_line(row.sender) or "(nobody)"
-        subject = safe_line(row.subject) or "(no subject)"
         if show_folder:
             sender = f"{safe_line(row.account)}: {sender}"
-        subject_markup: list[tuple[str, str] | str] = []
-        if prefix:
-            subject_markup.append(("tree", prefix))
-        subject_markup.append(subject)
-        cols = urwid.Columns(
-            [
-                (4, urwid.Text(flag_marks(row), wrap="clip")),
-                (11, urwid.Text(short_date(row.date), wrap="clip")),
-                (22, urwid.Text(sender, wrap="ellipsis")),
-                urwid.Text(subject_markup, wrap="ellipsis"),
-                (7, urwid.Text(human_size(row.size), align="right", wrap="clip")),
-            ],
-            dividechars=1,
-        )
-        super().__init__(urwid.AttrMap(cols, attr, "index_focus"))
+        self.head = f"{flag_marks(row)} {fit(short_date(row.date), 11)} {fit(sender, 22)} "
+        self.prefix = prefix
+        self.subject = safe_line(row.subject) or "(no subject)"
+        self.size = human_size(row.size).rjust(7)
 
-    def selectable(self) -> bool:
-        return True
+    def rows(self, size: Size, focus: bool = False) -> int:
+        return 1
+
+    def text(self, maxcol: int) -> str:
+        room = maxcol - len(self.head) - len(self.size) - 1
+        return self.head + fit(self.prefix + self.subject, room) + " " + self.size
+
+    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
+        (maxcol,) = size  # type: ignore[misc]
+        attr = "index_focus" if focus else self.attr
+        room = maxcol - len(self.head) - len(self.size) - 1
+        if room < 4:
+            markup: Markup = (attr, fit(self.head + self.subject, maxcol))
+        elif self.prefix and not focus:
+            subject = fit(self.prefix + self.subject, room)
+            markup = [
+                (attr, self.head),
+                ("tree", subject[: len(self.prefix)]),
+                (attr, subject[len(self.prefix) :] + " " + self.size),
+            ]
+        else:
+            markup = (attr, self.head + fit(self.prefix + self.subject, room) + " " + self.size)
+        return urwid.Text(markup, wrap="clip").render((maxcol,), focus)
 
     def keypress(self, size: Size, key: str) -> str | None:
         return key
@@ -125,6 +158,7 @@ class LazyWalker(urwid.ListWalker):  # type: ignore[type-arg]
         self.focus = 0
         self._pages: OrderedDict[int, list[Row]] = OrderedDict()
         self._widgets: OrderedDict[int, RowWidget] = OrderedDict()
+        self._prefixes: dict[int, list[str]] = {}
         self._count = source.count(view)
         # The account in front of the sender, where rows of several accounts mix.
         self.show_account = view.unified and len(source.accounts()) > 1
@@ -154,19 +188,17 @@ class LazyWalker(urwid.ListWalker):  # type: ignore[type-arg]
         if not self.view.threads:
             return ""
         number = pos // PAGE
-        rows = self._page(number) + (
-            self._page(number + 1) if (number + 1) * PAGE < self._count else []
-        )
+        prefixes = self._prefixes.get(number)
+        if prefixes is None:
+            # The page and the next (a thread may go on past the page's end); computed once.
+            page = self._page(number)
+            after = self._page(number + 1) if (number + 1) * PAGE < self._count else []
+            prefixes = tree_prefixes(page + after)[: len(page)]
+            if len(self._prefixes) > MAX_PAGES:
+                self._prefixes.clear()
+            self._prefixes[number] = prefixes
         i = pos % PAGE
-        if rows[i].depth == 0:
-            return ""
-        lo = i
-        while lo > 0 and rows[lo].depth > 0:
-            lo -= 1
-        hi = i + 1
-        while hi < len(rows) and rows[hi].depth > 0:
-            hi += 1
-        return tree_prefixes(rows[lo:hi])[i - lo]
+        return prefixes[i] if i < len(prefixes) else ""
 
     def __getitem__(self, pos: int) -> RowWidget:
         if not isinstance(pos, int) or not 0 <= pos < self._count:
@@ -204,6 +236,7 @@ class LazyWalker(urwid.ListWalker):  # type: ignore[type-arg]
         on the same page, else on the same position."""
         self._pages.clear()
         self._widgets.clear()
+        self._prefixes.clear()
         self._count = self.source.count(self.view)
         pos = self.focus
         if keep_id is not None:

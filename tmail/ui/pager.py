@@ -4,12 +4,15 @@ numbered links; a raw-source view; text search with n/N."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import urwid
 
 from tmail.core.safe import safe_text
-from tmail.ui.render import Rendered
 from tmail.ui.urwidtypes import Wrap
+
+if TYPE_CHECKING:
+    from tmail.ui.render import Rendered
 
 
 def _quote_level(line: str) -> int:
