@@ -20,6 +20,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -122,10 +123,9 @@ def mutt_first_screen(data_dir: Path) -> float | None:
             out = subprocess.run(
                 ["tmux", "-L", sock, "capture-pane", "-p"], capture_output=True, text=True, env=env
             ).stdout
-            if "Msgs:" in out or "/100000" in out or "q:Quit" in out and "1 " in out:
-                lines = [ln for ln in out.splitlines() if ln.strip()]
-                if len(lines) > 5:
-                    return time.monotonic() - t
+            lines = [ln for ln in out.splitlines() if ln.strip()]
+            if ("Msgs:" in out or "q:Quit" in out) and len(lines) > 5:
+                return time.monotonic() - t
             time.sleep(0.05)
         return None
     finally:
@@ -134,7 +134,7 @@ def mutt_first_screen(data_dir: Path) -> float | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("data_dir", nargs="?", type=Path, default=Path("/tmp/tmail-bench-tui"))
+    ap.add_argument("data_dir", nargs="?", type=Path, default=Path(tempfile.gettempdir()) / "tmail-bench-tui")
     ap.add_argument("--count", type=int, default=100_000)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--no-mutt", action="store_true")
