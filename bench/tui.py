@@ -134,7 +134,9 @@ def mutt_first_screen(data_dir: Path) -> float | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("data_dir", nargs="?", type=Path, default=Path(tempfile.gettempdir()) / "tmail-bench-tui")
+    ap.add_argument(
+        "data_dir", nargs="?", type=Path, default=Path(tempfile.gettempdir()) / "tmail-bench-tui"
+    )
     ap.add_argument("--count", type=int, default=100_000)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--no-mutt", action="store_true")
