@@ -8,13 +8,12 @@ calls it from its workers (``tmail sync``, ``tmail sync --watch``, the TUI), eac
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from tmail.config.model import Account, Config
 from tmail.core.errors import TmailError
+from tmail.protocols.connect import open_imap, open_pop3
 from tmail.protocols.imap import ImapSession
 from tmail.protocols.pop3 import Pop3Session
 from tmail.store import Store
@@ -24,14 +23,9 @@ from tmail.sync.result import ProgressFn, StopFn, SyncResult
 from tmail.sync.storeadapter import StoreAdapter
 
 
-def _connect() -> Any:
-    # TODO(accounts, issue 3): a plain import once tmail.protocols.connect has landed.
-    return importlib.import_module("tmail.protocols.connect")
-
-
 def open_imap_session(account: Account) -> ImapSession:
     """A logged-in IMAP session (TLS and login by :mod:`tmail.protocols.connect`)."""
-    client = _connect().open_imap(account)
+    client = open_imap(account)
     limit = account.max_message_size or 0
     return ImapSession(
         client,
@@ -43,7 +37,7 @@ def open_imap_session(account: Account) -> ImapSession:
 
 def open_pop3_session(account: Account) -> Pop3Session:
     """A logged-in POP3 session (TLS and login by :mod:`tmail.protocols.connect`)."""
-    pop = _connect().open_pop3(account)
+    pop = open_pop3(account)
     return Pop3Session(pop, account=account.name, server=account.incoming.label)
 
 

@@ -11,8 +11,6 @@ from types import FrameType
 from typing import TextIO
 
 from tmail.cli.base import Command, Context
-from tmail.config.model import Config
-from tmail.core.errors import ConfigError
 from tmail.core.safe import safe_line
 from tmail.sync.result import Progress
 
@@ -73,17 +71,12 @@ class Sync(Command):
         )
 
     def run(self, ctx: Context) -> int:
-        import importlib
-
+        from tmail.config import load_config
         from tmail.runtime.watch import sync_accounts, watch
         from tmail.store import Store
 
         args = ctx.args
-        # TODO(accounts, issue 3): a plain import once tmail.config.load_config has landed.
-        load_config = getattr(importlib.import_module("tmail.config"), "load_config", None)
-        if load_config is None:
-            raise ConfigError("reading the configuration file is not available in this build")
-        config: Config = load_config(ctx.config_path) if ctx.config_path else load_config()
+        config = load_config(ctx.config_path)
         names: list[str] | None = args.account
         accounts = [config.account(n) for n in names] if names else list(config.accounts.values())
         if not accounts:
