@@ -219,3 +219,11 @@ def test_config_files_list_every_action_and_colour() -> None:
     assert (root / "config" / "keys.toml").read_text() == default_keys_toml()
     assert (root / "config" / "theme.toml").read_text() == default_theme_toml()
     assert len({a.name for a in ACTIONS}) == len(ACTIONS)
+
+
+def test_man_page_lists_every_action() -> None:
+    root = Path(__file__).resolve().parents[2]
+    man = (root / "man" / "tmail.1").read_text()
+    for a in ACTIONS:
+        assert f".BR {a.name} ." in man, a.name
+    assert KeyMap().keys_for("reply") == ("r",)

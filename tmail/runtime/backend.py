@@ -8,17 +8,18 @@ each thread its own SQLite connection); a test may call them directly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from tmail.config.model import Account, Config
-from tmail.core.errors import StoreError, TmailError
+from tmail.core.errors import TmailError
 from tmail.core.models import Flag
 from tmail.runtime.session import SendResult, SyncResult
 from tmail.store import Store
 
 if TYPE_CHECKING:
     from tmail.mime.compose import Composed, Draft
+    from tmail.protocols.smtp import SmtpSession
 
 TRASH_NAMES = ("Trash", "Deleted Items", "Deleted Messages", "[Gmail]/Trash")
 DRAFTS_NAMES = ("Drafts", "[Gmail]/Drafts")
@@ -115,42 +116,69 @@ class DemoBackend(LocalBackend):
 
 
 class MailBackend(LocalBackend):
-    """Configured accounts: the sync engines fetch into the store; the outbox sends."""
+    """Configured accounts: the sync engine fetches into the store; the outbox sends."""
 
     def sync(self, account: str) -> SyncResult:
-        from tmail import sync as sync_pkg
+        from tmail.sync.engine import sync_account
 
-        run = getattr(sync_pkg, "sync_account", None)
-        if run is None:
-            raise TmailError(
-                "syncing from the reader is not available in this build",
-                account=account,
-                hint="run 'tmail sync' in another terminal",
-            )
-        result = run(self.config, self._account(account), self.store)
-        errors = tuple(getattr(result, "errors", ()) or ())
-        new = {f.folder: f.new for f in getattr(result, "folders", ())}
-        if errors:
-            raise TmailError(str(errors[0]), account=account)
+        result = sync_account(self.config, self.store, self._account(account))
+        new = {f.folder: f.new for f in result.folders}
+        if result.errors:
+            raise TmailError(str(result.errors[0]), account=account)
         return SyncResult(new=new, folders=list(new))
 
+    def _smtp_opener(self, acc: Account) -> Callable[[], SmtpSession] | None:
+        """The SMTP connection of ``acc`` (TLS and login by :mod:`tmail.protocols.connect`)."""
+        import importlib
+
+        from tmail.protocols.smtp import open_session
+
+        try:
+            connect = importlib.import_module("tmail.protocols.connect")
+        except ImportError:
+            return None
+        open_smtp = getattr(connect, "open_smtp", None)
+        if open_smtp is None or acc.outgoing is None:
+            return None
+        server = acc.outgoing.label
+
+        def opener() -> SmtpSession:
+            return open_session(lambda: open_smtp(acc), server=server, account=acc.name)
+
+        return opener
+
     def send(self, account: str, draft: Draft) -> SendResult:
-        from tmail import outbox
+        """Queue durably, then try to deliver it now; the outcome in plain words."""
+        from tmail.outbox.flush import enqueue, flush
+        from tmail.outbox.queue import Queue
 
         acc = self._account(account)
         composed = self._compose(acc, draft)
-        deliver = getattr(outbox, "send_now", None)
-        if deliver is None:
-            raise StoreError(
-                "sending from the reader is not available in this build",
-                account=account,
-                hint="save with P (postpone) and send with 'tmail send'",
-            )
-        outcome = deliver(self.config, acc, composed, self.store)
-        status = getattr(outcome, "status", "queued")
-        message = str(getattr(outcome, "message", ""))
-        if status in ("delivered", "partial"):
-            return SendResult("delivered", message)
-        if status in ("queued", "waiting"):
-            return SendResult("queued", message)
-        return SendResult("refused", message)
+        queue = Queue.for_account(self.config.data_dir, acc.name)
+        entry = enqueue(
+            queue,
+            account=acc,
+            data=composed.data,
+            sender=composed.sender,
+            recipients=composed.recipients,
+            subject=composed.subject,
+            message_id=composed.message_id,
+            bcc=composed.bcc,
+        )
+        opener = self._smtp_opener(acc)
+        if opener is None:
+            return SendResult("queued", "in the outbox; 'tmail send' delivers it")
+        sent = self._folder_named(account, SENT_NAMES, "Sent")
+
+        def keep_sent(_entry: object, data: bytes) -> None:
+            self.store.add_message(account, sent, data, frozenset({Flag.SEEN}), record_append=True)
+
+        report = flush(acc, queue, opener, only=[entry.id], sent_sink=keep_sent)
+        outcome = report.of(entry.id)
+        if outcome is None:
+            return SendResult("queued", "in the outbox")
+        if outcome.status in ("delivered", "partial"):
+            return SendResult("delivered", outcome.message)
+        if outcome.status in ("queued", "waiting"):
+            return SendResult("queued", outcome.message)
+        return SendResult("refused", outcome.message)

@@ -476,7 +476,7 @@ Things to try:
   /      search, e.g.  from:anna   subject:report   is:unread   has:attachment
   r      reply to a message (your editor opens: $VISUAL or $EDITOR)
   m      write a new message; y on the review screen sends it
-  $      "sync": in the demo, what you send arrives back in this Inbox
+  $      sync now (in the demo, what you send arrives in this Inbox at once)
   t      thread view on and off
   c      choose another folder (Lists/tmail-dev has long threads)
   C      in a message: view it in another charset (try the windows-1251 letter

@@ -146,10 +146,15 @@ def _subject_with(prefix: str, subject: str) -> str:
 
 
 def quote(body: str) -> str:
-    return "\n".join(
-        ("> " + line) if not line.startswith(">") else (">" + line)
-        for line in body.rstrip("\n").split("\n")
-    )
+    out = []
+    for line in body.rstrip("\n").split("\n"):
+        if not line.strip():
+            out.append(">")  # no trailing space on an empty quoted line
+        elif line.startswith(">"):
+            out.append(">" + line)
+        else:
+            out.append("> " + line)
+    return "\n".join(out)
 
 
 def attribution(original: Original) -> str:

@@ -116,7 +116,7 @@ class RowWidget(urwid.Widget):
         sender = safe_line(row.sender) or "(nobody)"
         if show_folder:
             sender = f"{safe_line(row.account)}: {sender}"
-        self.head = f"{flag_marks(row)} {fit(short_date(row.date), 11)} {fit(sender, 22)} "
+        self.head = f"{flag_marks(row)} {fit(short_date(row.date), 10)} {fit(sender, 22)} "
         self.prefix = prefix
         self.subject = safe_line(row.subject) or "(no subject)"
         self.size = human_size(row.size).rjust(7)

@@ -132,7 +132,11 @@ class KeyMap:
 
     def hints(self, view: str) -> list[tuple[str, str]]:
         out = []
-        for a in self.actions.values():
+        # "? Help" and "q Back" first (as Alpine), then the view's own keys, then the ones that work anywhere.
+        first = [self.actions["help"], self.actions["back"]]
+        own = [a for a in self.actions.values() if view in a.views and a not in first]
+        rest = [a for a in self.actions.values() if a not in own and a not in first]
+        for a in first + own + rest:
             shown = a.hint and a.keys and ("all" in a.views or view in a.views)
             if shown and self.action(view, a.keys[0]) == a.name:
                 out.append((_pretty(a.keys[0]), a.hint))

@@ -11,7 +11,7 @@
     [keys]                # see config/keys.toml
     reply = "r"
 
-    [colors]              # see config/theme.toml
+    [theme]               # see config/theme.toml
     index_unread = "bold,dark blue"
 """
 
@@ -39,7 +39,7 @@ from tmail.ui.theme import palette
 
 
 def ui_settings(path: Path | None) -> dict[str, Any]:
-    """The ``[ui]``, ``[keys]`` and ``[colors]`` tables of the config file (empty when absent)."""
+    """The ``[ui]``, ``[keys]`` and ``[theme]`` tables of the config file (empty when absent)."""
     if path is None or not path.exists():
         return {}
     try:
@@ -47,7 +47,7 @@ def ui_settings(path: Path | None) -> dict[str, Any]:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}", hint="fix the file or run with --config") from exc
-    return {k: data[k] for k in ("ui", "keys", "colors") if isinstance(data.get(k), dict)}
+    return {k: data[k] for k in ("ui", "keys", "theme") if isinstance(data.get(k), dict)}
 
 
 def identities(config: Config) -> list[Identity]:
@@ -114,7 +114,7 @@ def run(config_path: str | None, demo: bool) -> int:
         backend = MailBackend(config, store)
     try:
         app = build_app(config, store, backend, settings, poll=not demo)
-        colors = settings.get("colors")
+        colors = settings.get("theme")
         if os.environ.get("NO_COLOR"):
             colors = None
         app.run(palette(colors))

@@ -4,7 +4,7 @@ The default uses only the terminal's own foreground/background ("default") plus 
 and standout for emphasis, and a few colours that read on both black and white (no yellow text,
 no white-on-default). Each entry also names its monochrome attribute, so with ``TERM=vt100`` or
 ``NO_COLOR`` the screen keeps its meaning through bold/standout/underline. Users override entries
-under ``[colors]``: ``index_unread = "bold,dark blue"`` or ``{ fg = "...", bg = "..." }``.
+under ``[theme]``: ``index_unread = "bold,dark blue"`` or ``{ fg = "...", bg = "..." }``.
 """
 
 from __future__ import annotations
@@ -48,12 +48,12 @@ DEFAULT: dict[str, tuple[str, str, str]] = {
 
 
 def palette(overrides: Mapping[str, object] | None = None) -> list[tuple[str, str, str, str]]:
-    """urwid palette entries (name, fg, bg, mono) after the user's ``[colors]``."""
+    """urwid palette entries (name, fg, bg, mono) after the user's ``[theme]``."""
     entries = dict(DEFAULT)
     for name, value in (overrides or {}).items():
         if name not in entries:
             raise ConfigError(
-                f"[colors] {name}: no such element",
+                f"[theme] {name}: no such element",
                 hint="known: " + ", ".join(sorted(DEFAULT)),
             )
         fg, bg, mono = entries[name]
@@ -64,18 +64,18 @@ def palette(overrides: Mapping[str, object] | None = None) -> list[tuple[str, st
             bg = str(value.get("bg", bg))
             mono = str(value.get("mono", mono))
         else:
-            raise ConfigError(f'[colors] {name}: expected "fg" or {{ fg = "...", bg = "..." }}')
+            raise ConfigError(f'[theme] {name}: expected "fg" or {{ fg = "...", bg = "..." }}')
         entries[name] = (fg, bg, mono)
     return [(name, fg, bg, mono) for name, (fg, bg, mono) in entries.items()]
 
 
 def default_theme_toml() -> str:
     lines = [
-        "# tmail colours: copy entries under [colors] in config.toml to change them.",
+        "# tmail colours: copy entries under [theme] in config.toml to change them.",
         "# fg/bg are urwid colour names (default, black, dark red, light cyan, ..., or #rgb);",
         "# add ,bold ,underline ,standout; mono is used on terminals without colour.",
         "",
-        "[colors]",
+        "[theme]",
     ]
     for name, (fg, bg, mono) in DEFAULT.items():
         lines.append(f'{name} = {{ fg = "{fg}", bg = "{bg}", mono = "{mono}" }}')
