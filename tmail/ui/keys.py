@@ -132,7 +132,7 @@ class KeyMap:
 
     def hints(self, view: str) -> list[tuple[str, str]]:
         out = []
-        # "? Help" and "q Back" first (as Alpine), then the view's own keys, then the ones that work anywhere.
+        # "? Help" and "q Back" first (as Alpine), then the view's own keys, then global ones.
         first = [self.actions["help"], self.actions["back"]]
         own = [a for a in self.actions.values() if view in a.views and a not in first]
         rest = [a for a in self.actions.values() if a not in own and a not in first]
