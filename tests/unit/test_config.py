@@ -42,7 +42,8 @@ def test_minimal_account_gets_usual_ports_and_tls(tmp_path: Path) -> None:
     assert (acc.incoming.protocol, acc.incoming.port, acc.incoming.security) == ("imap", 993, "tls")
     assert acc.outgoing is not None
     assert (acc.outgoing.protocol, acc.outgoing.port, acc.outgoing.security) == ("smtp", 465, "tls")
-    assert acc.outgoing.username == "alice@example.test"  # default: the address
+    assert acc.incoming.username == "alice"
+    assert acc.outgoing.username == "alice"  # default: the incoming server's login
     assert acc.poll_interval == 120.0 and cfg.poll_interval == 120.0
     assert acc.incoming.timeout == 30.0
 

@@ -306,8 +306,10 @@ class _Loader:
             for s in (a.incoming, a.outgoing)
         ):
             self._check_permissions()
+        # Said on every run, by every command (logging's last-resort handler writes to stderr
+        # when nothing else is configured; the UI routes it to its status line).
         for w in self.warnings:
-            log.warning("%s", w)
+            log.warning("tmail: warning: %s", w)
         return Config(
             path=self.file,
             data_dir=_data_dir(data_dir_value, self.env, self.file),
@@ -534,7 +536,11 @@ class _Loader:
             host=host,
             port=port,
             security=security,  # type: ignore[arg-type]
-            username=username if username is not None else email,
+            username=(
+                username
+                if username is not None
+                else (incoming.username if incoming is not None else email)
+            ),
             auth=auth,  # type: ignore[arg-type]
             password_command=secrets["password_command"],
             password_env=secrets["password_env"],

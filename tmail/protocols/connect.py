@@ -444,6 +444,7 @@ def open_imap(
         client = imapclient.IMAPClient(
             s.host, port=s.port, ssl=s.security == "tls", ssl_context=ctx, timeout=s.timeout
         )
+    cast(Any, client)._tmail_redactor = red
     try:
         _hook_imap(client, red, max_literal)
         red.server(client.welcome or b"")
@@ -664,6 +665,7 @@ def open_pop3(
             pop = _POP3_SSL(s.host, s.port, s.timeout, red, ctx)
         else:
             pop = _POP3(s.host, s.port, s.timeout, red)
+    cast(Any, pop)._tmail_redactor = red
     try:
         with where.errors("greeting"), _pop3_errors(where, "CAPA"):
             if s.security == "starttls":
@@ -797,6 +799,7 @@ def open_smtp(
         if s.security == "tls"
         else smtplib.SMTP(local_hostname="localhost", timeout=s.timeout)
     )
+    cast(Any, smtp)._tmail_redactor = red
     if transcript is not None:
         _hook_smtp(smtp, red)
     red.note(f"connecting to {s.label} ({s.security})")
@@ -930,3 +933,33 @@ def _smtp_login(
             where.fail(AuthFailed, f"AUTH failed: {_server_text(exc)}")
         finally:
             red.auth_over()
+
+
+# ------------------------------------------------------------- login on an open connection
+# For diagnostics (``tmail check``) that look at a connection before logging in: open with
+# ``login=False``, inspect, then log in here with the same transcript.
+def _redactor_of(conn: Any, protocol: str) -> _Redactor:
+    red = getattr(conn, "_tmail_redactor", None)
+    return red if isinstance(red, _Redactor) else _Redactor(None, [], protocol)
+
+
+def login_imap(account: Account, client: imapclient.IMAPClient, secret: str | None = None) -> None:
+    s = _settings(account, "incoming", ("imap",))
+    where = _Where(account, "incoming", s)
+    with where.errors("CAPABILITY"), _imap_errors(where, "CAPABILITY"):
+        caps = set(client.capabilities())
+    _imap_login(account, client, caps, where, _redactor_of(client, "imap"), secret)
+
+
+def login_pop3(account: Account, pop: poplib.POP3, secret: str | None = None) -> None:
+    s = _settings(account, "incoming", ("pop3",))
+    where = _Where(account, "incoming", s)
+    with where.errors("CAPA"):
+        caps = _pop3_capa(pop)
+    _pop3_login(account, pop, caps, where, _redactor_of(pop, "pop3"), secret)
+
+
+def login_smtp(account: Account, smtp: smtplib.SMTP, secret: str | None = None) -> None:
+    s = _settings(account, "outgoing", ("smtp",))
+    where = _Where(account, "outgoing", s)
+    _smtp_login(account, smtp, where, _redactor_of(smtp, "smtp"), secret)

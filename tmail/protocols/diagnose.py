@@ -1,0 +1,298 @@
+"""``tmail check`` in tmail's own types: each server of an account, step by step, as an admin
+would check it with telnet: resolve, connect, TLS, capabilities, login, then for IMAP the folders
+and INBOX counts, for POP3 the mailbox size, for SMTP a MAIL FROM/RCPT TO probe to the account's
+own address ended by RSET (nothing is sent). Every SMTP reply is explained (smtpcodes).
+
+Library objects stay in here; the CLI gets :class:`ServerCheck` values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tmail.config.model import Account, Role, ServerSettings
+from tmail.core.errors import (
+    AuthFailed,
+    ConnectFailed,
+    SecretError,
+    TLSFailure,
+    TmailError,
+)
+from tmail.core.safe import safe_line
+from tmail.protocols import connect
+from tmail.protocols.smtpcodes import explain
+
+Transcript = Callable[[str, str], None]
+_FINAL_REPLY = re.compile(r"^(\d{3})(?: (.*))?$")
+INTERESTING_EHLO = ("SIZE", "AUTH", "PIPELINING", "DSN", "8BITMIME", "SMTPUTF8", "STARTTLS",
+                    "ENHANCEDSTATUSCODES", "CHUNKING", "REQUIRETLS")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing checked: its name, whether it passed, one line, and optional detail lines."""
+
+    name: str
+    ok: bool
+    detail: str
+    extra: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServerCheck:
+    account: str
+    role: Role
+    protocol: str
+    label: str
+    security: str
+    steps: tuple[Step, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.steps)
+
+
+@dataclass
+class _Run:
+    account: Account
+    role: Role
+    settings: ServerSettings
+    transcript: Transcript | None
+    steps: list[Step] = field(default_factory=list)
+    lines: list[tuple[str, str]] = field(default_factory=list)
+
+    def hook(self, direction: str, text: str) -> None:
+        self.lines.append((direction, text))
+        if self.transcript is not None:
+            if self.settings.protocol == "smtp" and direction == "S":
+                m = _FINAL_REPLY.match(text)
+                if m:
+                    text = f"{text}   [{explain(int(m.group(1)), m.group(2) or '').kind}]"
+            self.transcript(direction, text)
+
+    def add(self, name: str, ok: bool, detail: str, extra: tuple[str, ...] = ()) -> None:
+        self.steps.append(Step(name, ok, safe_line(detail), tuple(safe_line(e) for e in extra)))
+
+    def result(self) -> ServerCheck:
+        s = self.settings
+        return ServerCheck(
+            self.account.name, self.role, s.protocol, s.label, s.security, tuple(self.steps)
+        )
+
+
+def check_account(account: Account, transcript: Transcript | None = None) -> list[ServerCheck]:
+    """Every server of the account, incoming first."""
+    out = [check_server(account, "incoming", transcript)]
+    if account.outgoing is not None:
+        out.append(check_server(account, "outgoing", transcript))
+    return out
+
+
+def check_server(account: Account, role: Role, transcript: Transcript | None = None) -> ServerCheck:
+    settings = account.incoming if role == "incoming" else account.outgoing
+    assert settings is not None
+    run = _Run(account, role, settings, transcript)
+    if not _resolve(run):
+        return run.result()
+    try:
+        if settings.protocol == "imap":
+            _check_imap(run)
+        elif settings.protocol == "pop3":
+            _check_pop3(run)
+        else:
+            _check_smtp(run)
+    except TmailError as exc:
+        run.add(_failed_step(exc, run), False, exc.one_line())
+    return run.result()
+
+
+def _failed_step(exc: TmailError, run: _Run) -> str:
+    done = {s.name for s in run.steps}
+    if isinstance(exc, TLSFailure):
+        return "tls"
+    if isinstance(exc, AuthFailed | SecretError):
+        return "login"
+    if isinstance(exc, ConnectFailed) and "connect" not in done:
+        return "connect"
+    return "server"
+
+
+def _resolve(run: _Run) -> bool:
+    s = run.settings
+    try:
+        infos = socket.getaddrinfo(s.host, s.port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        run.add("resolve", False, f"cannot resolve {s.host!r}: {exc.strerror}")
+        return False
+    addrs = list(dict.fromkeys(str(i[4][0]) for i in infos))
+    run.add("resolve", True, f"{s.host} -> {', '.join(addrs[:4])}")
+    return True
+
+
+def _connected(run: _Run, started: float, sock: Any) -> None:
+    ms = (time.monotonic() - started) * 1000
+    run.add("connect", True, f"{run.settings.label} in {ms:.0f} ms")
+    info = connect.tls_info(sock)
+    if info is None:
+        run.add("tls", True, "none: plain TCP (security = none): everything travels in clear")
+        return
+    extra: tuple[str, ...] = ()
+    detail = f"{info.version}, {info.cipher}"
+    if info.cert is not None:
+        c = info.cert
+        days = (c.not_after - datetime.now(UTC)).days
+        detail += f"; expires {c.not_after:%Y-%m-%d} ({days} days)"
+        extra = (
+            f"subject {c.subject}",
+            f"issuer  {c.issuer}",
+            f"names   {', '.join(c.names) or '-'}",
+            f"SHA-256 {c.sha256}",
+        )
+        if run.settings.pinned_cert is not None:
+            extra += ("trusted by: the pinned certificate (tmail account trust)",)
+    run.add("tls", True, detail, extra)
+
+
+def _login_detail(run: _Run) -> str:
+    s = run.settings
+    how = "OAuth2 token" if s.auth == "xoauth2" else "password"
+    return f"as {s.username!r} ({how})"
+
+
+# ------------------------------------------------------------------------------------- IMAP
+def _check_imap(run: _Run) -> None:
+    started = time.monotonic()
+    client = connect.open_imap(run.account, transcript=run.hook, login=False)
+    try:
+        _connected(run, started, client._imap.sock)
+        caps = sorted(c.decode("ascii", "replace") for c in client.capabilities())
+        run.add("capabilities", True, " ".join(caps))
+        connect.login_imap(run.account, client)
+        run.add("login", True, _login_detail(run))
+        caps = sorted(c.decode("ascii", "replace") for c in client.capabilities())
+        run.add("capabilities", True, "after login: " + " ".join(caps))
+        try:
+            folders = [f[2] for f in client.list_folders()]
+        except Exception as exc:
+            run.add("folders", False, f"LIST failed: {exc}")
+            return
+        names = [str(f) for f in folders]
+        run.add("folders", True, f"{len(names)}: {', '.join(sorted(names)[:30])}")
+        try:
+            st = client.folder_status("INBOX", [b"MESSAGES", b"UNSEEN", b"RECENT"])
+        except Exception as exc:
+            run.add("INBOX", False, f"STATUS INBOX failed: {exc}")
+            return
+        run.add(
+            "INBOX",
+            True,
+            f"{st.get(b'MESSAGES', '?')} messages, {st.get(b'UNSEEN', '?')} unseen, "
+            f"{st.get(b'RECENT', '?')} recent",
+        )
+    finally:
+        with contextlib.suppress(Exception):
+            client.logout()
+
+
+# ------------------------------------------------------------------------------------- POP3
+def _check_pop3(run: _Run) -> None:
+    started = time.monotonic()
+    pop = connect.open_pop3(run.account, transcript=run.hook, login=False)
+    try:
+        _connected(run, started, pop.sock)
+        try:
+            caps = pop.capa()
+            run.add(
+                "capabilities",
+                True,
+                " ".join(f"{k} {' '.join(v)}".strip() for k, v in sorted(caps.items())),
+            )
+        except Exception:
+            run.add("capabilities", True, "the server does not answer CAPA (an old server)")
+        connect.login_pop3(run.account, pop)
+        run.add("login", True, _login_detail(run))
+        count, size = pop.stat()
+        run.add("mailbox", True, f"{count} messages, {size} bytes")
+    finally:
+        with contextlib.suppress(Exception):
+            pop.quit()  # nothing was marked for deletion: QUIT is safe here
+
+
+# ------------------------------------------------------------------------------------- SMTP
+def _check_smtp(run: _Run) -> None:
+    started = time.monotonic()
+    smtp = connect.open_smtp(run.account, transcript=run.hook, login=False)
+    try:
+        _connected(run, started, smtp.sock)
+        feats = smtp.esmtp_features
+        shown = [f"{k.upper()} {v.strip()}".strip() for k, v in sorted(feats.items())]
+        tls_on = connect.tls_info(smtp.sock) is not None
+        missing = [
+            x
+            for x in INTERESTING_EHLO
+            if x.lower() not in feats and not (x == "STARTTLS" and tls_on)
+        ]
+        extra = tuple(shown) + ((f"not offered: {' '.join(missing)}",) if missing else ())
+        size = feats.get("size", "").strip()
+        summary = f"SIZE {size}" if size else "no SIZE"
+        auth = feats.get("auth", "").strip()
+        summary += f"; AUTH {auth}" if auth else "; no AUTH"
+        run.add("capabilities", True, summary, extra)
+        if run.settings.username:
+            connect.login_smtp(run.account, smtp)
+            run.add("login", True, _login_detail(run))
+        else:
+            run.add("login", True, "no outgoing.username: not logging in")
+        _smtp_probe(run, smtp)
+    finally:
+        with contextlib.suppress(Exception):
+            smtp.quit()
+    replies = []
+    first: str | None = None  # a multi-line reply is explained by its first line
+    for direction, text in run.lines:
+        if direction != "S":
+            continue
+        if re.match(r"^\d{3}-", text):
+            first = first if first is not None else text[4:]
+            continue
+        m = _FINAL_REPLY.match(text)
+        if m:
+            words = first if first is not None else (m.group(2) or "")
+            replies.append(explain(int(m.group(1)), words).explain())
+        first = None
+    if replies:
+        run.add("replies", True, f"{len(replies)} replies, explained:", tuple(replies))
+
+
+def _smtp_probe(run: _Run, smtp: Any) -> None:
+    addr = run.account.email
+    steps = []
+    ok = True
+    try:
+        for cmd in (f"MAIL FROM:<{addr}>", f"RCPT TO:<{addr}>"):
+            code, msg = smtp.docmd(cmd)
+            reply = explain(code, msg)
+            steps.append(f"{cmd} -> {reply.explain()}")
+            if not reply.ok:
+                ok = False
+                break
+    except Exception as exc:  # the server hung up on the probe
+        ok = False
+        steps.append(f"connection lost during the probe: {exc}")
+    finally:
+        with contextlib.suppress(Exception):
+            code, msg = smtp.docmd("RSET")
+            steps.append(f"RSET -> {explain(code, msg).explain()}")
+    detail = (
+        f"the server would accept mail from and to {addr} (nothing sent)"
+        if ok
+        else f"the server refused the probe for {addr}"
+    )
+    run.add("probe", ok, detail, tuple(steps))
