@@ -7,6 +7,7 @@ or in the failed folder (with the server's words).
 from __future__ import annotations
 
 import smtplib
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,6 +67,9 @@ def test_delivered_message_leaves_the_queue(tmp_path: Path) -> None:
         q, report, ident = run(tmp_path, srv.port)
     assert report.of(ident) is not None and report.of(ident).status == "delivered"  # type: ignore[union-attr]
     assert q.entries() == [] and q.failed() == []
+    assert (q.root / ".delivered" / ident).read_bytes() == MESSAGE  # kept a day
+    assert q.prune_delivered(time.time() + 2 * 86400) == 2
+    assert not (q.root / ".delivered" / ident).exists()
     assert len(srv.received) == 1
     got = srv.received[0]
     assert got.data == MESSAGE.replace(b"\n", b"\r\n")  # CRLF on the wire, dot unstuffed
@@ -238,3 +242,86 @@ def test_corrupt_entry_is_moved_aside_with_a_warning(tmp_path: Path) -> None:
     assert report.of(good).status == "delivered"  # type: ignore[union-attr]
     assert any(bad in w and "moved aside" in w for w in report.warnings)
     assert (q.root / ".corrupt" / bad).exists()
+
+
+def test_starttls_not_offered_sends_nothing_and_stays_queued(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tmail.outbox.service import smtp_opener
+
+    monkeypatch.setenv("TMAIL_FAKE_PW", "pw")
+    with fake_smtp(extensions=("PIPELINING", "SIZE 1000000", "AUTH PLAIN")) as srv:
+        out = ServerSettings(
+            "smtp", "127.0.0.1", srv.port, security="starttls", username="a",
+            password_env="TMAIL_FAKE_PW", timeout=5,
+        )  # fmt: skip
+        acc = Account("fake", "a@example.test", ServerSettings("imap", "127.0.0.1", 1), out)
+        q = Queue.for_account(tmp_path, acc.name)
+        ident = queue_one(q, acc)
+        report = flush(acc, q, smtp_opener(acc))
+    outcome = report.of(ident)
+    assert outcome is not None and outcome.status == "queued"
+    assert "STARTTLS" in outcome.message
+    assert not any(c.upper().startswith(("AUTH", "MAIL")) for c in srv.commands)
+    [entry] = q.entries()
+    assert entry.last_error is not None and "STARTTLS" in entry.last_error
+
+
+def test_auth_refused_stays_queued_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tmail.outbox.service import smtp_opener
+
+    monkeypatch.setenv("TMAIL_FAKE_PW", "wrong")
+    with fake_smtp(auth_reply="535 5.7.8 Error: authentication failed") as srv:
+        out = ServerSettings(
+            "smtp", "127.0.0.1", srv.port, security="none", username="a",
+            password_env="TMAIL_FAKE_PW", allow_plaintext_auth=True, timeout=5,
+        )  # fmt: skip
+        acc = Account("fake", "a@example.test", ServerSettings("imap", "127.0.0.1", 1), out)
+        q = Queue.for_account(tmp_path, acc.name)
+        ident = queue_one(q, acc)
+        report = flush(acc, q, smtp_opener(acc))
+    outcome = report.of(ident)
+    assert outcome is not None and outcome.status == "queued"
+    assert "535" in outcome.message or "authentication" in outcome.message.lower()
+    assert not any(c.upper().startswith("MAIL") for c in srv.commands)
+    assert [e.id for e in q.entries()] == [ident]
+
+
+def test_without_pipelining_one_command_at_a_time(tmp_path: Path) -> None:
+    with fake_smtp(extensions=("SIZE 1000000",), rcpt={"x@example.test": "550 5.1.1 no"}) as srv:
+        q, report, ident = run(tmp_path, srv.port, ("b@example.test", "x@example.test"))
+    assert report.of(ident).status == "partial"  # type: ignore[union-attr]
+    assert srv.received[0].recipients == ["b@example.test"]
+    assert srv.received[0].data == MESSAGE.replace(b"\n", b"\r\n")
+
+
+def test_pop3_account_keeps_the_sent_copy_locally_with_bcc(tmp_path: Path) -> None:
+    from tmail.core.models import Flag
+    from tmail.outbox.service import flush_account
+    from tmail.store.store import Store
+
+    with fake_smtp() as srv:
+        out = ServerSettings("smtp", "127.0.0.1", srv.port, security="none")
+        inc = ServerSettings("pop3", "127.0.0.1", 1)
+        acc = Account("popper", "a@example.test", inc, out)
+        q = Queue.for_account(tmp_path, acc.name)
+        e = enqueue(
+            q,
+            account=acc,
+            data=MESSAGE,
+            sender="a@example.test",
+            recipients=("b@example.test", "hidden@example.test"),
+            bcc=("hidden@example.test",),
+            subject="hi",
+            message_id="<1@example.test>",
+        )
+        report = flush_account(tmp_path, acc, opener=opener(srv.port))
+    assert report.of(e.id).status == "delivered"  # type: ignore[union-attr]
+    assert b"hidden" not in srv.received[0].data
+    with Store.open(tmp_path) as store:
+        [row] = store.list_messages("popper", "Sent")
+        raw = store.read_raw(row.id)
+        assert Flag.SEEN in row.flags
+    assert raw.startswith(b"Bcc: hidden@example.test\n") and raw.endswith(MESSAGE)

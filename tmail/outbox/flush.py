@@ -181,7 +181,9 @@ class Flusher:
             refused=(*entry.refused, *refused_for_good),
         )
         if d.accepted:
-            self.queue.record_sent(now)
+            limits = self.account.limits
+            if limits.per_second or limits.per_hour or limits.per_day:
+                self.queue.record_sent(now)
             entry = self._sent_copy(entry, data)
         if still:
             why = f"not yet accepted for {later_words}"
@@ -215,6 +217,7 @@ class Flusher:
                     account=self.account.name,
                     hint="the messages stay queued; try again in a moment",
                 )
+            self.queue.prune_delivered(self.clock())
             entries = self.queue.entries()
             self.warnings += self.queue.warnings
             wanted = set(only) if only is not None else None
@@ -236,9 +239,12 @@ class Flusher:
         outcomes: list[Outcome] = []
         session: SmtpSession | None = None
         try:
+            limits = self.account.limits
+            limited = bool(limits.per_second or limits.per_hour or limits.per_day)
+            sent = self.queue.sent_times(self.clock()) if limited else []
             for i, entry in enumerate(due):
                 now = self.clock()
-                allowed = next_allowed(self.account.limits, self.queue.sent_times(now), now)
+                allowed = next_allowed(limits, sent, now) if limited else now
                 if allowed > now + MAX_INLINE_WAIT:
                     outcomes += [self._hold(e, allowed) for e in due[i:]]
                     break
@@ -258,7 +264,10 @@ class Flusher:
                         session = None
                         break
                     self.queue.remember_server_size(session.size_limit)
-                outcomes.append(self._deliver(session, entry))
+                outcome = self._deliver(session, entry)
+                outcomes.append(outcome)
+                if limited and outcome.entry.delivered != entry.delivered:
+                    sent.append(self.clock())
         finally:
             if session is not None:
                 session.close()

@@ -6,15 +6,16 @@ Layout under ``DATA_DIR/outbox/ACCOUNT/``::
     envelopes/ID.json         sender, pending recipients, results so far, attempt history
     .failed/new/ + .failed/envelopes/   refused for good (5xx) or given up: kept for the user
     .corrupt/                 entries that could not be read, moved aside (never deleted)
+    .delivered/               delivered messages and envelopes, kept a day, then pruned
     sent.log                  delivery times, for the per-hour / per-day rate limits
     .lock                     held by whoever is flushing, so two flushes never send twice
 
 An entry exists when its message is in ``new/``: the envelope is written first (temp file, fsync,
 rename), then the message (tmp/, fsync, rename into new/, fsync of the folder). ``tmail send``
-returns only after that, and no SMTP byte is sent before it. After the server accepts a message
-the envelope and message are removed; a crash between the server's 250 and that removal sends the
-message again on the next flush. At least once is the safe side: a duplicate letter is a nuisance
-that the receiver can spot (same Message-ID), a lost one is silent.
+returns only after that, and no SMTP byte is sent before it. After the server accepts a message,
+message and envelope move to ``.delivered/``; a crash between the server's 250 and that move
+sends the message again on the next flush. At least once is the safe side: a duplicate letter is
+a nuisance the receiver can spot (same Message-ID); a lost one is silent, and nobody knows.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ class Queue:
             for base in (self.root, self.failed_root):
                 for sub in ("tmp", "new", "cur", "envelopes"):
                     (base / sub).mkdir(parents=True, exist_ok=True)
+            (self.root / ".delivered").mkdir(exist_ok=True)
         except OSError as exc:
             raise StoreError(
                 f"cannot create the outbox {self.root}: {exc.strerror}", account=self.account
@@ -176,11 +178,35 @@ class Queue:
         _write_atomic(base / "envelopes" / f"{entry.id}.json", entry.to_json().encode())
 
     def remove(self, entry: Entry) -> None:
-        """Forget a delivered entry: message first, so a crash leaves only an orphan envelope."""
+        """Take a delivered entry out of the queue into ``.delivered/`` (kept a day, then pruned).
+
+        Message first, so a crash leaves only an orphan envelope. Renames, not unlinks: freeing
+        a just-fsynced file costs about a millisecond here, a rename a few microseconds, and
+        this runs once per message while the connection waits.
+        """
+        done = self.root / ".delivered"
+        try:
+            os.replace(self.root / "new" / entry.id, done / entry.id)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            done.mkdir(parents=True, exist_ok=True)
+            os.replace(self.root / "new" / entry.id, done / entry.id)
         with contextlib.suppress(FileNotFoundError):
-            (self.root / "new" / entry.id).unlink()
-        with contextlib.suppress(FileNotFoundError):
-            (self.root / "envelopes" / f"{entry.id}.json").unlink()
+            os.replace(self.root / "envelopes" / f"{entry.id}.json", done / f"{entry.id}.json")
+
+    def prune_delivered(self, now: float, keep: float = 86400.0) -> int:
+        """Delete delivered messages moved aside more than ``keep`` seconds ago."""
+        done = self.root / ".delivered"
+        count = 0
+        if not done.is_dir():
+            return 0
+        for path in done.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if now - path.stat().st_ctime > keep:
+                    path.unlink()
+                    count += 1
+        return count
 
     def fail(self, entry: Entry) -> Entry:
         """Move an entry to the failed folder, envelope first."""

@@ -23,6 +23,7 @@ import smtplib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 _ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
@@ -169,7 +170,7 @@ class SmtpSession:
         mail_opts: list[str] = []
         if self.offers("size"):
             mail_opts.append(f"SIZE={len(wire)}")
-        if any(b > 127 for b in wire):
+        if not wire.isascii():
             if self.offers("8bitmime"):
                 mail_opts.append("BODY=8BITMIME")
             else:
@@ -196,12 +197,17 @@ class SmtpSession:
         mail_line = " ".join([f"MAIL FROM:<{sender}>", *mail_opts])
         rcpt_lines = [" ".join([f"RCPT TO:<{r}>", *rcpt_opts]) for r in recipients]
         self._dirty = True
+        data_reply: Reply | None = None
         try:
             if self.offers("pipelining"):
-                # RFC 2920: MAIL and all RCPTs in one write, then read the replies in order.
-                self._conn.send("".join(f"{line}\r\n" for line in [mail_line, *rcpt_lines]))
+                # RFC 2920: MAIL, every RCPT and DATA in one write, then the replies in order.
+                # DATA is the last command of the group: the server answers 354 only when it
+                # accepted a recipient, so nothing is sent that it did not ask for.
+                lines = [mail_line, *rcpt_lines, "DATA"]
+                self._conn.send("".join(f"{line}\r\n" for line in lines))
                 mail_reply = self._reply()
                 rcpt_replies = [self._reply() for _ in rcpt_lines]
+                data_reply = self._reply()
             else:
                 mail_reply = self._command(mail_line)
                 rcpt_replies = []
@@ -209,41 +215,50 @@ class SmtpSession:
                     rcpt_replies = [self._command(line) for line in rcpt_lines]
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             raise self._lost("during MAIL/RCPT", exc) from exc
-        if mail_reply.code == 421:
+        if mail_reply.code == 421 or (data_reply is not None and data_reply.code == 421):
             self.broken = True
-        if mail_reply.code != 250:
-            self._reset()
-            raise SmtpFailure("the server refused the sender", mail_reply)
         accepted = tuple(
-            r for r, rep in zip(recipients, rcpt_replies, strict=True) if rep.code // 100 == 2
+            r for r, rep in zip(recipients, rcpt_replies, strict=False) if rep.code // 100 == 2
         )
         refused = tuple(
             Refusal(r, rep)
-            for r, rep in zip(recipients, rcpt_replies, strict=True)
+            for r, rep in zip(recipients, rcpt_replies, strict=False)
             if rep.code // 100 != 2
         )
         if any(f.reply.code == 421 for f in refused):
             self.broken = True
-        if not accepted:
+        if mail_reply.code != 250 or not accepted:
+            if data_reply is not None and data_reply.code == 354:
+                self._end_data(b"")  # a server that said 354 anyway gets an empty message
             self._reset()
+            if mail_reply.code != 250:
+                raise SmtpFailure("the server refused the sender", mail_reply)
             return Delivery((), refused, None, tuple(notes))
         try:
-            code, msg = self._conn.data(wire)
-        except smtplib.SMTPDataError as exc:
-            self._reset()
-            reply = Reply(exc.smtp_code, _text(exc.smtp_error))
-            if exc.smtp_code == 421:
-                self.broken = True
-            raise SmtpFailure("the server refused DATA", reply) from exc
+            if data_reply is None:
+                data_reply = self._command("DATA")
+            if data_reply.code != 354:
+                self._reset()
+                if data_reply.code == 421:
+                    self.broken = True
+                raise SmtpFailure("the server refused DATA", data_reply)
+            final = self._end_data(wire)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             raise self._lost("during DATA, before the server confirmed the message", exc) from exc
-        final = Reply(code, _text(msg))
         self._dirty = False
-        if code == 421:
+        if final.code == 421:
             self.broken = True
-        if code != 250:
+        if final.code != 250:
             raise SmtpFailure("the server did not accept the message", final)
         return Delivery(accepted, refused, final, tuple(notes))
+
+    def _end_data(self, wire: bytes) -> Reply:
+        """Send the message after 354: dot-stuffed (RFC 5321 4.5.2), CRLF.CRLF, then the reply."""
+        body = _LEADING_DOT.sub(b"..", wire)
+        if body and not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        self._conn.send(body + b".\r\n")
+        return self._reply()
 
     def close(self) -> None:
         """QUIT politely; a connection that is already gone is fine."""

@@ -1,0 +1,203 @@
+"""``tmail send``, ``send -t``, ``queue`` and ``flush`` as a user runs them, against the real
+Postfix; and ``git send-email --sendmail-cmd="tmail send -t"``."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MailUser
+from tests.support.fakesmtp import fake_smtp
+
+pytestmark = pytest.mark.stack
+
+TMAIL = [sys.executable, "-m", "tmail"]
+
+
+def write_config(
+    tmp_path: Path, user: MailUser, *, port: int | None = None, security: str = "starttls"
+) -> Path:
+    stack = user.stack
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f"""
+[general]
+data_dir = "{tmp_path / "data"}"
+
+[accounts.test]
+email = "{user.address}"
+name = "Алиса Тестова"
+save_sent = false
+incoming.protocol = "imap"
+incoming.host = "{stack.host}"
+incoming.port = {stack.ports.imaps}
+incoming.security = "tls"
+incoming.username = "{user.name}"
+incoming.password_env = "TMAIL_TEST_PW"
+incoming.ca_file = "{stack.ca_file}"
+outgoing.host = "{stack.host}"
+outgoing.port = {port or stack.ports.smtp}
+outgoing.security = "{security}"
+outgoing.username = "{user.name}"
+outgoing.password_env = "TMAIL_TEST_PW"
+outgoing.ca_file = "{stack.ca_file}"
+""",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def run(
+    cfg: Path, user: MailUser, *args: str, stdin: bytes = b""
+) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "TMAIL_TEST_PW": user.password, "TMAIL_CONFIG": str(cfg)}
+    return subprocess.run(
+        [*TMAIL, *args], input=stdin, capture_output=True, env=env, timeout=120, check=False
+    )
+
+
+def test_send_with_options_delivers_and_exits_0(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender, rcpt, hidden = make_mail_user("s"), make_mail_user("r"), make_mail_user("h")
+    cfg = write_config(tmp_path, sender)
+    res = run(
+        cfg, sender, "send", "--to", f"Борис <{rcpt.address}>", "--bcc", hidden.address,
+        "--subject", "Привет из терминала", stdin="Текст письма.\n".encode(),
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr.decode()
+    stack = sender.stack
+    assert stack.wait_for(rcpt.name, 1) == 1 and stack.wait_for(hidden.name, 1) == 1
+    msg = email.message_from_bytes(stack.stored_messages(rcpt.name)[0], policy=email.policy.default)
+    assert msg["Subject"] == "Привет из терминала"
+    assert "Алиса Тестова" in str(msg["From"])
+    assert msg["Bcc"] is None
+    out = run(cfg, sender, "queue")
+    assert out.returncode == 0 and b"the outbox is empty" in out.stdout
+
+
+def test_send_t_takes_recipients_from_headers_and_hides_bcc(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender, rcpt, hidden = make_mail_user("s"), make_mail_user("r"), make_mail_user("h")
+    cfg = write_config(tmp_path, sender, port=sender.stack.ports.smtps, security="tls")
+    raw = (
+        f"From: {sender.address}\nTo: {rcpt.address}\nBcc: {hidden.address}\n"
+        "Subject: via -t\n\nbody\n.\nafter a lone dot\n"
+    ).encode()
+    res = run(cfg, sender, "send", "-t", "-i", stdin=raw)
+    assert res.returncode == 0, res.stderr.decode()
+    stack = sender.stack
+    assert stack.wait_for(rcpt.name, 1) == 1 and stack.wait_for(hidden.name, 1) == 1
+    got = stack.stored_messages(hidden.name)[0]
+    assert hidden.address.encode() not in got
+    assert b"\n.\nafter a lone dot\n" in got.replace(b"\r\n", b"\n")
+
+
+def test_bad_input_exits_65_and_queues_nothing(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender = make_mail_user("s")
+    cfg = write_config(tmp_path, sender)
+    res = run(cfg, sender, "send", "--to", "a@example.test", "--subject", "x\r\nBcc: evil@x.test")
+    assert res.returncode == 65
+    assert b"line break" in res.stderr and b"Traceback" not in res.stderr
+    res = run(cfg, sender, "send", "--to", "a@example.test", "--attach", str(tmp_path / "nope"))
+    assert res.returncode == 65 and b"nope does not exist" in res.stderr
+    assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
+
+
+def test_refused_exits_69_with_the_server_words_and_keeps_the_message(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender = make_mail_user("s")
+    with fake_smtp(final_reply="554 5.7.1 Message rejected: looks like spam") as srv:
+        cfg = write_config(tmp_path, sender, port=srv.port, security="none")
+        res = run(cfg, sender, "send", "--to", "a@example.test", "--subject", "s", stdin=b"b\n")
+    assert res.returncode == 69
+    assert b"looks like spam" in res.stderr and b"554" in res.stderr
+    listing = run(cfg, sender, "queue").stdout.decode()
+    assert "failed" in listing and "looks like spam" in listing
+
+
+def test_temporary_failure_exits_75_then_queue_and_flush(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    with fake_smtp(greeting="421 4.3.2 Service not available, try later") as srv:
+        cfg = write_config(tmp_path, sender, port=srv.port, security="none")
+        res = run(cfg, sender, "send", "--to", rcpt.address, "--subject", "later", stdin=b"b\n")
+    assert res.returncode == 75, res.stderr.decode()
+    assert b"queued as" in res.stderr and b"421" in res.stderr
+    listing = run(cfg, sender, "queue").stdout.decode()
+    assert "later" in listing and "421" in listing and "next try" in listing
+    ident = listing.split("\n")[1].split()[0]
+    # The server is back (the real Postfix): flush delivers.
+    cfg = write_config(tmp_path, sender)
+    res = run(cfg, sender, "flush")
+    assert res.returncode == 0, res.stderr.decode()
+    assert ident.encode() in res.stdout and b"delivered" in res.stdout
+    assert sender.stack.wait_for(rcpt.name, 1) == 1
+
+
+def test_queue_drop(make_mail_user: Callable[..., MailUser], tmp_path: Path) -> None:
+    sender = make_mail_user("s")
+    cfg = write_config(tmp_path, sender)
+    res = run(cfg, sender, "send", "--queue-only", "--to", "a@example.test", stdin=b"b\n")
+    assert res.returncode == 0
+    ident = res.stdout.decode().split()[-1]
+    assert ident in run(cfg, sender, "queue").stdout.decode()
+    res = run(cfg, sender, "queue", "--drop", ident[:12])
+    assert res.returncode == 0 and b"dropped" in res.stdout
+    assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_git_send_email_through_tmail(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    cfg = write_config(tmp_path, sender)
+    repo = tmp_path / "repo"
+    env = {
+        **os.environ,
+        "TMAIL_TEST_PW": sender.password,
+        "TMAIL_CONFIG": str(cfg),
+        "GIT_AUTHOR_NAME": "Алиса Тестова",
+        "GIT_AUTHOR_EMAIL": sender.address,
+        "GIT_COMMITTER_NAME": "Алиса Тестова",
+        "GIT_COMMITTER_EMAIL": sender.address,
+        "HOME": str(tmp_path),
+    }
+
+    def git(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            ["git", "-C", str(repo), *args], env=env, capture_output=True, timeout=120, check=False
+        )
+
+    repo.mkdir()
+    assert git("init", "-q").returncode == 0
+    (repo / "hello.txt").write_text("привет\n", encoding="utf-8")
+    git("add", "hello.txt")
+    assert git("commit", "-q", "-m", "Добавить приветствие").returncode == 0
+    tmail = f"{sys.executable} -m tmail send -t"
+    res = git(
+        "send-email", f"--sendmail-cmd={tmail}", f"--to={rcpt.address}",
+        f"--from=Алиса Тестова <{sender.address}>", "--confirm=never", "--quiet", "-1",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr.decode()
+    assert sender.stack.wait_for(rcpt.name, 1) == 1
+    msg = email.message_from_bytes(
+        sender.stack.stored_messages(rcpt.name)[0], policy=email.policy.default
+    )
+    assert msg["Subject"] == "[PATCH] Добавить приветствие"
+    body = msg.get_body(("plain",))
+    assert body is not None and "+привет" in body.get_content()

@@ -1,0 +1,193 @@
+"""``tmail send``: compose from options (body on stdin) or take a whole message (``-t``), queue it
+durably, then try to deliver it at once.
+
+Exit status, as sendmail's callers (mutt, git send-email, cron) read it: 0 delivered (or queued
+with ``--queue-only``), 75 queued for a later try, 65 bad input, 69 refused by the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import BinaryIO
+
+from tmail.cli.base import Command, Context
+from tmail.cli.commands._sending import load
+from tmail.config.model import Account
+from tmail.core.errors import ConfigError, MessageError, TmailError, UsageError
+from tmail.core.models import Address
+from tmail.core.safe import safe_line
+from tmail.mime.compose import (
+    Composed,
+    Draft,
+    Limits,
+    compose,
+    message_size_limit,
+    prepare_raw,
+)
+from tmail.outbox.service import flush_account, queue_for, queue_message
+from tmail.protocols.smtp import Dsn
+
+EX_OK = 0
+EX_DATAERR = 65
+EX_UNAVAILABLE = 69
+EX_TEMPFAIL = 75
+
+DSN_VALUES = ("success", "failure", "delay", "never")
+
+
+def _stdin() -> BinaryIO:
+    return sys.stdin.buffer
+
+
+class Send(Command):
+    name = "send"
+    help = "send a message: body on stdin, or a whole message with -t (sendmail compatible)"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--account", "-a", metavar="NAME", help="send from this account")
+        parser.add_argument("--to", action="append", default=[], metavar="ADDR")
+        parser.add_argument("--cc", action="append", default=[], metavar="ADDR")
+        parser.add_argument("--bcc", action="append", default=[], metavar="ADDR")
+        parser.add_argument("--subject", "-s", default="", metavar="TEXT")
+        parser.add_argument("--attach", action="append", default=[], metavar="FILE")
+        parser.add_argument("--html", metavar="FILE", help="add FILE as the HTML alternative")
+        parser.add_argument("--in-reply-to", metavar="MSGID")
+        parser.add_argument("--references", action="append", default=[], metavar="MSGID")
+        parser.add_argument(
+            "--dsn", metavar="LIST", help="ask for delivery notifications: success,failure,delay"
+        )
+        parser.add_argument(
+            "--queue-only", action="store_true", help="only put it in the outbox; send later"
+        )
+        parser.add_argument(
+            "-t",
+            dest="from_headers",
+            action="store_true",
+            help="read a whole message from stdin; recipients from To/Cc/Bcc (sendmail -t)",
+        )
+        # sendmail compatibility: -i/-oi (a lone dot does not end the message: always so here),
+        # -f envelope sender, -F full name; recipients may follow as arguments.
+        parser.add_argument(
+            "-i", "-oi", dest="ignore_dots", action="store_true", help=argparse.SUPPRESS
+        )
+        parser.add_argument("-f", dest="envelope_from", metavar="ADDR", help=argparse.SUPPRESS)
+        parser.add_argument("-F", dest="full_name", metavar="NAME", help=argparse.SUPPRESS)
+        parser.add_argument("-oem", dest="_oem", action="store_true", help=argparse.SUPPRESS)
+        # sendmail's DSN options, as mutt passes them: -N notify, -R ret, -V envid.
+        parser.add_argument("-N", dest="sm_notify", metavar="LIST", help=argparse.SUPPRESS)
+        parser.add_argument("-R", dest="sm_ret", choices=("hdrs", "full"), help=argparse.SUPPRESS)
+        parser.add_argument("-V", dest="sm_envid", metavar="ID", help=argparse.SUPPRESS)
+        parser.add_argument("recipients", nargs="*", metavar="ADDR", help="more recipients")
+
+    def run(self, ctx: Context) -> int:
+        args = ctx.args
+        config, account = load(ctx, args.account)
+        if account.outgoing is None and not args.queue_only:
+            raise ConfigError(
+                "no outgoing (SMTP) server configured",
+                account=account.name,
+                hint=f"add outgoing.host and outgoing.port to [accounts.{account.name}]",
+            )
+        dsn = _dsn(args.dsn or args.sm_notify, args.sm_ret, args.sm_envid)
+        stdin = _stdin()
+        if stdin.isatty():
+            ctx.stderr.write("tmail: type the message; end it with Ctrl-D on a line of its own\n")
+        raw = stdin.read()
+        server_size = queue_for(config.data_dir, account).server_size()
+        composed = _compose(args, account, raw, server_size)
+        entry = queue_message(config.data_dir, account, composed, dsn)
+        for warning in composed.warnings:
+            ctx.stderr.write(f"tmail: {warning}\n")
+        if args.queue_only:
+            ctx.stdout.write(f"queued as {entry.id}\n")
+            return EX_OK
+        try:
+            report = flush_account(config.data_dir, account, only=[entry.id])
+        except TmailError as exc:
+            # A config or lock problem: the message is safe in the outbox all the same.
+            text = exc.one_line()
+            ctx.stderr.write(f"tmail: queued as {entry.id}, not sent yet: {text}\n")
+            return EX_TEMPFAIL
+        for warning in report.warnings:
+            ctx.stderr.write(f"tmail: {warning}\n")
+        outcome = report.of(entry.id)
+        if outcome is None:
+            ctx.stderr.write(f"tmail: queued as {entry.id}\n")
+            return EX_TEMPFAIL
+        where = f"{account.name} ({account.outgoing.label if account.outgoing else '?'})"
+        if outcome.status == "delivered":
+            if not args.from_headers:
+                ctx.stdout.write(f"sent: {_safe(outcome.message)}\n")
+            return EX_OK
+        if outcome.status in ("queued", "waiting"):
+            ctx.stderr.write(f"tmail: {where}: queued as {entry.id}: {_safe(outcome.message)}\n")
+            return EX_TEMPFAIL
+        ctx.stderr.write(f"tmail: {where}: not sent: {_safe(outcome.message)}\n")
+        ctx.stderr.write("tmail: the message is kept in the failed folder (tmail queue)\n")
+        return EX_UNAVAILABLE
+
+
+def _safe(text: str) -> str:
+    return safe_line(text)
+
+
+def _dsn(value: str | None, ret: str | None = None, envid: str | None = None) -> Dsn | None:
+    if not value and not envid:
+        return None
+    value = value or ""
+    notify = tuple(v.strip().lower() for v in value.split(",") if v.strip())
+    bad = [v for v in notify if v not in DSN_VALUES]
+    if bad or ("never" in notify and len(notify) > 1):
+        raise UsageError(f"--dsn {value!r}: use any of success, failure, delay (or never alone)")
+    if envid is not None and (not envid.isprintable() or len(envid) > 100):
+        raise UsageError("-V: the envelope id must be printable and at most 100 characters")
+    return Dsn(notify=notify, ret=(ret or "hdrs").upper(), envid=envid)
+
+
+def _compose(
+    args: argparse.Namespace, account: Account, raw: bytes, server_size: int | None
+) -> Composed:
+    name = args.full_name if args.full_name is not None else account.display_name
+    me = Address(name, account.email)
+    if args.from_headers:
+        if args.to or args.cc or args.bcc or args.attach or args.html or args.subject:
+            raise UsageError("-t takes the whole message from stdin; --to/--subject/... do not mix")
+        return prepare_raw(
+            raw,
+            default_from=me,
+            extra_recipients=args.recipients,
+            envelope_from=args.envelope_from,
+        )
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MessageError(
+            "the text on stdin is not UTF-8", hint="convert it first, e.g. with iconv -t utf-8"
+        ) from exc
+    html = None
+    if args.html:
+        try:
+            html = Path(args.html).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MessageError(f"--html {args.html}: cannot read it as UTF-8 text ({exc})") from exc
+    limits = Limits(
+        max_attachment_size=account.max_attachment_size,
+        max_message_size=message_size_limit(account.max_message_size, server_size),
+        blocked_extensions=account.blocked_extensions,
+    )
+    draft = Draft(
+        from_=me,
+        to=tuple(args.to) + tuple(args.recipients),
+        cc=tuple(args.cc),
+        bcc=tuple(args.bcc),
+        subject=args.subject,
+        body=body,
+        html=html,
+        attachments=tuple(Path(p).expanduser() for p in args.attach),
+        in_reply_to=args.in_reply_to,
+        references=tuple(args.references),
+        send_charset=account.send_charset,
+    )
+    return compose(draft, limits)
