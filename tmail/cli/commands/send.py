@@ -124,7 +124,8 @@ class Send(Command):
         if outcome.status in ("queued", "waiting"):
             ctx.stderr.write(f"tmail: {where}: queued as {entry.id}: {_safe(outcome.message)}\n")
             return EX_TEMPFAIL
-        ctx.stderr.write(f"tmail: {where}: not sent: {_safe(outcome.message)}\n")
+        what = "only partly sent" if outcome.status == "partial" else "not sent"
+        ctx.stderr.write(f"tmail: {where}: {what}: {_safe(outcome.message)}\n")
         ctx.stderr.write("tmail: the message is kept in the failed folder (tmail queue)\n")
         return EX_UNAVAILABLE
 
