@@ -291,7 +291,7 @@ def test_auth_refused_stays_queued_with_the_reason(
 
 def test_without_pipelining_one_command_at_a_time(tmp_path: Path) -> None:
     with fake_smtp(extensions=("SIZE 1000000",), rcpt={"x@example.test": "550 5.1.1 no"}) as srv:
-        q, report, ident = run(tmp_path, srv.port, ("b@example.test", "x@example.test"))
+        _q, report, ident = run(tmp_path, srv.port, ("b@example.test", "x@example.test"))
     assert report.of(ident).status == "partial"  # type: ignore[union-attr]
     assert srv.received[0].recipients == ["b@example.test"]
     assert srv.received[0].data == MESSAGE.replace(b"\n", b"\r\n")

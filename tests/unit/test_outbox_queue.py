@@ -1,0 +1,81 @@
+"""The outbox Maildir: durable adds, orphans, corrupt entries, drop, failed folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tmail.core.errors import UsageError
+from tmail.outbox.queue import Entry, Queue, new_id
+
+
+def entry(**kw: object) -> Entry:
+    base: dict[str, object] = {
+        "id": new_id(),
+        "account": "a",
+        "sender": "a@x.test",
+        "recipients": ("b@x.test",),
+        "subject": "тема",
+        "message_id": "<m@x.test>",
+        "created": 1000.0,
+        "next_try": 1000.0,
+    }
+    base.update(kw)
+    return Entry(**base)  # type: ignore[arg-type]
+
+
+def test_add_then_list_round_trips_envelope_and_bytes(tmp_path: Path) -> None:
+    q = Queue.for_account(tmp_path, "a")
+    e = q.add(entry(bcc=("h@x.test",), dsn_notify=("failure",)), b"message\n")
+    [got] = q.entries()
+    assert got == e and got.size == 8 and got.bcc == ("h@x.test",)
+    assert q.read(got) == b"message\n"
+    assert (tmp_path / "outbox" / "a" / "new" / e.id).exists()
+    assert list((q.root / "tmp").iterdir()) == []
+
+
+def test_orphan_envelope_is_cleaned_and_message_without_envelope_moved_aside(
+    tmp_path: Path,
+) -> None:
+    q = Queue.for_account(tmp_path, "a")
+    e = q.add(entry(), b"x")
+    (q.root / "new" / e.id).unlink()  # as after a crash between the two steps of remove()
+    stray = q.root / "new" / "1234.deadbeef"
+    stray.write_bytes(b"no envelope")
+    assert q.entries() == []
+    assert not (q.root / "envelopes" / f"{e.id}.json").exists()
+    assert (q.root / ".corrupt" / "1234.deadbeef").read_bytes() == b"no envelope"
+    assert "moved aside" in q.warnings[0]
+
+
+def test_fail_moves_entry_and_drop_by_prefix(tmp_path: Path) -> None:
+    q = Queue.for_account(tmp_path, "a")
+    e1 = q.add(entry(id="1700000000.aaaa"), b"one")
+    q.add(entry(id="1700000000.bbbb"), b"two")
+    failed = q.fail(e1)
+    assert failed.state == "failed" and [f.id for f in q.failed()] == [e1.id]
+    assert q.read(failed) == b"one"
+    with pytest.raises(UsageError, match="more than one"):
+        q.drop("1700000000")
+    assert q.drop("1700000000.b").id == "1700000000.bbbb"
+    assert q.entries() == []
+    q.drop(e1.id)
+    assert q.failed() == []
+    with pytest.raises(UsageError, match="no queued message"):
+        q.drop("nothing")
+
+
+def test_entries_are_oldest_first(tmp_path: Path) -> None:
+    q = Queue.for_account(tmp_path, "a")
+    late = q.add(entry(id="9.z", created=2000.0), b"b")
+    early = q.add(entry(id="9.a", created=1000.0), b"a")
+    assert [e.id for e in q.entries()] == [early.id, late.id]
+
+
+def test_lock_excludes_a_second_holder(tmp_path: Path) -> None:
+    q = Queue.for_account(tmp_path, "a")
+    with q.lock() as first:
+        assert first
+        with Queue.for_account(tmp_path, "a").lock(timeout=0.2) as second:
+            assert not second
