@@ -247,7 +247,6 @@ def test_corrupt_entry_is_moved_aside_with_a_warning(tmp_path: Path) -> None:
 def test_starttls_not_offered_sends_nothing_and_stays_queued(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("tmail.protocols.connect", reason="the connect layer is not on main yet")
     from tmail.outbox.service import smtp_opener
 
     monkeypatch.setenv("TMAIL_FAKE_PW", "pw")
@@ -271,7 +270,6 @@ def test_starttls_not_offered_sends_nothing_and_stays_queued(
 def test_auth_refused_stays_queued_with_the_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("tmail.protocols.connect", reason="the connect layer is not on main yet")
     from tmail.outbox.service import smtp_opener
 
     monkeypatch.setenv("TMAIL_FAKE_PW", "wrong")

@@ -23,8 +23,6 @@ from tmail.outbox.queue import Queue
 from tmail.outbox.service import flush_account, queue_message
 
 pytestmark = pytest.mark.stack
-# Transitional: the connect layer (issue 3) lands in parallel; these run as soon as it is on main.
-pytest.importorskip("tmail.protocols.connect", reason="tmail.protocols.connect not on main yet")
 
 
 def account_for(

@@ -5,12 +5,9 @@ The CLI and the runtime call these; tests call :mod:`tmail.outbox.flush` with th
 
 from __future__ import annotations
 
-import importlib
-import smtplib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, cast
 
 from tmail.config.model import Account, Config
 from tmail.core.errors import ConfigError, TmailError
@@ -18,6 +15,8 @@ from tmail.core.models import Flag
 from tmail.mime.compose import Composed
 from tmail.outbox.flush import FlushReport, Opener, Outcome, SentSink, enqueue, flush
 from tmail.outbox.queue import Entry, Queue
+from tmail.protocols import smtpcodes
+from tmail.protocols.connect import open_imap, open_smtp
 from tmail.protocols.imap import ImapSession, assign_roles
 from tmail.protocols.smtp import Dsn, SmtpSession, open_session
 from tmail.store.store import Store
@@ -25,7 +24,6 @@ from tmail.store.store import Store
 
 def smtp_opener(account: Account) -> Opener:
     """Open a session the way the account says (TLS mode, login) through the connect layer."""
-    open_smtp = _connect_function("open_smtp", account)
     if account.outgoing is None:
         raise ConfigError(
             "no outgoing (SMTP) server configured",
@@ -35,39 +33,14 @@ def smtp_opener(account: Account) -> Opener:
     server = account.outgoing.label
 
     def opener() -> SmtpSession:
-        return open_session(
-            lambda: cast(smtplib.SMTP, open_smtp(account)), server=server, account=account.name
-        )
+        return open_session(lambda: open_smtp(account), server=server, account=account.name)
 
     return opener
 
 
-def _connect_function(name: str, account: Account) -> Callable[[Account], Any]:
-    # The connect layer is the accounts work (issue 3), landing in parallel; until it is on main
-    # this says so in one line instead of failing at import time.
-    try:
-        module = importlib.import_module("tmail.protocols.connect")
-    except ModuleNotFoundError:
-        module = None
-    func = getattr(module, name, None)
-    if func is None:
-        raise ConfigError(
-            "connecting to servers is not available in this build",
-            account=account.name,
-            hint="the message stays in the outbox",
-        )
-    return cast(Callable[[Account], Any], func)
-
-
 def explain(code: int, text: str) -> str:
-    """``550 5.1.1 ... (the mailbox does not exist)``: the server's words plus their meaning."""
-    words = f"{code} {text}".strip()
-    try:
-        codes = importlib.import_module("tmail.protocols.smtpcodes")
-    except ModuleNotFoundError:
-        return words
-    meaning = getattr(codes, "explain", lambda c, t: "")(code, text)
-    return f"{words} ({meaning})" if meaning and meaning not in words else words
+    """``550 5.1.1 mailbox does not exist (permanent failure ...): <the server's words>``."""
+    return smtpcodes.explain(code, text).explain()
 
 
 class ImapSentCopy:
@@ -84,7 +57,6 @@ class ImapSentCopy:
 
     def __call__(self, entry: Entry, data: bytes) -> None:
         if self._session is None:
-            open_imap = _connect_function("open_imap", self.account)
             self._session = ImapSession(
                 open_imap(self.account),
                 account=self.account.name,

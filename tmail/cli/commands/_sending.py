@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import cast
-
 from tmail.cli.base import Context
+from tmail.config import load_config
 from tmail.config.model import Account, Config
-from tmail.core.errors import ConfigError
-
-
-def _load_config(ctx: Context) -> Config:
-    # The loader is the accounts work (issue 3), landing in parallel: look it up at run time.
-    loader = getattr(importlib.import_module("tmail.config"), "load_config", None)
-    if loader is None:
-        raise ConfigError("reading the config file is not available in this build")
-    return cast(Config, loader(ctx.config_path) if ctx.config_path else loader())
 
 
 def load(ctx: Context, account: str | None) -> tuple[Config, Account]:
-    config = _load_config(ctx)
+    config = load_config(ctx.config_path)
     return config, config.account(account)
 
 
 def load_all(ctx: Context, account: str | None) -> tuple[Config, list[Account]]:
-    config = _load_config(ctx)
+    config = load_config(ctx.config_path)
     if account is not None:
         return config, [config.account(account)]
     return config, list(config.accounts.values())
