@@ -20,6 +20,7 @@ from keyrings.alt.file import PlaintextKeyring
 from tests.conftest import MailUser
 from tests.support.faultservers import never_greets, starttls_not_offered, wrong_host_proxy
 from tests.support.mailstack import MailStack
+from tests.support.penalty import clear_auth_penalty
 from tmail.cli import main
 
 pytestmark = pytest.mark.stack
@@ -171,6 +172,7 @@ def test_check_fails_with_wrong_password(tmp_path: Path, mail_user: MailUser) ->
         password_line='incoming.password_command = "echo wrong-password"',
     )  # fmt: skip
     code, out, err = run("--config", str(path), "check")
+    clear_auth_penalty(mail_user.stack)
     assert code == 1
     assert "FAIL login" in out and "login refused" in out
     assert "2 of 2 servers failed" in err
@@ -277,6 +279,7 @@ def test_account_add_with_failed_test_writes_nothing(
                          str(mailstack.ports.smtps), str(mailstack.ca_file), "nobody",
                          "wrong", "n"]) + "\n"  # fmt: skip
     code, out, _ = run("--config", str(path), "account", "add", stdin=answers)
+    clear_auth_penalty(mailstack)
     assert code == 1
     assert "login refused" in out and "Nothing saved." in out
     assert path.read_text() == "# mine\n"

@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import MailUser
 from tests.support.faultservers import never_greets, starttls_not_offered, wrong_host_proxy
 from tests.support.mailstack import MailStack
+from tests.support.penalty import clear_auth_penalty
 from tmail.config.model import Account, Security, ServerSettings
 from tmail.core.errors import (
     AuthFailed,
@@ -138,8 +139,11 @@ def test_plain_mode_logs_in_only_when_plaintext_auth_is_allowed(
 @pytest.mark.parametrize("protocol", ["imap", "pop3", "smtp"])
 def test_wrong_password_is_auth_failed_in_one_line(mail_user: MailUser, protocol: str) -> None:
     account = make_account(mail_user.stack, mail_user.name, "not-the-password", protocol, "tls")
-    with pytest.raises(AuthFailed) as info:
-        OPENERS[protocol](account)
+    try:
+        with pytest.raises(AuthFailed) as info:
+            OPENERS[protocol](account)
+    finally:
+        clear_auth_penalty(mail_user.stack)
     line = info.value.one_line()
     assert "\n" not in line
     assert f"login refused for {mail_user.name!r}" in line
