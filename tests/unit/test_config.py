@@ -207,3 +207,21 @@ def test_password_env_and_failing_command(tmp_path: Path) -> None:
     ).account()
     with pytest.raises(SecretError, match=r"password_command failed \(exit status 3\): nope"):
         get_secret(acc, "incoming")
+
+
+def test_example_config_loads_and_names_every_key() -> None:
+    from tmail.config.loader import ACCOUNT_KEYS, GENERAL_KEYS, LIMIT_KEYS, SERVER_KEYS
+
+    example = Path(__file__).resolve().parents[2] / "config" / "config.example.toml"
+    cfg = load_config(example, environ={})
+    assert set(cfg.accounts) == {"home", "old"}
+    assert cfg.account().name == "home"
+    old = cfg.account("old")
+    assert old.incoming.host == "pop.yandex.ru" and old.incoming.password_env
+    text = example.read_text()
+    for key in (*GENERAL_KEYS, *ACCOUNT_KEYS, *SERVER_KEYS, *LIMIT_KEYS):
+        assert key in text, key
+    man = (Path(__file__).resolve().parents[2] / "man" / "tmail.1").read_text()
+    section = man.split(".SH CONFIGURATION", 1)[1].split("\n.SH ", 1)[0]
+    for key in (*GENERAL_KEYS, *ACCOUNT_KEYS, *SERVER_KEYS, *LIMIT_KEYS):
+        assert key in section.replace("\\-", "-"), key
