@@ -60,3 +60,18 @@ def test_batch_on_a_full_disk_leaves_nothing_behind(
         monkeypatch.undo()
         assert files(store) == [] and store.uid_flags("a", "INBOX") == {}
         assert not any((store.mail_dir).rglob("tmp/*"))
+
+
+def test_pop3_message_whose_commit_was_lost_is_adopted_not_duplicated(tmp_path: Path) -> None:
+    from tmail.store import maildir
+
+    with Store.open(tmp_path) as store:
+        store.ensure_folder("a", "INBOX")
+        # A kill between rename and commit: the file is in the Maildir, the row is not.
+        maildir.deliver(store.folder_path("a", "INBOX"), raw(5), frozenset())
+    with Store.open(tmp_path) as store:  # check() indexes the orphan, without UIDL
+        assert len(files(store)) == 1 and store.pop3_stored("a") == {}
+        ids = store.add_messages("a", "INBOX", [NewMessage(raw(5), uidl="U5")])
+        assert len(files(store)) == 1
+        assert set(store.pop3_stored("a")) == {"U5"}
+        assert store.by_uidl("a", "U5") is not None and store.by_uidl("a", "U5").id == ids[0]  # type: ignore[union-attr]

@@ -424,21 +424,23 @@ class Store:
                             (fid0, *chunk),
                         )
                     )
+                # POP3 messages never have a UID: for them an orphan is a row with no UIDL
+                # either (a file check() indexed after a kill between rename and commit).
+                pop3 = all(it.uid is None and it.uidl is not None for it in items)
                 orphans = (
                     self.db.execute(
-                        "SELECT 1 FROM messages WHERE folder_id = ? AND uid IS NULL LIMIT 1",
+                        "SELECT 1 FROM messages WHERE folder_id = ? AND uid IS NULL "
+                        + ("AND uidl IS NULL " if pop3 else "")
+                        + "LIMIT 1",
                         (fid0,),
                     ).fetchone()
                     is not None
                 )
             for i, it in enumerate(items):
-                if it.uid is not None:
-                    if it.uid in known:
-                        ids[i] = known[it.uid]
-                        continue
-                    if not orphans:
-                        todo.append(i)
-                        continue
+                if it.uid is not None and it.uid in known:
+                    ids[i] = known[it.uid]
+                    continue
+                if orphans and (it.uid is not None or it.uidl is not None):
                     adopted = self._adopt(account, folder, summaries[i], it.uid, it.uidl, it.flags)
                     if adopted is not None:
                         ids[i] = adopted
@@ -484,16 +486,19 @@ class Store:
         account: str,
         folder: str,
         summary: MessageSummary,
-        uid: int,
+        uid: int | None,
         uidl: str | None,
         flags: frozenset[Flag],
     ) -> int | None:
+        """Take over a row without UID (and, for a POP3 message, without UIDL) that holds the
+        same message (Message-ID and size): a file whose commit a crash lost."""
         if not summary.message_id:
             return None
         row = self.db.execute(
             "SELECT m.id FROM messages m JOIN folders f ON f.id = m.folder_id "
             "WHERE f.account = ? AND f.name = ? AND m.uid IS NULL AND m.message_id = ? "
-            "AND m.size = ? AND m.id NOT IN (SELECT message FROM pending WHERE message "
+            + ("AND m.uidl IS NULL " if uid is None else "")
+            + "AND m.size = ? AND m.id NOT IN (SELECT message FROM pending WHERE message "
             "IS NOT NULL) LIMIT 1",
             (account, folder, summary.message_id, summary.size),
         ).fetchone()
@@ -506,6 +511,11 @@ class Store:
                 "WHERE id = ?",
                 (uid, uidl, flags_to_maildir(flags), mid),
             )
+            if uidl is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO pop3_uidls (account, uidl, stored) VALUES (?, ?, ?)",
+                    (account, uidl, time.time()),
+                )
         return mid
 
     def _insert(
