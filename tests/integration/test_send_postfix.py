@@ -18,6 +18,7 @@ from tests.support.fakesmtp import fake_smtp
 from tests.support.mailstack import MailStack
 from tmail.config.model import Account, ServerSettings
 from tmail.core.models import Address
+from tmail.mime import parse_message
 from tmail.mime.compose import Draft, compose
 from tmail.outbox.queue import Queue
 from tmail.outbox.service import flush_account, queue_message
@@ -42,7 +43,12 @@ def account_for(
         timeout=20,
     )
     inc = ServerSettings(
-        "imap", stack.host, stack.ports.imaps, username=user.name, ca_file=stack.ca_file
+        "imap",
+        stack.host,
+        stack.ports.imaps,
+        username=user.name,
+        password_env=env,
+        ca_file=stack.ca_file,
     )
     return Account("test", user.address, inc, out, display_name=name, save_sent=False)
 
@@ -119,13 +125,18 @@ def test_unknown_recipient_gets_postfix_real_bounce(
     flush_account(tmp_path, acc)
     assert stack.wait_for(rcpt.name, 1) == 1
     assert stack.wait_for(sender.name, 1, timeout=60) == 1, "no bounce came back"
-    bounce = parse(stack.stored_messages(sender.name)[0])
+    raw = stack.stored_messages(sender.name)[0]
+    bounce = parse(raw)
     assert bounce.get_content_type() == "multipart/report"
     assert bounce.get_param("report-type") == "delivery-status"
-    status = next(p for p in bounce.walk() if p.get_content_type() == "message/delivery-status")
-    text = status.as_string()
-    assert ghost in text and "Action: failed" in text and "Status: 5." in text
     assert c.message_id in bounce.as_string()
+    # tmail's own DSN summary (the MIME layer) reads Postfix's real bounce.
+    report = parse_message(raw).dsn
+    assert report is not None
+    [failed] = report.recipients
+    assert ghost in failed.final_recipient
+    assert failed.action == "failed" and failed.status.startswith("5.")
+    assert failed.diagnostic
 
 
 KILLER = """
@@ -177,3 +188,36 @@ def test_kill_9_during_sending_never_loses_the_message(
     report = flush_account(tmp_path, real)
     assert report.of(ident).status == "delivered"  # type: ignore[union-attr]
     assert sender.stack.wait_for(rcpt.name, 1) == 1
+
+
+@pytest.mark.parametrize("sent_exists", [True, False], ids=["sent-folder", "no-sent-folder"])
+def test_sent_copy_is_appended_to_the_imap_sent_folder_with_bcc(
+    make_mail_user: Callable[..., MailUser],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    sent_exists: bool,
+) -> None:
+    sender, rcpt, hidden = make_mail_user("s"), make_mail_user("r"), make_mail_user("h")
+    stack = sender.stack
+    if sent_exists:
+        stack.create_mailbox(sender.name, "Sent")
+    acc = account_for(sender, monkeypatch)
+    acc = Account(acc.name, acc.email, acc.incoming, acc.outgoing, save_sent=True)
+    c = compose(
+        Draft(
+            from_=Address("", sender.address),
+            to=(rcpt.address,),
+            bcc=(hidden.address,),
+            subject="копия в Отправленных",
+        )
+    )
+    entry = queue_message(tmp_path, acc, c)
+    report = flush_account(tmp_path, acc)
+    assert report.of(entry.id).status == "delivered", report  # type: ignore[union-attr]
+    assert report.warnings == ()
+    assert stack.wait_for(sender.name, 1, mailbox="Sent") == 1
+    copy = parse(stack.stored_messages(sender.name, "Sent")[0])
+    assert copy["Subject"] == "копия в Отправленных"
+    assert copy["Bcc"] == hidden.address  # the sender's own copy says who got a blind copy
+    assert stack.wait_for(hidden.name, 1) == 1
+    assert hidden.address.encode() not in stack.stored_messages(rcpt.name)[0]
