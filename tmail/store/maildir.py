@@ -17,8 +17,6 @@ import contextlib
 import errno
 import itertools
 import os
-import secrets
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -84,6 +82,8 @@ def _is_hex(s: str) -> bool:
 
 
 def _hostname() -> str:
+    import socket  # here, not at the top: listing and searching never need it
+
     # The spec asks for "/" and ":" in the host name to be written as \057 and \072.
     return socket.gethostname().replace("/", "\\057").replace(":", "\\072") or "localhost"
 
@@ -93,7 +93,7 @@ def unique_name() -> str:
     now = time.time()
     sec = int(now)
     usec = int((now - sec) * 1_000_000)
-    return f"{sec}.M{usec}P{os.getpid()}R{secrets.token_hex(6)}Q{next(_counter)}.{_hostname()}"
+    return f"{sec}.M{usec}P{os.getpid()}R{os.urandom(6).hex()}Q{next(_counter)}.{_hostname()}"
 
 
 def split_name(filename: str) -> tuple[str, str]:
