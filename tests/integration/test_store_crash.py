@@ -91,4 +91,23 @@ def test_kill_9_during_import_leaves_index_and_files_in_step(tmp_path: Path) -> 
             assert (r.uid % 3 != 0) == (not r.unread) or r.flagged
         assert store.integrity_problems() == []
         assert store.search("subject:message", limit=None).__len__() == COUNT
+        before = {r.id: (r.uid, r.thread_id) for r in rows}
     assert kills == 6
+
+    # A reindex killed halfway loses nothing either: ids, UIDs and threads stay.
+    for delay in (0.7, 1.5):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tmail", "reindex", "-q"],
+            env=dict(os.environ, TMAIL_DATA_DIR=str(tmp_path)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        time.sleep(delay)
+        proc.kill()
+        proc.wait(timeout=30)
+    with Store.open(tmp_path) as store:
+        rows = store.list_messages("acc", "INBOX", limit=COUNT * 2)
+        assert {r.id: (r.uid, r.thread_id) for r in rows} == before
+        assert {f"{r.path.parent.name}/{r.path.name}" for r in rows} == {
+            f.rel for f in maildir.scan(store.folder_path("acc", "INBOX"))
+        }

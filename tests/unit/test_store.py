@@ -365,3 +365,15 @@ def test_missing_date_falls_back_to_received(store: Store) -> None:
     when = datetime(2020, 5, 6, 7, 8, tzinfo=UTC)
     mid = store.add_message("acc", "INBOX", b"Subject: no date\r\n\r\nx", received=when)
     assert store.get(mid).date == when  # type: ignore[union-attr]
+
+
+def test_interrupted_deliveries_left_in_tmp_are_cleaned_after_36_hours(store: Store) -> None:
+    store.add_message("acc", "INBOX", msg(1))
+    tmp = store.folder_path("acc", "INBOX") / "tmp"
+    old, fresh = tmp / "old.partial", tmp / "fresh.partial"
+    old.write_bytes(b"half a mess")
+    fresh.write_bytes(b"being written")
+    week_ago = os.stat(old).st_mtime - 7 * 86400
+    os.utime(old, (week_ago, week_ago))
+    store.check()
+    assert sorted(os.listdir(tmp)) == ["fresh.partial"]

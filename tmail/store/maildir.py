@@ -261,6 +261,25 @@ def scan(folder: Path) -> Iterator[FoundFile]:
                 yield FoundFile(f"{sub}/{entry.name}", base, flags)
 
 
+def clean_tmp(folder: Path, max_age: float = 36 * 3600) -> int:
+    """Delete files left in ``tmp/`` for more than 36 hours (what the Maildir spec asks):
+    deliveries that a crash interrupted. Returns how many were removed."""
+    removed = 0
+    cutoff = time.time() - max_age
+    try:
+        entries = list(os.scandir(folder / "tmp"))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 def locate(folder: Path, base: str) -> str | None:
     """Find the current name of the message ``base`` in ``folder`` after another tool renamed it."""
     for sub in ("cur", "new"):

@@ -1448,6 +1448,7 @@ class Store:
         seen: set[tuple[str, str]] = set()
         for account, folder, path in self._disk_folders():
             seen.add((account, folder))
+            maildir.clean_tmp(path)
             row = self.db.execute(
                 "SELECT id, stamp FROM folders WHERE account = ? AND name = ?", (account, folder)
             ).fetchone()

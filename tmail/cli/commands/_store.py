@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,10 +130,20 @@ def row_line(row: MessageRow, *, indent: int = 0, show_folder: bool = False) -> 
 
 
 def write_rows(
-    ctx: Context, rows: Sequence[MessageRow], *, as_json: bool, show_folder: bool
-) -> None:
+    ctx: Context, rows: Iterable[MessageRow], *, as_json: bool, show_folder: bool
+) -> int:
+    """Print rows as they come (a JSON array, or one line each); returns how many."""
+    n = 0
     if as_json:
-        ctx.stdout.write(json.dumps([row_json(r) for r in rows], ensure_ascii=False, indent=1))
-        ctx.stdout.write("\n")
-        return
-    ctx.stdout.write("".join(row_line(r, show_folder=show_folder) + "\n" for r in rows))
+        ctx.stdout.write("[")
+        for row in rows:
+            ctx.stdout.write(
+                ("," if n else "") + "\n " + json.dumps(row_json(row), ensure_ascii=False)
+            )
+            n += 1
+        ctx.stdout.write("\n]\n" if n else "]\n")
+        return n
+    for row in rows:
+        ctx.stdout.write(row_line(row, show_folder=show_folder) + "\n")
+        n += 1
+    return n

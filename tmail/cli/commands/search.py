@@ -34,6 +34,8 @@ class SearchCommand(Command):
             if a.ids:
                 ctx.stdout.write("".join(f"{i}\n" for i in ids))
                 return 0
-            rows = store.get_many(ids)
-            write_rows(ctx, rows, as_json=a.json, show_folder=True)
+            # Rows are read 500 at a time: a query matching 100,000 messages prints them all
+            # without holding them all.
+            pages = (store.get_many(ids[i : i + 500]) for i in range(0, len(ids), 500))
+            write_rows(ctx, (r for page in pages for r in page), as_json=a.json, show_folder=True)
         return 0 if ids else 1
