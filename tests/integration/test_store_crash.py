@@ -100,7 +100,7 @@ def test_kill_9_during_import_leaves_index_and_files_in_step(tmp_path: Path) -> 
             [sys.executable, "-m", "tmail", "reindex", "-q"],
             env=dict(os.environ, TMAIL_DATA_DIR=str(tmp_path)),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(delay)
         proc.kill()
