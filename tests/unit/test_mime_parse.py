@@ -234,3 +234,22 @@ def test_depth_limit_and_garbage_never_raise() -> None:
     assert any("deep" in problem for problem in p.problems)
     for raw in (b"", b"\x00\xff", b"\r\n\r\n\r\n", b"Content-Type: multipart/mixed\r\n\r\n"):
         parse_message(raw)
+
+
+def test_adversarial_inputs_take_linear_time() -> None:
+    # Each of these was (or would be, with a naive regex) quadratic: seconds to minutes.
+    import time
+
+    cases = [
+        b"Subject: " + b"=?utf-8?q?abc " * 5000 + b"\n\nx",
+        b"Content-Type: text/plain; " + b"a" * 100_000 + b"\n\nx",
+        b"Content-Type: text/plain; " + b"a a=" * 20_000 + b"\n\nx",
+        b"Subject: x\n\n" + b"begin 644 f\nM86)C\n" * 10_000,
+        b"Content-Type: multipart/mixed; boundary=b\n\n" + b"--b\n\nx\n" * 20_000,
+        b"Content-Type: message/rfc822\n\n" * 5_000,
+        b"To: " + b'"' * 100_000 + b"\n\nx",
+    ]
+    for raw in cases:
+        start = time.perf_counter()
+        render_text(parse_message(raw))
+        assert time.perf_counter() - start < 2.0, raw[:40]

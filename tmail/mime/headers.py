@@ -19,7 +19,9 @@ from tmail.mime.charsets import decode_text, normalize_charset
 
 # An encoded word (RFC 2047 section 2), leniently: spaces are tolerated inside Q text, as
 # Outlook and some list servers produce them.
-_ENCODED_WORD = re.compile(r"=\?([^?\s]{1,75})\?([bBqQ])\?(.*?)\?=", re.S)
+# Encoded text never contains "?" (RFC 2047 section 5), which also keeps the search linear on a
+# header full of unterminated words.
+_ENCODED_WORD = re.compile(r"=\?([^?\s]{1,75})\?([bBqQ])\?([^?]*)\?=")
 _BETWEEN_WORDS = re.compile(r"\s*")
 _Q_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 
@@ -190,7 +192,12 @@ def message_ids(value: str | None) -> tuple[str, ...]:
 
 # --- MIME parameters -----------------------------------------------------------------------
 
-_PARAM = re.compile(r"""\s*;?\s*([^\s=;"]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)""", re.S)
+# Possessive quantifiers: no backtracking, so junk without "=" costs linear time.
+# A parameter, or (second branch) one word of junk to step over, so finditer never rescans.
+_PARAM = re.compile(
+    r"""\s*+;?\s*+(?:([^\s=;"]++)\s*+=\s*+("(?:[^"\\]++|\\.)*+"?|[^;]*+)|[^;\s]++)""", re.S
+)
+MAX_PARAMS_CHARS = 1 << 16  # of a Content-Type/-Disposition value; real ones are far shorter
 
 
 def split_content_header(value: str) -> tuple[str, dict[str, str]]:
@@ -201,7 +208,7 @@ def split_content_header(value: str) -> tuple[str, dict[str, str]]:
     (what Outlook sends instead of RFC 2231) are decoded. A missing ``;`` before a parameter is
     tolerated.
     """
-    value = re.sub(r"\r?\n[ \t]*", " ", value)
+    value = re.sub(r"\r?\n[ \t]*", " ", value[:MAX_PARAMS_CHARS])
     head, _, rest = value.partition(";")
     main = head.strip()
     if "=" in main and " " in main:
@@ -210,6 +217,8 @@ def split_content_header(value: str) -> tuple[str, dict[str, str]]:
     plain: dict[str, str] = {}
     pieces: dict[str, dict[int, tuple[str, bool]]] = {}
     for match in _PARAM.finditer(rest):
+        if match.group(1) is None:
+            continue  # junk between parameters
         name = match.group(1).lower()
         raw = match.group(2).strip()
         if raw.startswith('"'):
@@ -232,12 +241,13 @@ def split_content_header(value: str) -> tuple[str, dict[str, str]]:
 def _join_2231(sections: dict[int, tuple[str, bool]]) -> str:
     charset: str | None = None
     data = bytearray()
-    for number in sorted(sections):
+    order = sorted(sections)
+    for number in order:
         text, encoded = sections[number]
         if encoded:
-            if number == sorted(sections)[0] and text.count("'") >= 2:
+            if number == order[0] and text.count("'") >= 2:
                 charset, _lang, text = text.split("'", 2)
-            elif number == sorted(sections)[0] and text.count("'") == 1:
+            elif number == order[0] and text.count("'") == 1:
                 charset, text = text.split("'", 1)  # the second quote is missing: tolerated
             data += _percent_decode(text)
         else:
