@@ -1,0 +1,116 @@
+"""``tmail sync`` as a user runs it: every security mode, several accounts in one pass with one
+failing, JSON output, and ``--watch`` ending cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MailUser
+from tests.support.mailstack import MailStack, free_ports
+from tests.support.sessions import message
+
+pytestmark = pytest.mark.stack
+
+TMAIL = [sys.executable, "-m", "tmail"]
+
+
+def account_toml(
+    stack: MailStack, name: str, user: MailUser | None, protocol: str, security: str, port: int
+) -> str:
+    pwfile = Path(stack.root) / f"pw-{name}"
+    pwfile.write_text(user.password if user else "nothing")
+    return f"""
+[accounts.{name}]
+email = "{name}@example.test"
+incoming.protocol = "{protocol}"
+incoming.host = "{stack.host}"
+incoming.port = {port}
+incoming.security = "{security}"
+incoming.username = "{user.name if user else "nobody"}"
+incoming.password_command = "cat {pwfile}"
+incoming.ca_file = "{stack.ca_file}"
+incoming.timeout = "5s"
+"""
+
+
+def run(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*TMAIL, "--config", str(cfg), "sync", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_every_security_mode_and_a_failing_account_in_one_pass(
+    mailstack: MailStack, make_mail_user: Callable[[], MailUser], tmp_path: Path
+) -> None:
+    users = [make_mail_user() for _ in range(4)]
+    for i, u in enumerate(users):
+        mailstack.bulk_save(u.name, [message(f"{u.name} {j}") for j in range(i + 1)])
+    p = mailstack.ports
+    closed = free_ports(1)[0]
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[general]\ndata_dir = "{tmp_path / "data"}"\n'
+        + account_toml(mailstack, "imaps", users[0], "imap", "tls", p.imaps)
+        + account_toml(mailstack, "imapstls", users[1], "imap", "starttls", p.imap)
+        + account_toml(mailstack, "pops", users[2], "pop3", "tls", p.pop3s)
+        + account_toml(mailstack, "popstls", users[3], "pop3", "starttls", p.pop3)
+        + account_toml(mailstack, "broken", None, "imap", "tls", closed)
+    )
+    res = run(cfg)
+    assert res.returncode == 1, res.stderr
+    lines = sorted(res.stdout.splitlines())
+    assert lines == [
+        "broken: 0 new, 0 changed, 0 removed, 1 errors",
+        "imaps: 1 new, 0 changed, 0 removed, 0 errors",
+        "imapstls: 2 new, 0 changed, 0 removed, 0 errors",
+        "pops: 3 new, 0 changed, 0 removed, 0 errors",
+        "popstls: 4 new, 0 changed, 0 removed, 0 errors",
+    ]
+    errors = res.stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith(f"tmail: broken (127.0.0.1:{closed}): ")
+    again = run(cfg, "--json", "--account", "imaps", "--account", "pops")
+    assert again.returncode == 0, again.stderr
+    data = json.loads(again.stdout)
+    assert data["ok"] and [a["new"] for a in data["accounts"]] == [0, 0]
+
+
+def test_watch_exits_cleanly_on_sigterm(
+    mailstack: MailStack, mail_user: MailUser, tmp_path: Path
+) -> None:
+    mailstack.bulk_save(mail_user.name, [message(f"w{i}") for i in range(3)])
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[general]\ndata_dir = "{tmp_path / "data"}"\n'
+        + account_toml(mailstack, "w", mail_user, "imap", "tls", mailstack.ports.imaps)
+    )
+    log = tmp_path / "watch.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(
+            [*TMAIL, "--config", str(cfg), "sync", "--watch"], stdout=err, stderr=err
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while b"3 new" not in log.read_bytes() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert b"w: 3 new, 0 changed, 0 removed, 0 errors" in log.read_bytes()
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
+            assert time.monotonic() - t0 < 5
+        finally:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
