@@ -24,8 +24,14 @@ def html_to_text(html: str, width: int = 78) -> tuple[str, tuple[str, ...]]:
     def on_tag(conv: Any, tag: str, attrs: dict[str, str | None], start: bool) -> bool | None:
         if tag == "img":
             if start:
-                alt = (attrs.get("alt") or "").strip()
-                conv.o(f"[image: {' '.join(alt.split())}]" if alt else "[image]")
+                if conv.maybe_automatic_link is not None:  # an image inside a link: open it
+                    conv.o("[")
+                    conv.maybe_automatic_link = None
+                    conv.empty_link = False
+                last = conv.outtextlist[-1][-1:] if conv.outtextlist else ""
+                alt = " ".join((attrs.get("alt") or "").split())
+                space = " " if last and not last.isspace() and last not in "[(" else ""
+                conv.o(f"{space}[image: {alt}]" if alt else f"{space}[image]")
             return True
         if tag == "a" and start:
             href = (attrs.get("href") or "").strip()
