@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 _GREETING = {
@@ -145,3 +145,29 @@ def wrong_host_proxy(target_port: int) -> Iterator[tuple[str, int]]:
         for s in socks:
             with contextlib.suppress(OSError):
                 s.close()
+
+
+Responder = Callable[[bytes], "list[bytes] | None"]
+
+
+@contextlib.contextmanager
+def scripted(greeting: list[bytes], respond: Responder) -> Iterator[Recorder]:
+    """A plain line server: says ``greeting``, then answers each client line with
+    ``respond(line)`` (None closes the connection). For one-off faults: a huge IMAP literal, a
+    PREAUTH greeting, a very long POP3 line, an OAuth2 exchange to inspect."""
+    with _listener() as srv:
+        rec = Recorder(port=srv.getsockname()[1])
+
+        def handle(conn: socket.socket) -> None:
+            with conn, contextlib.suppress(OSError):
+                f = conn.makefile("rb")
+                conn.sendall(b"".join(g + b"\r\n" for g in greeting))
+                while line := f.readline(65536):
+                    rec.lines.append(line)
+                    answer = respond(line.rstrip(b"\r\n"))
+                    if answer is None:
+                        return
+                    conn.sendall(b"".join(a + b"\r\n" for a in answer))
+
+        _accept_loop(srv, handle)
+        yield rec

@@ -440,7 +440,7 @@ def open_imap(
     ctx = tls_context(s)
     red = _Redactor(transcript, [secret] if secret else [], "imap")
     red.note(f"connecting to {s.label} ({s.security})")
-    with where.errors("connect"):
+    with where.errors("connect"), _imap_errors(where, "greeting"):
         client = imapclient.IMAPClient(
             s.host, port=s.port, ssl=s.security == "tls", ssl_context=ctx, timeout=s.timeout
         )
@@ -533,6 +533,8 @@ def _imap_errors(where: _Where, what: str) -> Iterator[None]:
     except NetworkError:
         raise
     except imapclient.exceptions.LoginError as exc:
+        if isinstance(exc.__context__, imaplib.IMAP4.abort):  # not a refusal: the link broke
+            where.fail(ProtocolError, f"{what}: connection aborted: {_server_text(exc)}")
         where.fail(
             AuthFailed,
             f"login refused for {where.settings.username!r}: {_server_text(exc)}",
