@@ -112,3 +112,32 @@ def test_show_and_attachments_by_store_id(tmp_path: Path, monkeypatch: pytest.Mo
     assert code == 0 and "passwd" in out
     code, out, err = run(["show", "999"])
     assert code == 2 and "no message with id 999" in err
+
+
+def test_stored_message_is_read_with_the_accounts_assumed_charsets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tmail.store import Store
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[accounts.old]\n"
+        'email = "ivan@example.ru"\n'
+        'incoming.host = "imap.example.ru"\n'
+        'outgoing.host = "smtp.example.ru"\n'
+        'assumed_charsets = ["koi8-r"]\n'
+    )
+    config.chmod(0o600)
+    monkeypatch.setenv("TMAIL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("TMAIL_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    # "Ну" alone is too short to detect (it reads as ISO-8859-5 "юе"): the hint decides.
+    raw = b"From: a@example.ru\nSubject: x\n\n" + "Ну\n".encode("koi8_r")
+    with Store.open(tmp_path / "data") as store:
+        mid = store.add_message("old", "INBOX", raw, uid=1)
+    code, out, _ = run(["--config", str(config), "show", "--json", str(mid)])
+    data = json.loads(out)
+    assert code == 0 and data["text"] == "Ну\n" and data["charset"] == "koi8-r"
+    code, out, _ = run(["show", "--json", str(mid)])  # no config: no hint
+    assert json.loads(out)["text"] != "Ну\n"

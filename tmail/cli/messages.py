@@ -6,7 +6,6 @@ message id, so ``tmail show 12`` in a directory holding a file ``12`` shows the 
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,16 +74,16 @@ def _from_store(ctx: Context, message: int, hint: tuple[str, ...]) -> RawMessage
 
 
 def _account_charsets(ctx: Context, account: str) -> tuple[str, ...]:
-    """The account's ``assumed_charsets`` when a config file can be read; () otherwise."""
+    """The account's ``assumed_charsets`` from the config file; () when there is no such account.
+
+    A store can be read without any config (``TMAIL_DATA_DIR``), so a missing or unreadable config
+    only loses the hint; it is not an error for ``show``.
+    """
+    from tmail.config import load_config
+
     try:
-        config_mod = importlib.import_module("tmail.config")
-        loader = getattr(config_mod, "load_config", None)
-        if loader is None:
-            return ()
-        config = loader(ctx.config_path) if ctx.config_path else loader()
-        for acct in getattr(config, "accounts", ()):
-            if getattr(acct, "name", None) == account:
-                return tuple(getattr(acct, "assumed_charsets", ()))
+        config = load_config(ctx.config_path)
     except (TmailError, OSError):
-        return ()  # no config (store-only use): read without the hint
-    return ()
+        return ()
+    acct = config.accounts.get(account)
+    return tuple(acct.assumed_charsets) if acct is not None else ()
