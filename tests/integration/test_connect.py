@@ -267,3 +267,43 @@ def test_refused_port_and_unknown_host_are_one_line() -> None:
     server = ServerSettings("imap", "no-such-host.invalid", 993, timeout=2)
     with pytest.raises(TmailError, match=r"cannot resolve host name 'no-such-host\.invalid'"):
         open_imap(Account("acct", "a@x.test", server))
+
+
+@pytest.mark.parametrize("protocol", ["imap", "pop3", "smtp"])
+def test_bytes_injected_before_the_tls_handshake_are_discarded(
+    mailstack: MailStack, protocol: str
+) -> None:
+    from tests.support.faultservers import injects_before_tls
+
+    cert, key = str(mailstack.ca_file), str(mailstack.root / "key.pem")
+    with injects_before_tls(protocol, cert, key) as fake:
+        server = ServerSettings(
+            protocol,  # type: ignore[arg-type]
+            "127.0.0.1",
+            fake.port,
+            security="starttls",
+            username="alice",
+            password="x",
+            ca_file=mailstack.ca_file,
+            timeout=5,
+        )
+        account = (
+            Account("acct", "a@x.test", ServerSettings("imap", "h", 1), server)
+            if protocol == "smtp"
+            else Account("acct", "a@x.test", server)
+        )
+        conn = OPENERS[protocol](account, login=False)
+        try:
+            if protocol == "imap":
+                caps = b" ".join(conn.capabilities())
+                assert b"STARTTLS" in caps  # the honest answer, read inside TLS
+            elif protocol == "pop3":
+                caps = " ".join(conn.capa()).encode()
+                assert b"STLS" in caps
+            else:
+                caps = str(conn.esmtp_features).encode()
+                assert b"starttls" in caps
+            assert tls_info(conn._imap.sock if protocol == "imap" else conn.sock) is not None
+            assert b"INJECTED" not in caps
+        finally:
+            conn.close() if protocol != "imap" else conn.shutdown()

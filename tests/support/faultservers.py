@@ -171,3 +171,90 @@ def scripted(greeting: list[bytes], respond: Responder) -> Iterator[Recorder]:
 
         _accept_loop(srv, handle)
         yield rec
+
+
+@contextlib.contextmanager
+def injects_before_tls(protocol: str, cert: str, key: str) -> Iterator[Recorder]:
+    """A STARTTLS server that, in the same cleartext write as its "go ahead", injects a fake
+    capability line advertising ``INJECTED`` (the "NO STARTTLS" attack, USENIX Security 2021),
+    then does a real TLS handshake (certificate ``cert``) and answers honestly inside TLS."""
+    import ssl
+
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    with _listener() as srv:
+        rec = Recorder(port=srv.getsockname()[1])
+
+        def handle(conn: socket.socket) -> None:
+            with contextlib.suppress(OSError, ssl.SSLError):
+                _inject(conn, protocol, ctx, rec)
+            with contextlib.suppress(OSError):
+                conn.close()
+
+        _accept_loop(srv, handle)
+        yield rec
+
+
+def _inject(conn: socket.socket, protocol: str, ctx: object, rec: Recorder) -> None:
+    import ssl
+
+    assert isinstance(ctx, ssl.SSLContext)
+    caps = {
+        "imap": [b"* CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN"],
+        "pop3": [b"+OK", b"USER", b"STLS", b"."],
+        "smtp": [b"250-fake.test", b"250-STARTTLS", b"250 AUTH PLAIN"],
+    }[protocol]
+    injected = {
+        "imap": b"* CAPABILITY IMAP4rev1 AUTH=PLAIN INJECTED",
+        "pop3": b"+OK injected INJECTED",
+        "smtp": b"250-fake.test\r\n250 AUTH INJECTED",
+    }[protocol]
+    greeting = {"imap": b"* OK hi", "pop3": b"+OK hi", "smtp": b"220 fake ESMTP"}[protocol]
+    conn.sendall(greeting + b"\r\n")
+    try:
+        _inject_loop(conn, conn.makefile("rb"), protocol, ctx, rec, caps, injected, False)
+    finally:
+        conn.close()
+
+
+def _inject_loop(
+    sock: socket.socket,
+    f: object,
+    protocol: str,
+    ctx: object,
+    rec: Recorder,
+    caps: list[bytes],
+    injected: bytes,
+    tls: bool,
+) -> None:
+    import ssl
+
+    assert isinstance(ctx, ssl.SSLContext)
+
+    def say(*lines: bytes) -> None:
+        sock.sendall(b"".join(line + b"\r\n" for line in lines))
+
+    while line := f.readline(4096):  # type: ignore[attr-defined]
+        rec.lines.append(line)
+        words = line.strip().split(b" ")
+        tag = words[0]
+        cmd = (words[1] if protocol == "imap" and len(words) > 1 else words[0]).upper()
+        if cmd in (b"STARTTLS", b"STLS") and not tls:
+            go = {"imap": tag + b" OK begin", "pop3": b"+OK begin", "smtp": b"220 2.0.0 go"}
+            sock.sendall(go[protocol] + b"\r\n" + injected + b"\r\n")
+            tls_sock = ctx.wrap_socket(sock, server_side=True)
+            try:
+                _inject_loop(tls_sock, tls_sock.makefile("rb"), protocol, ctx, rec, caps,
+                             injected, True)  # fmt: skip
+            finally:
+                tls_sock.close()
+            return
+        elif cmd == b"CAPABILITY":
+            say(*caps, tag + b" OK done")
+        elif cmd == b"CAPA" or cmd in (b"EHLO", b"HELO"):
+            say(*caps)
+        elif cmd in (b"LOGOUT", b"QUIT"):
+            say(tag + b" OK bye" if protocol == "imap" else b"+OK bye")
+            return
+        else:
+            say(tag + b" NO nothing here" if protocol == "imap" else b"-ERR nothing here")
