@@ -348,3 +348,25 @@ def test_config_error_is_exit_2_naming_file_account_key(tmp_path: Path) -> None:
     assert code == 2
     assert err.count("\n") == 1
     assert str(path) in err and "account 'a': incoming.port" in err and "1-65535" in err
+
+
+def test_account_add_guesses_the_preset_from_the_domain(
+    tmp_path: Path, file_keyring: PlaintextKeyring
+) -> None:
+    # pm.me -> Proton Mail Bridge on 127.0.0.1 (nothing listens there in tests: the connection
+    # test fails at once, without touching the internet); saved anyway on request.
+    path = tmp_path / "config.toml"
+    answers = "\n".join(["me@pm.me", "", "", "y", "imap", "me@pm.me", "bridge-pw", "y"]) + "\n"
+    code, out, _ = run("--config", str(path), "account", "add", stdin=answers)
+    assert code == 1  # saved, but the test did not pass
+    assert "This looks like Proton Mail" in out and "IMAP 127.0.0.1:1143 starttls" in out
+    assert "connection refused" in out
+    from tmail.config import load_config
+
+    acc = load_config(path).account("pm")
+    assert acc.provider == "proton-bridge"
+    assert (acc.incoming.host, acc.incoming.port, acc.incoming.security) == (
+        "127.0.0.1", 1143, "starttls",
+    )  # fmt: skip
+    assert acc.outgoing is not None and acc.outgoing.port == 1025
+    assert file_keyring.get_password("tmail", "pm/incoming") == "bridge-pw"
