@@ -255,6 +255,9 @@ def test_search_combines_fields_and_flags(store: Store) -> None:
     assert store.search("is:flagged OR budget") == [c, b]
     assert store.search("account:work budget") == [c]
     assert store.search("(from:carol OR from:alice) -is:flagged", account="acc") == [a]
+    assert store.search("text -budget", limit=10) == [b, a]
+    assert store.search("(text OR budget) -from:carol", limit=10) == [c, a]
+    assert store.count_search("text -budget") == 2
     # msg(n) is dated 2024-01-(n+1): after: includes its day, before: excludes it.
     assert store.search("after:2024-01-03") == [c, b]
     assert store.search("before:2024-01-03") == [a]

@@ -115,18 +115,30 @@ def test_errors_say_what_is_wrong(query: str, fragment: str) -> None:
 def test_compile_merges_words_into_one_match() -> None:
     c = compile_query(p('hello from:alice "big deal"'))
     assert c.where.count("MATCH") == 1
-    assert c.params == ('"hello" AND {sender} : "alice" AND "big deal"',)
+    assert c.params == ('("hello" AND {sender} : "alice" AND "big deal")',)
+    assert c.fts == c.params[0]
 
 
 def test_compile_quotes_fts_syntax_away() -> None:
     # FTS5 operators typed by the user stay words inside string literals.
     c = compile_query(p('"NEAR OR" AND* {body}'))
-    assert c.params == ('"NEAR OR" AND "AND" * AND "{body}"',)
+    assert c.params == ('("NEAR OR" AND "AND" * AND "{body}")',)
 
 
 def test_compile_structured() -> None:
     c = compile_query(p("is:unread folder:inbox -has:attachment after:2024-01-01"))
     assert "instr(m.flags, ?) = 0" in c.where
-    assert "f.name = ? COLLATE NOCASE" in c.where
+    assert "SELECT id FROM folders WHERE name = ? COLLATE NOCASE" in c.where
     assert "NOT (m.has_attachment = 1)" in c.where
     assert c.params[0] == "S" and c.params[1] == "inbox"
+
+
+def test_compile_folds_word_subtrees_and_negations_into_one_match() -> None:
+    c = compile_query(p("(budget OR invoice) from:smith -spam is:unread"))
+    assert c.params[0] == '(("budget" OR "invoice") AND {sender} : "smith") NOT "spam"'
+    assert c.where.count("MATCH") == 1 and c.fts == c.params[0]
+    # A negation alone, or words beside structured terms in an OR, stay SQL.
+    c = compile_query(p("-spam"))
+    assert c.fts is None and c.where.startswith("NOT (")
+    c = compile_query(p("budget OR is:flagged"))
+    assert c.fts is None and c.where.count("MATCH") == 1

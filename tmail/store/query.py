@@ -346,10 +346,13 @@ def _text(column: str | None, value: str, quoted: bool) -> Node:
 
 @dataclass(frozen=True)
 class Compiled:
-    """A SQL condition over ``messages m JOIN folders f ON f.id = m.folder_id``."""
+    """A SQL condition over ``messages m`` (no join needed), and the FTS5 expression every
+    match must satisfy (``fts``: None when the query has no required words), which lets the
+    store pick a plan: few word matches are sorted, many are found walking the date index."""
 
     where: str
     params: tuple[Any, ...]
+    fts: str | None = None
 
 
 _FOLD = str.maketrans({"ё": "е", "Ё": "Е"})
@@ -383,7 +386,49 @@ def compile_query(node: Node) -> Compiled:
     """The SQL condition and its parameters for the tree ``node``."""
     params: list[Any] = []
     where = _compile(node, params)
-    return Compiled(where, tuple(params))
+    fts = _pure(node)
+    if fts is None and isinstance(node, And):
+        fts = _and_match(node)[0]
+    return Compiled(where, tuple(params), fts)
+
+
+def _pure(node: Node) -> str | None:
+    """The FTS5 expression of a subtree made only of words (None when it has anything else).
+
+    Such a subtree runs as one MATCH: one index walk instead of one per word.
+    """
+    if isinstance(node, Text):
+        return _fts_term(node)
+    if isinstance(node, Or):
+        parts = [_pure(n) for n in node.nodes]
+        if all(p is not None for p in parts):
+            return "(" + " OR ".join(p for p in parts if p) + ")"
+        return None
+    if isinstance(node, And):
+        match, rest = _and_match(node)
+        return match if match is not None and not rest else None
+    return None
+
+
+def _and_match(node: And) -> tuple[str | None, list[Node]]:
+    """Split an AND into one FTS5 expression (its word parts, NOT-words included when some
+    positive word exists) and the children SQL must handle."""
+    pos: list[str] = []
+    neg: list[str] = []
+    rest: list[Node] = []
+    for child in node.nodes:
+        p = _pure(child)
+        if p is not None:
+            pos.append(p)
+            continue
+        if isinstance(child, Not) and (q := _pure(child.node)) is not None:
+            neg.append(q)
+            continue
+        rest.append(child)
+    if not pos:
+        return None, list(node.nodes)
+    expr = "(" + " AND ".join(pos) + ")" + "".join(f" NOT {q}" for q in neg)
+    return expr, rest
 
 
 def _fts_clause(match: str, params: list[Any]) -> str:
@@ -394,14 +439,15 @@ def _fts_clause(match: str, params: list[Any]) -> str:
 def _compile(node: Node, params: list[Any]) -> str:
     if isinstance(node, All):
         return "1"
-    if isinstance(node, Text):
-        return _fts_clause(_fts_term(node), params)
+    pure = _pure(node)
+    if pure is not None:
+        return _fts_clause(pure, params)
     if isinstance(node, Folder):
         params.append(node.name)
-        return "f.name = ? COLLATE NOCASE"
+        return "m.folder_id IN (SELECT id FROM folders WHERE name = ? COLLATE NOCASE)"
     if isinstance(node, Account):
         params.append(node.name)
-        return "f.account = ? COLLATE NOCASE"
+        return "m.folder_id IN (SELECT id FROM folders WHERE account = ? COLLATE NOCASE)"
     if isinstance(node, HasAttachment):
         return "m.has_attachment = 1"
     if isinstance(node, FlagIs):
@@ -412,15 +458,11 @@ def _compile(node: Node, params: list[Any]) -> str:
         return f"m.date {node.op} ?"
     if isinstance(node, Not):
         return f"NOT ({_compile(node.node, params)})"
-    if isinstance(node, And | Or):
-        joiner = " AND " if isinstance(node, And) else " OR "
-        fts_op = " AND " if isinstance(node, And) else " OR "
-        # Words of one AND (or one OR) go to FTS as one MATCH: one index lookup, not several.
-        texts = [n for n in node.nodes if isinstance(n, Text)]
-        rest = [n for n in node.nodes if not isinstance(n, Text)]
-        parts: list[str] = []
-        if texts:
-            parts.append(_fts_clause(fts_op.join(_fts_term(t) for t in texts), params))
+    if isinstance(node, And):
+        match, rest = _and_match(node)
+        parts = [_fts_clause(match, params)] if match is not None else []
         parts.extend(_compile(n, params) for n in rest)
-        return "(" + joiner.join(parts) + ")"
+        return "(" + " AND ".join(parts) + ")"
+    if isinstance(node, Or):
+        return "(" + " OR ".join(_compile(n, params) for n in node.nodes) + ")"
     raise TypeError(node)  # pragma: no cover

@@ -263,21 +263,31 @@ class Store:
             )
 
     def folders(self, account: str | None = None) -> list[FolderInfo]:
-        """Folders with total, unread and flagged counts, INBOX first then by name."""
-        sql = (
-            "SELECT f.account, f.name, count(m.id), "
-            "coalesce(sum(instr(m.flags, 'S') = 0), 0), coalesce(sum(instr(m.flags, 'F') > 0), 0) "
-            "FROM folders f LEFT JOIN messages m ON m.folder_id = f.id "
-        )
+        """Folders with total, unread and flagged counts, INBOX first then by name.
+
+        Counted from the (folder, flags) index: about 25 ms for 100,000 messages.
+        """
+        counts: dict[int, list[int]] = {}
+        for fid, flags, n in self.db.execute(
+            "SELECT folder_id, flags, count(*) FROM messages GROUP BY folder_id, flags"
+        ):
+            c = counts.setdefault(int(fid), [0, 0, 0])
+            c[0] += n
+            if "S" not in flags:
+                c[1] += n
+            if "F" in flags:
+                c[2] += n
+        sql = "SELECT id, account, name FROM folders"
         params: tuple[Any, ...] = ()
         if account is not None:
-            sql += "WHERE f.account = ? "
+            sql += " WHERE account = ?"
             params = (account,)
-        sql += "GROUP BY f.id ORDER BY f.account, f.name != 'INBOX', f.name COLLATE NOCASE"
-        return [
-            FolderInfo(acc, name, int(total), int(unread), int(flagged))
-            for acc, name, total, unread, flagged in self.db.execute(sql, params)
-        ]
+        sql += " ORDER BY account, name != 'INBOX', name COLLATE NOCASE"
+        out = []
+        for fid, acc, name in self.db.execute(sql, params):
+            total, unread, flagged = counts.get(int(fid), (0, 0, 0))
+            out.append(FolderInfo(acc, name, total, unread, flagged))
+        return out
 
     def accounts(self) -> list[str]:
         """Accounts that have at least one folder in the store."""
@@ -1329,6 +1339,36 @@ class Store:
         ).fetchone()
         return int(row[0])
 
+    def _folder_ids(self, account: str | None, folder: str | None) -> list[int] | None:
+        """Ids of the folders in scope; None when every folder is."""
+        if account is None and folder is None:
+            return None
+        conds, params = [], []
+        if account is not None:
+            conds.append("account = ?")
+            params.append(account)
+        if folder is not None:
+            conds.append("name = ?")
+            params.append(normalize_folder(folder))
+        return [
+            int(r[0])
+            for r in self.db.execute(
+                f"SELECT id FROM folders WHERE {' AND '.join(conds)}", tuple(params)
+            )
+        ]
+
+    def _search_sql(
+        self, query: str, account: str | None, folder: str | None
+    ) -> tuple[str, list[Any], str | None, list[int] | None]:
+        from tmail.store.query import compile_query, parse
+
+        compiled = compile_query(parse(query))
+        fids = self._folder_ids(account, folder)
+        where, params = compiled.where, list(compiled.params)
+        if fids is not None:
+            where = f"m.folder_id IN ({','.join(str(i) for i in fids) or 'NULL'}) AND {where}"
+        return where, params, compiled.fts, fids
+
     def search(
         self,
         query: str,
@@ -1344,39 +1384,48 @@ class Store:
 
         Raises :class:`tmail.store.query.QueryError` (a UsageError) for a malformed query.
         """
-        from tmail.store.query import compile_query, parse
-
-        compiled = compile_query(parse(query))
-        where, params = self._scope(account, folder)
+        where, params, fts, fids = self._search_sql(query, account, folder)
         order = _SORT_SQL[sort].format(dir="DESC" if reverse else "ASC")
-        sql = (
-            "SELECT m.id FROM messages m JOIN folders f ON f.id = m.folder_id "
-            f"WHERE {where} AND {compiled.where} ORDER BY {order}"
-        )
-        args: list[Any] = [*params, *compiled.params]
+        hint = ""
+        if sort == "date" and limit is not None and limit + offset <= 1000:
+            # A page of a common word: walk the date index and stop at the page's end instead
+            # of sorting every match (57,000 of 100,000 for "budget": 30 ms instead of 190).
+            # A rare word: sort its few matches (the walk would visit every message).
+            few = fts is not None and self._fts_count(fts, 1000) < 1000
+            if not few:
+                hint = (
+                    "INDEXED BY messages_folder_date"
+                    if fids is not None and len(fids) == 1
+                    else "INDEXED BY messages_date"
+                )
+        sql = f"SELECT m.id FROM messages m {hint} WHERE {where} ORDER BY {order}"
         if limit is not None or offset:
             sql += " LIMIT ? OFFSET ?"
-            args += [-1 if limit is None else limit, offset]
+            params += [-1 if limit is None else limit, offset]
         try:
-            return [int(r[0]) for r in self.db.execute(sql, args)]
+            return [int(r[0]) for r in self.db.execute(sql, params)]
         except sqlite3.OperationalError as exc:
             from tmail.store.query import QueryError
 
             raise QueryError(f"the search could not run: {exc}") from exc
 
+    def _fts_count(self, match: str, cap: int) -> int:
+        """How many messages match the FTS expression, counting no further than ``cap``."""
+        try:
+            row = self.db.execute(
+                "SELECT count(*) FROM (SELECT rowid FROM fts WHERE fts MATCH ? LIMIT ?)",
+                (match, cap),
+            ).fetchone()
+        except sqlite3.OperationalError:
+            return cap
+        return int(row[0])
+
     def count_search(
         self, query: str, *, account: str | None = None, folder: str | None = None
     ) -> int:
         """How many messages match ``query``."""
-        from tmail.store.query import compile_query, parse
-
-        compiled = compile_query(parse(query))
-        where, params = self._scope(account, folder)
-        row = self.db.execute(
-            "SELECT count(*) FROM messages m JOIN folders f ON f.id = m.folder_id "
-            f"WHERE {where} AND {compiled.where}",
-            (*params, *compiled.params),
-        ).fetchone()
+        where, params, _fts, _fids = self._search_sql(query, account, folder)
+        row = self.db.execute(f"SELECT count(*) FROM messages m WHERE {where}", params).fetchone()
         return int(row[0])
 
     # ------------------------------------------------------------------ threads
