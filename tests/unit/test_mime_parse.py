@@ -253,3 +253,21 @@ def test_adversarial_inputs_take_linear_time() -> None:
         start = time.perf_counter()
         render_text(parse_message(raw))
         assert time.perf_counter() - start < 2.0, raw[:40]
+
+
+def test_alternative_with_an_empty_plain_part_shows_the_html() -> None:
+    raw = msg(
+        "Content-Type: multipart/alternative; boundary=b",
+        "",
+        "--b",
+        "Content-Type: text/plain",
+        "",
+        "  ",
+        "--b",
+        "Content-Type: text/html",
+        "",
+        "<p>the real text</p>",
+        "--b--",
+    )
+    p = parse_message(raw)
+    assert p.text == "the real text\n" and p.text_from_html

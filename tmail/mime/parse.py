@@ -602,14 +602,23 @@ def _kind(part: _Part) -> int:
     return 1
 
 
+def _has_text(part: _Part) -> bool:
+    if part.children or part.message is not None:
+        return True
+    return bool(part.buf[part.start : min(part.end, part.start + 4096)].strip())
+
+
 def _preferred(children: list[_Part]) -> _Part:
-    best = children[-1]
-    best_kind = 0
+    """The part of a multipart/alternative to read: text/plain with something in it, else HTML
+    (mutt's default ``alternative_order``), else any text, else the last (the sender's favourite)."""
+    for wanted in (3, 2):
+        for child in children:
+            if _kind(child) == wanted and _has_text(child):
+                return child
     for child in children:
-        kind = _kind(child)
-        if kind > best_kind and (kind < 3 or child.end > child.start or best_kind == 0):
-            best, best_kind = child, kind
-    return best
+        if _kind(child) >= 2:
+            return child
+    return children[-1]
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
