@@ -610,7 +610,7 @@ def _has_text(part: _Part) -> bool:
 
 def _preferred(children: list[_Part]) -> _Part:
     """The part of a multipart/alternative to read: text/plain with something in it, else HTML
-    (mutt's default ``alternative_order``), else any text, else the last (the sender's favourite)."""
+    (mutt's default ``alternative_order``), else any text, else the last (the sender's choice)."""
     for wanted in (3, 2):
         for child in children:
             if _kind(child) == wanted and _has_text(child):
