@@ -66,3 +66,32 @@ def test_transcript_redacts_passwords_and_sasl_payloads() -> None:
     assert 'C A1 LOGIN "alice" ***' in seen
     assert "C AUTH LOGIN ***" in seen and "C ***" in seen and "C PASS ***" in seen
     assert "C A3 SELECT INBOX" in seen
+
+
+def test_tls12_certificate_parser_reads_the_leaf_and_survives_garbage() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from tmail.protocols.connect import certificate_from_tls12
+
+    der = b"\x30\x82\x01\x00" + b"C" * 256
+    cert_list = len(der).to_bytes(3, "big") + der
+    body = (len(cert_list)).to_bytes(3, "big") + cert_list
+    hello = b"\x02" + (4).to_bytes(3, "big") + b"HELO"
+    message = hello + b"\x0b" + len(body).to_bytes(3, "big") + body
+    # Split over two records, as servers do with big certificates.
+    half = len(message) // 2
+    records = b"".join(
+        b"\x16\x03\x03" + len(part).to_bytes(2, "big") + part
+        for part in (message[:half], message[half:])
+    )
+    assert certificate_from_tls12(records) == der
+    assert certificate_from_tls12(records[:-10]) is None  # truncated
+    assert certificate_from_tls12(b"\x14\x03\x03\x00\x01\x01" + records) is None  # after CCS
+
+    @given(st.binary(max_size=300))
+    def never_raises(data: bytes) -> None:
+        result = certificate_from_tls12(data)
+        assert result is None or isinstance(result, bytes)
+
+    never_raises()
