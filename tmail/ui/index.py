@@ -271,6 +271,9 @@ class IndexView(Wrap):
         self.walker = LazyWalker(source, view)
         self.listbox = urwid.ListBox(self.walker)
         super().__init__(self.listbox)
+        # render() may draw "(no messages here)" instead of the list box: a change of the rows
+        # must drop that cached canvas too.
+        urwid.connect_signal(self.walker, "modified", self._invalidate)
 
     @property
     def view(self) -> View:

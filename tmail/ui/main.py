@@ -114,6 +114,8 @@ def run(config_path: str | None, demo: bool) -> int:
         backend = MailBackend(config, store)
     try:
         app = build_app(config, store, backend, settings, poll=not demo)
+        if not demo:
+            app.do_sync()  # fetch at start, as every mail client does; the screen opens at once
         colors = settings.get("theme")
         if os.environ.get("NO_COLOR"):
             colors = None
