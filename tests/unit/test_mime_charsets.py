@@ -127,3 +127,14 @@ def test_detect_returns_a_cyrillic_codec_for_each() -> None:
 @given(st.binary(max_size=300), st.sampled_from([None, "koi8-r", "utf-8", "x-bogus", "utf-16"]))
 def test_decode_text_never_raises(data: bytes, declared: str | None) -> None:
     decode_text(data, declared, ("cp866", "nonsense"))
+
+
+def test_raw_8bit_headers_follow_the_bodys_declared_charset() -> None:
+    # Short CJK names cannot be detected alone; the body's label is the sender's charset.
+    raw = (
+        "From: 李展锋 <jason@example.com>\nSubject: 装硬碟问题\n"
+        "Content-Type: text/plain; charset=gb2312\n\n"
+    ).encode("gb18030") + "请检查一下".encode("gb18030")
+    parsed = parse_message(raw)
+    assert parsed.from_[0].name == "李展锋" and parsed.subject == "装硬碟问题"
+    assert parsed.text == "请检查一下\n"

@@ -135,10 +135,28 @@ class _Part:
         return [value for key, value in self.fields if key.lower() == name]
 
 
-def _value_text(data: bytes, assumed: Sequence[str]) -> str:
+_ANY_CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_.:-]{1,40})""", re.I)
+
+
+def _message_charset(buf: bytes, start: int, end: int) -> str | None:
+    """The first trustworthy charset a Content-Type in the message declares, for raw 8-bit
+    header text (Thunderbird reads such headers in the body's charset too)."""
+    for match in _ANY_CHARSET.finditer(buf, start, min(end, start + 65536)):
+        codec = normalize_charset(match.group(1).decode("ascii"))
+        if codec is not None and codec not in ("cp1252", "utf-8"):
+            return codec
+    return None
+
+
+def _value_text(data: bytes, assumed: Sequence[str], hint: Callable[[], str | None]) -> str:
     if data.isascii():
         return data.decode("ascii")
-    return decode_text(data, None, assumed).text
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    charset = hint()
+    return decode_text(data, None, ((charset,) if charset else ()) + tuple(assumed)).text
 
 
 def _read_headers(
@@ -186,8 +204,15 @@ def _read_headers(
         pos = nxt
     else:
         body = min(pos, end)
+    found: list[str | None] = []
+
+    def hint() -> str | None:
+        if not found:
+            found.append(_message_charset(buf, start, end))
+        return found[0]
+
     fields = [
-        (name.decode("ascii", errors="replace"), _value_text(bytes(value), assumed))
+        (name.decode("ascii", errors="replace"), _value_text(bytes(value), assumed, hint))
         for name, value in raw_fields
     ]
     return fields, body
