@@ -325,3 +325,23 @@ def test_pop3_account_keeps_the_sent_copy_locally_with_bcc(tmp_path: Path) -> No
         raw = store.read_raw(row.id)
         assert Flag.SEEN in row.flags
     assert raw.startswith(b"Bcc: hidden@example.test\n") and raw.endswith(MESSAGE)
+
+
+def test_server_size_becomes_the_default_message_limit(tmp_path: Path) -> None:
+    from tmail.core.errors import MessageError
+    from tmail.core.models import Address
+    from tmail.mime.compose import Draft, Limits, compose, message_size_limit
+
+    with fake_smtp(extensions=("PIPELINING", "SIZE 2000")) as srv:
+        q, report, ident = run(tmp_path, srv.port)
+    assert report.of(ident).status == "delivered"  # type: ignore[union-attr]
+    assert q.server_size() == 2000
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"z" * 3000)
+    limit = message_size_limit(None, q.server_size())
+    with pytest.raises(MessageError, match=r"big\.bin.*limit 2\.0 KB"):
+        compose(
+            Draft(from_=Address("", "a@example.test"), to=("b@example.test",), attachments=(big,)),
+            Limits(max_message_size=limit),
+        )
+    assert message_size_limit(10_000, q.server_size()) == 10_000  # the account's own wins

@@ -221,3 +221,27 @@ def test_sent_copy_is_appended_to_the_imap_sent_folder_with_bcc(
     assert copy["Bcc"] == hidden.address  # the sender's own copy says who got a blind copy
     assert stack.wait_for(hidden.name, 1) == 1
     assert hidden.address.encode() not in stack.stored_messages(rcpt.name)[0]
+
+
+def test_dsn_success_brings_postfix_delivery_report(
+    make_mail_user: Callable[..., MailUser], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tmail.protocols.smtp import Dsn
+
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    stack = sender.stack
+    acc = account_for(sender, monkeypatch)
+    c = compose(Draft(from_=Address("", sender.address), to=(rcpt.address,), subject="с DSN"))
+    entry = queue_message(tmp_path, acc, c, Dsn(notify=("success", "failure"), envid="tmail-1"))
+    report = flush_account(tmp_path, acc)
+    assert report.of(entry.id).status == "delivered"  # type: ignore[union-attr]
+    assert report.warnings == ()  # Postfix offers DSN: nothing was dropped
+    assert stack.wait_for(rcpt.name, 1) == 1
+    assert stack.wait_for(sender.name, 1, timeout=60) == 1, "no delivery report came back"
+    raw = stack.stored_messages(sender.name)[0]
+    dsn = parse_message(raw).dsn
+    assert dsn is not None
+    [ok] = dsn.recipients
+    assert rcpt.address in ok.final_recipient
+    assert ok.action in ("delivered", "relayed") and ok.status.startswith("2.")
+    assert b"Original-Envelope-Id: tmail-1" in raw
