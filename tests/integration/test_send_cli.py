@@ -23,7 +23,12 @@ TMAIL = [sys.executable, "-m", "tmail"]
 
 
 def write_config(
-    tmp_path: Path, user: MailUser, *, port: int | None = None, security: str = "starttls"
+    tmp_path: Path,
+    user: MailUser,
+    *,
+    port: int | None = None,
+    security: str = "starttls",
+    extra: str = "",
 ) -> Path:
     stack = user.stack
     cfg = tmp_path / "config.toml"
@@ -50,6 +55,7 @@ outgoing.username = "{user.name}"
 outgoing.password_env = "TMAIL_TEST_PW"
 outgoing.ca_file = "{stack.ca_file}"
 {"outgoing.allow_plaintext_auth = true" if security == "none" else ""}
+{extra}
 """,
         encoding="utf-8",
     )
@@ -202,3 +208,31 @@ def test_git_send_email_through_tmail(
     assert msg["Subject"] == "[PATCH] Добавить приветствие"
     body = msg.get_body(("plain",))
     assert body is not None and "+привет" in body.get_content()
+
+
+def test_send_koi8r_html_and_attachment_from_the_command_line(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    cfg = write_config(tmp_path, sender, extra='send_charset = "koi8-r"')
+    page = tmp_path / "letter.html"
+    page.write_text("<p>Здравствуйте!</p>", encoding="utf-8")
+    doc = tmp_path / "Договор.pdf"
+    doc.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 40)
+    res = run(
+        cfg, sender, "send", "--to", rcpt.address, "--subject", "Договор",
+        "--html", str(page), "--attach", str(doc), stdin="Здравствуйте!\n".encode(),
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr.decode()
+    assert sender.stack.wait_for(rcpt.name, 1) == 1
+    msg = email.message_from_bytes(
+        sender.stack.stored_messages(rcpt.name)[0], policy=email.policy.default
+    )
+    plain = msg.get_body(("plain",))
+    html = msg.get_body(("html",))
+    assert plain is not None and plain.get_content_charset() == "koi8-r"
+    assert plain.get_content() == "Здравствуйте!\n"
+    assert html is not None and "<p>Здравствуйте!</p>" in html.get_content()
+    [att] = list(msg.iter_attachments())
+    assert att.get_filename() == "Договор.pdf" and att.get_content_type() == "application/pdf"
+    assert att.get_content() == doc.read_bytes()
