@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.tui.conftest import Harness
 from tmail.core.models import Flag
 from tmail.ui.keys import ACTIONS, KeyMap, default_keys_toml
@@ -227,3 +229,40 @@ def test_man_page_lists_every_action() -> None:
     for a in ACTIONS:
         assert f".BR {a.name} ." in man, a.name
     assert KeyMap().keys_for("reply") == ("r",)
+
+
+def test_attachments_list_saves_without_overwriting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    from tests.tui.conftest import T0
+    from tmail.ui.source import MemorySource, Row
+
+    raw = (
+        b"From: A <a@x.test>\nTo: me@demo.test\nSubject: files\nMessage-ID: <f@x>\n"
+        b'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n--b\n'
+        b"Content-Type: text/plain\n\nsee attached\n--b\nContent-Type: application/pdf\n"
+        b'Content-Disposition: attachment; filename="../../report.pdf"\n'
+        b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(b"%PDF-1.1 x") + b"--b--\n"
+    )
+    src = MemorySource([(Row(1, "demo", "INBOX", T0, "A", "files", frozenset(), len(raw)), raw)])
+    h = Harness(source=src)
+    (tmp_path / "report.pdf").write_text("mine")
+    h.press("enter")
+    assert "report.pdf  (application/pdf, 10 B)" in h.screen()
+    h.press("v")
+    assert "Attachments" in h.screen() and "s Save" in h.screen()
+    h.press("s")
+    h.app.prompt_edit.set_edit_text(str(tmp_path))
+    h.press("enter")
+    assert (tmp_path / "report.pdf").read_text() == "mine"
+    saved = [p for p in tmp_path.iterdir() if p.name != "report.pdf"]
+    assert len(saved) == 1 and saved[0].read_bytes() == b"%PDF-1.1 x"
+    assert f"saved {saved[0]}" in h.screen()
+    opened: list[list[str]] = []
+    h.app.options.opener = lambda argv: opened.append(list(argv)) or 0
+    monkeypatch.setattr("tmail.ui.app.shutil.which", lambda name: f"/usr/bin/{name}")
+    h.press("enter")
+    assert opened[0][:2] == ["/usr/bin/run-mailcap", "--action=view"]
+    assert opened[0][2].endswith("report.pdf")

@@ -23,6 +23,7 @@ import contextlib
 import glob
 import os
 import shlex
+import shutil
 import subprocess
 import tempfile
 import time
@@ -64,7 +65,7 @@ from tmail.ui.compose import (
     reply_state,
     review_lines,
 )
-from tmail.ui.index import IndexView
+from tmail.ui.index import IndexView, human_size
 from tmail.ui.keys import KeyMap
 from tmail.ui.pager import Pager
 from tmail.ui.sidebar import Sidebar
@@ -199,7 +200,7 @@ class App:
         if self.columns.focus_position == 0:
             return "sidebar"
         kind = self.screen.kind
-        return {"errors": "help", "attachments": "help"}.get(kind, kind)
+        return {"errors": "help"}.get(kind, kind)
 
     def push(self, screen: _Screen) -> None:
         self.stack.append(screen)
@@ -714,8 +715,63 @@ class App:
             return
         rows: Widgets = [urwid.Text(("title", "Attachments")), urwid.Divider()]
         for a in pager.rendered.attachments:
-            rows.append(urwid.Text(f"{a.index}. {a.filename}  ({a.content_type}, {a.size} bytes)"))
-        self.push(_Screen("attachments", urwid.ListBox(urwid.SimpleFocusListWalker(rows))))
+            label = f"{a.index}. {a.filename}  ({a.content_type}, {human_size(a.size)})"
+            rows.append(urwid.AttrMap(_Item(label, a.index), "attachment", "field_focus"))
+        listbox = urwid.ListBox(urwid.SimpleFocusListWalker(rows))
+        listbox.set_focus(2)
+        self.push(_Screen("attachments", listbox, extra={"pager": pager}))
+
+    def _chosen_attachment(self) -> tuple[str, bytes] | None:
+        listbox = self.screen.widget
+        pager = self.screen.extra.get("pager")
+        if not isinstance(listbox, urwid.ListBox) or not isinstance(pager, Pager):
+            return None
+        item = listbox.focus.base_widget if listbox.focus is not None else None
+        parsed = pager.rendered.parsed
+        if not isinstance(item, _Item) or parsed is None:
+            return None
+        for a in parsed.attachments:
+            if a.index == item.index:
+                return a.filename, a.data()
+        return None
+
+    def do_save_attachment(self) -> None:
+        chosen = self._chosen_attachment()
+        if chosen is None:
+            return
+        name, data = chosen
+        downloads = Path.home() / "Downloads"
+        start = str(downloads if downloads.is_dir() else Path.cwd()) + "/"
+
+        def answer(text: str) -> None:
+            from tmail.mime.attachments import save_bytes
+
+            folder = Path(os.path.expanduser(text.strip() or start))
+            path = save_bytes(data, folder, name)
+            self.notice(f"saved {path}")
+
+        self.ask("Save into folder: ", answer, text=start, complete=_path_complete)
+
+    def do_open_attachment(self) -> None:
+        chosen = self._chosen_attachment()
+        if chosen is None:
+            return
+        name, data = chosen
+        from tmail.mime.attachments import save_bytes
+
+        folder = Path(tempfile.mkdtemp(prefix="tmail-open-"))
+        path = save_bytes(data, folder, name)
+        viewer = shutil.which("run-mailcap")
+        if viewer:
+            argv = [viewer, "--action=view", str(path)]
+        elif shutil.which("xdg-open"):
+            argv = ["xdg-open", str(path)]
+        else:
+            self.notice(f"no viewer (run-mailcap, xdg-open); saved as {path}", error=True)
+            return
+        status = self._run_external(argv)
+        if status != 0:
+            self.notice(f"the viewer exited with status {status}; the file is {path}", True)
 
     def _browse(self, target: str) -> None:
         browser = os.environ.get("BROWSER")
@@ -1181,6 +1237,20 @@ def render(raw: bytes, charset: str | None = None) -> Rendered:
     from tmail.ui.render import render as _render
 
     return _render(raw, charset)
+
+
+class _Item(urwid.Text):
+    """A selectable line of a list (an attachment), knowing what it stands for."""
+
+    def __init__(self, label: str, index: int) -> None:
+        super().__init__(label)
+        self.index = index
+
+    def selectable(self) -> bool:
+        return True
+
+    def keypress(self, size: Size, key: str) -> str | None:
+        return key
 
 
 def _cleanup(state: ComposeState) -> None:

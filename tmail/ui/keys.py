@@ -23,8 +23,12 @@ class Action:
 
 
 ACTIONS: tuple[Action, ...] = (
-    Action("down", ("j", "down"), "next line", ("index", "pager", "sidebar", "help")),
-    Action("up", ("k", "up"), "previous line", ("index", "pager", "sidebar", "help")),
+    Action(
+        "down", ("j", "down"), "next line", ("index", "pager", "sidebar", "help", "attachments")
+    ),
+    Action(
+        "up", ("k", "up"), "previous line", ("index", "pager", "sidebar", "help", "attachments")
+    ),
     Action("page_down", ("page down", " "), "next page", ("index", "pager", "help")),
     Action("page_up", ("page up", "-"), "previous page", ("index", "pager", "help")),
     Action("top", ("home",), "first line", ("index", "pager", "help")),
@@ -81,6 +85,17 @@ ACTIONS: tuple[Action, ...] = (
     Action("errors", ("E",), "error log", ("all",)),
     Action("hints", ("f1",), "key hints on/off", ("all",)),
     Action("redraw", ("ctrl l",), "redraw the screen", ("all",)),
+    # the attachment list of a message (v)
+    Action(
+        "open_attachment", ("enter",), "open the attachment (mailcap)", ("attachments",), "Open"
+    ),
+    Action(
+        "save_attachment",
+        ("s",),
+        "save the attachment (never overwrites)",
+        ("attachments",),
+        "Save",
+    ),
     # the review screen of compose
     Action("send", ("y",), "send the message", ("review",), "Send"),
     Action("edit", ("e",), "edit the body again", ("review",), "Edit"),
@@ -92,7 +107,7 @@ ACTIONS: tuple[Action, ...] = (
 )
 
 ACTION_NAMES = frozenset(a.name for a in ACTIONS)
-VIEWS = ("index", "pager", "sidebar", "review", "help")
+VIEWS = ("index", "pager", "sidebar", "review", "help", "attachments")
 
 
 class KeyMap:
