@@ -345,3 +345,26 @@ def test_server_size_becomes_the_default_message_limit(tmp_path: Path) -> None:
             Limits(max_message_size=limit),
         )
     assert message_size_limit(10_000, q.server_size()) == 10_000  # the account's own wins
+
+
+def test_the_readers_sync_retries_due_entries_only(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from tmail.config.model import Config
+    from tmail.runtime.backend import MailBackend
+    from tmail.store.store import Store
+
+    with fake_smtp() as srv:
+        acc = account(srv.port)
+        config = Config(path=None, data_dir=tmp_path, poll_interval=300, accounts={acc.name: acc})
+        q = Queue.for_account(tmp_path, acc.name)
+        due = queue_one(q, acc)
+        later = queue_one(q, acc)
+        [_, entry] = q.entries()
+        q.update(replace(entry, next_try=time.time() + 3600))  # backing off after a 4xx
+        with Store.open(tmp_path) as store:
+            MailBackend(config, store)._flush_due(acc)
+            [sent_copy] = store.list_messages(acc.name, "Sent")
+    assert len(srv.received) == 1
+    assert [e.id for e in q.entries()] == [later]
+    assert due != later and sent_copy.subject == "hi"

@@ -8,6 +8,7 @@ each thread its own SQLite connection); a test may call them directly.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -122,10 +123,32 @@ class MailBackend(LocalBackend):
         from tmail.sync.engine import sync_account
 
         result = sync_account(self.config, self.store, self._account(account))
+        self._flush_due(self._account(account))
         new = {f.folder: f.new for f in result.folders}
         if result.errors:
             raise TmailError(str(result.errors[0]), account=account)
         return SyncResult(new=new, folders=list(new))
+
+    def _flush_due(self, acc: Account) -> None:
+        """Retry what waits in the outbox and is due (its back-off and rate limits decide); a
+        failure stays recorded on the entry, where 'tmail queue' shows it."""
+        from tmail.outbox.flush import flush
+        from tmail.outbox.queue import Queue
+
+        queue = Queue.for_account(self.config.data_dir, acc.name)
+        new = queue.root / "new"
+        if not new.is_dir() or not any(new.iterdir()):
+            return
+        opener = self._smtp_opener(acc)
+        if opener is None:
+            return
+        sent = self._folder_named(acc.name, SENT_NAMES, "Sent")
+
+        def keep_sent(_entry: object, data: bytes) -> None:
+            self.store.add_message(acc.name, sent, data, frozenset({Flag.SEEN}), record_append=True)
+
+        with contextlib.suppress(TmailError):
+            flush(acc, queue, opener, sent_sink=keep_sent)
 
     def _smtp_opener(self, acc: Account) -> Callable[[], SmtpSession] | None:
         """The SMTP connection of ``acc`` (TLS and login by :mod:`tmail.protocols.connect`)."""
