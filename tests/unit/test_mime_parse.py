@@ -271,3 +271,37 @@ def test_alternative_with_an_empty_plain_part_shows_the_html() -> None:
     )
     p = parse_message(raw)
     assert p.text == "the real text\n" and p.text_from_html
+
+
+def test_html_charset_from_meta_and_related_root() -> None:
+    html = '<html><head><meta charset="koi8-r"></head><body><p>Привет</p></body></html>'
+    raw = (
+        msg(
+            "Content-Type: multipart/alternative; boundary=a",
+            "",
+            "--a",
+            "Content-Type: multipart/related; boundary=r",
+            "",
+            "--r",
+            "Content-Type: text/html",
+            "Content-Transfer-Encoding: 8bit",
+            "",
+        )
+        + b"\r\n"
+        + html.encode("koi8_r")
+        + msg(
+            "",
+            "--r",
+            "Content-Type: image/png",
+            "Content-ID: <logo>",
+            "Content-Transfer-Encoding: base64",
+            "",
+            "iVBORw0KGgo=",
+            "--r--",
+            "--a--",
+        )
+    )
+    p = parse_message(raw)
+    assert p.text == "Привет\n" and p.text_from_html and p.charset == "koi8-r"
+    (logo,) = p.attachments
+    assert logo.inline and logo.content_id == "<logo>" and logo.filename == "part1.png"
