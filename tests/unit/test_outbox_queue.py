@@ -79,3 +79,22 @@ def test_lock_excludes_a_second_holder(tmp_path: Path) -> None:
         assert first
         with Queue.for_account(tmp_path, "a").lock(timeout=0.2) as second:
             assert not second
+
+
+def test_queue_listing_says_why_and_when() -> None:
+    from tmail.cli.commands.queue import describe
+    from tmail.outbox.queue import Attempt
+
+    now = 10_000.0
+    waiting = entry(created=now - 60, next_try=now + 7200, waiting_until=now + 7200)
+    lines = "\n".join(describe(waiting, now))
+    assert "rate limit: waits until" in lines and "тема" in lines and "b@x.test" in lines
+    failing = entry(
+        created=now - 600,
+        next_try=now + 300,
+        attempts=(Attempt(now - 60, "temporary", "451 4.7.1 greylisted\x1b[31m"),),
+        last_error="451 4.7.1 greylisted\x1b[31m",
+    )
+    lines = "\n".join(describe(failing, now))
+    assert "attempts: 1" in lines and "next try:" in lines
+    assert "last error: 451 4.7.1 greylisted^[[31m" in lines  # server text made terminal-safe
