@@ -1207,7 +1207,10 @@ class App:
     # ------------------------------------------------------------------ running
 
     def run(
-        self, palette: list[tuple[str, str, str, str]], screen: urwid.BaseScreen | None = None
+        self,
+        palette: list[tuple[str, str, str, str]],
+        screen: urwid.BaseScreen | None = None,
+        monochrome: bool = False,
     ) -> None:
         self.loop = urwid.MainLoop(
             self.top,
@@ -1216,6 +1219,11 @@ class App:
             handle_mouse=self.options.mouse,
             pop_ups=False,
         )
+        if monochrome:
+            # NO_COLOR (or a mono terminal): the palette's mono column carries the meaning.
+            set_properties = getattr(self.loop.screen, "set_terminal_properties", None)
+            if callable(set_properties):
+                set_properties(colors=1)
         pipe = self.loop.watch_pipe(self._doorbell)
 
         def ring() -> None:

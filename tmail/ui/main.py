@@ -34,6 +34,7 @@ from tmail.store import Store
 from tmail.ui.app import App, Options
 from tmail.ui.compose import Identity
 from tmail.ui.keys import KeyMap
+from tmail.ui.source import View
 from tmail.ui.storesource import StoreSource
 from tmail.ui.theme import palette
 
@@ -67,6 +68,7 @@ def build_app(
     settings: Mapping[str, Any],
     *,
     poll: bool = True,
+    start_view: View | None = None,
 ) -> App:
     ui = settings.get("ui", {})
     options = Options(
@@ -82,6 +84,7 @@ def build_app(
         identities=identities(config),
         keymap=KeyMap(settings.get("keys")),
         options=options,
+        start_view=start_view,
     )
 
 
@@ -116,10 +119,7 @@ def run(config_path: str | None, demo: bool) -> int:
         app = build_app(config, store, backend, settings, poll=not demo)
         if not demo:
             app.do_sync()  # fetch at start, as every mail client does; the screen opens at once
-        colors = settings.get("theme")
-        if os.environ.get("NO_COLOR"):
-            colors = None
-        app.run(palette(colors))
+        app.run(palette(settings.get("theme")), monochrome=bool(os.environ.get("NO_COLOR")))
     finally:
         store.close()
         if demo:
