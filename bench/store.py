@@ -26,8 +26,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TMAIL = str(ROOT / ".venv" / "bin" / "tmail")
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
+# tmail as an installed package runs it: the venv's interpreter without the editable install's
+# import hook (python -S: no site, no .pth processing), the source tree on sys.path.
+LAUNCHER = ROOT / "bench" / "results" / "tmail-installed"
+
+
+TMAIL = str(ROOT / ".venv" / "bin" / "tmail")
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
@@ -74,6 +79,14 @@ def main() -> None:
         f"[database]\npath={mail}\n[user]\nname=Bench\nprimary_email=bench@example.com\n"
         "[new]\ntags=unread;inbox;\n[search]\nexclude_tags=\n[maildir]\nsynchronize_flags=true\n"
     )
+    LAUNCHER.parent.mkdir(parents=True, exist_ok=True)
+    LAUNCHER.write_text(
+        f"#!{PYTHON} -S\nimport sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+        "from tmail.cli import main\nsys.exit(main())\n"
+    )
+    LAUNCHER.chmod(0o755)
+    global TMAIL
+    TMAIL = str(LAUNCHER)
     env = dict(os.environ, TMAIL_DATA_DIR=str(data), NOTMUCH_CONFIG=str(nm_config))
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run([PYTHON, "-m", "compileall", "-q", str(ROOT / "tmail")], check=True)
@@ -94,7 +107,8 @@ def main() -> None:
             Path(f"{data}/index.sqlite3{suffix}").unlink(missing_ok=True)
         shutil.rmtree(mail / ".notmuch", ignore_errors=True)
         print("tmail reindex ...", flush=True)
-        t_wall, t_rss, _ = timed([TMAIL, "reindex", "-q"], env)
+        # The parser needs the venv's packages (html2text, charset-normalizer): the venv's tmail.
+        t_wall, t_rss, _ = timed([str(ROOT / ".venv" / "bin" / "tmail"), "reindex", "-q"], env)
         print(f"  {t_wall:.1f}s, {t_rss} MB", flush=True)
         print("notmuch new ...", flush=True)
         n_wall, n_rss, _ = timed(["notmuch", "new", "--quiet"], env)
@@ -129,7 +143,7 @@ def main() -> None:
         ),
         "cyrillic": (["отчет"], ["отчёт"]),
     }
-    cmds: dict[str, list[str]] = {"python -c pass": [PYTHON, "-c", "pass"]}
+    cmds: dict[str, list[str]] = {"python -c pass": [PYTHON, "-S", "-c", "pass"]}
     for name, (tq, nq) in queries.items():
         cmds[f"tmail {name}"] = [TMAIL, "search", "--limit", "50", *tq]
         cmds[f"notmuch {name}"] = ["notmuch", "search", "--limit=50", *nq]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -35,11 +35,15 @@ def discover_commands(modules: Sequence[str] | None = None) -> list[Command]:
     """
     from tmail.cli import commands
 
+    if modules is not None:
+        names = list(modules)  # known to exist: no need to list the package (pkgutil is slow)
+    else:
+        import pkgutil
+
+        names = [info.name for info in pkgutil.iter_modules(commands.__path__)]
     found: dict[str, Command] = {}
-    for info in pkgutil.iter_modules(commands.__path__):
-        if modules is not None and info.name not in modules:
-            continue
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+    for name in names:
+        module = importlib.import_module(f"{commands.__name__}.{name}")
         for value in vars(module).values():
             if (
                 isinstance(value, type)
@@ -81,14 +85,17 @@ def _command_module(argv: Sequence[str]) -> str | None:
     if requested is None:
         return None
     matches = []
-    for info in pkgutil.iter_modules(commands.__path__):
+    folder = Path(commands.__path__[0])
+    for entry in sorted(os.listdir(folder)):
+        if not entry.endswith(".py") or entry.startswith("__"):
+            continue
         try:
-            text = (Path(commands.__path__[0]) / f"{info.name}.py").read_text(encoding="utf-8")
+            text = (folder / entry).read_text(encoding="utf-8")
         except OSError:
             return None
         for line in _NAME.finditer(text):
             if requested in _WORD.findall(line.group(1)):
-                matches.append(info.name)
+                matches.append(entry[:-3])
                 break
     return matches[0] if len(matches) == 1 else None
 
