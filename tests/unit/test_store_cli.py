@@ -116,3 +116,16 @@ def test_list_starts_without_importing_the_parser(data: Path) -> None:
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.splitlines()[-1] == "[]"
+
+
+def test_data_dir_comes_from_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TMAIL_DATA_DIR", raising=False)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[general]\ndata_dir = "{tmp_path / "elsewhere"}"\n')
+    with Store.open(tmp_path / "elsewhere") as s:
+        s.add_message("home", "INBOX", raw(1, "From the config"))
+    code, out, err = run("--config", str(config), "list")
+    assert code == 0, err
+    assert "From the config" in out

@@ -21,28 +21,17 @@ if TYPE_CHECKING:
 
 
 def data_dir(ctx: Context) -> Path:
-    """The data directory: ``$TMAIL_DATA_DIR``, else the config file's, else the XDG default.
+    """The data directory, as :func:`tmail.config.load_config` resolves it.
 
-    The config file is read only when one exists (store commands work without accounts).
+    ``$TMAIL_DATA_DIR`` wins there too; checked first here so that ``tmail list`` need not
+    load the config machinery at all.
     """
     env = os.environ.get("TMAIL_DATA_DIR")
     if env:
         return Path(env).expanduser()
-    import importlib
+    from tmail.config import load_config
 
-    config_mod = importlib.import_module("tmail.config")
-    loader = getattr(config_mod, "load_config", None)
-    if loader is not None and (ctx.config_path or os.environ.get("TMAIL_CONFIG") or _xdg_config()):
-        config = loader(ctx.config_path) if ctx.config_path else loader()
-        return Path(config.data_dir)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("tmail", appauthor=False))
-
-
-def _xdg_config() -> bool:
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
-    return os.path.exists(os.path.join(base, "tmail", "config.toml"))
+    return load_config(ctx.config_path).data_dir
 
 
 def open_store(ctx: Context, *, check: bool = True) -> Store:
