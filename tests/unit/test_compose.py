@@ -8,6 +8,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tmail.core.errors import MessageError
 from tmail.core.models import Address
@@ -247,3 +249,25 @@ def test_prepare_raw_without_recipients_is_bad_input() -> None:
 def test_prepare_raw_envelope_from_wins() -> None:
     c = prepare_raw(RAW, default_from=IVAN, envelope_from="bounce@example.test")
     assert c.sender == "bounce@example.test"
+
+
+def test_line_break_in_an_attachment_name_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "a\nBcc: victim@example.test"
+    p.write_bytes(b"x")
+    with pytest.raises(MessageError, match="line break"):
+        compose(Draft(from_=IVAN, to=("a@x.test",), attachments=(p,)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=st.text(max_size=40), subject=st.text(max_size=80), body=st.text(max_size=200))
+def test_any_text_builds_or_is_refused_cleanly(name: str, subject: str, body: str) -> None:
+    try:
+        c = compose(
+            Draft(from_=Address(name, "ivan@example.test"), to=("a@x.test",), subject=subject,
+                  body=body)
+        )  # fmt: skip
+    except MessageError:
+        return
+    msg = parse(c.data)
+    assert " ".join(msg["Subject"].split()) == " ".join(subject.split())
+    assert c.data.isascii()

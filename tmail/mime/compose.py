@@ -43,6 +43,11 @@ _POLICY = email.policy.default.clone(linesep="\n", cte_type="7bit", max_line_len
 _PARSE_POLICY = email.policy.default
 
 
+# CR and LF, and everything else Python's str.splitlines() breaks lines at (the email package
+# refuses those in header values too), plus the other C0 controls and DEL. TAB is allowed.
+_HEADER_BREAKS = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+
+
 @dataclass(frozen=True)
 class Limits:
     """What an account allows to be sent; None means no limit."""
@@ -91,9 +96,10 @@ class Composed:
 
 def refuse_line_breaks(what: str, value: str) -> None:
     """Raise MessageError if a user-supplied header value holds CR or LF (header injection)."""
-    if "\r" in value or "\n" in value or "\0" in value:
+    if _HEADER_BREAKS.search(value):
         raise MessageError(
-            f"the {what} contains a line break, which would start a new header",
+            f"the {what} contains a line break or control character, which could start a new "
+            "header",
             hint=f"put the {what} on one line",
         )
 
@@ -141,6 +147,11 @@ def check_attachments(paths: Sequence[Path], limits: Limits) -> list[tuple[Path,
     loaded: list[tuple[Path, bytes]] = []
     total = 0
     for path in paths:
+        if _HEADER_BREAKS.search(path.name):
+            raise MessageError(
+                f"attachment {path!r}: its name has a line break, which would start a new header",
+                hint="rename the file",
+            )
         ext = _blocked(path.name, limits.blocked_extensions)
         if ext:
             raise MessageError(
