@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from tmail.store import Store
 from tmail.store.models import MessageRow
@@ -27,7 +28,15 @@ _ROLES = {
     "archive": "archive",
 }
 
-THREAD_BATCH = 500  # one store.threads() call scans the folder: ask for many at once
+THREAD_BATCH = 200
+
+
+@dataclass
+class _ThreadScan:
+    rows: list[Row] = field(default_factory=list)
+    seen: set[int] = field(default_factory=set)
+    scanned: int = 0
+    done: bool = False
 
 
 def _row(m: MessageRow, depth: int = 0) -> Row:
@@ -53,8 +62,8 @@ class StoreSource:
     def __init__(self, store: Store, accounts: Sequence[str] = ()) -> None:
         self.store = store
         self._accounts = list(accounts)
-        # thread view: (view) -> rows expanded so far, and the number of threads read
-        self._threaded: dict[View, tuple[list[Row], int, bool]] = {}
+        # thread view: how far each view's walk through its folder has got
+        self._threaded: dict[View, _ThreadScan] = {}
 
     def accounts(self) -> Sequence[str]:
         names = list(self._accounts)
@@ -108,19 +117,31 @@ class StoreSource:
     def _thread_rows(
         self, view: View, account: str | None, folder: str | None, offset: int, limit: int
     ) -> list[Row]:
-        rows, threads_read, done = self._threaded.get(view, ([], 0, False))
-        while len(rows) < offset + limit and not done:
-            batch = self.store.threads(account, folder, offset=threads_read, limit=THREAD_BATCH)
-            threads_read += len(batch)
-            done = len(batch) < THREAD_BATCH
-            for info in batch:
-                entries = self.store.thread(info.thread_id)
-                for e in entries:
-                    m = e.message
-                    if (account is None or m.account == account) and m.folder == folder:
-                        rows.append(_row(m, e.depth))
-        self._threaded[view] = (rows, threads_read, done)
-        return rows[offset : offset + limit]
+        """Threads newest first, each in reply-tree order.
+
+        Walks the folder newest first (an indexed date order, a page at a time) and expands each
+        thread the first time one of its messages is met: that is the order of the threads'
+        newest messages, without grouping the whole folder first.
+        """
+        state = self._threaded.get(view)
+        if state is None:
+            state = _ThreadScan()
+            self._threaded[view] = state
+        while len(state.rows) < offset + limit and not state.done:
+            batch = self.store.list_messages(
+                account, folder, sort="date", reverse=True, offset=state.scanned, limit=THREAD_BATCH
+            )
+            state.scanned += len(batch)
+            state.done = len(batch) < THREAD_BATCH
+            for m in batch:
+                if m.thread_id in state.seen:
+                    continue
+                state.seen.add(m.thread_id)
+                for e in self.store.thread(m.thread_id):
+                    t = e.message
+                    if (account is None or t.account == account) and t.folder == folder:
+                        state.rows.append(_row(t, e.depth))
+        return state.rows[offset : offset + limit]
 
     def row(self, message_id: int) -> Row | None:
         m = self.store.get(message_id)
