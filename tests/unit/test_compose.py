@@ -271,3 +271,24 @@ def test_any_text_builds_or_is_refused_cleanly(name: str, subject: str, body: st
     msg = parse(c.data)
     assert " ".join(msg["Subject"].split()) == " ".join(subject.split())
     assert c.data.isascii()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    head=st.lists(
+        st.sampled_from([b"To: a@x.test", b"Cc: ", b"Bcc: h@x.test", b"Subject: \xff\xfe", b"From:",
+                         b"Message-ID:", b" folded", b"Bcc:", b"To: <>", b"X: y"]),
+        max_size=8,
+    ),
+    body=st.binary(max_size=100),
+)  # fmt: skip
+def test_any_raw_message_is_prepared_or_refused_cleanly(head: list[bytes], body: bytes) -> None:
+    raw = b"\n".join(head) + b"\n\n" + body
+    try:
+        c = prepare_raw(raw, default_from=IVAN)
+    except MessageError:
+        return
+    assert c.recipients and b"h@x.test" not in c.data.split(b"\n\n", 1)[0]
+    # The body goes through untouched but for CRLF -> LF and a final line end.
+    sent_body = c.data.split(b"\n\n", 1)[1]
+    assert sent_body.rstrip(b"\n") == body.replace(b"\r\n", b"\n").rstrip(b"\n")
