@@ -39,14 +39,23 @@ def password_source(account: Account, role: Role) -> str:
     """Where the secret comes from, in words (for ``tmail accounts``); never the secret itself."""
     s = server_settings(account, role)
     if s.auth == "xoauth2":
-        return f"oauth2 token command ({s.oauth2_token_command})"
+        return f"oauth2 token command ({_program(s.oauth2_token_command)})"
     if s.password_command:
-        return f"command ({s.password_command})"
+        return f"command ({_program(s.password_command)})"
     if s.password_env:
         return f"environment ${s.password_env}"
     if s.password is not None:
         return "config file (literal password: not recommended)"
     return f"keyring ({KEYRING_SERVICE} {keyring_key(account.name, role)})"
+
+
+def _program(command: str | None) -> str:
+    # Only the program's name: output is pasted into bug reports, and a careless command line
+    # ("echo hunter2") may hold the password itself.
+    words = (command or "").split()
+    if not words:
+        return "?"
+    return words[0] + (" ..." if len(words) > 1 else "")
 
 
 def get_secret(account: Account, role: Role, environ: Mapping[str, str] | None = None) -> str:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tmail.config.model import Account, Role, ServerSettings
+from tmail.config.secrets import password_source
 from tmail.core.errors import (
     AuthFailed,
     ConnectFailed,
@@ -163,7 +164,7 @@ def _connected(run: _Run, started: float, sock: Any) -> None:
 def _login_detail(run: _Run) -> str:
     s = run.settings
     how = "OAuth2 token" if s.auth == "xoauth2" else "password"
-    return f"as {s.username!r} ({how})"
+    return f"as {s.username!r} ({how} from {password_source(run.account, run.role)})"
 
 
 # ------------------------------------------------------------------------------------- IMAP
