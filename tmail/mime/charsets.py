@@ -6,11 +6,14 @@ windows-1251 letter that says it is ``us-ascii``, a KOI8-R one with no MIME head
 
 1. the declared charset, through our alias table, when the bytes decode cleanly with it and it is
    not one of the labels that mailers put on anything (us-ascii, iso-8859-1, windows-1252);
-2. UTF-8, when the bytes are valid UTF-8 (it almost never is by accident);
-3. the account's ``assumed_charsets`` hint, in order, for single-byte text (mutt's
-   ``assumed_charset``);
-4. a detector, restricted to the charsets mail actually uses (see :func:`detect`);
-5. windows-1252 for a declared Latin-1 label, then UTF-8 with U+FFFD as the last resort.
+2. UTF-8, when the bytes are valid UTF-8 (it almost never is by accident), or UTF-8 with a few
+   broken sequences (a character cut by a truncating gateway);
+3. the account's ``assumed_charsets`` hint, in order (mutt's ``assumed_charset``);
+4. detection (:func:`detect`): the family from the shape of the 8-bit words, the Cyrillic codec
+   by Russian letter frequency and case, charset-normalizer restricted to the Latin or CJK
+   charsets otherwise (bench/charsets.py measured the choices);
+5. windows-1252 for a declared Latin-1/ASCII label that is not Cyrillic, with U+FFFD for
+   undecodable bytes as the last resort.
 
 Nothing here raises on any bytes.
 """
@@ -95,13 +98,14 @@ _ALIASES: dict[str, str] = {
 # Labels that say nothing about 8-bit bytes: mailers put them on whatever they send.
 _UNTRUSTED = frozenset({"cp1252", "ascii", "latin-1"})
 
-# Charsets a detector may pick from. Left unrestricted, detectors take short KOI8-R Russian for
-# Shift_JIS or mac_roman (measured in bench/charsets.py and docs/benchmarks.md).
-# Codec names as codecs.lookup() spells them, which is what normalize_charset returns.
+# The Cyrillic codecs detect() ranks, as codecs.lookup() spells them (what normalize_charset
+# returns). Left unrestricted, charset-normalizer takes short KOI8-R Russian for Big5
+# (bench/charsets.py, docs/benchmarks.md).
 CYRILLIC = tuple(
     codecs.lookup(c).name
     for c in ("koi8_r", "cp1251", "cp866", "mac_cyrillic", "iso8859_5", "koi8_u")
 )
+# The candidates bench/charsets.py gives charset-normalizer for its restricted run.
 DETECT_CANDIDATES = (*CYRILLIC, "cp1252", "cp1250", "iso8859_2", "iso8859_15", "cp1253", "cp1254")
 
 _LABEL_CLEAN = re.compile(r"[\s\"']")
