@@ -225,3 +225,15 @@ def test_example_config_loads_and_names_every_key() -> None:
     section = man.split(".SH CONFIGURATION", 1)[1].split("\n.SH ", 1)[0]
     for key in (*GENERAL_KEYS, *ACCOUNT_KEYS, *SERVER_KEYS, *LIMIT_KEYS):
         assert key in section.replace("\\-", "-"), key
+
+
+def test_provider_alone_is_a_whole_account(tmp_path: Path) -> None:
+    text = '[accounts.home]\nemail = "ivan@yandex.ru"\nprovider = "yandex"\n'
+    acc = load_config(write(tmp_path, text), environ={}).account()
+    assert (acc.incoming.protocol, acc.incoming.host, acc.incoming.port) == (
+        "imap", "imap.yandex.ru", 993,
+    )  # fmt: skip
+    assert acc.incoming.username == "ivan@yandex.ru"
+    assert acc.outgoing is not None and acc.outgoing.host == "smtp.yandex.ru"
+    with pytest.raises(ConfigError, match="incoming: required"):
+        load_config(write(tmp_path, '[accounts.x]\nemail = "a@b.test"\n'), environ={})

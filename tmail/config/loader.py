@@ -357,6 +357,8 @@ class _Loader:
                     hint="allowed: " + ", ".join(sorted(presets())),
                 )
         incoming_raw = table.get("incoming")
+        if incoming_raw is None and preset is not None:
+            incoming_raw = {}  # the preset's servers, the address as login
         if not isinstance(incoming_raw, dict):
             raise self.error(
                 f"{where}incoming",
