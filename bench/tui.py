@@ -74,7 +74,11 @@ def measure(data_dir: str) -> dict[str, object]:
     count = store.count("bench", "INBOX")
     ms = sorted(v * 1000 for _, v in times)
     worst = max(times, key=lambda kv: kv[1])
+    by_key: dict[str, float] = {}
+    for key, v in times:
+        by_key[key] = max(by_key.get(key, 0.0), round(v * 1000, 1))
     return {
+        "by_key_max_ms": by_key,
         "messages": count,
         "first_screen_s": round(t_first, 3),
         "key_median_ms": round(ms[len(ms) // 2], 1),
@@ -110,11 +114,12 @@ def mutt_first_screen(data_dir: Path) -> float | None:
         return None
     folder = data_dir / "mail" / "bench" / "INBOX"
     sock = f"tui-bench-{os.getpid()}"
-    env = {**os.environ, "LANG": "C.UTF-8", "TERM": "xterm-256color", "HOME": "/nonexistent"}
+    home = tempfile.mkdtemp(prefix="tui-bench-home-")
+    env = {**os.environ, "LANG": "C.UTF-8", "TERM": "xterm-256color", "HOME": home}
     t = time.monotonic()
     subprocess.run(
         ["tmux", "-L", sock, "new", "-d", "-x", "120", "-y", "40",
-         f"{mutt} -n -F /dev/null -R -f {folder}"],
+         f"{mutt} -n -F /dev/null -e 'set folder={folder.parent}' -R -f {folder}"],
         env=env, check=True,
     )  # fmt: skip
     try:
