@@ -148,3 +148,28 @@ def test_smtp_auth_refused_is_explained() -> None:
         open_smtp(_account("smtp", srv.port))
     assert "535 5.7.8 Username and Password not accepted" in info.value.one_line()
     assert b"hunter2" not in b"".join(srv.lines)  # base64 only, never the clear text
+
+
+def test_check_probe_refused_is_explained_in_words(tmp_path: object) -> None:
+    from tmail.protocols.diagnose import check_server
+
+    def respond(line: bytes) -> list[bytes] | None:
+        cmd = line.split(b" ")[0].upper()
+        if cmd == b"EHLO":
+            return [b"250-fake", b"250-ENHANCEDSTATUSCODES", b"250 SIZE 1000"]
+        if cmd == b"RCPT":
+            return [b"550 5.1.1 <alice@x.test>: Recipient address rejected: User unknown"]
+        if cmd == b"QUIT":
+            return None
+        return [b"250 2.0.0 Ok"]
+
+    with scripted([b"220 fake ESMTP"], respond) as srv:
+        account = _account("smtp", srv.port, username="")
+        result = check_server(account, "outgoing")
+    assert not result.ok
+    probe = next(s for s in result.steps if s.name == "probe")
+    assert not probe.ok
+    text = " ".join(probe.extra)
+    assert "550 5.1.1 mailbox does not exist (permanent failure" in text
+    assert "RSET -> 250" in text
+    assert not any(line.upper().startswith(b"DATA") for line in srv.lines)  # nothing sent
