@@ -75,3 +75,26 @@ def test_pop3_message_whose_commit_was_lost_is_adopted_not_duplicated(tmp_path: 
         assert len(files(store)) == 1
         assert set(store.pop3_stored("a")) == {"U5"}
         assert store.by_uidl("a", "U5") is not None and store.by_uidl("a", "U5").id == ids[0]  # type: ignore[union-attr]
+
+
+def test_server_flags_for_many_messages_rename_files_and_record_no_pending(
+    tmp_path: Path,
+) -> None:
+    with Store.open(tmp_path) as store:
+        store.add_messages("a", "INBOX", [NewMessage(raw(i), uid=i) for i in range(1, 4)])
+        n = store.set_server_flags(
+            "a",
+            "INBOX",
+            {1: frozenset({Flag.SEEN}), 2: frozenset({Flag.SEEN, Flag.FLAGGED}), 9: frozenset()},
+        )
+        assert n == 2
+        assert store.uid_flags("a", "INBOX") == {
+            1: frozenset({Flag.SEEN}),
+            2: frozenset({Flag.SEEN, Flag.FLAGGED}),
+            3: frozenset(),
+        }
+        assert store.synced_flags("a", "INBOX")[2] == {Flag.SEEN, Flag.FLAGGED}
+        assert store.pending("a") == []
+        names = sorted(p.name for p in files(store))
+        assert sum(n.endswith(":2,S") for n in names) == 1
+        assert sum(n.endswith(":2,FS") for n in names) == 1

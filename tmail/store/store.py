@@ -1060,6 +1060,58 @@ class Store:
                     changed.append(mid)
         return changed
 
+    def set_server_flags(
+        self, account: str, folder: str, flags_by_uid: Mapping[int, frozenset[Flag]]
+    ) -> int:
+        """The server's flags for many messages of a folder at once (as ``set_flags`` with
+        ``record=False``: they also become the last-synced flags): the renames, then one fsync
+        per directory and one commit. Messages whose file is gone are skipped (the next
+        :meth:`check` notices). Returns how many rows were updated."""
+        folder = normalize_folder(folder)
+        fid = self._find_folder(account, folder)
+        if fid is None or not flags_by_uid:
+            return 0
+        path = self.folder_path(account, folder)
+        with self.writer_lock():
+            rows: dict[int, tuple[int, str]] = {}
+            for chunk in _chunks(list(flags_by_uid), 500):
+                marks = ",".join("?" * len(chunk))
+                for mid, uid, fname in self.db.execute(
+                    f"SELECT id, uid, fname FROM messages WHERE folder_id = ? AND uid IN ({marks})",
+                    (fid, *chunk),
+                ):
+                    rows[int(uid)] = (int(mid), str(fname))
+            before = maildir.dir_stamp(path)
+            updates: list[tuple[str, str, str, int]] = []
+            touched: set[str] = set()
+            for uid, flags in flags_by_uid.items():
+                if uid not in rows:
+                    continue
+                mid, rel = rows[uid]
+                new_rel = "cur/" + maildir.name_with_flags(rel.split("/", 1)[1], flags)
+                if new_rel != rel:
+                    try:
+                        os.rename(path / rel, path / new_rel)
+                    except FileNotFoundError:
+                        found = maildir.locate(path, maildir.split_name(rel.split("/", 1)[1])[0])
+                        if found is None:
+                            continue
+                        rel = found
+                        new_rel = "cur/" + maildir.name_with_flags(rel.split("/", 1)[1], flags)
+                        os.rename(path / rel, path / new_rel)
+                    touched.update({rel.split("/", 1)[0], "cur"})
+                letters = flags_to_maildir(flags)
+                updates.append((new_rel, letters, letters, mid))
+            for sub in sorted(touched):
+                maildir.fsync_dir(path / sub)
+            with self._tx() as conn:
+                conn.executemany(
+                    "UPDATE messages SET fname = ?, flags = ?, synced_flags = ? WHERE id = ?",
+                    updates,
+                )
+                self._advance_stamp(conn, fid, path, before)
+        return len(updates)
+
     def _rename_flags(self, row: MessageRow, flags: frozenset[Flag], *, record: bool) -> None:
         folder = self.folder_path(row.account, row.folder)
         old_rel = f"{row.path.parent.name}/{row.path.name}"
