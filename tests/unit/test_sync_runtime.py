@@ -95,3 +95,19 @@ def test_folder_choice_subscribed_include_exclude() -> None:
 
 def test_uid_sets_parse() -> None:
     assert parse_uid_set("1:3,7,10:9") == [1, 2, 3, 7, 9, 10]
+
+
+def test_progress_line_overwrites_itself_and_is_terminal_safe() -> None:
+    import io
+
+    from tmail.cli.commands.sync import _ProgressLine
+    from tmail.sync.result import Progress
+
+    out = io.StringIO()
+    bar = _ProgressLine(out)
+    bar(Progress("work", "Lists/\x1b[2Jevil", 10, 200, 2_000_000))
+    bar.clear()
+    text = out.getvalue()
+    assert text.startswith("\r\x1b[K") and text.endswith("\r\x1b[K")
+    assert "work Lists/^[[2Jevil 10/200 1.9 MB" in text and "/s" in text
+    assert "\x1b[2J" not in text

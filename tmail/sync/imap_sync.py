@@ -246,11 +246,12 @@ def sync_folder(
         store.forget_local_deletions(acct, name, deletions)
         pushed += len(deletions)
     # 2. The server's changes.
+    server_flags = {a.uid: a.flags for a in actions if isinstance(a, SetLocalFlags)}
+    if server_flags:
+        store.apply_server_flags(acct, name, server_flags)
+        changed_n = len(server_flags)
     for a in actions:
-        if isinstance(a, SetLocalFlags):
-            store.apply_server_flags(acct, name, a.uid, a.flags)
-            changed_n += 1
-        elif isinstance(a, RemoveLocal):
+        if isinstance(a, RemoveLocal):
             store.remove_by_server(acct, name, a.uid)
             removed += 1
         elif isinstance(a, ForgetTombstone):

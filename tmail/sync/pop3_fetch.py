@@ -65,6 +65,7 @@ def fetch_pop3_account(
         numbers = [n for n, _u in todo.fetch]
         batch: list[NewMessage] = []
         batch_numbers: list[int] = []
+        batch_bytes = 0
 
         def flush() -> None:
             # add_batch returns only after fsync + rename + commit: only now may DELE go.
@@ -86,8 +87,10 @@ def fetch_pop3_account(
                 batch.append(NewMessage(raw, uidl=uidl_of[number]))
                 batch_numbers.append(number)
                 nbytes += len(raw)
-                if len(batch) >= BATCH_MESSAGES or sum(len(m.raw) for m in batch) > BATCH_BYTES:
+                batch_bytes += len(raw)
+                if len(batch) >= BATCH_MESSAGES or batch_bytes > BATCH_BYTES:
                     flush()
+                    batch_bytes = 0
                 if stop is not None and stop() and new + len(batch) < total:
                     stopped = True
                     break

@@ -64,10 +64,8 @@ class StoreAdapter:
         return self.store.pending(account, folder)
 
     # ---- server changes
-    def apply_server_flags(self, account: str, folder: str, uid: int, flags: Flags) -> None:
-        row = self.store.by_uid(account, folder, uid)
-        if row is not None:
-            self.store.set_flags(row.id, flags, record=False)
+    def apply_server_flags(self, account: str, folder: str, flags: dict[int, Flags]) -> None:
+        self.store.set_server_flags(account, folder, flags)
 
     def remove_by_server(self, account: str, folder: str, uid: int) -> None:
         row = self.store.by_uid(account, folder, uid)
