@@ -83,6 +83,15 @@ def test_show_json_has_the_documented_keys(tmp_path: Path) -> None:
     assert "\x1b" not in att["filename"]
 
 
+def test_show_json_headers(tmp_path: Path) -> None:
+    path = tmp_path / "m.eml"
+    path.write_bytes(LETTER)
+    data = json.loads(run(["show", "--json", "--headers", str(path)])[1])
+    assert ["MIME-Version", "1.0"] in data["headers"]
+    assert ["Subject", "Привет ^[[2J"] in data["headers"]
+    assert "headers" not in json.loads(run(["show", "--json", str(path)])[1])
+
+
 def test_show_stdin_raw_and_headers() -> None:
     cmd = [sys.executable, "-m", "tmail", "show", "-"]
     done = subprocess.run(cmd, input=LETTER, capture_output=True, check=True)

@@ -95,7 +95,10 @@ class Show(Command):
             return 0
         parsed = parse_message(message.raw, message.assumed_charsets)
         if args.json:
-            ctx.stdout.write(json.dumps(message_json(parsed), ensure_ascii=False, indent=2) + "\n")
+            data = message_json(parsed)
+            if args.headers:  # every field as [name, value], in order
+                data["headers"] = [[safe_line(n), safe_line(v)] for n, v in parsed.headers]
+            ctx.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         else:
             for chunk in render_chunks(parsed, all_headers=args.headers):
                 ctx.stdout.write(chunk)
