@@ -305,3 +305,8 @@ def test_html_charset_from_meta_and_related_root() -> None:
     assert p.text == "Привет\n" and p.text_from_html and p.charset == "koi8-r"
     (logo,) = p.attachments
     assert logo.inline and logo.content_id == "<logo>" and logo.filename == "part1.png"
+
+
+def test_unreadable_date_is_shown_as_sent() -> None:
+    out = render_text(parse_message(msg("Date: the day after \x1b[2J tomorrow", "", "x")))
+    assert "Date: the day after ^[[2J tomorrow" in out

@@ -44,6 +44,10 @@ def header_block(parsed: ParsedMessage, all_headers: bool = False) -> list[str]:
         lines.append(f"Reply-To: {format_addresses(parsed.reply_to)}")
     if parsed.date is not None:
         lines.append(f"Date: {parsed.date.strftime('%a, %d %b %Y %H:%M:%S %z')}")
+    else:  # unreadable: show what the sender wrote, as mutt does
+        raw_date = next((v for n, v in parsed.headers if n.lower() == "date"), "")
+        if raw_date.strip():
+            lines.append(f"Date: {safe_line(raw_date)}")
     lines.append(f"Subject: {safe_line(parsed.subject)}")
     return lines
 
