@@ -19,8 +19,8 @@ import itertools
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from tmail.core.errors import StoreError
 from tmail.core.models import Flag, flags_from_maildir, flags_to_maildir
@@ -231,8 +231,7 @@ def deliver_many(folder: Path, items: list[tuple[bytes, frozenset[Flag]]]) -> li
     return done
 
 
-@dataclass(frozen=True)
-class FoundFile:
+class FoundFile(NamedTuple):
     """One message file seen by :func:`scan`: where it is and what its name says."""
 
     rel: str  # "cur/<name>" or "new/<name>", relative to the folder

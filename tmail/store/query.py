@@ -23,9 +23,8 @@ An unknown ``field:`` is searched as text (``http://host`` stays a word).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from tmail.core.errors import UsageError
 
@@ -37,61 +36,105 @@ class QueryError(UsageError):
 # ------------------------------------------------------------------------------- the tree
 
 
-@dataclass(frozen=True)
-class Text:
+class _Node:
+    """Base of the tree's nodes: value equality by type and fields, a readable repr.
+
+    Plain slotted classes rather than dataclasses: ``tmail search`` imports this module on
+    every run, and a dozen dataclasses cost ~15 ms of start-up.
+    """
+
+    __slots__: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            type(other) is type(self)
+            and isinstance(other, _Node)
+            and (other._values() == self._values())
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._values()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(repr(v) for v in self._values())})"
+
+
+class Text(_Node):
     """Words or a phrase, in one FTS column (``None``: every column)."""
 
-    column: str | None
-    text: str
-    phrase: bool = False
-    prefix: bool = False
+    __slots__ = ("column", "text", "phrase", "prefix")  # noqa: RUF023 (constructor order)
+
+    def __init__(
+        self, column: str | None, text: str, phrase: bool = False, prefix: bool = False
+    ) -> None:
+        self.column = column
+        self.text = text
+        self.phrase = phrase
+        self.prefix = prefix
 
 
-@dataclass(frozen=True)
-class Folder:
-    name: str
+class Folder(_Node):
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
-@dataclass(frozen=True)
-class Account:
-    name: str
+class Account(_Node):
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
-@dataclass(frozen=True)
-class HasAttachment:
-    pass
+class HasAttachment(_Node):
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class FlagIs:
-    letter: str
-    present: bool
+class FlagIs(_Node):
+    __slots__ = ("letter", "present")
+
+    def __init__(self, letter: str, present: bool) -> None:
+        self.letter = letter
+        self.present = present
 
 
-@dataclass(frozen=True)
-class DateCmp:
-    op: str  # "<" (before) or ">=" (after)
-    timestamp: int
+class DateCmp(_Node):
+    __slots__ = ("op", "timestamp")
+
+    def __init__(self, op: str, timestamp: int) -> None:
+        self.op = op  # "<" (before) or ">=" (after)
+        self.timestamp = timestamp
 
 
-@dataclass(frozen=True)
-class Not:
-    node: Node
+class Not(_Node):
+    __slots__ = ("node",)
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
 
 
-@dataclass(frozen=True)
-class And:
-    nodes: tuple[Node, ...]
+class And(_Node):
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes: tuple[Node, ...]) -> None:
+        self.nodes = nodes
 
 
-@dataclass(frozen=True)
-class Or:
-    nodes: tuple[Node, ...]
+class Or(_Node):
+    __slots__ = ("nodes",)
+
+    def __init__(self, nodes: tuple[Node, ...]) -> None:
+        self.nodes = nodes
 
 
-@dataclass(frozen=True)
-class All:
+class All(_Node):
     """The empty query: every message."""
+
+    __slots__ = ()
 
 
 Node = Text | Folder | Account | HasAttachment | FlagIs | DateCmp | Not | And | Or | All
@@ -130,13 +173,22 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True)
 class _Tok:
-    kind: str  # lparen rparen and or not minus term
-    value: str = ""
-    field: str | None = None
-    quoted: bool = False
-    pos: int = 0
+    __slots__ = ("field", "kind", "pos", "quoted", "value")
+
+    def __init__(
+        self,
+        kind: str,  # lparen rparen and or not term
+        value: str = "",
+        field: str | None = None,
+        quoted: bool = False,
+        pos: int = 0,
+    ) -> None:
+        self.kind = kind
+        self.value = value
+        self.field = field
+        self.quoted = quoted
+        self.pos = pos
 
 
 def _tokens(query: str) -> list[_Tok]:
@@ -344,8 +396,7 @@ def _text(column: str | None, value: str, quoted: bool) -> Node:
 # ------------------------------------------------------------------------------- compiling
 
 
-@dataclass(frozen=True)
-class Compiled:
+class Compiled(NamedTuple):
     """A SQL condition over ``messages m`` (no join needed), and the FTS5 expression every
     match must satisfy (``fts``: None when the query has no required words), which lets the
     store pick a plan: few word matches are sorted, many are found walking the date index."""
