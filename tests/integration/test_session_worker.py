@@ -118,3 +118,34 @@ def test_the_ui_answers_keys_while_a_long_sync_runs() -> None:
         assert "syncing" in h.screen()
     finally:
         h.app.session.close(timeout=5)
+
+
+def test_push_asks_for_a_sync_when_mail_arrives_and_backs_off_on_errors() -> None:
+    from tmail.core.errors import ConnectFailed
+    from tmail.runtime.session import SyncFailed
+
+    backend = SlowBackend()
+    session = MailSession(backend, poll=False)
+    calls = {"n": 0}
+
+    def wait(timeout: float, stop: object) -> bool:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectFailed("connection refused", account="demo", server="imap:993")
+        if calls["n"] == 2:
+            return True  # new mail
+        time.sleep(0.05)
+        return False
+
+    session.start()
+    session._stopping.wait = lambda timeout=None: False  # type: ignore[method-assign]
+    try:
+        session.watch("demo", wait, 1.0)
+        deadline = time.monotonic() + 5
+        while backend.syncs < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert backend.syncs == 1
+        failures = [e for e in session.drain() if isinstance(e, SyncFailed)]
+        assert len(failures) == 1 and "connection refused" in failures[0].error
+    finally:
+        session.close()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from tmail.config.model import Account, Config
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
-from tmail.runtime.session import SendResult, SyncResult
+from tmail.runtime.session import PushWait, SendResult, SyncResult
 from tmail.store import Store
 
 if TYPE_CHECKING:
@@ -86,6 +86,10 @@ class LocalBackend:
         )
         return compose(draft, limits)
 
+    def push_waiter(self, account: str) -> PushWait | None:
+        """How to wait for new mail on ``account`` (IMAP IDLE), or None where there is none."""
+        return None
+
     def postpone(self, account: str, draft: Draft) -> str:
         acc = self._account(account)
         composed = self._compose(acc, draft)
@@ -149,6 +153,26 @@ class MailBackend(LocalBackend):
 
         with contextlib.suppress(TmailError):
             flush(acc, queue, opener, sent_sink=keep_sent)
+
+    def push_waiter(self, account: str) -> PushWait | None:
+        acc = self._account(account)
+        if acc.incoming.protocol != "imap":
+            return None
+        from tmail.sync.engine import open_imap_session
+        from tmail.sync.idle import InboxWatcher
+
+        watcher = InboxWatcher(acc, open_imap_session)
+        first = True
+
+        def wait(timeout: float, stop: Callable[[], bool]) -> bool:
+            nonlocal first
+            changed = watcher.wait(timeout, stop)
+            if first:  # the first call only connects: the start-up sync already ran
+                first = False
+                return False
+            return changed
+
+        return wait
 
     def _smtp_opener(self, acc: Account) -> Callable[[], SmtpSession] | None:
         """The SMTP connection of ``acc`` (TLS and login by :mod:`tmail.protocols.connect`)."""

@@ -198,6 +198,9 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+PushWait = Callable[[float, Callable[[], bool]], bool]  # (timeout, stop) -> mail arrived?
+
+
 class _Stop:
     pass
 
@@ -221,6 +224,8 @@ class MailSession:
         self._poll = poll
         self._last_sync: dict[str, float] = {}
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._watchers: list[threading.Thread] = []
         self.busy = False  # a request is being worked on (read by the UI's status line)
 
     # -- the UI side
@@ -252,8 +257,37 @@ class MailSession:
             except queue.Empty:
                 return out
 
+    def watch(self, account: str, wait: PushWait, interval: float) -> None:
+        """Push: a thread of its own blocks in ``wait`` (IMAP IDLE on INBOX) and asks for a
+        sync of ``account`` whenever it returns True. Network trouble backs off (30 s doubling
+        to 15 min) and is reported once as SyncFailed; the worker stays free meanwhile."""
+
+        def run() -> None:
+            failures = 0
+            while not self._stopping.is_set():
+                try:
+                    changed = wait(interval, self._stopping.is_set)
+                    failures = 0
+                except TmailError as exc:
+                    failures += 1
+                    if failures == 1:
+                        self._emit(SyncFailed(account=account, error=exc.one_line()))
+                    self._stopping.wait(min(900.0, 30.0 * 2 ** (failures - 1)))
+                    continue
+                except Exception:  # a bug in the watcher must not end the program
+                    log.error("push for %s failed:\n%s", account, traceback.format_exc())
+                    self._stopping.wait(60.0)
+                    continue
+                if changed and not self._stopping.is_set():
+                    self.submit(SyncNow(account=account))
+
+        thread = threading.Thread(target=run, name=f"tmail-push-{account}", daemon=True)
+        self._watchers.append(thread)
+        thread.start()
+
     def close(self, timeout: float = 5.0) -> None:
         """Finish the request in hand (local changes already queued are applied), then stop."""
+        self._stopping.set()
         if self._thread is None:
             self.backend.close()
             return

@@ -910,6 +910,18 @@ class App:
                 self.index.walker.refresh(keep_id=self._current_id())
         self.update_status()
 
+    def _start_push(self) -> None:
+        """IDLE on each IMAP account's INBOX, where the backend offers it."""
+        backend = self.session.backend
+        waiter_for = getattr(backend, "push_waiter", None)
+        if not callable(waiter_for):
+            return
+        for account in backend.accounts():
+            wait = waiter_for(account)
+            if wait is not None:
+                interval = backend.poll_interval(account) or 300.0
+                self.session.watch(account, wait, interval)
+
     def _doorbell(self, data: bytes) -> bool:
         self.handle_events(self.session.drain())
         return True
@@ -1232,6 +1244,7 @@ class App:
 
         self.session.set_notify(ring)
         self.session.start()
+        self._start_push()
         try:
             self.loop.run()
         finally:
