@@ -95,6 +95,7 @@ def test_attachments_command_lists_and_saves(tmp_path: Path) -> None:
     ]
     code, out, _ = run("attachments", "--json", str(path))
     assert json.loads(out)[1] == {
+        "number": "2",
         "index": 2,
         "filename": "Тест.txt",
         "content_type": "text/plain",
@@ -114,3 +115,28 @@ def test_attachments_command_lists_and_saves(tmp_path: Path) -> None:
 def test_attachments_bad_index_is_one_line(tmp_path: Path) -> None:
     code, out, err = run("attachments", str(_message(tmp_path)), "--index", "7")
     assert code == 2 and out == "" and "no attachment 7" in err and err.count("\n") == 1
+
+
+def test_attachments_inside_an_enclosed_message(tmp_path: Path) -> None:
+    raw = (
+        b"Subject: Fwd\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n"
+        b"--o\r\nContent-Type: text/plain\r\n\r\nsee below\r\n"
+        b"--o\r\nContent-Type: message/rfc822\r\n\r\n"
+        b"Subject: inner\r\nContent-Type: multipart/mixed; boundary=i\r\n\r\n"
+        b"--i\r\nContent-Type: text/plain\r\n\r\ninner text\r\n"
+        b"--i\r\nContent-Type: application/pdf; name=inner.pdf\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\nJVBERg==\r\n--i--\r\n"
+        b"--o--\r\n"
+    )
+    path = tmp_path / "fwd.eml"
+    path.write_bytes(raw)
+    code, out, _ = run("attachments", str(path))
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 2 and lines[1] == "1.1    inner.pdf  application/pdf  4 B"
+    assert out.splitlines()[0].startswith("  1  part1.eml  message/rfc822")
+    dest = tmp_path / "out"
+    code, out, _ = run("attachments", str(path), "--save", str(dest), "--index", "1.1")
+    assert code == 0 and (dest / "inner.pdf").read_bytes() == b"%PDF"
+    code, out, _ = run("attachments", str(path), "--save", str(dest))
+    assert sorted(p.name for p in dest.iterdir()) == ["inner.pdf", "part1.eml"]

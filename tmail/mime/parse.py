@@ -50,6 +50,8 @@ class Attachment:
     inline: bool = False
     content_id: str | None = None
     _load: Callable[[], bytes] = field(default=lambda: b"", repr=False, compare=False)
+    # For an enclosed message (message/rfc822): the same message parsed, with its own attachments.
+    message: ParsedMessage | None = field(default=None, repr=False, compare=False)
 
     def data(self) -> bytes:
         """The decoded bytes (base64/quoted-printable undone; errors tolerated)."""
@@ -503,7 +505,9 @@ class _View:
         self.nested: list[ParsedMessage] = []
         self.dsn: DeliveryReport | None = None
 
-    def attach(self, part: _Part, inline: bool = False) -> None:
+    def attach(
+        self, part: _Part, inline: bool = False, message: ParsedMessage | None = None
+    ) -> None:
         name = _filename(part, self.assumed)
         if not name:
             name = f"part{len(self.attachments) + 1}{_GENERATED_EXT.get(part.ctype, '.bin')}"
@@ -521,6 +525,7 @@ class _View:
                 inline=inline,
                 content_id=cid.strip() if cid else None,
                 _load=load,
+                message=message,
             )
         )
 
@@ -587,14 +592,17 @@ class _View:
                     self.walk(child)
             return
         if part.message is not None:
-            self.nested.append(self.parser_view(part.message))
-            self.attach(part)
+            inner = self.parser_view(part.message)
+            self.nested.append(inner)
+            self.attach(part, message=inner)
             return
         if ctype in ("message/rfc822", "message/global"):
             # base64/QP-encoded enclosed message: decode, then parse it on its own.
+            enclosed = None
             if self.depth < MAX_DEPTH:
-                self.nested.append(_parse(_decoded(part), self.assumed, self.depth + 1))
-            self.attach(part)
+                enclosed = _parse(_decoded(part), self.assumed, self.depth + 1)
+                self.nested.append(enclosed)
+            self.attach(part, message=enclosed)
             return
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
             self.dsn = _delivery_report(_decoded(part))

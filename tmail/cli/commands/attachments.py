@@ -10,9 +10,22 @@ from tmail.cli.base import Command, Context
 from tmail.cli.messages import load_message
 from tmail.core.errors import StoreError, UsageError
 from tmail.core.safe import safe_line
-from tmail.mime import parse_message
+from tmail.mime import Attachment, parse_message
 from tmail.mime.attachments import save_bytes
 from tmail.mime.render import human_size
+
+MAX_LEVELS = 8  # enclosed messages listed inside enclosed messages
+
+
+def flatten(attachments: tuple[Attachment, ...], prefix: str = "") -> list[tuple[str, Attachment]]:
+    """Every attachment with its number: ``2`` at the top, ``2.1`` inside enclosed message 2."""
+    out: list[tuple[str, Attachment]] = []
+    for att in attachments:
+        label = f"{prefix}{att.index}"
+        out.append((label, att))
+        if att.message is not None and label.count(".") < MAX_LEVELS:
+            out.extend(flatten(att.message.attachments, label + "."))
+    return out
 
 
 class Attachments(Command):
@@ -25,7 +38,10 @@ class Attachments(Command):
         )
         parser.add_argument("--save", metavar="DIR", help="save into DIR (never overwrites)")
         parser.add_argument(
-            "--index", metavar="N", type=int, help="only attachment N (as numbered in the list)"
+            "--index",
+            metavar="N",
+            help="only attachment N as numbered in the list (2.1: the first one inside the "
+            "enclosed message 2)",
         )
         parser.add_argument("--json", action="store_true", help="list as JSON")
         parser.add_argument(
@@ -40,9 +56,9 @@ class Attachments(Command):
         args = ctx.args
         message = load_message(ctx, args.message, args.assume_charset)
         parsed = parse_message(message.raw, message.assumed_charsets)
-        chosen = list(parsed.attachments)
+        listed = flatten(parsed.attachments)
         if args.index is not None:
-            chosen = [a for a in parsed.attachments if a.index == args.index]
+            chosen = [(label, a) for label, a in listed if label == args.index.strip()]
             if not chosen:
                 count = len(parsed.attachments)
                 raise UsageError(
@@ -51,9 +67,14 @@ class Attachments(Command):
                     if count
                     else "it has none",
                 )
+        else:
+            # Saving everything saves the top level: an enclosed message keeps its own parts.
+            chosen = (
+                [(label, a) for label, a in listed if "." not in label] if args.save else listed
+            )
         if args.save:
             directory = Path(args.save).expanduser()
-            for att in chosen:
+            for label, att in chosen:
                 try:
                     path = save_bytes(att.data(), directory, att.filename)
                 except OSError as exc:
@@ -62,24 +83,26 @@ class Attachments(Command):
                         f"{exc.strerror or exc}",
                         hint="check that the directory is writable and the disk has room",
                     ) from exc
-                ctx.stdout.write(f"{att.index}: {safe_line(str(path))} ({human_size(att.size)})\n")
+                ctx.stdout.write(f"{label}: {safe_line(str(path))} ({human_size(att.size)})\n")
             return 0
         if args.json:
             items = [
                 {
+                    "number": label,
                     "index": a.index,
                     "filename": safe_line(a.filename),
                     "content_type": safe_line(a.content_type),
                     "size": a.size,
                     "inline": a.inline,
                 }
-                for a in chosen
+                for label, a in chosen
             ]
             ctx.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
             return 0
-        for a in chosen:
+        for label, a in chosen:
+            indent = "  " * label.count(".")
             ctx.stdout.write(
-                f"{a.index:>3}  {safe_line(a.filename)}  {safe_line(a.content_type)}  "
+                f"{label:>3}  {indent}{safe_line(a.filename)}  {safe_line(a.content_type)}  "
                 f"{human_size(a.size)}\n"
             )
         return 0
