@@ -116,10 +116,16 @@ class RowWidget(urwid.Widget):
         sender = safe_line(row.sender) or "(nobody)"
         if show_folder:
             sender = f"{safe_line(row.account)}: {sender}"
-        self.head = f"{flag_marks(row)} {fit(short_date(row.date), 10)} {fit(sender, 22)} "
+        self.sender = sender
+        self.head = self._head(22)
         self.prefix = prefix
         self.subject = safe_line(row.subject) or "(no subject)"
         self.size = human_size(row.size).rjust(7)
+
+    def _head(self, sender_width: int) -> str:
+        self._sender_width = sender_width
+        when = fit(short_date(self.row.date), 10)
+        return f"{flag_marks(self.row)} {when} {fit(self.sender, sender_width)} "
 
     def rows(self, size: Size, focus: bool = False) -> int:
         return 1
@@ -130,6 +136,9 @@ class RowWidget(urwid.Widget):
 
     def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
         (maxcol,) = size  # type: ignore[misc]
+        width = 22 if maxcol >= 90 else max(10, min(22, maxcol // 5))  # narrow terminals
+        if width != self._sender_width:
+            self.head = self._head(width)
         attr = "index_focus" if focus else self.attr
         room = maxcol - len(self.head) - len(self.size) - 1
         if room < 4:
