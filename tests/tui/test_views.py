@@ -266,3 +266,40 @@ def test_attachments_list_saves_without_overwriting(
     h.press("enter")
     assert opened[0][:2] == ["/usr/bin/run-mailcap", "--action=view"]
     assert opened[0][2].endswith("report.pdf")
+
+
+def test_error_log_collects_failures_in_plain_words(ui: Harness) -> None:
+    from tmail.runtime.session import SyncFailed
+
+    ui.app.handle_events(
+        [SyncFailed(account="demo", error="demo (imap.example:993): login refused — check it")]
+    )
+    assert "login refused" in ui.screen() and "sync failed" in ui.screen()
+    ui.press("E")
+    screen = ui.screen()
+    assert "Errors (newest last)" in screen
+    assert "demo (imap.example:993): login refused — check it" in screen
+    assert "Traceback" not in screen
+
+
+def test_tab_goes_to_the_next_unread_and_j_k_move_between_messages(ui: Harness) -> None:
+    ui.press("j", "tab")
+    assert "no unread messages below" in ui.screen()
+    ui.press("k", "k", "enter", "J")
+    assert "Subject: Lunch on Friday?" in ui.screen()
+    ui.press("K")
+    assert "Subject: Квартальный отчёт" in ui.screen()
+
+
+def test_new_mail_updates_counts_and_shows_a_notice(ui: Harness) -> None:
+    from dataclasses import replace as dc_replace
+
+    from tmail.runtime.session import NewMessages
+
+    row, raw = ui.source.messages[1]
+    ui.source.messages.append((dc_replace(row, id=9, subject="Fresh news", flags=frozenset()), raw))
+    ui.app.handle_events([NewMessages(account="demo", folder="INBOX", count=1)])
+    screen = ui.screen()
+    assert "1 new message" in screen
+    assert "All inboxes  4 messages, 2 unread" in screen
+    assert "Fresh news" in screen
