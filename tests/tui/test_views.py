@@ -303,3 +303,14 @@ def test_new_mail_updates_counts_and_shows_a_notice(ui: Harness) -> None:
     assert "1 new message" in screen
     assert "All inboxes  4 messages, 2 unread" in screen
     assert "Fresh news" in screen
+
+
+def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
+    def broken() -> None:
+        raise ZeroDivisionError("oops")
+
+    ui.app.do_flag = broken  # type: ignore[method-assign]
+    ui.press("F")
+    screen = ui.screen()
+    assert "internal error: ZeroDivisionError('oops')" in screen
+    assert "Traceback" not in screen

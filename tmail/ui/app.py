@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import logging
 import os
 import shlex
 import shutil
@@ -74,6 +75,8 @@ from tmail.ui.urwidtypes import Markup, Size, Widgets, Wrap
 
 if TYPE_CHECKING:
     from tmail.ui.render import Rendered
+
+log = logging.getLogger("tmail.ui")
 
 NAV = {
     "down": "down",
@@ -152,6 +155,7 @@ class App:
         self.notice_error = False
         self._pending_sync: set[int] = set()
         self._cleanup_after: dict[int, ComposeState] = {}
+        self.log_path: Path | None = None  # where tracebacks of bugs go (set by ui.main)
 
         self.sidebar = Sidebar(self.open_folder)
         accounts = list(source.accounts())
@@ -383,7 +387,16 @@ class App:
             self.notice(exc.one_line(), error=True)
         except OSError as exc:
             self.notice(f"{exc.strerror or exc}", error=True)
+        except urwid.ExitMainLoop:
+            raise
+        except Exception as exc:  # a bug: one line on screen, the traceback in the log file
+            self._internal_error(exc)
         return None
+
+    def _internal_error(self, exc: Exception) -> None:
+        log.exception("internal error")
+        where = f" (details in {self.log_path})" if self.log_path else ""
+        self.notice(f"internal error: {exc!r}{where}", error=True)
 
     def _keypress(self, size: tuple[int, int], key: str) -> str | None:
         if self._prompt is not None:
@@ -923,7 +936,10 @@ class App:
                 self.session.watch(account, wait, interval)
 
     def _doorbell(self, data: bytes) -> bool:
-        self.handle_events(self.session.drain())
+        try:
+            self.handle_events(self.session.drain())
+        except Exception as exc:
+            self._internal_error(exc)
         return True
 
     # ------------------------------------------------------------------ compose

@@ -39,6 +39,27 @@ from tmail.ui.storesource import StoreSource
 from tmail.ui.theme import palette
 
 
+def log_to_file() -> Path | None:
+    """Send log records (tracebacks of bugs, worker errors) to a file, never to the screen."""
+    import logging
+
+    import platformdirs
+
+    try:
+        folder = Path(platformdirs.user_log_dir("tmail"))
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "tmail.log"
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        path, handler = None, logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger("tmail")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    root.propagate = False
+    return path
+
+
 def ui_settings(path: Path | None) -> dict[str, Any]:
     """The ``[ui]``, ``[keys]`` and ``[theme]`` tables of the config file (empty when absent)."""
     if path is None or not path.exists():
@@ -117,6 +138,7 @@ def run(config_path: str | None, demo: bool) -> int:
         backend = MailBackend(config, store)
     try:
         app = build_app(config, store, backend, settings, poll=not demo)
+        app.log_path = log_to_file()
         if not demo:
             app.do_sync()  # fetch at start, as every mail client does; the screen opens at once
         app.run(palette(settings.get("theme")), monochrome=bool(os.environ.get("NO_COLOR")))
