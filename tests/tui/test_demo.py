@@ -106,6 +106,8 @@ def test_thread_view_draws_tree_lines(demo: Demo) -> None:
     screen = demo.screen()
     assert "threads" in screen
     assert "└─>" in screen or "├─>" in screen
+    # replies that only repeat the subject show the tree alone (mutt's hide_thread_subject)
+    assert any(line.rstrip().endswith("B") and "─>  " in line for line in screen.splitlines())
 
 
 def test_delete_moves_to_trash_in_the_store(demo: Demo) -> None:

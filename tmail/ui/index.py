@@ -7,6 +7,7 @@ costs one COUNT and one page, and scrolling to the end costs one more page, neve
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -51,6 +52,14 @@ def flag_marks(row: Row) -> str:
     third = "F" if Flag.FLAGGED in row.flags else " "
     fourth = "+" if row.has_attachment else " "
     return first + second + third + fourth
+
+
+_REPLY_PREFIX = re.compile(r"^(\s*(re|fwd?|aw|sv|ответ|отв)(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+
+
+def _bare(subject: str) -> str:
+    """The subject without Re:/Fwd: prefixes, for comparing replies with their parent."""
+    return _REPLY_PREFIX.sub("", subject).strip().lower()
 
 
 def tree_prefixes(rows: Sequence[Row]) -> list[str]:
@@ -203,6 +212,12 @@ class LazyWalker(urwid.ListWalker):  # type: ignore[type-arg]
             page = self._page(number)
             after = self._page(number + 1) if (number + 1) * PAGE < self._count else []
             prefixes = tree_prefixes(page + after)[: len(page)]
+            # As mutt's hide_thread_subject: a reply that only repeats the subject above it
+            # shows the tree alone.
+            for k, row in enumerate(page):
+                above = page[k - 1] if k else None
+                if row.depth and above is not None and _bare(row.subject) == _bare(above.subject):
+                    prefixes[k] += "\0"
             if len(self._prefixes) > MAX_PAGES:
                 self._prefixes.clear()
             self._prefixes[number] = prefixes
@@ -217,7 +232,10 @@ class LazyWalker(urwid.ListWalker):  # type: ignore[type-arg]
             row = self.row_at(pos)
             if row is None:
                 raise IndexError(pos)
-            widget = RowWidget(row, self._prefix(pos), show_folder=self.show_account)
+            prefix = self._prefix(pos)
+            widget = RowWidget(row, prefix.rstrip("\0"), show_folder=self.show_account)
+            if prefix.endswith("\0"):
+                widget.subject = ""
             self._widgets[pos] = widget
             while len(self._widgets) > 400:
                 self._widgets.popitem(last=False)
