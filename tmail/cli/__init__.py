@@ -82,21 +82,25 @@ def _command_module(argv: Sequence[str]) -> str | None:
         else:
             requested = arg
             break
-    if requested is None:
+    if requested is None or not re.fullmatch(r"[a-z][a-z0-9-]*", requested):
         return None
-    matches = []
     folder = Path(commands.__path__[0])
-    for entry in sorted(os.listdir(folder)):
-        if not entry.endswith(".py") or entry.startswith("__"):
-            continue
+
+    def defines(module_file: str) -> bool:
         try:
-            text = (folder / entry).read_text(encoding="utf-8")
+            text = (folder / module_file).read_text(encoding="utf-8")
         except OSError:
-            return None
-        for line in _NAME.finditer(text):
-            if requested in _WORD.findall(line.group(1)):
-                matches.append(entry[:-3])
-                break
+            return False
+        return any(requested in _WORD.findall(m.group(1)) for m in _NAME.finditer(text))
+
+    # Most commands live in a module of their own name: try that file alone first.
+    if defines(f"{requested.replace('-', '_')}.py"):
+        return requested.replace("-", "_")
+    matches = [
+        entry[:-3]
+        for entry in sorted(os.listdir(folder))
+        if entry.endswith(".py") and not entry.startswith("__") and defines(entry)
+    ]
     return matches[0] if len(matches) == 1 else None
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import itertools
 import os
 import time
@@ -38,6 +39,7 @@ _SAFE_ASCII = frozenset(
 _counter = itertools.count()
 
 
+@functools.lru_cache(maxsize=1024)  # every listed row's path needs it
 def encode_name(name: str) -> str:
     """A file-system-safe, reversible directory name for a folder or account name.
 
