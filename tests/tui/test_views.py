@@ -314,3 +314,30 @@ def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     screen = ui.screen()
     assert "internal error: ZeroDivisionError('oops')" in screen
     assert "Traceback" not in screen
+
+
+def test_theme_and_keys_from_the_config_are_checked() -> None:
+    from tmail.core.errors import ConfigError
+    from tmail.ui.theme import palette
+
+    entries = {name: (fg, bg, mono) for name, fg, bg, mono in palette({"quote": "dark blue"})}
+    assert entries["quote"][0] == "dark blue"
+    # every element keeps a meaning without colour
+    for name in ("index_unread", "index_focus", "status", "hint_key", "warning", "link"):
+        assert entries[name][2], name
+    with pytest.raises(ConfigError, match=r"\[theme\] qoute: no such element"):
+        palette({"qoute": "red"})
+    with pytest.raises(ConfigError, match=r"\[keys\] rply: no such action"):
+        KeyMap({"rply": "r"})
+    with pytest.raises(ConfigError, match="expected a key or a list of keys"):
+        KeyMap({"reply": 5})
+
+
+def test_the_palette_registers_on_a_monochrome_screen() -> None:
+    import urwid
+
+    from tmail.ui.theme import palette
+
+    screen = urwid.display.raw.Screen()
+    screen.set_terminal_properties(colors=1)
+    screen.register_palette(palette())
