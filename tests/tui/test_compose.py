@@ -183,3 +183,19 @@ def test_address_completion_from_the_store() -> None:
 
 def test_raw_message_roundtrip_helper() -> None:
     assert message("x@y", "A <a@b>", "S", "body").startswith(b"From: A <a@b>")
+
+
+def test_from_chooser_cycles_accounts() -> None:
+    h = Harness()
+    work = Identity("work", Address("Me at Work", "me@work.test"))
+    h.app.identities.append(work)
+    h.press("m", "up")  # from To up to the From chooser
+    assert "From:    Me <me@demo.test> [demo]  (←/→ to change)" in h.screen()
+    h.press("right")
+    assert "From:    Me at Work <me@work.test> [work]" in h.screen()
+    h.press("down")
+    h.type("x@y.test")
+    h.press("enter", "enter", "enter", "enter", "y")
+    h.work()
+    draft = next(c[1] for c in h.backend.calls if c[0] == "send")
+    assert isinstance(draft, Draft) and draft.from_ == work.address
