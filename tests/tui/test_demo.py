@@ -157,3 +157,15 @@ def test_bounce_shows_the_delivery_report(demo: Demo) -> None:
     screen = demo.screen()
     assert "nobody@nowhere.example: failed 5.1.1" in screen
     assert "[-- Enclosed message --]" in screen
+
+
+def test_html_original_opens_in_the_browser_without_remote_content(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[list[str]] = []
+    demo.app.options.opener = lambda argv: opened.append(list(argv)) or 0
+    monkeypatch.setenv("BROWSER", "a-browser")
+    demo.app.press("/", *"subject:weekly", "enter", "enter", "b")
+    assert opened and opened[0][0] == "a-browser"
+    page = Path(opened[0][1].removeprefix("file://")).read_text()
+    assert "default-src 'none'" in page and "<h1>The Weekly Terminal" in page

@@ -719,7 +719,20 @@ class App:
         self.ask(f"Open link (1-{len(pager.rendered.links)}): ", answer)
 
     def do_open_html(self) -> None:
-        self.notice("the HTML original opens once tmail.mime gives it out (not built yet)")
+        pager = self.screen.widget
+        if not isinstance(pager, Pager):
+            return
+        from tmail.mime.original import html_original
+
+        page = html_original(pager.raw)
+        if page is None:
+            self.notice("this message has no HTML part")
+            return
+        # A private folder (mode 0700) the browser can read; nothing from the network loads.
+        folder = Path(tempfile.mkdtemp(prefix="tmail-html-"))
+        path = folder / "message.html"
+        path.write_text(page, encoding="utf-8")
+        self._browse(path.as_uri())
 
     def do_attachments(self) -> None:
         pager = self.screen.widget
