@@ -380,3 +380,35 @@ def test_interrupted_deliveries_left_in_tmp_are_cleaned_after_36_hours(store: St
     os.utime(old, (week_ago, week_ago))
     store.check()
     assert sorted(os.listdir(tmp)) == ["fresh.partial"]
+
+
+def test_reply_without_references_joins_by_subject_only_when_recent(store: Store) -> None:
+    first = store.add_message("acc", "INBOX", msg(1, subject="Budget 2024"))
+    reply = store.add_message("acc", "INBOX", msg(2, subject="RE: Budget 2024"))
+    stale = store.add_message(
+        "acc", "INBOX", msg(3, subject="Re: Budget 2024", date="Mon, 1 Jan 2029 10:00:00 +0000")
+    )
+    same_subject_not_a_reply = store.add_message("acc", "INBOX", msg(4, subject="Budget 2024"))
+    tid = store.get(first).thread_id  # type: ignore[union-attr]
+    assert store.get(reply).thread_id == tid  # type: ignore[union-attr]
+    assert store.get(stale).thread_id != tid  # type: ignore[union-attr]
+    assert store.get(same_subject_not_a_reply).thread_id != tid  # type: ignore[union-attr]
+
+
+def test_threads_joined_by_a_late_parent_merge_into_the_older_thread(store: Store) -> None:
+    a = store.add_message(
+        "acc", "INBOX", msg(2, subject="x", extra="In-Reply-To: <m1@example.com>\r\n")
+    )
+    b = store.add_message(
+        "acc", "INBOX", msg(3, subject="y", extra="In-Reply-To: <m1@example.com>\r\n")
+    )
+    c = store.add_message(
+        "acc", "INBOX", msg(4, subject="z", extra="In-Reply-To: <m9@example.com>\r\n")
+    )
+    ta, tc = store.get(a).thread_id, store.get(c).thread_id  # type: ignore[union-attr]
+    assert store.get(b).thread_id == ta  # siblings under a missing parent  # type: ignore[union-attr]
+    # m9 arrives and says it replies to m1: the two threads become one, with the older id.
+    store.add_message("acc", "INBOX", msg(9, subject="w", extra="References: <m1@example.com>\r\n"))
+    assert {store.get(i).thread_id for i in (a, b, c)} == {min(ta, tc)}  # type: ignore[union-attr]
+    [info] = store.threads("acc", "INBOX")
+    assert info.count == 4
