@@ -104,13 +104,14 @@ def test_full_disk_is_one_error_and_nothing_half_written(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import errno
-    import os
 
-    def full(fd: int) -> None:
+    from tmail.store import maildir
+
+    def full(fd: int, data: bytes) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with FakeImap() as server:
-        monkeypatch.setattr(os, "fdatasync", full)
+        monkeypatch.setattr(maildir, "_write_all", full)
         result = sync(server, store)
         monkeypatch.undo()
     assert len(result.errors) == 1 and "disk is full" in result.errors[0]

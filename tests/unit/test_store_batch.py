@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import os
 from pathlib import Path
 
 import pytest
@@ -43,18 +42,20 @@ def test_batch_stores_every_message_and_skips_known_uids(tmp_path: Path) -> None
 def test_batch_on_a_full_disk_leaves_nothing_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from tmail.store import maildir
+
     with Store.open(tmp_path) as store:
         calls = 0
-        real = os.fdatasync
+        real = maildir._write_all
 
-        def fsync(fd: int) -> None:
+        def write_all(fd: int, data: bytes) -> None:
             nonlocal calls
             calls += 1
             if calls == 2:
                 raise OSError(errno.ENOSPC, "No space left on device")
-            real(fd)
+            real(fd, data)
 
-        monkeypatch.setattr(os, "fdatasync", fsync)
+        monkeypatch.setattr(maildir, "_write_all", write_all)
         with pytest.raises(StoreError, match="disk is full"):
             store.add_messages("a", "INBOX", [NewMessage(raw(1), uid=1), NewMessage(raw(2), uid=2)])
         monkeypatch.undo()

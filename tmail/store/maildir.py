@@ -14,14 +14,15 @@ Nothing here touches the index; :class:`tmail.store.Store` joins the two.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import functools
 import itertools
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from tmail.core.errors import StoreError
 from tmail.core.models import Flag, flags_from_maildir, flags_to_maildir
@@ -202,34 +203,70 @@ def deliver(folder: Path, raw: bytes, flags: frozenset[Flag]) -> str:
     return rel
 
 
-def deliver_many(folder: Path, items: list[tuple[bytes, frozenset[Flag]]]) -> list[str]:
-    """:func:`deliver` for several messages with one fsync per directory instead of one per
-    message: each file is written and fsynced in ``tmp/`` and renamed, then ``new/`` and
-    ``cur/`` are fsynced once. On error every file of the batch is removed again."""
-    ensure_maildir(folder)
-    done: list[str] = []
-    tmp: Path | None = None
+def _load_syncfs() -> Callable[[int], int] | None:
+    """libc's syncfs(2) (Linux), or None where there is none."""
     try:
-        for raw, flags in items:
-            base = unique_name()
-            tmp = folder / "tmp" / base
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
+        fn = ctypes.CDLL(None, use_errno=True).syncfs
+    except (AttributeError, OSError):
+        return None
+    fn.argtypes = [ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return cast(Callable[[int], int], fn)
+
+
+_SYNCFS = _load_syncfs()
+
+
+def _sync_data(folder: Path, fds: list[int]) -> None:
+    """Make the data of every file in ``fds`` durable: one syncfs(2) for the whole batch where
+    the system has it (one flush instead of one fdatasync a message: several times faster
+    here), else fdatasync each."""
+    if _SYNCFS is not None and len(fds) > 1:
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            if _SYNCFS(dfd) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, os.strerror(err))
+        finally:
+            os.close(dfd)
+        return
+    for fd in fds:
+        os.fdatasync(fd)
+
+
+def deliver_many(folder: Path, items: list[tuple[bytes, frozenset[Flag]]]) -> list[str]:
+    """:func:`deliver` for several messages: every file is written in ``tmp/``, their data made
+    durable together (see :func:`_sync_data`), then each is renamed into ``new/`` or ``cur/``
+    and the directories are fsynced once. On error every file of the batch is removed again,
+    so nothing half-written is ever visible."""
+    ensure_maildir(folder)
+    tmps: list[Path] = []
+    fds: list[int] = []
+    done: list[str] = []
+    try:
+        try:
+            for raw, _flags in items:
+                tmp = folder / "tmp" / unique_name()
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                tmps.append(tmp)
+                fds.append(fd)
                 _write_all(fd, raw)
-                os.fdatasync(fd)  # the data, before the rename makes the name visible
-            finally:
+            _sync_data(folder / "tmp", fds)
+        finally:
+            for fd in fds:
                 os.close(fd)
+        for tmp, (_raw, flags) in zip(tmps, items, strict=True):
+            base = tmp.name
             rel = f"cur/{name_with_flags(base, flags)}" if flags else f"new/{base}"
             os.rename(tmp, folder / rel)
             done.append(rel)
-            tmp = None
         for sub in {rel.split("/", 1)[0] for rel in done}:
             fsync_dir(folder / sub)
     except OSError as exc:
-        for path in [*(folder / rel for rel in done), *([tmp] if tmp else [])]:
+        for path in [*(folder / rel for rel in done), *tmps]:
             with contextlib.suppress(OSError):
                 os.unlink(path)
-        raise _disk_error(exc, tmp or folder) from exc
+        raise _disk_error(exc, folder / "tmp") from exc
     return done
 
 
