@@ -86,6 +86,7 @@ def test_new_message_form_editor_review_send(ui: Harness) -> None:
     ui.press("m")
     screen = ui.screen()
     assert "From:    Me <me@demo.test> [demo]" in screen and "Compose: headers" in screen
+    assert "Tab Complete  Enter Next / write" in screen
     ui.type("friend@example.org")
     ui.press("enter", "enter", "enter")
     ui.type("Hello")

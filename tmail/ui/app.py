@@ -293,6 +293,11 @@ class App:
             self.bottom.original_widget = urwid.Text("")
             return
         markup: Markup = []
+        if self.view_name() == "compose":
+            # the headers form takes typing, not the key map
+            for key, label in (("Tab", "Complete"), ("Enter", "Next / write"), ("←→", "From"),
+                               ("↑↓", "Field"), ("Esc", "Cancel")):  # fmt: skip
+                markup.extend([("hint_key", key), ("hint", f" {label}  ")])
         for key, label in self.keys.hints(self.view_name()):
             markup.extend([("hint_key", key), ("hint", f" {label}  ")])
         self.hint_text.set_text(markup or " ")
