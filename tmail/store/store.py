@@ -1492,37 +1492,52 @@ class Store:
     ) -> list[ThreadInfo]:
         """One page of threads, the thread with the newest message first.
 
-        Counts and the newest message are within the scope (account/folder) given.
+        Counts and the newest message are within the scope (account/folder) given. Walks the
+        scope's messages newest first and stops once the page is full, so the first page of a
+        100,000-message folder costs a few dozen rows, not a pass over all of them.
         """
-        where, params = self._scope(account, folder)
-        rows = self.db.execute(
-            "SELECT m.thread_id, count(*), sum(instr(m.flags, 'S') = 0), max(m.date) AS last "
-            "FROM messages m JOIN folders f ON f.id = m.folder_id "
-            f"WHERE {where} GROUP BY m.thread_id ORDER BY last DESC LIMIT ? OFFSET ?",
-            (*params, limit, offset),
-        ).fetchall()
-        out: list[ThreadInfo] = []
-        for tid, count, unread, _last in rows:
-            latest = self._one(
-                f"m.thread_id = ? AND {where} ORDER BY m.date DESC, m.id DESC", (tid, *params)
+        fids = self._folder_ids(account, folder)
+        # "+m.folder_id": the per-thread lookups below must use the thread index, not walk
+        # the whole folder for each thread (SQLite prefers the folder index otherwise).
+        scope = "1" if fids is None else f"+m.folder_id IN ({','.join(map(str, fids)) or 'NULL'})"
+        walk = "1" if fids is None else f"m.folder_id IN ({','.join(map(str, fids)) or 'NULL'})"
+        need = max(0, offset) + max(0, limit)
+        order: list[int] = []
+        seen: set[int] = set()
+        if need:
+            cur = self.db.execute(
+                f"SELECT m.thread_id FROM messages m WHERE {walk} ORDER BY m.date DESC, m.id DESC"
             )
+            for (tid,) in cur:
+                if tid not in seen:
+                    seen.add(tid)
+                    order.append(int(tid))
+                    if len(order) >= need:
+                        break
+            cur.close()
+        out: list[ThreadInfo] = []
+        for tid in order[max(0, offset) :]:
+            latest = self._one(
+                f"m.thread_id = ? AND {scope} ORDER BY m.date DESC, m.id DESC", (tid,)
+            )
+            count, unread = self.db.execute(
+                "SELECT count(*), coalesce(sum(instr(m.flags, 'S') = 0), 0) FROM messages m "
+                f"WHERE m.thread_id = ? AND {scope}",
+                (tid,),
+            ).fetchone()
             first = self.db.execute(
                 "SELECT subject FROM messages WHERE thread_id = ? ORDER BY date, id LIMIT 1", (tid,)
             ).fetchone()
             assert latest is not None
-            out.append(
-                ThreadInfo(
-                    int(tid), int(count), int(unread or 0), latest, first[0] if first else ""
-                )
-            )
+            out.append(ThreadInfo(tid, int(count), int(unread), latest, first[0] if first else ""))
         return out
 
     def count_threads(self, account: str | None = None, folder: str | None = None) -> int:
-        where, params = self._scope(account, folder)
+        """How many threads :meth:`threads` pages through."""
+        fids = self._folder_ids(account, folder)
+        where = "1" if fids is None else f"folder_id IN ({','.join(map(str, fids)) or 'NULL'})"
         row = self.db.execute(
-            "SELECT count(DISTINCT m.thread_id) FROM messages m JOIN folders f "
-            f"ON f.id = m.folder_id WHERE {where}",
-            params,
+            f"SELECT count(DISTINCT thread_id) FROM messages WHERE {where}"
         ).fetchone()
         return int(row[0])
 
