@@ -412,3 +412,17 @@ def test_threads_joined_by_a_late_parent_merge_into_the_older_thread(store: Stor
     assert {store.get(i).thread_id for i in (a, b, c)} == {min(ta, tc)}  # type: ignore[union-attr]
     [info] = store.threads("acc", "INBOX")
     assert info.count == 4
+
+
+def test_thread_pages_are_newest_activity_first(store: Store) -> None:
+    for n in (1, 2, 3):  # three threads, dated Jan 2, 3, 4
+        store.add_message("acc", "INBOX", msg(n, subject=f"topic {n}"))
+    # a late reply revives the oldest thread
+    store.add_message(
+        "acc", "INBOX", msg(20, subject="Re: topic 1", extra="In-Reply-To: <m1@example.com>\r\n")
+    )
+    store.add_message("acc", "Archive", msg(21, subject="elsewhere"))
+    pages = [store.threads("acc", "INBOX", offset=o, limit=2) for o in (0, 2)]
+    got = [(t.subject, t.count) for page in pages for t in page]
+    assert got == [("topic 1", 2), ("topic 3", 1), ("topic 2", 1)]
+    assert store.count_threads("acc", "INBOX") == 3 and store.count_threads() == 4
