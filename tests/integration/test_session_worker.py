@@ -101,8 +101,10 @@ def test_close_applies_local_changes_already_asked_for() -> None:
 
 
 def test_the_ui_answers_keys_while_a_long_sync_runs() -> None:
+    # A UI that waited for the worker would take the whole 4 s sync on some key; the bound is
+    # far below that and far above a loaded machine's slowest redraw (0.2 s failed under load).
     h = Harness()
-    backend = SlowBackend(delay=2.0)
+    backend = SlowBackend(delay=4.0)
     h.app.session = MailSession(backend, poll=False)
     h.app.session.start()
     try:
@@ -114,7 +116,7 @@ def test_the_ui_answers_keys_while_a_long_sync_runs() -> None:
             h.screen()
             worst = max(worst, time.perf_counter() - t)
         assert backend.syncs == 0  # the sync is still running
-        assert worst < 0.2
+        assert worst < 1.0, f"a key took {worst:.2f} s while the sync ran"
         assert "syncing" in h.screen()
     finally:
         h.app.session.close(timeout=5)
