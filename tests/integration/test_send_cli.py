@@ -122,6 +122,20 @@ def test_bad_input_exits_65_and_queues_nothing(
     assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
 
 
+def test_mutt_style_dash_a_file_is_explained(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender = make_mail_user("s")
+    cfg = write_config(tmp_path, sender)
+    report = tmp_path / "report.pdf"
+    report.write_bytes(b"%PDF-1.4\n")
+    res = run(cfg, sender, "send", "-s", "x", "-a", str(report), "a@example.test", stdin=b"hi\n")
+    assert res.returncode == 2
+    err = res.stderr.decode()
+    assert f"--attach {report}" in err and err.count("\n") == 1
+    assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
+
+
 def test_refused_exits_69_with_the_server_words_and_keeps_the_message(
     make_mail_user: Callable[..., MailUser], tmp_path: Path
 ) -> None:

@@ -83,7 +83,17 @@ class Send(Command):
 
     def run(self, ctx: Context) -> int:
         args = ctx.args
-        config, account = load(ctx, args.account)
+        try:
+            config, account = load(ctx, args.account)
+        except ConfigError as exc:
+            # mutt's -a attaches a file; here -a names the account. Say so instead of only
+            # "no account named '/path/file.pdf'".
+            if args.account and Path(args.account).is_file():
+                raise UsageError(
+                    f"-a names the sending account, and there is no account {args.account!r}",
+                    hint=f"to attach the file, use --attach {args.account}",
+                ) from exc
+            raise
         if account.outgoing is None and not args.queue_only:
             raise ConfigError(
                 "no outgoing (SMTP) server configured",
