@@ -149,6 +149,8 @@ def test_wrong_password_is_auth_failed_in_one_line(mail_user: MailUser, protocol
     assert f"login refused for {mail_user.name!r}" in line
     assert "not-the-password" not in line
     assert account.name in line
+    assert "authentication failed" in line.lower()  # the server's words, as text
+    assert "b'" not in line and 'b"' not in line  # not a Python bytes repr
 
 
 def test_smtp_without_tls_offers_no_auth(mail_user: MailUser) -> None:

@@ -243,6 +243,12 @@ class _Where:
 
 def _server_text(exc: BaseException) -> str:
     text = str(exc)
+    arg = exc.args[0] if len(exc.args) == 1 else None
+    if isinstance(arg, bytes):  # imaplib's errors carry the server's bytes: not "b'...'"
+        text = arg.decode("utf-8", "replace")
+    elif isinstance(arg, str) and len(arg) > 3 and arg[:2] in ("b'", 'b"') and arg[-1] == arg[1]:
+        # imapclient's LoginError is str(bytes) of the server's words
+        text = arg[2:-1]
     if isinstance(exc, smtplib.SMTPResponseException):
         msg = exc.smtp_error
         text = msg.decode("utf-8", "replace") if isinstance(msg, bytes) else str(msg)
