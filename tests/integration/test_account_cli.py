@@ -1,8 +1,8 @@
 """``tmail check``, ``tmail accounts``, ``tmail account add`` and ``tmail account trust`` run as a
 user would, against the real Dovecot and Postfix.
 
-Keyring tests use keyrings.alt's file backend (a real backend that works without a desktop
-session), set through the keyring API for the test and pointed at the test's own folder.
+Keyring tests install an in-memory backend of the keyring API for the test
+(tests/support/keyrings.py); tmail reads and writes it through keyring as it would the desktop's.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from pathlib import Path
 import keyring
 import keyring.backends.fail
 import pytest
-from keyrings.alt.file import PlaintextKeyring
 
 from tests.conftest import MailUser
 from tests.support.faultservers import never_greets, starttls_not_offered, wrong_host_proxy
+from tests.support.keyrings import MemoryKeyring, PlaintextKeyring
 from tests.support.mailstack import MailStack
 from tests.support.penalty import clear_auth_penalty
 from tmail.cli import main
@@ -44,10 +44,9 @@ def run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def file_keyring(tmp_path: Path) -> Iterator[PlaintextKeyring]:
+def memory_keyring() -> Iterator[MemoryKeyring]:
     previous = keyring.get_keyring()
-    kr = PlaintextKeyring()
-    kr.file_path = str(tmp_path / "keyring.cfg")  # type: ignore[misc]
+    kr = MemoryKeyring()
     keyring.set_keyring(kr)
     try:
         yield kr
@@ -234,7 +233,7 @@ def test_accounts_lists_servers_and_password_sources(tmp_path: Path, mailstack: 
 
 
 def test_account_add_stores_password_in_keyring_and_writes_config(
-    tmp_path: Path, mail_user: MailUser, file_keyring: PlaintextKeyring
+    tmp_path: Path, mail_user: MailUser, memory_keyring: MemoryKeyring
 ) -> None:
     wait_for_user(mail_user)
     stack = mail_user.stack
@@ -257,7 +256,7 @@ def test_account_add_stores_password_in_keyring_and_writes_config(
     code, out, err = run("--config", str(path), "account", "add", stdin=answers)
     assert code == 0, out + err
     assert "incoming 127.0.0.1" in out and ": ok" in out
-    assert file_keyring.get_password("tmail", "work/incoming") == mail_user.password
+    assert memory_keyring.get_password("tmail", "work/incoming") == mail_user.password
     text = path.read_text()
     assert mail_user.password not in text
     assert 'incoming.security = "starttls"' in text and "default = true" in text
@@ -270,7 +269,7 @@ def test_account_add_stores_password_in_keyring_and_writes_config(
 
 
 def test_account_add_with_failed_test_writes_nothing(
-    tmp_path: Path, mailstack: MailStack, file_keyring: PlaintextKeyring
+    tmp_path: Path, mailstack: MailStack, memory_keyring: MemoryKeyring
 ) -> None:
     path = tmp_path / "config.toml"
     path.write_text("# mine\n")
@@ -283,7 +282,7 @@ def test_account_add_with_failed_test_writes_nothing(
     assert code == 1
     assert "login refused" in out and "Nothing saved." in out
     assert path.read_text() == "# mine\n"
-    assert file_keyring.get_password("tmail", "x/incoming") is None
+    assert memory_keyring.get_password("tmail", "x/incoming") is None
 
 
 def test_keyring_unavailable_points_to_password_command(
@@ -351,7 +350,7 @@ def test_config_error_is_exit_2_naming_file_account_key(tmp_path: Path) -> None:
 
 
 def test_account_add_guesses_the_preset_from_the_domain(
-    tmp_path: Path, file_keyring: PlaintextKeyring
+    tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
     # pm.me -> Proton Mail Bridge on 127.0.0.1 (nothing listens there in tests: the connection
     # test fails at once, without touching the internet); saved anyway on request.
@@ -369,4 +368,25 @@ def test_account_add_guesses_the_preset_from_the_domain(
         "127.0.0.1", 1143, "starttls",
     )  # fmt: skip
     assert acc.outgoing is not None and acc.outgoing.port == 1025
-    assert file_keyring.get_password("tmail", "pm/incoming") == "bridge-pw"
+    assert memory_keyring.get_password("tmail", "pm/incoming") == "bridge-pw"
+
+
+def test_account_add_will_not_put_a_password_in_a_plaintext_keyring_unasked(
+    tmp_path: Path,
+) -> None:
+    previous = keyring.get_keyring()
+    plain = PlaintextKeyring()
+    keyring.set_keyring(plain)
+    path = tmp_path / "config.toml"
+    answers = "\n".join(["me@pm.me", "", "", "y", "imap", "me@pm.me",
+                         "",                  # store in the plaintext keyring? default: no
+                         "pass show mail/pm",  # so: a password command
+                         "y"]) + "\n"  # fmt: skip
+    try:
+        code, out, _ = run("--config", str(path), "account", "add", stdin=answers)
+    finally:
+        keyring.set_keyring(previous)
+    assert code == 1  # saved; the connection test fails (nothing listens on the Bridge port)
+    assert "PlaintextKeyring, which keeps passwords unencrypted" in out
+    assert plain.items == {}
+    assert 'incoming.password_command = "pass show mail/pm"' in path.read_text()

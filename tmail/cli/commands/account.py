@@ -247,7 +247,14 @@ def _add(ctx: Context, prompt: _Prompter) -> int:
     username = prompt.ask("User name", email)
     if username != email:
         incoming_kv["username"] = username
-    password = prompt.secret("Password (kept in the system keyring; empty to use a command)")
+    password = ""
+    unsafe = _plaintext_keyring()
+    if unsafe is None or prompt.yes(
+        f"The keyring backend here is {unsafe}, which keeps passwords unencrypted on disk. "
+        "Store the password there anyway?",
+        default=False,
+    ):
+        password = prompt.secret("Password (kept in the system keyring; empty to use a command)")
     command = ""
     if not password:
         command = prompt.ask("Password command (its first output line is the password)")
@@ -274,7 +281,6 @@ def _add(ctx: Context, prompt: _Prompter) -> int:
         from tmail.config.secrets import store_password
 
         store_password(name, "incoming", password)
-        _warn_plaintext_keyring(ctx)
         out.write(f"Password stored in the system keyring (service tmail, key {name}/incoming)\n")
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
     write_atomically(path, new_text, mode)
@@ -333,13 +339,15 @@ def _test(ctx: Context, account: Account, password: str | None) -> bool:
     return ok
 
 
-def _warn_plaintext_keyring(ctx: Context) -> None:
-    with contextlib.suppress(Exception):
+def _plaintext_keyring() -> str | None:
+    """The keyring backend's name when it keeps passwords unencrypted (keyrings.alt's
+    PlaintextKeyring, found on headless machines), else None."""
+    try:
         import keyring
 
-        backend = type(keyring.get_keyring()).__name__
-        if "plaintext" in backend.lower():
-            ctx.stderr.write(
-                f"tmail: warning: the keyring backend is {safe_line(backend)}, which keeps "
-                "passwords unencrypted on disk\n"
-            )
+        backend = type(keyring.get_keyring())
+    except Exception:
+        return None  # no usable keyring: storing will fail with its own clear line
+    if "plaintext" in backend.__name__.lower():
+        return safe_line(f"{backend.__module__}.{backend.__name__}")
+    return None
