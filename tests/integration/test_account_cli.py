@@ -390,3 +390,18 @@ def test_account_add_will_not_put_a_password_in_a_plaintext_keyring_unasked(
     assert "PlaintextKeyring, which keeps passwords unencrypted" in out
     assert plain.items == {}
     assert 'incoming.password_command = "pass show mail/pm"' in path.read_text()
+
+
+def test_account_add_without_a_keyring_asks_for_a_password_command(tmp_path: Path) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    path = tmp_path / "config.toml"
+    answers = "\n".join(["me@pm.me", "", "", "y", "imap", "me@pm.me", "pass show mail/pm",
+                         "y"]) + "\n"  # fmt: skip
+    try:
+        code, out, _ = run("--config", str(path), "account", "add", stdin=answers)
+    finally:
+        keyring.set_keyring(previous)
+    assert code == 1  # saved; the connection test fails (nothing listens on the Bridge port)
+    assert "There is no system keyring here" in out and "Password (kept" not in out
+    assert 'incoming.password_command = "pass show mail/pm"' in path.read_text()

@@ -248,9 +248,14 @@ def _add(ctx: Context, prompt: _Prompter) -> int:
     if username != email:
         incoming_kv["username"] = username
     password = ""
-    unsafe = _plaintext_keyring()
-    if unsafe is None or prompt.yes(
-        f"The keyring backend here is {unsafe}, which keeps passwords unencrypted on disk. "
+    problem = _keyring_problem()
+    if problem == "missing":
+        out.write(
+            "There is no system keyring here (no Secret Service or KWallet running): "
+            "give a command that prints the password.\n"
+        )
+    elif problem is None or prompt.yes(
+        f"The keyring backend here is {problem}, which keeps passwords unencrypted on disk. "
         "Store the password there anyway?",
         default=False,
     ):
@@ -339,15 +344,19 @@ def _test(ctx: Context, account: Account, password: str | None) -> bool:
     return ok
 
 
-def _plaintext_keyring() -> str | None:
-    """The keyring backend's name when it keeps passwords unencrypted (keyrings.alt's
-    PlaintextKeyring, found on headless machines), else None."""
+def _keyring_problem() -> str | None:
+    """None when the keyring can keep a password safely; "missing" when there is none (keyring's
+    fail backend: no Secret Service or KWallet); the backend's name when it keeps passwords
+    unencrypted (keyrings.alt's PlaintextKeyring, found on headless machines)."""
     try:
         import keyring
+        import keyring.backends.fail
 
         backend = type(keyring.get_keyring())
     except Exception:
-        return None  # no usable keyring: storing will fail with its own clear line
+        return "missing"
+    if issubclass(backend, keyring.backends.fail.Keyring):
+        return "missing"
     if "plaintext" in backend.__name__.lower():
         return safe_line(f"{backend.__module__}.{backend.__name__}")
     return None
