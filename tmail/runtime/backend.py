@@ -126,12 +126,29 @@ class MailBackend(LocalBackend):
     def sync(self, account: str) -> SyncResult:
         from tmail.sync.engine import sync_account
 
-        result = sync_account(self.config, self.store, self._account(account))
-        self._flush_due(self._account(account))
+        acc = self._account(account)
+        result = sync_account(self.config, self.store, acc)
+        if acc.on_new_mail and result.new_in_inbox > 0:
+            self._announce(acc, result.new_in_inbox)
+        self._flush_due(acc)
         new = {f.folder: f.new for f in result.folders}
         if result.errors:
             raise TmailError(str(result.errors[0]), account=account)
         return SyncResult(new=new, folders=list(new))
+
+    def _announce(self, acc: Account, count: int) -> None:
+        """Run the account's ``on_new_mail`` command as ``tmail sync --watch`` does, on a thread
+        of its own: a slow notifier must not hold up the next sync. Its output never reaches
+        the reader's screen; a failure goes to the log file."""
+        import logging
+        import threading
+
+        from tmail.runtime.watch import run_hook
+
+        log = logging.getLogger("tmail.runtime").warning
+        threading.Thread(
+            target=run_hook, args=(acc, count, log), name=f"on_new_mail {acc.name}", daemon=True
+        ).start()
 
     def _flush_due(self, acc: Account) -> None:
         """Retry what waits in the outbox and is due (its back-off and rate limits decide); a

@@ -1,0 +1,49 @@
+"""The reader's backend against the real Dovecot: what a sync in the TUI does besides fetching."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MailUser
+from tests.support.sessions import message, write_config
+from tmail.config import load_config
+from tmail.runtime.backend import MailBackend
+from tmail.store.store import Store
+
+pytestmark = pytest.mark.stack
+
+
+def wait_for_text(path: Path, timeout: float = 10.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().endswith("\n"):
+            return path.read_text()
+        time.sleep(0.05)
+    raise AssertionError(f"{path} was not written within {timeout} s")
+
+
+def test_the_readers_sync_runs_on_new_mail_only_when_inbox_got_mail(
+    mail_user: MailUser, tmp_path: Path
+) -> None:
+    stack = mail_user.stack
+    log = tmp_path / "hook.log"
+    hook = f'on_new_mail = "echo $TMAIL_ACCOUNT $TMAIL_NEW_COUNT >> {log}; echo noise"'
+    cfg = write_config(tmp_path, stack, mail_user.name, mail_user.password, extra=hook)
+    config = load_config(cfg)
+    for i in range(2):
+        stack.save(mail_user.name, message(f"hook {i}"))
+    with Store.open(config.data_dir) as store:
+        backend = MailBackend(config, store)
+        result = backend.sync("acct")
+        assert result.new == {"INBOX": 2}
+        assert wait_for_text(log) == "acct 2\n"
+        backend.sync("acct")  # nothing new: no second announcement
+        stack.save(mail_user.name, message("hook 2"))
+        backend.sync("acct")
+        deadline = time.monotonic() + 10
+        while log.read_text().count("\n") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert log.read_text() == "acct 2\nacct 1\n"
