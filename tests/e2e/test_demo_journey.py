@@ -63,3 +63,16 @@ def test_read_search_reply_send_and_see_it_arrive(pane: Pane) -> None:
 
     pane.keys("Q")
     pane.wait_for("TMAIL-EXITED=0")
+
+
+def test_a_first_start_without_accounts_says_what_to_do(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    p = Pane([str(TMAIL)], env=env, cwd=tmp_path)
+    try:
+        screen = p.wait_for("TMAIL-EXITED=")
+    finally:
+        p.close()
+    assert "tmail: no accounts configured" in screen
+    assert "run 'tmail account add'" in screen and "'tmail --demo'" in screen
+    assert "TMAIL-EXITED=2" in screen and "Traceback" not in screen

@@ -133,6 +133,14 @@ def run(config_path: str | None, demo: bool) -> int:
                 hint="try 'tmail --demo'",
             )
         config = load(config_path)
+        if not config.accounts:
+            # The reader shows the configured accounts' mail: with none it would open empty
+            # and silent. Say what to do instead, as 'tmail sync' does.
+            where = f" in {config.path}" if config.path else ""
+            raise ConfigError(
+                f"no accounts configured{where}",
+                hint="run 'tmail account add' to set one up, or 'tmail --demo' to try the reader",
+            )
         settings = ui_settings(config.path)
         store = Store.open(config.data_dir)
         backend = MailBackend(config, store)
