@@ -245,3 +245,37 @@ def test_dsn_success_brings_postfix_delivery_report(
     assert rcpt.address in ok.final_recipient
     assert ok.action in ("delivered", "relayed") and ok.status.startswith("2.")
     assert b"Original-Envelope-Id: tmail-1" in raw
+
+
+def test_forward_as_attachment_arrives_with_the_enclosed_message_verbatim(
+    make_mail_user: Callable[..., MailUser], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    acc = account_for(sender, monkeypatch)
+    enclosed = (
+        b"From: =?koi8-r?b?4sXMwdE=?= <boris@example.test>\r\n"
+        b"Subject: original\r\nMessage-ID: <fwd-orig@example.test>\r\n"
+        b"Content-Type: text/plain; charset=koi8-r\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        + "Текст исходного письма в КОИ-8.\r\n.a line starting with a dot\r\n".encode("koi8-r")
+    )
+    eml = tmp_path / "forwarded-message.eml"
+    eml.write_bytes(enclosed)
+    draft = Draft(
+        from_=Address("", sender.address),
+        to=(rcpt.address,),
+        subject="Fwd: original",
+        body="Пересылаю.\n",
+        attachments=(eml,),
+    )
+    entry = queue_message(tmp_path, acc, compose(draft))
+    assert flush_account(tmp_path, acc).of(entry.id).status == "delivered"  # type: ignore[union-attr]
+    assert sender.stack.wait_for(rcpt.name, 1) == 1
+    [raw] = sender.stack.stored_messages(rcpt.name)
+    assert enclosed.replace(b"\r\n", b"\n") in raw.replace(b"\r\n", b"\n")
+    msg = parse(raw)
+    [part] = [p for p in msg.walk() if p.get_content_type() == "message/rfc822"]
+    assert part["Content-Transfer-Encoding"] == "8bit"
+    parsed = parse_message(raw)
+    [inner] = parsed.nested
+    assert inner.message_id == "<fwd-orig@example.test>"
+    assert "Текст исходного письма в КОИ-8." in inner.text

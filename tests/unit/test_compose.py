@@ -292,3 +292,110 @@ def test_any_raw_message_is_prepared_or_refused_cleanly(head: list[bytes], body:
     # The body goes through untouched but for CRLF -> LF and a final line end.
     sent_body = c.data.split(b"\n\n", 1)[1]
     assert sent_body.rstrip(b"\n") == body.replace(b"\r\n", b"\n").rstrip(b"\n")
+
+
+# ------------------------------------------------------------------ forwarding as attachment
+
+ENCLOSED_ASCII = (
+    b"From: Boris <boris@example.test>\r\n"
+    b"To: Ivan <ivan@example.test>\r\n"
+    b"Subject: the original\r\n"
+    b"Message-ID: <orig-1@example.test>\r\n"
+    b"DKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=x;\r\n"
+    b"    bh=abc; b=def\r\n"
+    b"Content-Type: multipart/mixed; boundary=inner\r\n"
+    b"\r\n"
+    b"--inner\r\n"
+    b"Content-Type: text/plain\r\n"
+    b"\r\n"
+    b"Body line one.\r\n"
+    b"From the start of a line, .dots and all\r\n"
+    b"--inner--\r\n"
+)
+
+
+def _forward(tmp_path: Path, enclosed: bytes, name: str = "forwarded-message.eml") -> bytes:
+    f = tmp_path / name
+    f.write_bytes(enclosed)
+    draft = Draft(
+        from_=IVAN,
+        to=("maria@example.test",),
+        subject="Fwd: x",
+        body="see below\n",
+        attachments=(f,),
+    )
+    return compose(draft).data
+
+
+def _part(data: bytes, ctype: str) -> EmailMessage:
+    [part] = [p for p in parse(data).walk() if p.get_content_type() == ctype]
+    assert isinstance(part, EmailMessage)
+    return part
+
+
+def test_forward_as_attachment_encloses_the_message_verbatim_in_7bit(tmp_path: Path) -> None:
+    from tmail.mime import parse_message
+
+    data = _forward(tmp_path, ENCLOSED_ASCII)
+    assert ENCLOSED_ASCII.replace(b"\r\n", b"\n") in data  # byte for byte (LF in the queue)
+    part = _part(data, "message/rfc822")
+    assert part["Content-Transfer-Encoding"] == "7bit"
+    assert part.get_filename() == "forwarded-message.eml"
+    assert b"base64" not in data.lower()
+    parsed = parse_message(data)
+    assert "see below" in parsed.text
+    [inner] = parsed.nested
+    assert inner.subject == "the original" and inner.message_id == "<orig-1@example.test>"
+    assert "Body line one." in inner.text
+
+
+def test_forward_of_an_8bit_message_is_8bit_and_verbatim(tmp_path: Path) -> None:
+    from tmail.mime import parse_message
+
+    koi = "Привет из КОИ-8".encode("koi8-r")
+    enclosed = (
+        b"From: boris@example.test\nSubject: koi\n"
+        b"Content-Type: text/plain; charset=koi8-r\nContent-Transfer-Encoding: 8bit\n\n"
+        + koi
+        + b"\n"
+    )
+    data = _forward(tmp_path, enclosed, "Письмо.eml")
+    assert enclosed in data
+    assert _part(data, "message/rfc822")["Content-Transfer-Encoding"] == "8bit"
+    assert parse(data)["Content-Transfer-Encoding"] == "8bit"  # RFC 2045 6.4: the multipart too
+    assert _part(data, "message/rfc822").get_filename() == "Письмо.eml"
+    [inner] = parse_message(data).nested
+    assert "Привет из КОИ-8" in inner.text
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [b"x" * 1200 + b"\n", b"a NUL \x00 here\n", b"a bare CR \r here\n"],
+    ids=["long-line", "nul", "bare-cr"],
+)
+def test_forward_that_8bit_cannot_carry_goes_as_octet_stream_byte_for_byte(
+    tmp_path: Path, bad: bytes
+) -> None:
+    enclosed = b"From: boris@example.test\nSubject: odd\n\n" + bad
+    data = _forward(tmp_path, enclosed)
+    assert not [p for p in parse(data).walk() if p.get_content_type() == "message/rfc822"]
+    part = _part(data, "application/octet-stream")
+    assert part["Content-Transfer-Encoding"] == "base64"
+    assert part.get_content() == enclosed
+    assert part.get_filename() == "forwarded-message.eml"
+
+
+def test_forward_enclosing_the_outer_boundary_gets_a_fresh_boundary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import email.generator
+
+    # Make the email package pick a boundary that the enclosed message contains.
+    monkeypatch.setattr(
+        email.generator.Generator, "_make_boundary", classmethod(lambda cls, text=None: "inner")
+    )
+    data = _forward(tmp_path, ENCLOSED_ASCII)
+    assert ENCLOSED_ASCII.replace(b"\r\n", b"\n") in data
+    outer = parse(data).get_boundary()
+    assert outer and outer != "inner"
+    assert parse(data).get_payload()[1].get_payload()[0]["Subject"] == "the original"

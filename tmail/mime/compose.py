@@ -14,7 +14,9 @@ Choices, each as a careful mutt or Thunderbird user expects:
   picked by the email package from the content (whichever is shorter), so the result is 7-bit clean
   and needs no 8BITMIME.
 * Attachments are always base64 (byte-identical at the other end, whatever they hold), with RFC 2231
-  file names, the type guessed from the content first and the name second.
+  file names, the type guessed from the content first and the name second. The one exception is
+  an enclosed message (a forward as attachment, an ``.eml`` file): RFC 2046 section 5.2.1 allows
+  message/rfc822 only in 7bit, 8bit or binary, so it goes in verbatim (see :func:`_enclosed_cte`).
 * CR or LF in any value the user typed is refused: it would start a new header (header injection).
 """
 
@@ -24,6 +26,7 @@ import email.policy
 import email.utils
 import mimetypes
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -334,15 +337,21 @@ def compose(draft: Draft, limits: Limits | None = None) -> Composed:
         html = _normalise_text(draft.html)
         # HTML declares its charset inside too; UTF-8 is the safe choice for it.
         msg.add_alternative(html, subtype="html", charset="us-ascii" if html.isascii() else "utf-8")
+    enclosed: dict[bytes, bytes] = {}  # placeholder -> the enclosed message's bytes
     for path, data in attachments:
-        maintype, _, subtype = guess_type(path.name, data).partition("/")
+        mime = guess_type(path.name, data)
+        if mime == "message/rfc822" and _attach_message(msg, path.name, data, enclosed):
+            continue
+        if mime == "message/rfc822":
+            mime = "application/octet-stream"  # see _enclosed_cte: not sendable as message/*
+        maintype, _, subtype = mime.partition("/")
         # Always base64 (add_attachment with bytes): the file arrives byte for byte.
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
 
     for part in msg.walk():
         if part is not msg:
             del part["MIME-Version"]  # the email package repeats it in every part it adds
-    data = msg.as_bytes(policy=_POLICY)
+    data = _flatten(msg, enclosed)
     if limits.max_message_size is not None and len(data) > limits.max_message_size:
         raise MessageError(
             f"the message is {_size(len(data))}, over the size limit "
@@ -359,6 +368,76 @@ def compose(draft: Draft, limits: Limits | None = None) -> Composed:
         warnings=tuple(warnings),
         bcc=tuple(a.addr for a in bcc),
     )
+
+
+def _enclosed_cte(inner: bytes) -> str | None:
+    """The Content-Transfer-Encoding for an enclosed message (LF line ends), or None.
+
+    RFC 2046 section 5.2.1: message/rfc822 may only be 7bit, 8bit or binary, never base64 or
+    quoted-printable. 7bit when the message is ASCII, 8bit when it has 8-bit bytes (the SMTP
+    layer then asks for BODY=8BITMIME). None when even 8bit is wrong: a NUL, a bare CR or a
+    line over 998 bytes (RFC 5322 section 2.1.1) -- that would be "binary", which SMTP cannot
+    carry without BINARYMIME. Thunderbird sends such a message as 7bit/8bit anyway (broken on
+    the wire); mutt re-encodes the enclosed message's own parts to 7bit, which changes its bytes
+    (breaks its DKIM signature, the point of forwarding a message as evidence). We attach it as
+    application/octet-stream in base64 instead: allowed, byte for byte, and every client still
+    offers the ``.eml`` file to open.
+    """
+    if b"\0" in inner or b"\r" in inner:
+        return None
+    if any(len(line) > 998 for line in inner.split(b"\n")):
+        return None
+    return "7bit" if inner.isascii() else "8bit"
+
+
+def _attach_message(
+    msg: EmailMessage, name: str, data: bytes, enclosed: dict[bytes, bytes]
+) -> bool:
+    """Attach ``data`` as a message/rfc822 part kept verbatim; False if it cannot be."""
+    inner = data.replace(b"\r\n", b"\n")  # LF in the queue, like the rest of the message
+    cte = _enclosed_cte(inner)
+    if cte is None:
+        return False
+    # The email package would re-serialise (re-fold, re-encode) an enclosed message: a unique
+    # placeholder goes in its place and the exact bytes are spliced in by _flatten.
+    token = f"tmail-enclosed-message-{uuid.uuid4().hex}"
+    part = EmailMessage(policy=_POLICY)
+    part["Content-Type"] = "message/rfc822"
+    part.add_header("Content-Disposition", "attachment", filename=name)
+    part["Content-Transfer-Encoding"] = cte
+    part.set_payload(token)
+    if msg.get_content_type() != "multipart/mixed":
+        msg.make_mixed()
+    msg.attach(part)
+    if cte == "8bit":
+        # RFC 2045 section 6.4: a multipart holding 8-bit data is itself 8bit, not 7bit.
+        del msg["Content-Transfer-Encoding"]
+        msg["Content-Transfer-Encoding"] = "8bit"
+    enclosed[token.encode()] = inner
+    return True
+
+
+def _flatten(msg: EmailMessage, enclosed: dict[bytes, bytes]) -> bytes:
+    """The message's bytes with each enclosed message spliced in verbatim."""
+    while True:
+        data = msg.as_bytes(policy=_POLICY)
+        # The email package chose the boundaries without seeing the enclosed bytes: a boundary
+        # that occurs in one of them would cut it, so that multipart gets a fresh one.
+        clash = [
+            part
+            for part in msg.walk()
+            if part.is_multipart()
+            and any(b"--" + (part.get_boundary() or "").encode() in i for i in enclosed.values())
+        ]
+        if not clash:
+            break
+        for part in clash:
+            part.set_boundary(f"=_tmail_{uuid.uuid4().hex}")
+    for token, inner in enclosed.items():
+        if data.count(token) != 1:  # pragma: no cover - a uuid4 does not occur by chance
+            raise MessageError("could not enclose the forwarded message")
+        data = data.replace(token, inner)
+    return data
 
 
 def _encoded_header(name: str, value: object) -> bytes:
