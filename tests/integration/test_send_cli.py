@@ -109,6 +109,33 @@ def test_send_t_takes_recipients_from_headers_and_hides_bcc(
     assert b"\n.\nafter a lone dot\n" in got.replace(b"\r\n", b"\n")
 
 
+def test_send_t_resent_goes_to_the_newest_resent_block_and_hides_resent_bcc(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    s = make_mail_user("s")
+    orig, old, new, hid = (make_mail_user(n) for n in ("o", "old", "n", "h"))
+    cfg = write_config(tmp_path, s)
+    raw = (
+        f"Resent-From: {s.address}\nResent-To: {new.address}\nResent-Bcc: {hid.address}\n"
+        "Received: from a by b; Mon, 2 Jan 2023 10:00:00 +0000\n"
+        f"Resent-From: x@example.test\nResent-To: {old.address}\n"
+        "Resent-Date: Mon, 2 Jan 2023 09:00:00 +0000\n"
+        f"From: author@example.test\nTo: {orig.address}\nSubject: resent via -t\n"
+        "Date: Sun, 1 Jan 2023 00:00:00 +0000\nMessage-ID: <orig-resent@example.test>\n\nbody\n"
+    ).encode()
+    res = run(cfg, s, "send", "-t", "-i", stdin=raw)
+    assert res.returncode == 0, res.stderr.decode()
+    stack = s.stack
+    assert stack.wait_for(new.name, 1) == 1 and stack.wait_for(hid.name, 1) == 1
+    for user in (new, hid):
+        [got] = stack.stored_messages(user.name)
+        assert hid.address.encode() not in got and b"Resent-Bcc" not in got
+        assert b"Message-ID: <orig-resent@example.test>" in got and b"Resent-Message-ID:" in got
+    # Postfix has delivered the others of the same transaction by now; give it a moment more.
+    assert stack.wait_for(orig.name, 1, timeout=3) == 0
+    assert stack.message_count(old.name) == 0
+
+
 def test_bad_input_exits_65_and_queues_nothing(
     make_mail_user: Callable[..., MailUser], tmp_path: Path
 ) -> None:

@@ -399,3 +399,78 @@ def test_forward_enclosing_the_outer_boundary_gets_a_fresh_boundary(
     outer = parse(data).get_boundary()
     assert outer and outer != "inner"
     assert parse(data).get_payload()[1].get_payload()[0]["Subject"] == "the original"
+
+
+# ------------------------------------------------------------------ sendmail -t: Resent-*
+
+RESENT = (
+    b"Resent-From: Boris <boris@example.test>\n"
+    b"Resent-To: new-one@example.test,\n new-two@example.test\n"
+    b'Resent-Cc: "Doe, Jane" <jane@example.test>\n'
+    b"Resent-Bcc: hidden@example.test\n"
+    b"Received: from somewhere by mx.example.test; Mon, 2 Jan 2023 10:00:00 +0000\n"
+    b"Resent-From: older@example.test\n"
+    b"Resent-To: older-target@example.test\n"
+    b"Resent-Date: Mon, 2 Jan 2023 09:00:00 +0000\n"
+    b"From: author@example.test\n"
+    b"To: original-to@example.test\n"
+    b"Cc: original-cc@example.test\n"
+    b"Subject: resent\n"
+    b"Date: Sun, 1 Jan 2023 00:00:00 +0000\n"
+    b"Message-ID: <original@example.test>\n"
+    b"\n"
+    b"body\n"
+)
+
+
+def test_send_t_with_resent_fields_goes_to_the_newest_resent_block_only() -> None:
+    c = prepare_raw(RESENT, default_from=IVAN)
+    assert c.recipients == (
+        "new-one@example.test",
+        "new-two@example.test",
+        "jane@example.test",
+        "hidden@example.test",
+    )
+    assert c.sender == "boris@example.test"  # bounces go to whoever resent it
+    head = c.data.split(b"\n\n", 1)[0]
+    assert b"hidden@example.test" not in c.data and b"Resent-Bcc" not in head
+    assert c.data.endswith(b"\n\nbody\n")
+    msg = parse(c.data)
+    # The block got what RFC 5322 requires of it, on top of it, and nothing else changed.
+    fields = [k.lower() for k in msg.keys()]
+    assert fields[:5] == [
+        "resent-date",
+        "resent-message-id",
+        "resent-from",
+        "resent-to",
+        "resent-cc",
+    ]
+    assert msg["Resent-Message-ID"] == c.message_id != "<original@example.test>"
+    assert msg["Message-ID"] == "<original@example.test>"
+    assert b"\nDate: Sun, 1 Jan 2023 00:00:00 +0000\n" in head
+    assert msg.get_all("Resent-From")[1] == "older@example.test"  # the older block is untouched
+
+
+def test_send_t_resent_block_without_from_gets_the_account_and_keeps_its_ids() -> None:
+    raw = (
+        b"Resent-To: x@example.test\nResent-Message-ID: <r1@example.test>\n"
+        + RESENT[RESENT.index(b"From: author") :]
+    )
+    c = prepare_raw(raw, default_from=IVAN)
+    assert c.recipients == ("x@example.test",)
+    assert c.sender == IVAN.addr and c.message_id == "<r1@example.test>"
+    msg = parse(c.data)
+    assert msg["Resent-From"].addresses[0].addr_spec == IVAN.addr
+    assert msg["Resent-Date"] and msg.get_all("Resent-Message-ID") == ["<r1@example.test>"]
+
+
+def test_send_t_resent_block_without_recipients_is_refused() -> None:
+    with pytest.raises(MessageError, match="resent block"):
+        prepare_raw(b"Resent-From: a@example.test\nTo: b@example.test\n\nx\n", default_from=IVAN)
+
+
+def test_send_t_without_resent_fields_still_uses_to_cc_bcc() -> None:
+    raw = b'From: a@example.test\nTo: "Doe, J" <b@example.test>\nBcc: c@example.test\n\nx\n'
+    c = prepare_raw(raw, default_from=IVAN)
+    assert c.recipients == ("b@example.test", "c@example.test") and c.sender == "a@example.test"
+    assert b"Resent" not in c.data and b"c@example.test" not in c.data

@@ -483,6 +483,29 @@ def _split_header(raw: bytes) -> tuple[list[bytes], bytes]:
     return fields, rest
 
 
+def _field_name(field: bytes) -> bytes:
+    return field.split(b":", 1)[0].strip().lower()
+
+
+def _field_addresses(fields: Iterable[bytes]) -> list[str]:
+    """The addresses in raw address fields. The raw value, not the RFC 2047-decoded one: a
+    decoded display name may hold a comma (``"Doe, John"``) that would split an address."""
+    values = [f.split(b":", 1)[1].decode("utf-8", "replace") for f in fields if b":" in f]
+    return [addr for _n, addr in email.utils.getaddresses(values) if addr]
+
+
+def _newest_resent_block(fields: Sequence[bytes]) -> range:
+    """Where the newest resent block is (RFC 5322 section 3.6.6): each resend puts its block of
+    Resent-* fields on top, so the newest is the first run of them; empty when there is none."""
+    first = next((i for i, f in enumerate(fields) if _field_name(f).startswith(b"resent-")), None)
+    if first is None:
+        return range(0)
+    last = first
+    while last + 1 < len(fields) and _field_name(fields[last + 1]).startswith(b"resent-"):
+        last += 1
+    return range(first, last + 1)
+
+
 def prepare_raw(
     raw: bytes,
     *,
@@ -495,6 +518,10 @@ def prepare_raw(
 
     Recipients are To, Cc and Bcc (and any given on the command line, as Postfix and msmtp do);
     Bcc lines are removed from the bytes; Date, Message-ID and From are added when missing.
+    A message being resent (it has Resent-* fields, RFC 5322 section 3.6.6) goes only to the
+    Resent-To/-Cc/-Bcc of its newest resent block, never to its original To/Cc; that block gets
+    the Resent-From, Resent-Date and Resent-Message-ID it lacks (as Postfix and sendmail add
+    them), and Resent-Bcc is removed like Bcc.
     Everything else stays byte for byte as given (a patch from git must arrive unchanged).
     """
     raw = raw.replace(b"\r\n", b"\n")
@@ -504,39 +531,75 @@ def prepare_raw(
     if not fields:
         raise MessageError("the message on stdin has no header", hint="start it with From:, To:")
     parsed = BytesParser(policy=_PARSE_POLICY).parsebytes(raw, headersonly=True)
+    block = _newest_resent_block(fields)
+    block_fields = [fields[i] for i in block]
+    block_names = {_field_name(f) for f in block_fields}
     recipients: list[str] = []
     if take_header_recipients:
-        for name in ("to", "cc", "bcc"):
-            for value in parsed.get_all(name, []):
-                for _n, addr in email.utils.getaddresses([str(value)]):
-                    if addr:
-                        recipients.append(addr)
+        if block:
+            wanted = (b"resent-to", b"resent-cc", b"resent-bcc")
+            recipients += _field_addresses(f for f in block_fields if _field_name(f) in wanted)
+        else:
+            wanted = (b"to", b"cc", b"bcc")
+            recipients += _field_addresses(f for f in fields if _field_name(f) in wanted)
     for value in extra_recipients:
         refuse_line_breaks("recipient", value)
         recipients += [a for _n, a in email.utils.getaddresses([value]) if a]
     recipients = _dedupe(recipients)
     if not recipients:
+        if block:
+            raise MessageError(
+                "no recipients in the newest resent block",
+                hint="a message with Resent-* fields goes to its Resent-To/-Cc/-Bcc: add them",
+            )
         raise MessageError("no recipients", hint="add To:, Cc: or Bcc: headers, or name them")
     for addr in recipients:
         if addr.count("@") != 1:
             raise MessageError(f"{addr!r} is not an e-mail address")
 
-    names = {f.split(b":", 1)[0].strip().lower() for f in fields if b":" in f}
-    kept = [f for f in fields if f.split(b":", 1)[0].strip().lower() != b"bcc"]
-    added: list[bytes] = []
+    names = {_field_name(f) for f in fields if b":" in f}
     sender_addr = envelope_from or default_from.addr
-    if b"from" not in names:
-        added.append(_encoded_header("From", _header_address(default_from)))
-    else:
+    if not block and b"from" in names:
         froms = email.utils.getaddresses([str(v) for v in parsed.get_all("from", [])])
         if not envelope_from and froms and froms[0][1]:
             sender_addr = froms[0][1]
+    resent_added: list[bytes] = []
+    message_id = str(parsed.get("message-id", "")).strip()
+    if block:
+        # Bounces of a resend go to whoever resent it (Resent-Sender, else Resent-From).
+        for name in (b"resent-sender", b"resent-from"):
+            given = _field_addresses(f for f in block_fields if _field_name(f) == name)
+            if given and not envelope_from:
+                sender_addr = given[0]
+                break
+        if b"resent-from" not in block_names:
+            resent_added.append(_encoded_header("Resent-From", _header_address(default_from)))
+        if b"resent-date" not in block_names:
+            now = email.utils.format_datetime(datetime.now().astimezone())
+            resent_added.append(f"Resent-Date: {now}".encode())
+        resent_ids = [f for f in block_fields if _field_name(f) == b"resent-message-id"]
+        if resent_ids:
+            message_id = resent_ids[0].split(b":", 1)[1].decode("ascii", "replace").strip()
+        else:
+            message_id = _msgid(sender_addr.rpartition("@")[2])
+            resent_added.append(f"Resent-Message-ID: {message_id}".encode())
+
+    kept: list[bytes] = []
+    for i, f in enumerate(fields):
+        if block and i == block.start:
+            kept += resent_added  # on top of the newest block, so it stays one block
+        if _field_name(f) not in (b"bcc", b"resent-bcc"):
+            kept.append(f)
+    added: list[bytes] = []
+    if b"from" not in names:
+        added.append(_encoded_header("From", _header_address(default_from)))
     if b"date" not in names:
         added.append(f"Date: {email.utils.format_datetime(datetime.now().astimezone())}".encode())
-    message_id = str(parsed.get("message-id", "")).strip()
-    if b"message-id" not in names or not message_id:
-        message_id = _msgid(sender_addr.rpartition("@")[2])
-        added.append(f"Message-ID: {message_id}".encode())
+    if b"message-id" not in names or not str(parsed.get("message-id", "")).strip():
+        new_id = _msgid(sender_addr.rpartition("@")[2])
+        added.append(f"Message-ID: {new_id}".encode())
+        if not block:
+            message_id = new_id
     data = b"\n".join(kept + added) + (rest if rest else b"\n\n")
     if not data.endswith(b"\n"):
         data += b"\n"
