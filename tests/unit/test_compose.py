@@ -437,7 +437,7 @@ def test_send_t_with_resent_fields_goes_to_the_newest_resent_block_only() -> Non
     assert c.data.endswith(b"\n\nbody\n")
     msg = parse(c.data)
     # The block got what RFC 5322 requires of it, on top of it, and nothing else changed.
-    fields = [k.lower() for k in msg.keys()]
+    fields = [k.lower() for k in msg]
     assert fields[:5] == [
         "resent-date",
         "resent-message-id",
