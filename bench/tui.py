@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 KEYS = (
     ["j"] * 50
     + ["page down"] * 20
-    + ["end", "home", "enter", "q", "tab", "F", "F", "N", "N", "o", "s", "o", "d", "/"]
+    + ["end", "home", "enter", "q", "tab", "F", "F", "N", "N"]
+    + ["o", "f", "o", "z", "o", "s", "o", "d", "/"]  # sort by from, size, subject, date
 )
 
 

@@ -426,3 +426,97 @@ def test_thread_pages_are_newest_activity_first(store: Store) -> None:
     got = [(t.subject, t.count) for page in pages for t in page]
     assert got == [("topic 1", 2), ("topic 3", 1), ("topic 2", 1)]
     assert store.count_threads("acc", "INBOX") == 3 and store.count_threads() == 4
+
+
+# ------------------------------------------------------------------ sorting a folder (migration 4)
+
+
+def _sort_fixture(store: Store) -> None:
+    from tmail.store.models import NewMessage
+
+    senders = ["Zoe <zoe@example.com>", "adam <Adam@example.com>", "Mia <mia@example.com>"]
+    subjects = ["beta", "Alpha", "alpha", "Gamma", "delta"]
+    items = [
+        NewMessage(
+            msg(
+                n,
+                sender=senders[n % 3],
+                subject=subjects[n % 5],
+                body="x" * (n * 37 % 500),
+                date=f"Mon, {1 + n % 7:02d} Jan 2024 10:00:00 +0000",  # many equal dates
+            )
+        )
+        for n in range(60)
+    ]
+    store.add_messages("acc", "INBOX", items)
+    store.add_message("other", "INBOX", msg(99, sender="Aaron <a@example.com>", subject="aaa"))
+
+
+@pytest.mark.parametrize("key", ["date", "from", "subject", "size"])
+@pytest.mark.parametrize("reverse", [True, False], ids=["desc", "asc"])
+def test_sorted_pages_are_in_order_and_cover_the_folder_once(
+    store: Store, key: str, reverse: bool
+) -> None:
+    _sort_fixture(store)
+    pages = [
+        store.list_messages("acc", "INBOX", sort=key, reverse=reverse, offset=o, limit=7)  # type: ignore[arg-type]
+        for o in range(0, 60, 7)
+    ]
+    rows = [r for page in pages for r in page]
+    assert len(rows) == 60 and len({r.id for r in rows}) == 60
+    sign = -1 if reverse else 1
+    if key == "date":
+        want = sorted(rows, key=lambda r: (sign * r.date.timestamp(), sign * r.id))
+    elif key == "size":
+        want = sorted(rows, key=lambda r: (sign * r.size, sign * r.id))
+    else:
+        col = (
+            (lambda r: r.from_[0].addr.lower()) if key == "from" else (lambda r: r.subject.lower())
+        )
+        # newest first (then highest id) within one sender or subject, whichever way the key goes
+        want = sorted(rows, key=lambda r: (-r.date.timestamp(), -r.id))
+        want = sorted(want, key=col, reverse=reverse)
+    assert [r.id for r in rows] == [r.id for r in want]
+
+
+@pytest.mark.parametrize("key", ["date", "from", "subject", "size"])
+@pytest.mark.parametrize("reverse", [True, False], ids=["desc", "asc"])
+def test_first_page_of_a_sort_reads_an_index_instead_of_sorting_the_folder(
+    store: Store, key: str, reverse: bool
+) -> None:
+    _sort_fixture(store)
+    seen: list[str] = []
+    store.db.set_trace_callback(seen.append)
+    store.list_messages("acc", "INBOX", sort=key, reverse=reverse, limit=50)  # type: ignore[arg-type]
+    store.db.set_trace_callback(None)
+    [sql] = [s for s in seen if "ORDER BY" in s]
+    plan = " | ".join(r[3] for r in store.db.execute("EXPLAIN QUERY PLAN " + sql))
+    # A full "USE TEMP B-TREE FOR ORDER BY" sorts every row of the folder before the first page;
+    # at most the equal-sender/subject runs may be sorted ("RIGHT PART OF ORDER BY").
+    assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+    if reverse:  # the reader's default direction reads the index with no sorting at all
+        assert "TEMP B-TREE" not in plan, plan
+
+
+def test_migration_4_adds_the_sort_indexes_to_an_existing_index(tmp_path: Path) -> None:
+    from tmail.store.schema import MIGRATIONS, _statements
+
+    data = tmp_path / "data"
+    with Store.open(data) as s:
+        a = s.add_message("acc", "INBOX", msg(1))
+    conn = sqlite3.connect(data / "index.sqlite3")
+    for name in ("messages_folder_sender", "messages_folder_subject", "messages_folder_size"):
+        conn.execute(f"DROP INDEX {name}")
+    conn.execute("PRAGMA user_version = 3")  # as a store written before this migration
+    conn.commit()
+    conn.close()
+    assert len(MIGRATIONS) >= 4 and _statements(MIGRATIONS[3])
+    with Store.open(data) as s:
+        assert s.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        names = {r[0] for r in s.db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert {
+            "messages_folder_sender",
+            "messages_folder_subject",
+            "messages_folder_size",
+        } <= names
+        assert [r.id for r in s.list_messages("acc", "INBOX", sort="from")] == [a]
