@@ -150,7 +150,7 @@ def test_wrong_password_is_auth_failed_in_one_line(mail_user: MailUser, protocol
     assert "not-the-password" not in line
     assert account.name in line
     assert "authentication failed" in line.lower()  # the server's words, as text
-    assert "b'" not in line and 'b"' not in line  # not a Python bytes repr
+    assert ": b'" not in line and ': b"' not in line  # not a Python bytes repr
 
 
 def test_smtp_without_tls_offers_no_auth(mail_user: MailUser) -> None:
