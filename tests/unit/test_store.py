@@ -520,3 +520,48 @@ def test_migration_4_adds_the_sort_indexes_to_an_existing_index(tmp_path: Path) 
             "messages_folder_size",
         } <= names
         assert [r.id for r in s.list_messages("acc", "INBOX", sort="from")] == [a]
+
+
+# ------------------------------------------------------------------ assumed charsets per account
+
+# Upper-case KOI8-R with no charset anywhere: a detector takes it for windows-1251 ("феуф").
+KOI8_UNDECLARED = (
+    b"From: Boris <boris@example.ru>\nTo: me@example.org\nSubject: "
+    + "ТЕСТ СВЯЗИ".encode("koi8-r")
+    + b"\nDate: Mon, 01 Jan 2024 10:00:00 +0000\nMessage-ID: <koi@example.ru>\n\n"
+    + "ПРОВЕРКА СВЯЗИ".encode("koi8-r")
+    + b"\n"
+)
+
+
+def _ru_only(account: str) -> tuple[str, ...]:
+    return ("koi8-r",) if account == "ru" else ()
+
+
+def test_indexing_uses_the_accounts_assumed_charsets(tmp_path: Path) -> None:
+    from tmail.store.models import NewMessage
+
+    with Store.open(tmp_path, assumed_charsets=_ru_only) as s:
+        ru = s.add_message("ru", "INBOX", KOI8_UNDECLARED)
+        [batch] = s.add_messages("ru", "Archive", [NewMessage(KOI8_UNDECLARED)])
+        other = s.add_message("other", "INBOX", KOI8_UNDECLARED)
+        assert s.get(ru).subject == "ТЕСТ СВЯЗИ"  # type: ignore[union-attr]
+        assert s.get(batch).subject == "ТЕСТ СВЯЗИ"  # type: ignore[union-attr]
+        assert s.get(other).subject != "ТЕСТ СВЯЗИ"  # type: ignore[union-attr]  # no hint there
+        assert s.search("проверка", account="ru") == [batch, ru]
+
+
+def test_files_from_other_tools_and_reindex_use_the_assumed_charsets(tmp_path: Path) -> None:
+    with Store.open(tmp_path) as s:
+        s.ensure_folder("ru", "INBOX")
+        folder = s.folder_path("ru", "INBOX")
+    (folder / "new" / "1700000000.koi.host").write_bytes(KOI8_UNDECLARED)  # as mbsync would
+    with Store.open(tmp_path, assumed_charsets=_ru_only) as s:  # check() picks the file up
+        [row] = s.list_messages("ru", "INBOX")
+        assert row.subject == "ТЕСТ СВЯЗИ"
+    with Store.open(tmp_path) as s:  # without the setting, a reindex loses it ...
+        s.reindex("ru")
+        assert s.list_messages("ru", "INBOX")[0].subject != "ТЕСТ СВЯЗИ"
+    with Store.open(tmp_path, assumed_charsets=_ru_only) as s:  # ... and with it, gets it back
+        s.reindex("ru")
+        assert s.list_messages("ru", "INBOX")[0].subject == "ТЕСТ СВЯЗИ"

@@ -129,3 +129,37 @@ def test_data_dir_comes_from_the_config_file(
     code, out, err = run("--config", str(config), "list")
     assert code == 0, err
     assert "From the config" in out
+
+
+def test_list_shows_an_undeclared_koi8r_subject_of_an_account_with_assumed_charsets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[accounts.old]\n"
+        'email = "ivan@example.ru"\n'
+        'incoming.host = "imap.example.ru"\n'
+        'outgoing.host = "smtp.example.ru"\n'
+        'assumed_charsets = ["koi8-r"]\n'
+    )
+    config.chmod(0o600)
+    monkeypatch.setenv("TMAIL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("TMAIL_CONFIG", raising=False)
+    with Store.open(tmp_path / "data") as s:
+        s.ensure_folder("old", "INBOX")
+        folder = s.folder_path("old", "INBOX")
+    # Upper-case KOI8-R with no charset: a detector reads it as windows-1251 ("феуф учсъй").
+    letter = (
+        b"From: boris@example.ru\nSubject: " + "ТЕСТ СВЯЗИ".encode("koi8-r") + b"\n"
+        b"Date: Mon, 01 Jan 2024 10:00:00 +0000\n\n" + "ПРОВЕРКА".encode("koi8-r") + b"\n"
+    )
+    (folder / "new" / "1700000000.koi.host").write_bytes(letter)  # delivered by another tool
+    code, out, err = run("--config", str(config), "list")  # the start-up check indexes it
+    assert code == 0, err
+    assert "ТЕСТ СВЯЗИ" in out
+    code, out, _ = run("--config", str(config), "reindex")
+    code, out, _ = run("--config", str(config), "list", "--json")
+    assert json.loads(out)[0]["subject"] == "ТЕСТ СВЯЗИ"
+    code, out, _ = run("--config", str(config), "search", "проверка", "--json")
+    assert code == 0 and len(json.loads(out)) == 1

@@ -101,6 +101,14 @@ class Config:
     config_dir: Path | None = None  # where pinned certificates live (``certs/``)
     warnings: tuple[str, ...] = ()  # said on every run (literal passwords, loose permissions)
 
+    def assumed_charsets(self, account: str) -> tuple[str, ...]:
+        """An account's ``assumed_charsets``; () for one not (or no longer) configured.
+
+        Pass it to ``Store.open(..., assumed_charsets=config.assumed_charsets)``.
+        """
+        acct = self.accounts.get(account)
+        return acct.assumed_charsets if acct is not None else ()
+
     def account(self, name: str | None = None) -> Account:
         """The named account, or the default one (the only one, or the one marked default)."""
         from tmail.core.errors import ConfigError

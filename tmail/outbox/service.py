@@ -88,7 +88,14 @@ class LocalSentCopy:
 
     def __call__(self, entry: Entry, data: bytes) -> None:
         if self._store is None:
-            self._store = Store.open(self.data_dir)
+            account = self.account
+
+            def charsets(name: str) -> tuple[str, ...]:
+                # Only this account's setting is known here; others' files that the open
+                # finds changed are indexed without the hint until a reader or sync opens it.
+                return account.assumed_charsets if name == account.name else ()
+
+            self._store = Store.open(self.data_dir, assumed_charsets=charsets)
         self._store.add_message(self.account.name, "Sent", data, frozenset({Flag.SEEN}))
 
     def close(self) -> None:

@@ -498,12 +498,13 @@ def create_demo(root: Path | None = None, now: datetime | None = None) -> Config
     from tmail.store import Store
 
     data_dir = root or Path(tempfile.mkdtemp(prefix="tmail-demo-"))
-    with Store.open(data_dir, check=False) as store:
+    config = demo_config(data_dir)
+    with Store.open(data_dir, check=False, assumed_charsets=config.assumed_charsets) as store:
         for folder in ("INBOX", "Sent", "Drafts", "Trash", "Archive", "Lists/tmail-dev"):
             store.ensure_folder(DEMO_ACCOUNT, folder)
         for m in demo_messages(now):
             store.add_message(DEMO_ACCOUNT, m.folder, m.raw, m.flags)
-    return demo_config(data_dir)
+    return config
 
 
 def demo_config(data_dir: Path) -> Config:

@@ -49,6 +49,8 @@ _SORT_SQL: dict[str, str] = {
 }
 
 Progress = Callable[[int, str], None]
+# An account's name -> its assumed_charsets (see Store.open).
+AssumedCharsets = Callable[[str], Sequence[str]]
 
 
 def normalize_folder(name: str) -> str:
@@ -80,8 +82,13 @@ class Store:
     it as a context manager).
     """
 
-    def __init__(self, data_dir: Path | str) -> None:
+    def __init__(
+        self, data_dir: Path | str, *, assumed_charsets: AssumedCharsets | None = None
+    ) -> None:
         self.data_dir = Path(data_dir)
+        # The account's assumed_charsets (mutt's assumed_charset) for the 8-bit text it indexes:
+        # an undeclared KOI8-R subject is stored readable, so `tmail list` and search show it.
+        self.assumed_charsets: AssumedCharsets = assumed_charsets or _no_assumed_charsets
         self.mail_dir = self.data_dir / "mail"
         self.index_path = self.data_dir / INDEX_NAME
         self._local = threading.local()
@@ -97,17 +104,31 @@ class Store:
         self._open_index()
 
     @classmethod
-    def open(cls, data_dir: Path | str, *, check: bool = True) -> Store:
+    def open(
+        cls,
+        data_dir: Path | str,
+        *,
+        check: bool = True,
+        assumed_charsets: AssumedCharsets | None = None,
+    ) -> Store:
         """Open (creating if needed) the store in ``data_dir`` and bring the index in step.
 
         With ``check`` (the default) a missing or corrupt index is rebuilt and folders changed
         by other tools since the last run are rescanned (cheap when nothing changed: one
         ``stat`` per folder). See :meth:`check`.
+
+        ``assumed_charsets(account)`` gives an account's charsets to try first for 8-bit text
+        that declares none (the config's ``assumed_charsets``); it is called only when a message
+        of that account is indexed. Messages indexed before a change of that setting keep their
+        old text until ``tmail reindex``.
         """
-        store = cls(data_dir)
+        store = cls(data_dir, assumed_charsets=assumed_charsets)
         if check:
             store.check()
         return store
+
+    def _assumed(self, account: str) -> tuple[str, ...]:
+        return tuple(self.assumed_charsets(account))
 
     def __enter__(self) -> Store:
         return self
@@ -356,7 +377,7 @@ class Store:
         partial file left behind.
         """
         folder = normalize_folder(folder)
-        summary = _summarize(raw)
+        summary = _summarize(raw, self._assumed(account))
         path = self.folder_path(account, folder)
         with self.writer_lock():
             if uid is not None:
@@ -414,7 +435,8 @@ class Store:
         return their existing ids and write nothing. Returns the ids in the order of ``items``.
         """
         folder = normalize_folder(folder)
-        summaries = [_summarize(it.raw) for it in items]  # outside the lock: the slow part
+        assumed = self._assumed(account)
+        summaries = [_summarize(it.raw, assumed) for it in items]  # outside the lock: the slow part
         path = self.folder_path(account, folder)
         ids: list[int | None] = [None] * len(items)
         with self.writer_lock():
@@ -1694,6 +1716,7 @@ class Store:
         knows, so a reindex killed halfway leaves every row either old or new, never lost.
         """
         done = 0
+        assumed = self._assumed(account)
         for chunk in _chunks(files, _BATCH):
             work = []
             for found in chunk:
@@ -1703,7 +1726,7 @@ class Store:
                     mtime = full.stat().st_mtime
                 except FileNotFoundError:
                     continue  # renamed away while we scanned; the next check finds it
-                summary = _summarize(raw)
+                summary = _summarize(raw, assumed)
                 del raw
                 if len(summary.body_text) > BODY_CAP:  # bound the batch's memory
                     summary = replace(summary, body_text=summary.body_text[:BODY_CAP])
@@ -1819,13 +1842,17 @@ class Store:
 # ---------------------------------------------------------------------- module helpers
 
 
-def _summarize(raw: bytes) -> MessageSummary:
+def _no_assumed_charsets(account: str) -> tuple[str, ...]:
+    return ()
+
+
+def _summarize(raw: bytes, assumed: Sequence[str] = ()) -> MessageSummary:
     """``tmail.mime.summarize``, which must never stop a message from being stored."""
     # Imported here: the parser is heavy and listing or searching never needs it.
     from tmail.mime import summarize
 
     try:
-        return summarize(raw)
+        return summarize(raw, assumed)
     except Exception as exc:  # a parser bug must not lose mail: store it with what we know
         return MessageSummary(
             message_id=None,

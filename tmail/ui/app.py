@@ -139,8 +139,11 @@ class App:
         keymap: KeyMap | None = None,
         options: Options | None = None,
         start_view: View | None = None,
+        assumed_charsets: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
         self.source = source
+        # An account's assumed_charsets (config), tried first for 8-bit text with no charset.
+        self.assumed_charsets = assumed_charsets or (lambda account: ())
         self.session = session
         self.identities = list(identities)
         self.own_addresses = [a.lower() for a in own_addresses] + [
@@ -532,6 +535,9 @@ class App:
     def do_top(self) -> None:
         self.index.focus_on(0)
 
+    def _assumed(self, account: str) -> tuple[str, ...]:
+        return tuple(self.assumed_charsets(account))
+
     def _current_id(self) -> int | None:
         row = self.index.current()
         return row.id if row else None
@@ -540,7 +546,7 @@ class App:
 
     def open_message(self, row: Row) -> None:
         raw = self.source.raw(row.id)
-        pager = Pager(row.id, raw, render(raw))
+        pager = Pager(row.id, raw, render(raw, assumed=self._assumed(row.account)))
         screen = _Screen("pager", pager, extra={"row": row})
         if self.screen.kind == "pager":
             self.stack[-1] = screen
@@ -995,7 +1001,7 @@ class App:
         from tmail.mime import parse_message
 
         state = reply_state(
-            Original.of(parse_message(raw)),
+            Original.of(parse_message(raw, self._assumed(row.account))),
             self._identity_for(row.account),
             reply_all=all_,
             own_addresses=self.own_addresses,
@@ -1011,7 +1017,7 @@ class App:
         from tmail.mime import parse_message
         from tmail.mime.attachments import save_bytes
 
-        parsed = parse_message(raw)
+        parsed = parse_message(raw, self._assumed(row.account))
         original = Original.of(parsed)
         ident = self._identity_for(row.account)
 
@@ -1288,10 +1294,10 @@ class App:
 
 
 # The MIME parser loads on the first message opened: the first screen does not need it.
-def render(raw: bytes, charset: str | None = None) -> Rendered:
+def render(raw: bytes, charset: str | None = None, assumed: Sequence[str] = ()) -> Rendered:
     from tmail.ui.render import render as _render
 
-    return _render(raw, charset)
+    return _render(raw, charset, tuple(assumed))
 
 
 class _Item(urwid.Text):

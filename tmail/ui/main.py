@@ -106,6 +106,7 @@ def build_app(
         keymap=KeyMap(settings.get("keys")),
         options=options,
         start_view=start_view,
+        assumed_charsets=config.assumed_charsets,
     )
 
 
@@ -121,7 +122,7 @@ def run(config_path: str | None, demo: bool) -> int:
         print("tmail: preparing the demo mailbox…", file=sys.stderr, flush=True)
         config = create_demo()
         settings: dict[str, Any] = {}
-        store = Store.open(config.data_dir)
+        store = Store.open(config.data_dir, assumed_charsets=config.assumed_charsets)
         backend: LocalBackend = DemoBackend(config, store)
     else:
         from tmail import config as config_pkg
@@ -142,7 +143,7 @@ def run(config_path: str | None, demo: bool) -> int:
                 hint="run 'tmail account add' to set one up, or 'tmail --demo' to try the reader",
             )
         settings = ui_settings(config.path)
-        store = Store.open(config.data_dir)
+        store = Store.open(config.data_dir, assumed_charsets=config.assumed_charsets)
         backend = MailBackend(config, store)
     try:
         app = build_app(config, store, backend, settings, poll=not demo)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,33 @@ def data_dir(ctx: Context) -> Path:
 def open_store(ctx: Context, *, check: bool = True) -> Store:
     from tmail.store import Store
 
-    return Store.open(data_dir(ctx), check=check)
+    return Store.open(data_dir(ctx), check=check, assumed_charsets=config_charsets(ctx))
+
+
+def config_charsets(ctx: Context) -> Callable[[str], tuple[str, ...]]:
+    """Each account's ``assumed_charsets`` for the store to index with.
+
+    The config file is read only when the store indexes a message (``tmail list`` on an index
+    in step never does: it stays fast). A store can be used without any config
+    (``TMAIL_DATA_DIR``): a missing or broken config then only loses the hint.
+    """
+    charsets: dict[str, tuple[str, ...]] | None = None
+
+    def lookup(account: str) -> tuple[str, ...]:
+        nonlocal charsets
+        if charsets is None:
+            from tmail.config import load_config
+            from tmail.core.errors import TmailError
+
+            try:
+                config = load_config(ctx.config_path)
+            except (TmailError, OSError):
+                charsets = {}
+            else:
+                charsets = {n: a.assumed_charsets for n, a in config.accounts.items()}
+        return charsets.get(account, ())
+
+    return lookup
 
 
 def parse_ids(values: Sequence[str]) -> list[int]:

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from tmail.cli.base import Command, Context
-from tmail.cli.commands._store import data_dir
+from tmail.cli.commands._store import config_charsets, data_dir
 
 
 class ReindexCommand(Command):
@@ -36,7 +36,7 @@ class ReindexCommand(Command):
                 ctx.stderr.write(f"\r{done} messages ({where})\x1b[K")
                 ctx.stderr.flush()
 
-        with Store.open(data_dir(ctx), check=False) as store:
+        with Store.open(data_dir(ctx), check=False, assumed_charsets=config_charsets(ctx)) as store:
             if ctx.args.check:
                 n = store.check(progress)
                 problems = store.integrity_problems()

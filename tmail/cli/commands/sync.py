@@ -82,10 +82,12 @@ class Sync(Command):
         if not accounts:
             config.account()  # raises the "no accounts configured" error with its hint
 
-        Store.open(config.data_dir).close()  # repair the index once, before the workers
+        charsets = config.assumed_charsets
+        # repair the index once, before the workers
+        Store.open(config.data_dir, assumed_charsets=charsets).close()
 
         def open_store() -> Store:
-            return Store.open(config.data_dir, check=False)
+            return Store.open(config.data_dir, check=False, assumed_charsets=charsets)
 
         stop = threading.Event()
 
