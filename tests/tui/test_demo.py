@@ -83,6 +83,15 @@ def test_read_a_koi8r_letter(demo: Demo) -> None:
     assert "Пересылаю отчёт за третий квартал." in screen
 
 
+def test_windows_1251_letter_labelled_us_ascii_reads_right(demo: Demo) -> None:
+    # the demo account assumes koi8-r and windows-1251: both decode any byte, the text decides
+    demo.app.press("/", *'subject:"встреча в субботу (2)"', "enter", "enter")
+    screen = demo.screen()
+    assert "Subject: Встреча в субботу (2)" in screen
+    assert "[charset: windows-1251 (detected)]" in screen
+    assert "Встречаемся в субботу" in screen
+
+
 def test_reply_send_and_see_it_arrive(demo: Demo) -> None:
     demo.app.press("/", *"subject:квартал", "enter", "enter", "r", "enter")
     screen = demo.screen()

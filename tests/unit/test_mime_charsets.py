@@ -138,3 +138,14 @@ def test_raw_8bit_headers_follow_the_bodys_declared_charset() -> None:
     parsed = parse_message(raw)
     assert parsed.from_[0].name == "李展锋" and parsed.subject == "装硬碟问题"
     assert parsed.text == "请检查一下\n"
+
+
+def test_of_several_assumed_charsets_the_detected_one_wins() -> None:
+    # koi8-r and windows-1251 both decode any byte: with both as hints (the order a user who gets
+    # mostly KOI8-R writes them), a windows-1251 letter mislabelled us-ascii must still read right.
+    body = LETTER.encode("cp1251")
+    parsed = parse_message(letter("us-ascii", body), assumed_charsets=["koi8-r", "windows-1251"])
+    assert parsed.text == LETTER and parsed.charset == "windows-1251"
+    body = LETTER.encode("koi8_r")
+    parsed = parse_message(letter(None, body), assumed_charsets=["windows-1251", "koi8-r"])
+    assert parsed.text == LETTER and parsed.charset == "koi8-r"

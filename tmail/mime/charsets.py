@@ -371,13 +371,19 @@ def decode_text(data: Buffer, declared: str | None = None, assumed: Sequence[str
     text = _mostly_utf8(data)
     if text is not None:
         return Decoded(text, "utf-8", codec != "utf-8")
+    fits: dict[str, str] = {}
     for hint in assumed:
         hinted = normalize_charset(hint)
-        if hinted and hinted != "utf-8":
+        if hinted and hinted != "utf-8" and hinted not in fits:
             text = _strict(data, hinted)
             if text is not None:
-                return Decoded(text, charset_label(hinted), True)
+                fits[hinted] = text
     guess, confidence = detect(data)
+    if fits:
+        # Several hints that decode (koi8-r and windows-1251 both take any byte): the one the
+        # detector ranks first among them, else the first in the account's order, as in mutt.
+        hinted = guess if guess in fits and len(fits) > 1 else next(iter(fits))
+        return Decoded(fits[hinted], charset_label(hinted), True)
     if codec == "cp1252" and guess not in CYRILLIC:
         return Decoded(str(data, "cp1252", "replace"), "windows-1252", False)
     if confidence > 0.0 or codec is None:
