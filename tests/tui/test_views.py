@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.tui.conftest import Harness
+from tests.tui.conftest import T0, Harness, mailbox
 from tmail.core.models import Flag
 from tmail.ui.keys import ACTIONS, KeyMap, default_keys_toml
+from tmail.ui.source import Row
 from tmail.ui.theme import default_theme_toml
 
 
@@ -64,6 +67,40 @@ def test_links_are_numbered_and_open_in_the_browser(ui: Harness, monkeypatch: ob
     finally:
         del os.environ["BROWSER"]
     assert opened == [["echo-browser", "https://example.org/notes"]]
+
+
+def test_html_links_open_the_url_shown_with_that_number() -> None:
+    # html2text numbers [named links][N] but leaves <https://...> autolinks unnumbered: the number
+    # the reader sees next to a link must be the one `u` opens, shown once.
+    html = (
+        '<p>Docs at <a href="https://auto.example/">https://auto.example/</a> and '
+        '<a href="https://named.example/page">the named page</a>.</p>'
+    )
+    raw = (
+        "From: News <news@demo.test>\nTo: me@demo.test\nSubject: html links\n"
+        "Message-ID: <h1@demo.test>\nMIME-Version: 1.0\n"
+        "Content-Type: text/html; charset=utf-8\n\n" + html + "\n"
+    ).encode()
+    source = mailbox()
+    source.messages.insert(
+        0, (Row(9, "demo", "INBOX", T0 + timedelta(hours=1), "News", "html links",
+                frozenset(), len(raw)), raw),
+    )  # fmt: skip
+    ui = Harness(source)
+    opened: list[list[str]] = []
+    ui.app.options.opener = lambda argv: opened.append(list(argv)) or 0
+    os.environ["BROWSER"] = "echo-browser"
+    try:
+        ui.press("home", "enter")
+        screen = ui.screen()
+        assert "[the named page][1]" in screen
+        lines = [line.split("│", 1)[-1].rstrip() for line in screen.splitlines()]
+        assert "   [1]: https://named.example/page" in lines  # no second number after it
+        assert "<https://auto.example/>[2]" in screen
+        ui.press("u", "1", "enter")
+    finally:
+        del os.environ["BROWSER"]
+    assert opened == [["echo-browser", "https://named.example/page"]]
 
 
 def test_raw_source_toggle(ui: Harness) -> None:

@@ -7,16 +7,21 @@ nothing is ever fetched: html2text only reads the string it is given.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import html2text
 
 MAX_HTML = 1 << 20  # characters of HTML converted (html2text does ~0.5 MB/s); the rest is cut
 
+# html2text's reference list ("   [3]: https://...") and its automatic links ("<https://...>").
+_REFERENCE = re.compile(r"^ {3}\[(\d+)\]: (\S+)$", re.MULTILINE)
+_AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^>\s]+)>")
+
 
 def html_to_text(html: str, width: int = 78) -> tuple[str, tuple[str, ...]]:
-    """Text and the list of link URLs (in order of first appearance)."""
-    links: list[str] = []
+    """Text and the list of link URLs: link N is the one the text shows as ``[N]``
+    (html2text's numbers), then the automatic links (``<https://...>``) in order."""
     cut = len(html) > MAX_HTML
     if cut:
         html = html[:MAX_HTML]
@@ -33,10 +38,6 @@ def html_to_text(html: str, width: int = 78) -> tuple[str, tuple[str, ...]]:
                 space = " " if last and not last.isspace() and last not in "[(" else ""
                 conv.o(f"{space}[image: {alt}]" if alt else f"{space}[image]")
             return True
-        if tag == "a" and start:
-            href = (attrs.get("href") or "").strip()
-            if href and not href.startswith("#") and href not in links:
-                links.append(href)
         return None
 
     conv: Any = html2text.HTML2Text(bodywidth=width)
@@ -56,4 +57,9 @@ def html_to_text(html: str, width: int = 78) -> tuple[str, tuple[str, ...]]:
         text = re.sub(r"<[^>]*>", " ", html)
     if cut:
         text += "\n[HTML cut at 1 MiB: save the part to read the rest]\n"
+    numbered = {int(n): url for n, url in _REFERENCE.findall(text)}
+    links = [numbered[n] for n in sorted(numbered)]
+    for url in _AUTOLINK.findall(text):
+        if url not in links:
+            links.append(url)
     return text.strip("\n") + "\n", tuple(links)

@@ -66,16 +66,31 @@ def body_lines(r: Rendered) -> list[Line]:
     return out
 
 
+# A line of the HTML converter's reference list ("   [2]: https://..."): already numbered.
+_REFERENCE_LINE = re.compile(r"^( {3}\[\d+\]: )(\S+)$")
+
+
 def _mark_links(line: str, numbers: dict[str, int]) -> object:
+    """The line with each URL coloured and followed by the number ``u`` opens it with."""
     if "://" not in line and "mailto:" not in line:
         return line
+    ref = _REFERENCE_LINE.match(line)
+    if ref:
+        return [ref.group(1), ("link", ref.group(2))]
+    present = sorted((u for u in numbers if u in line), key=len, reverse=True)
+    if not present:
+        return line
     parts: list[object] = []
-    rest = line
-    for url, n in numbers.items():
-        if url in rest:
-            before, _, rest = rest.partition(url)
-            parts.extend([before, ("link", url), ("link", f"[{n}]")])
-    parts.append(rest)
+    at = 0
+    for m in re.finditer("|".join(map(re.escape, present)), line):
+        url = m.group(0)
+        end = m.end()
+        if line[end : end + 1] == ">" and line[m.start() - 1 : m.start()] == "<":
+            end += 1  # the number after html2text's <https://...>, not inside it
+        parts.extend([line[at : m.start()], ("link", line[m.start() : end])])
+        parts.append(("link", f"[{numbers[url]}]"))
+        at = end
+    parts.append(line[at:])
     return [p for p in parts if p]
 
 
