@@ -166,6 +166,7 @@ def test_bounce_shows_the_delivery_report(demo: Demo) -> None:
     screen = demo.screen()
     assert "nobody@nowhere.example: failed 5.1.1" in screen
     assert "[-- Enclosed message --]" in screen
+    assert "[charset: us-ascii]" in screen  # as declared, not the windows-1252 it is read with
 
 
 def test_html_original_opens_in_the_browser_without_remote_content(

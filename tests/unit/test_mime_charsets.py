@@ -149,3 +149,13 @@ def test_of_several_assumed_charsets_the_detected_one_wins() -> None:
     body = LETTER.encode("koi8_r")
     parsed = parse_message(letter(None, body), assumed_charsets=["windows-1251", "koi8-r"])
     assert parsed.text == LETTER and parsed.charset == "koi8-r"
+
+
+@pytest.mark.parametrize(
+    ("declared", "shown"),
+    [("us-ascii", "us-ascii"), ("US-ASCII", "us-ascii"), (None, "us-ascii"),
+     ("iso-8859-1", "iso-8859-1"), ("windows-1252", "windows-1252"), ("utf-8", "utf-8")],
+)  # fmt: skip
+def test_ascii_text_keeps_its_declared_label(declared: str | None, shown: str) -> None:
+    # a bounce in us-ascii said "[charset: windows-1252]" in the pager
+    assert decode_text(b"plain ASCII\n", declared).charset == shown

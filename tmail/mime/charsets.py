@@ -353,6 +353,19 @@ def is_ascii(data: Buffer) -> bool:
     return all(bytes(view[i : i + _CHUNK]).isascii() for i in range(0, len(view), _CHUNK))
 
 
+def _ascii_label(declared: str | None, codec: str | None) -> str:
+    """What to call ASCII text: its declared label (``us-ascii`` stays ``us-ascii``, not the
+    windows-1252 we would read its 8-bit bytes with), ``us-ascii`` when none was declared."""
+    if codec is None:
+        return "us-ascii"
+    name = _LABEL_CLEAN.sub("", declared or "").lower().split("*", 1)[0]
+    if name in ("us-ascii", "ascii", "ansi_x3.4-1968", "us"):
+        return "us-ascii"
+    if name in ("iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1"):
+        return "iso-8859-1"
+    return charset_label(codec)
+
+
 def decode_text(data: Buffer, declared: str | None = None, assumed: Sequence[str] = ()) -> Decoded:
     """Decode message text; never raises. See the module docstring for the order of trust.
 
@@ -360,7 +373,7 @@ def decode_text(data: Buffer, declared: str | None = None, assumed: Sequence[str
     """
     codec = normalize_charset(declared)
     if (codec is None or codec in _UNTRUSTED or codec == "utf-8") and is_ascii(data):
-        return Decoded(str(data, "ascii"), charset_label(codec or "us-ascii"), False)
+        return Decoded(str(data, "ascii"), _ascii_label(declared, codec), False)
     if codec is not None and codec not in _UNTRUSTED:
         text = _strict(data, codec)
         if text is not None:
