@@ -155,6 +155,21 @@ def test_attach_detach_html_and_postpone(ui: Harness, tmp_path: Path) -> None:
     assert isinstance(draft, Draft) and draft.html is not None
 
 
+def test_typing_an_absolute_path_after_the_filled_in_folder(ui: Harness, tmp_path: Path) -> None:
+    # the prompt starts with the current folder; a person types /full/path or ~/x after it
+    f = tmp_path / "report.txt"
+    f.write_text("numbers")
+    ui.press("m")
+    ui.type("a@b.test")
+    ui.press("enter", "enter", "enter", "enter", "a")
+    assert ui.app.prompt_edit.edit_text.endswith("/")
+    ui.type(str(tmp_path / "rep"))
+    ui.press("tab")
+    assert f"Attach file: {f}" in ui.screen()
+    ui.press("enter")
+    assert "1. report.txt  (7 bytes)" in ui.screen()
+
+
 def test_bad_address_is_one_line_on_the_status(ui: Harness) -> None:
     ui.press("m")
     ui.type("not an address")

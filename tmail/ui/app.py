@@ -783,7 +783,7 @@ class App:
         def answer(text: str) -> None:
             from tmail.mime.attachments import save_bytes
 
-            folder = Path(os.path.expanduser(text.strip() or start))
+            folder = Path(typed_path(text) or start)
             path = save_bytes(data, folder, name)
             self.notice(f"saved {path}")
 
@@ -1130,9 +1130,9 @@ class App:
         state = self._review_state()
 
         def answer(text: str) -> None:
-            path = Path(os.path.expanduser(text.strip()))
             if not text.strip():
                 return
+            path = Path(typed_path(text))
             if not path.is_file():
                 self.notice(f"{text}: no such file", error=True)
                 return
@@ -1321,8 +1321,17 @@ def _cleanup(state: ComposeState) -> None:
             path.parent.rmdir()
 
 
+def typed_path(text: str) -> str:
+    """The path a person typed into a prompt that was filled with a folder: typing ``/tmp/x`` or
+    ``~/x`` after the filled-in ``/home/me/`` starts over there (as Emacs's minibuffer does), so
+    ``/home/me//tmp/x`` is ``/tmp/x``; then ``~`` expanded."""
+    text = text.strip()
+    cut = max(text.rfind("//") + 1, text.rfind("/~") + 1)
+    return os.path.expanduser(text[cut:] if cut > 0 else text)
+
+
 def _path_complete(text: str) -> list[str]:
-    expanded = os.path.expanduser(text)
+    expanded = typed_path(text)
     out = []
     for p in sorted(glob.glob(glob.escape(expanded) + "*"))[:50]:
         out.append(p + "/" if os.path.isdir(p) else p)
