@@ -353,6 +353,23 @@ def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     assert "Traceback" not in screen
 
 
+def test_an_error_goes_from_the_status_line_after_a_while(
+    ui: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tmail.ui.app as app_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(app_module.time, "monotonic", lambda: clock[0])
+    ui.app.notice("no viewer (run-mailcap, xdg-open); saved as /tmp/x.pdf", error=True)
+    ui.press("j")
+    assert "no viewer" in ui.screen()  # a key right after: still there to be read
+    clock[0] += 11
+    ui.press("k")
+    assert "no viewer" not in ui.screen()  # not hanging over every later screen
+    ui.press("E")
+    assert "no viewer" in ui.screen()  # the error log keeps it
+
+
 def test_theme_and_keys_from_the_config_are_checked() -> None:
     from tmail.core.errors import ConfigError
     from tmail.ui.theme import palette

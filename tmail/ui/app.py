@@ -78,6 +78,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tmail.ui")
 
+ERROR_SHOWN_FOR = 10.0  # seconds an error stays on the status line before a key clears it
+
 NAV = {
     "down": "down",
     "up": "up",
@@ -155,6 +157,7 @@ class App:
         self.errors: list[tuple[float, str]] = []
         self.sync_state = ""
         self.notice_text = ""
+        self.notice_at = 0.0
         self.notice_error = False
         self._pending_sync: set[int] = set()
         self._cleanup_after: dict[int, ComposeState] = {}
@@ -236,6 +239,7 @@ class App:
     def notice(self, text: str, error: bool = False) -> None:
         self.notice_text = safe_line(text)
         self.notice_error = error
+        self.notice_at = time.monotonic()
         if error:
             self.errors.append((time.time(), self.notice_text))
             del self.errors[:-500]
@@ -412,7 +416,11 @@ class App:
             if self._prompt is None:
                 self.update_status()
             return None
-        if self.notice_text and not self.notice_error:
+        if self.notice_text and (
+            not self.notice_error or time.monotonic() - self.notice_at >= ERROR_SHOWN_FOR
+        ):
+            # a notice goes at the next key; an error stays a while (aerc's rule), then goes at
+            # the next key too, instead of hanging over every screen after it (E lists them all)
             self.notice_text = ""
         view = self.view_name()
         if view == "compose":
