@@ -342,6 +342,30 @@ def test_new_mail_updates_counts_and_shows_a_notice(ui: Harness) -> None:
     assert "Fresh news" in screen
 
 
+def test_new_mail_above_the_cursor_shows_at_the_top() -> None:
+    from dataclasses import replace as dc_replace
+
+    from tmail.runtime.session import NewMessages
+
+    source = mailbox()
+    row, raw = source.messages[1]
+    for i in range(60):  # more rows than the screen has
+        old = dc_replace(row, id=100 + i, date=T0 - timedelta(days=2 + i), subject=f"Old {i}")
+        source.messages.append((old, raw))
+    ui = Harness(source)
+    ui.press("j")  # the cursor on the second message
+    assert "Квартальный отчёт" in ui.screen().splitlines()[0]
+    row, raw = ui.source.messages[1]
+    newer = dc_replace(row, id=9, date=T0 + timedelta(hours=1), subject="Fresh news")
+    ui.source.messages.append((dc_replace(newer, flags=frozenset()), raw))
+    ui.app.handle_events([NewMessages(account="demo", folder="INBOX", count=1)])
+    lines = ui.screen().splitlines()
+    assert "Fresh news" in lines[0]  # not scrolled away above the screen
+    assert "Квартальный отчёт" in lines[1]
+    ui.press("enter")  # the cursor stayed on the message it was on
+    assert "Subject: Lunch on Friday?" in ui.screen()
+
+
 def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     def broken() -> None:
         raise ZeroDivisionError("oops")

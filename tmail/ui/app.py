@@ -456,7 +456,7 @@ class App:
         if len(self.stack) > 1:
             self.pop()
             if self.screen.kind == "index":
-                self.index.walker.refresh(keep_id=self._current_id())
+                self.index.refresh(keep_id=self._current_id())
             return
         self.ask_key("Quit tmail? (y/n) ", {"y": self.do_quit})
 
@@ -952,7 +952,7 @@ class App:
         if changed:
             self.refresh_sidebar()
             if self.screen.kind in ("index", "pager"):
-                self.index.walker.refresh(keep_id=self._current_id())
+                self.index.refresh(keep_id=self._current_id())
         self.update_status()
 
     def _start_push(self) -> None:

@@ -301,6 +301,7 @@ class IndexView(Wrap):
         # render() may draw "(no messages here)" instead of the list box: a change of the rows
         # must drop that cached canvas too.
         urwid.connect_signal(self.walker, "modified", self._invalidate)
+        self._height = 0  # rows of the last rendering
 
     @property
     def view(self) -> View:
@@ -311,11 +312,27 @@ class IndexView(Wrap):
             return None
         return self.walker.row_at(self.walker.focus)
 
+    def refresh(self, keep_id: int | None = None) -> None:
+        """Re-read the rows (see :meth:`LazyWalker.refresh`) with the window where it was: mail
+        arriving above the focused message shows up at the top instead of scrolling the list by
+        its number of rows, where the new messages would hide above the screen (mutt's way)."""
+        before = self.walker.focus
+        offset = self.listbox.offset_rows
+        self.walker.refresh(keep_id)
+        after = self.walker.focus
+        height = self._height or 1
+        if after != before and before - offset >= 0:
+            self.listbox.offset_rows = max(0, min(after - (before - offset), height - 1))
+            self.listbox.inset_fraction = (0, 1)
+            self._invalidate()
+
     def focus_on(self, pos: int) -> None:
         if len(self.walker):
             self.listbox.set_focus(max(0, min(pos, len(self.walker) - 1)))
 
     def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
+        if len(size) == 2:
+            self._height = size[1]
         if not len(self.walker):
             return urwid.Filler(urwid.Text("  (no messages here)"), "top").render(size, focus)  # type: ignore[arg-type]
         return super().render(size, focus)
