@@ -7,9 +7,9 @@ says PIPELINING (RFC 2449), DELE and QUIT.
 
 Multi-line answers are read here rather than by poplib, for two reasons: poplib refuses any line
 over 2048 bytes (``poplib._MAXLINE``, a module global we must not raise for everyone), which makes
-a mailbox with one long header line impossible to download; and poplib cannot pipeline. Our limit
-is per line (``max_line``) and per message (``max_message``), so a hostile server still cannot make
-us read without end.
+a mailbox with one long header line impossible to download; and poplib cannot pipeline. Our limits
+are per status line (``max_line``) and per answer (``max_message``, also bounding any one line of
+it), so a hostile server still cannot make us read without end.
 
 Deletions are committed by QUIT only (RFC 1939 6): :meth:`Pop3Session.abandon` drops the
 connection without QUIT, so nothing marked is deleted after a failed store.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import poplib
+import re
 import ssl
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -29,6 +30,19 @@ from tmail.core.safe import safe_line
 
 DEFAULT_MAX_LINE = 1024 * 1024  # RFC 5322 allows 998; real mail has 100 kB header lines
 DEFAULT_MAX_MESSAGE = 256 * 1024 * 1024
+
+
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+
+
+def _find_end(window: bytes) -> tuple[int, int]:
+    """Where a multi-line answer ends in ``window``: (index of the newline before the ``.``
+    line, length of newline + terminator line), or (-1, 0). Accepts a bare-LF ``.`` line too."""
+    crlf = window.find(b"\n.\r\n")
+    lf = window.find(b"\n.\n")
+    if lf >= 0 and (crlf < 0 or lf < crlf):
+        return lf, 3
+    return (crlf, 4) if crlf >= 0 else (-1, 0)
 
 
 class Pop3Session:
@@ -99,37 +113,50 @@ class Pop3Session:
     def _multiline(self, what: str) -> bytes:
         """The body of a multi-line answer, dot-unstuffed, lines ending in CRLF.
 
-        The hot loop of a POP3 download (one call per line): locals only, no method calls
-        besides the C readline.
+        The hot path of a POP3 download. Instead of one ``readline`` per line (2.7 million
+        calls for 200 MB) it looks at what the reader holds (``peek``), finds the terminating
+        ``.`` line with one C search per block and consumes exactly up to it, so a pipelined
+        next answer stays in the reader (for the next call and for poplib). Unstuffing and line
+        endings are then fixed on the whole body at once.
         """
-        readline = self._p.file.readline
-        limit = self.max_line + 1
+        f = self._p.file
         max_message = self.max_message
         chunks: list[bytes] = []
-        append = chunks.append
         total = 0
+        tail = b"\r\n"  # what was consumed last (up to 4 bytes); first the status line's end
         while True:
-            line = readline(limit)
-            if not line:
+            block = f.peek(1 << 16)
+            if not block:
                 raise self.error(ConnectFailed, "connection lost in the middle of an answer")
-            n = len(line)
-            if n >= limit:
-                raise self.error(
-                    ProtocolError, f"the server sent a line over {self.max_line} bytes"
-                )
-            if line[0] == 46:  # "."
-                if line == b".\r\n" or line == b".\n":
-                    return b"".join(chunks)
-                if line.startswith(b".."):
-                    line = line[1:]
-                    n -= 1
-            if line[-2:] != b"\r\n":
-                line = line.rstrip(b"\r\n") + b"\r\n"
-                n = len(line)
-            total += n
+            window = tail + block
+            pos, size = _find_end(window)
+            if pos >= 0:
+                # The body ends with the newline at ``pos``; the terminator follows it. With tiny
+                # blocks its first bytes were taken as body already: ``excess`` drops them.
+                body_bytes = pos + 1 - len(tail)
+                got = f.read(pos + size - len(tail))
+                chunks.append(got[: max(0, body_bytes)])
+                excess = max(0, -body_bytes)
+                total += body_bytes
+            else:
+                got = f.read(len(block))
+                chunks.append(got)
+                total += len(got)
+                tail = (tail + got)[-4:]
             if total > max_message:
                 raise self.error(ProtocolError, f"{what}: message larger than {max_message} bytes")
-            append(line)
+            if pos >= 0:
+                break
+        body = b"".join(chunks)
+        if excess:
+            body = body[:-excess]
+        if body.startswith(b".."):
+            body = body[1:]
+        if b"\n.." in body:
+            body = body.replace(b"\n..", b"\n.")
+        if body.count(b"\n") != body.count(b"\r\n"):
+            body = _BARE_LF.sub(b"\r\n", body)
+        return body
 
     # ------------------------------------------------------------------ commands
     def stat(self) -> tuple[int, int]:
@@ -180,7 +207,7 @@ class Pop3Session:
             for n in range(1, count + 1)
         ]
 
-    def retrieve(self, numbers: Sequence[int], window: int = 8) -> Iterator[tuple[int, bytes]]:
+    def retrieve(self, numbers: Sequence[int], window: int = 64) -> Iterator[tuple[int, bytes]]:
         """RETR each message, yielding (number, raw bytes) one at a time.
 
         With PIPELINING up to ``window`` RETRs are in flight; otherwise one at a time.
