@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,3 +77,19 @@ def test_a_first_start_without_accounts_says_what_to_do(tmp_path: Path) -> None:
     assert "tmail: no accounts configured" in screen
     assert "run 'tmail account add'" in screen and "'tmail --demo'" in screen
     assert "TMAIL-EXITED=2" in screen and "Traceback" not in screen
+
+
+def test_closing_the_terminal_removes_the_demo_mailbox(tmp_path: Path) -> None:
+    # a closed window (SIGHUP) must end tmail as Q does, not leave a mailbox behind in /tmp
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    p = Pane([str(TMAIL), "--demo"], env={"HOME": str(tmp_path), "TMPDIR": str(tmp)}, cwd=tmp_path)
+    try:
+        p.wait_for("Welcome to the tmail demo")
+        assert [d.name[:11] for d in tmp.iterdir()] == ["tmail-demo-"]
+    finally:
+        p.close()  # the tmux server goes: the terminal hangs up
+    deadline = time.monotonic() + 10
+    while any(tmp.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(tmp.iterdir()) == []

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tomllib
 from collections.abc import Mapping
@@ -110,6 +111,18 @@ def build_app(
     )
 
 
+def _exit_cleanly_on_hangup() -> None:
+    """A closed terminal window (SIGHUP) or ``kill`` (SIGTERM) ends the reader through its
+    ``finally`` blocks, as quitting does: the store closed, the demo's temporary mailbox removed
+    (Python's default would die on the spot and leave it behind in /tmp)."""
+
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, leave)
+
+
 def run(config_path: str | None, demo: bool) -> int:
     """Open the reader; returns the exit status."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -145,6 +158,7 @@ def run(config_path: str | None, demo: bool) -> int:
         settings = ui_settings(config.path)
         store = Store.open(config.data_dir, assumed_charsets=config.assumed_charsets)
         backend = MailBackend(config, store)
+    _exit_cleanly_on_hangup()
     try:
         app = build_app(config, store, backend, settings, poll=not demo)
         app.log_path = log_to_file()
