@@ -179,3 +179,40 @@ def test_html_original_opens_in_the_browser_without_remote_content(
     assert opened and opened[0][0] == "a-browser"
     page = Path(opened[0][1].removeprefix("file://")).read_text()
     assert "default-src 'none'" in page and "<h1>The Weekly Terminal" in page
+
+
+def test_postpone_without_recipients_then_resume_and_send(demo: Demo, tmp_path: Path) -> None:
+    drafts = demo.store.count("demo", "Drafts")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("the numbers\n")
+    demo.app.press("m", "enter", "enter")  # To and Cc left empty
+    demo.app.press(*"boss@corp.example", "enter", *"Plans", "enter")
+    demo.app.press("a")
+    demo.app.prompt_edit.set_edit_text(str(notes))
+    demo.app.press("enter", "P")
+    demo.work()
+    assert "postponed to demo/Drafts" in demo.screen()  # no "no recipients" refusal
+    assert demo.store.count("demo", "Drafts") == drafts + 1
+
+    demo.app.open_folder("demo", "Drafts")
+    assert "R Resume" in demo.screen().splitlines()[-1]
+    demo.app.press("home", "R")
+    screen = demo.screen()
+    assert "Compose: review and send" in screen
+    assert "Bcc: boss@corp.example" in screen and "Subject: Plans" in screen
+    assert "1. notes.txt  (12 bytes)" in screen and "Got it, thanks!" in screen
+    demo.app.press("E", *"anna@petrova.example")  # the form starts on the empty To
+    demo.app.press("enter", "enter", "enter", "enter")  # Cc, Bcc, Subject: back to review
+    assert "To: anna@petrova.example" in demo.screen()
+    demo.app.press("y")
+    demo.work()
+    demo.work()
+    assert "sent: Plans" in demo.screen()
+    assert demo.store.count("demo", "Drafts") == drafts  # the draft went once it was sent
+    sent = demo.store.list_messages("demo", "INBOX", limit=1)[0]
+    assert sent.subject == "Plans" and sent.has_attachment
+
+
+def test_resume_says_what_it_is_for_outside_drafts(demo: Demo) -> None:
+    demo.app.press("R")
+    assert "not a draft" in demo.screen()

@@ -287,8 +287,12 @@ def _normalise_text(text: str) -> str:
     return text if text.endswith("\n") or not text else text + "\n"
 
 
-def compose(draft: Draft, limits: Limits | None = None) -> Composed:
-    """Build the message of ``draft``; raises MessageError for bad input or a broken limit."""
+def compose(draft: Draft, limits: Limits | None = None, *, postponed: bool = False) -> Composed:
+    """Build the message of ``draft``; raises MessageError for bad input or a broken limit.
+
+    ``postponed``: the copy for the Drafts folder, which is never sent as it is: it may have no
+    recipient yet and keeps its Bcc field, so resuming it loses nothing (as in mutt and
+    Thunderbird)."""
     limits = limits or Limits()
     refuse_line_breaks("subject", draft.subject)
     to = parse_addresses("To", draft.to)
@@ -296,7 +300,7 @@ def compose(draft: Draft, limits: Limits | None = None) -> Composed:
     bcc = parse_addresses("Bcc", draft.bcc)
     reply_to = parse_addresses("Reply-To", draft.reply_to)
     sender = parse_addresses("From", [draft.from_])[0]
-    if not (to or cc or bcc):
+    if not (to or cc or bcc) and not postponed:
         raise MessageError("no recipients", hint="give at least one --to, --cc or --bcc")
     for ref in (draft.in_reply_to or "", *draft.references):
         refuse_line_breaks("In-Reply-To/References", ref)
@@ -311,6 +315,8 @@ def compose(draft: Draft, limits: Limits | None = None) -> Composed:
         msg["To"] = [_header_address(a) for a in to]
     if cc:
         msg["Cc"] = [_header_address(a) for a in cc]
+    if bcc and postponed:
+        msg["Bcc"] = [_header_address(a) for a in bcc]
     if reply_to:
         msg["Reply-To"] = [_header_address(a) for a in reply_to]
     msg["Subject"] = draft.subject

@@ -76,7 +76,7 @@ class LocalBackend:
     def _account(self, name: str) -> Account:
         return self.config.account(name)
 
-    def _compose(self, account: Account, draft: Draft) -> Composed:
+    def _compose(self, account: Account, draft: Draft, *, postponed: bool = False) -> Composed:
         from tmail.mime.compose import Limits, compose
 
         limits = Limits(
@@ -84,7 +84,7 @@ class LocalBackend:
             max_message_size=account.max_message_size,
             blocked_extensions=account.blocked_extensions,
         )
-        return compose(draft, limits)
+        return compose(draft, limits, postponed=postponed)
 
     def push_waiter(self, account: str) -> PushWait | None:
         """How to wait for new mail on ``account`` (IMAP IDLE), or None where there is none."""
@@ -92,7 +92,7 @@ class LocalBackend:
 
     def postpone(self, account: str, draft: Draft) -> str:
         acc = self._account(account)
-        composed = self._compose(acc, draft)
+        composed = self._compose(acc, draft, postponed=True)
         folder = self._folder_named(account, DRAFTS_NAMES, "Drafts")
         self.store.add_message(
             account, folder, composed.data, frozenset({Flag.SEEN, Flag.DRAFT}), record_append=True

@@ -23,6 +23,7 @@ import contextlib
 import glob
 import logging
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -63,7 +64,9 @@ from tmail.ui.compose import (
     Original,
     forgotten_attachment,
     forward_state,
+    is_drafts_folder,
     reply_state,
+    resumed_state,
     review_lines,
 )
 from tmail.ui.index import IndexView, human_size
@@ -305,7 +308,12 @@ class App:
             for key, label in (("Tab", "Complete"), ("Enter", "Next / write"), ("←→", "From"),
                                ("↑↓", "Field"), ("Esc", "Cancel")):  # fmt: skip
                 markup.extend([("hint_key", key), ("hint", f" {label}  ")])
-        for key, label in self.keys.hints(self.view_name()):
+        hints = self.keys.hints(self.view_name())
+        view = self.index.view
+        in_drafts = view.query is None and not view.unified and is_drafts_folder(view.folder)
+        if in_drafts and self.view_name() in ("index", "pager") and self.keys.keys_for("resume"):
+            hints.insert(2, (self.keys.label("resume"), "Resume"))  # in Drafts, R matters
+        for key, label in hints:
             markup.extend([("hint_key", key), ("hint", f" {label}  ")])
         self.hint_text.set_text(markup or " ")
         self.bottom.original_widget = self.hint_text
@@ -918,6 +926,10 @@ class App:
             done = self._cleanup_after.pop(ev.request_id or 0, None)
             if done is not None:
                 _cleanup(done)  # temp files of a forward, once the message is built
+                if done.resumed_id is not None and _saved_elsewhere(ev):
+                    # the draft it was resumed from: sent (or queued) or postponed anew
+                    self.session.submit(DeleteMessages(ids=(done.resumed_id,)))
+                    changed = True
             if isinstance(ev, SyncStarted):
                 self.sync_state = f"syncing {ev.account}…"
             elif isinstance(ev, NewMessages):
@@ -1051,6 +1063,35 @@ class App:
         self.ask_key(
             "Forward (i)nline or as (a)ttachment? ", {"i": inline, "a": attached, "enter": inline}
         )
+
+    def do_resume(self) -> None:
+        """A postponed message (in Drafts) back on the review screen, attachments and all."""
+        row = self._target_row()
+        if row is None:
+            return
+        if Flag.DRAFT not in row.flags and not is_drafts_folder(row.folder):
+            self.notice("not a draft: R continues a postponed message (open Drafts with c)")
+            return
+        from tmail.mime import parse_message
+        from tmail.mime.attachments import save_bytes
+
+        raw = self.source.raw(row.id)
+        parsed = parse_message(raw, self._assumed(row.account))
+        files = []
+        if parsed.attachments:
+            folder = Path(tempfile.mkdtemp(prefix="tmail-draft-"))
+            for a in parsed.attachments:
+                files.append(save_bytes(a.data(), folder, a.filename))
+        sender = parsed.from_[0].addr.lower() if parsed.from_ else ""
+        ident = next(
+            (i for i in self.identities if i.address.addr.lower() == sender),
+            self._identity_for(row.account),
+        )
+        html = re.search(rb"(?im)^content-type:\s*text/html", raw) is not None
+        state = resumed_state(parsed, ident, attachments=files, html=html, message_row_id=row.id)
+        if self.screen.kind == "pager":
+            self.pop()
+        self._show_review(state)
 
     def _start_compose(self, state: ComposeState) -> None:
         def done(result: ComposeState) -> None:
@@ -1320,6 +1361,13 @@ class _Item(urwid.Text):
 
     def keypress(self, size: Size, key: str) -> str | None:
         return key
+
+
+def _saved_elsewhere(ev: Event) -> bool:
+    """The composed message is safe somewhere else: delivered, in the outbox, or in Drafts."""
+    if isinstance(ev, MessageSent):
+        return ev.status in ("delivered", "queued")
+    return isinstance(ev, DraftPostponed)
 
 
 def _cleanup(state: ComposeState) -> None:

@@ -52,6 +52,7 @@ class ComposeState:
     replied_id: int | None = None
     forwarded_id: int | None = None
     cleanup: list[Path] = field(default_factory=list)  # temp files (forwarded parts) to remove
+    resumed_id: int | None = None  # the postponed draft this continues: gone once sent/saved
 
     def to_draft(self) -> Draft:
         from tmail.mime.compose import Draft, parse_addresses
@@ -249,6 +250,39 @@ def forward_state(
         forwarded_id=message_row_id,
         cleanup=list(attachments),
     )
+
+
+def resumed_state(
+    parsed: ParsedMessage,
+    identity: Identity,
+    *,
+    attachments: Sequence[Path] = (),
+    html: bool = False,
+    message_row_id: int | None = None,
+) -> ComposeState:
+    """A postponed draft back on the review screen: its headers, text and attachments."""
+
+    def joined(addrs: Sequence[Address]) -> str:
+        return ", ".join(a.formatted() for a in addrs)
+
+    return ComposeState(
+        identity=identity,
+        to=joined(parsed.to),
+        cc=joined(parsed.cc),
+        bcc=joined(parsed.bcc),
+        subject=parsed.subject,
+        body=parsed.text,
+        attachments=list(attachments),
+        html=html,
+        in_reply_to=parsed.in_reply_to,
+        references=parsed.references,
+        cleanup=list(attachments),
+        resumed_id=message_row_id,
+    )
+
+
+def is_drafts_folder(name: str) -> bool:
+    return name.rsplit("/", 1)[-1].lower() in ("drafts", "draft")
 
 
 # ------------------------------------------------------------------------------ widgets

@@ -65,6 +65,7 @@ ACTIONS: tuple[Action, ...] = (
         "Fwd",
     ),
     Action("compose", ("m",), "write a new message", ("index", "pager", "sidebar"), "Mail"),
+    Action("resume", ("R",), "continue a postponed message (in Drafts)", ("index", "pager")),
     Action(
         "delete", ("d",), "move to Trash (pushed by the next sync)", ("index", "pager"), "Delete"
     ),
