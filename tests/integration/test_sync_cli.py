@@ -1,5 +1,6 @@
-"""``tmail sync`` as a user runs it: every security mode, several accounts in one pass with one
-failing, JSON output, and ``--watch`` ending cleanly on SIGTERM."""
+"""``tmail sync`` as a user runs it: every security mode (tls, starttls, and none with plaintext
+login allowed), several accounts in one pass with one failing, JSON output, and ``--watch``
+ending cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ incoming.username = "{user.name if user else "nobody"}"
 incoming.password_command = "cat {pwfile}"
 incoming.ca_file = "{stack.ca_file}"
 incoming.timeout = "5s"
-"""
+""" + ("incoming.allow_plaintext_auth = true\n" if security == "none" else "")
 
 
 def run(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -55,7 +56,7 @@ def run(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_every_security_mode_and_a_failing_account_in_one_pass(
     mailstack: MailStack, make_mail_user: Callable[[], MailUser], tmp_path: Path
 ) -> None:
-    users = [make_mail_user() for _ in range(4)]
+    users = [make_mail_user() for _ in range(6)]
     for i, u in enumerate(users):
         mailstack.bulk_save(u.name, [message(f"{u.name} {j}") for j in range(i + 1)])
     p = mailstack.ports
@@ -67,6 +68,8 @@ def test_every_security_mode_and_a_failing_account_in_one_pass(
         + account_toml(mailstack, "imapstls", users[1], "imap", "starttls", p.imap)
         + account_toml(mailstack, "pops", users[2], "pop3", "tls", p.pop3s)
         + account_toml(mailstack, "popstls", users[3], "pop3", "starttls", p.pop3)
+        + account_toml(mailstack, "imapplain", users[4], "imap", "none", p.imap)
+        + account_toml(mailstack, "popplain", users[5], "pop3", "none", p.pop3)
         + account_toml(mailstack, "broken", None, "imap", "tls", closed)
     )
     res = run(cfg)
@@ -74,8 +77,10 @@ def test_every_security_mode_and_a_failing_account_in_one_pass(
     lines = sorted(res.stdout.splitlines())
     assert lines == [
         "broken: 0 new, 0 changed, 0 removed, 1 errors",
+        "imapplain: 5 new, 0 changed, 0 removed, 0 errors",
         "imaps: 1 new, 0 changed, 0 removed, 0 errors",
         "imapstls: 2 new, 0 changed, 0 removed, 0 errors",
+        "popplain: 6 new, 0 changed, 0 removed, 0 errors",
         "pops: 3 new, 0 changed, 0 removed, 0 errors",
         "popstls: 4 new, 0 changed, 0 removed, 0 errors",
     ]

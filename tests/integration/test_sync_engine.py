@@ -259,3 +259,98 @@ def test_a_folder_deleted_on_the_server_is_noticed_and_kept_locally(
     assert any("Projects is gone from the server" in n for n in result.notes)
     assert set(local(store, mail_user, "Projects")) == {"in-projects"}
     assert "Projects" not in store.synced_folders(mail_user.name)
+
+
+def _recording(s: ImapSession, commands: list[str]) -> ImapSession:
+    """Record every command line the session sends from now on (after login)."""
+    send = s._imap.send
+
+    def logged(data: bytes) -> None:
+        commands.append(data.decode("utf-8", "replace").split(" ", 1)[-1].strip())
+        send(data)
+
+    s._imap.send = logged
+    return s
+
+
+def test_a_quiet_resync_costs_one_status_per_folder(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    mailstack.bulk_save(mail_user.name, [message("i")])
+    for box in ("Projects", "Lists"):
+        mailstack.bulk_save(mail_user.name, [message(box)], mailbox=box)
+    imap_sync(mailstack, mail_user, store)
+    commands: list[str] = []
+    acct = account(mailstack, mail_user.name, mail_user.password)
+
+    def opener(a: Account) -> ImapSession:
+        return _recording(imap_session(mailstack, mail_user.name, mail_user.password), commands)
+
+    result = sync_imap_account(StoreAdapter(store), acct, opener)
+    assert result.ok and (result.new, result.changed, result.removed) == (0, 0, 0)
+    verbs = [c.split(" ", 1)[0] for c in commands]
+    assert verbs.count("STATUS") == 3, commands
+    assert not {"SELECT", "EXAMINE", "UID", "FETCH", "SEARCH"} & set(verbs), commands
+    assert len(commands) <= 3 + 3  # LIST, LSUB, LOGOUT besides
+
+
+def test_moves_without_the_move_extension_use_copy_and_uid_expunge(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    mailstack.create_mailbox(mail_user.name, "Archive")
+    mailstack.bulk_save(mail_user.name, [message("stay"), message("go")])
+    imap_sync(mailstack, mail_user, store)
+    row = next(r for r in store.list_messages(mail_user.name, "INBOX") if r.subject == "go")
+    store.move(row.id, "Archive")
+    commands: list[str] = []
+    acct = account(mailstack, mail_user.name, mail_user.password)
+
+    def opener(a: Account) -> ImapSession:
+        s = imap_session(mailstack, mail_user.name, mail_user.password)
+        s.capabilities = s.capabilities - {"MOVE"}  # a server without RFC 6851
+        return _recording(s, commands)
+
+    assert sync_imap_account(StoreAdapter(store), acct, opener).ok
+    assert sync_imap_account(StoreAdapter(store), acct, opener).ok
+    assert any(c.startswith("UID COPY") for c in commands), commands
+    assert any(c.startswith("UID EXPUNGE") for c in commands), commands
+    assert not any(c.startswith("UID MOVE") for c in commands), commands
+    assert mailstack.message_count(mail_user.name) == 1
+    assert mailstack.message_count(mail_user.name, "Archive") == 1
+    assert set(local(store, mail_user)) == {"stay"}
+    assert len(store.list_messages(mail_user.name, "Archive")) == 1
+    assert store.pending(mail_user.name) == []
+
+
+class _NoUidl(Pop3Session):
+    """The real Dovecot session, minus UIDL (as some old servers): tmail hashes TOP headers."""
+
+    def uidls(self) -> list[tuple[int, str]] | None:
+        return None
+
+
+def test_pop3_without_uidl_falls_back_to_header_hashes(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    raws = [message(f"n{i}") for i in range(3)]
+    mailstack.bulk_save(mail_user.name, raws)
+
+    def fetch(**kw: object) -> SyncResult:
+        acct = account(mailstack, mail_user.name, mail_user.password, protocol="pop3", **kw)
+
+        def opener(a: Account) -> Pop3Session:
+            s = pop3_session(mailstack, mail_user.name, mail_user.password)
+            return _NoUidl(s._p, account=s.account, server=s.server)
+
+        result = fetch_pop3_account(StoreAdapter(store), acct, opener)
+        assert result.ok, result.errors
+        return result
+
+    assert fetch().new == 3
+    assert fetch().new == 0  # the same headers hash the same
+    mailstack.save(mail_user.name, message("n-late"))
+    assert fetch(leave_on_server=False).new == 1
+    assert mailstack.message_count(mail_user.name) == 0  # all four stored, so all deleted
+    rows = store.list_messages(mail_user.name, "INBOX")
+    assert sorted(r.subject for r in rows) == ["n-late", "n0", "n1", "n2"]
+    assert all(store.read_raw(r.id) in raws or r.subject == "n-late" for r in rows)

@@ -125,3 +125,39 @@ def test_pop3_watch_polls_on_its_interval_and_stops(
         thread.join(10)
         close()
     assert not thread.is_alive() and time.monotonic() - t0 < 3
+
+
+def test_idle_is_reissued_before_the_servers_limit_and_still_wakes(
+    mailstack: MailStack, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tmail.sync import idle
+
+    assert idle.IDLE_MAX < 29 * 60  # RFC 2177: servers may drop an IDLE after 29 minutes
+    monkeypatch.setattr(idle, "IDLE_MAX", 1.0)  # the same loop, in seconds instead of minutes
+    commands: list[str] = []
+
+    def opener(a: Account) -> ImapSession:
+        s = imap_session(mailstack, mail_user.name, mail_user.password)
+        send = s._imap.send
+
+        def logged(data: bytes) -> None:
+            commands.append(data.decode("utf-8", "replace").strip())
+            send(data)
+
+        s._imap.send = logged
+        return s
+
+    watcher = idle.InboxWatcher(account(mailstack, mail_user.name, mail_user.password), opener)
+    try:
+        assert watcher.wait(1.0) is True  # connects: one pass for what came meanwhile
+        t0 = time.monotonic()
+        assert watcher.wait(3.5) is False
+        assert 3.0 < time.monotonic() - t0 < 6.0
+        idles = [c for c in commands if c.endswith(" IDLE")]
+        assert len(idles) >= 4 and commands.count("DONE") == len(idles), commands
+        mailstack.deliver(mail_user.name, message("after re-issues"))
+        t0 = time.monotonic()
+        assert watcher.wait(10.0) is True
+        assert time.monotonic() - t0 < 2.0
+    finally:
+        watcher.close()
