@@ -366,6 +366,20 @@ def test_new_mail_above_the_cursor_shows_at_the_top() -> None:
     assert "Subject: Lunch on Friday?" in ui.screen()
 
 
+def test_a_60_column_terminal_keeps_subjects_and_help_readable(ui: Harness) -> None:
+    screen = ui.app.render_text(60, 24)
+    assert all(len(line) == 60 for line in screen.splitlines())
+    assert "Квартальный отчёт" in screen  # the sidebar gives way, the subject fits
+    assert "All inbox… 1│" in screen
+    ui.press("?")
+    screen = ui.app.render_text(60, 24)
+    lines = [line.split("│", 1)[1].rstrip() for line in screen.splitlines()[:-2]]
+    # every key says what it does, not only its name in a cut column
+    assert any(line.startswith("j, Down") and "next line" in line for line in lines)
+    assert any(line.startswith("Q") and "quit tmail (everywhere)" in line for line in lines)
+    assert "quit tmail" in ui.app.render_text(120, 40)  # wide: the three columns as before
+
+
 def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     def broken() -> None:
         raise ZeroDivisionError("oops")

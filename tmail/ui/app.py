@@ -132,6 +132,55 @@ class _Top(Wrap):
     def keypress(self, size: Size, key: str) -> str | None:
         return self.app.keypress(size, key)
 
+    def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
+        self.app.fit_sidebar(size[0])  # type: ignore[misc]
+        return super().render(size, focus)
+
+
+class _HelpLine(urwid.WidgetWrap[urwid.Columns]):
+    """A help entry: keys, where, what in three columns on a wide screen; on a narrow one the
+    keys, then what they do with where in brackets, wrapped under it (never a cut column)."""
+
+    def __init__(self, keys: str, where: str, what: str, key_width: int = 18) -> None:
+        self._wide = urwid.Columns(
+            [(key_width, urwid.Text(("hint_key", keys)))]
+            + ([(22, urwid.Text(where))] if where else [])
+            + [urwid.Text(what)],
+            dividechars=1,
+        )
+        self._min_wide = key_width + (23 if where else 0) + 1 + 30
+        keys_col = min(key_width, 12) if where else min(key_width, 16)
+        self._narrow = urwid.Columns(
+            [
+                (keys_col, urwid.Text(("hint_key", keys))),
+                urwid.Text(f"{what} ({where})" if where else what),
+            ],
+            dividechars=1,
+        )
+        super().__init__(self._wide)
+
+    def _pick(self, maxcol: int) -> None:
+        chosen = self._wide if maxcol >= self._min_wide else self._narrow
+        if self._w is not chosen:
+            self._w = chosen
+
+    def rows(self, size: tuple[int], focus: bool = False) -> int:
+        self._pick(size[0])
+        return int(self._w.rows(size, focus))
+
+    def render(self, size: tuple[int], focus: bool = False) -> urwid.Canvas:  # type: ignore[override]
+        self._pick(size[0])
+        return self._w.render(size, focus)
+
+
+def sidebar_width(wanted: int, columns: int) -> int:
+    """The folder list's width on a terminal ``columns`` wide: as configured from 100 columns
+    up, narrower below (a fifth of the width, at least 12), so that 80 and 60 columns still
+    leave the index room for the subjects."""
+    if columns >= 100:
+        return wanted
+    return max(min(wanted, 12), min(wanted, columns // 5))
+
 
 class App:
     def __init__(
@@ -197,6 +246,12 @@ class App:
         self.update_status()
 
     # ------------------------------------------------------------------ screen plumbing
+
+    def fit_sidebar(self, columns: int) -> None:
+        width = sidebar_width(self.options.sidebar_width, columns)
+        widget, (_kind, current, _box) = self.columns.contents[0]
+        if current != width:
+            self.columns.contents[0] = (widget, self.columns.options("given", width))  # type: ignore[assignment]
 
     @property
     def screen(self) -> _Screen:
@@ -477,21 +532,12 @@ class App:
             urwid.Divider(),
         ]
         for where, keys, what in self.keys.help_lines():
-            rows.append(
-                urwid.Columns(
-                    [
-                        (18, urwid.Text(("hint_key", keys))),
-                        (22, urwid.Text(where)),
-                        urwid.Text(what),
-                    ],
-                    dividechars=1,
-                )
-            )
+            rows.append(_HelpLine(keys, where, what))
         rows.extend(
             [urwid.Divider(), urwid.Text(("title", "Commands (type : first)")), urwid.Divider()]
         )
         for cmd, what in COMMANDS.items():
-            rows.append(urwid.Columns([(30, urwid.Text(cmd)), urwid.Text(what)], dividechars=1))
+            rows.append(_HelpLine(cmd, "", what, key_width=30))
         rows.extend(
             [
                 urwid.Divider(),

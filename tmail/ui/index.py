@@ -32,8 +32,9 @@ def human_size(n: int) -> str:
     return f"{n}B"
 
 
-def short_date(when: datetime | None, now: datetime | None = None) -> str:
-    """``14:05`` today, ``Nov 28`` this year, ``2019-03-01`` before."""
+def short_date(when: datetime | None, now: datetime | None = None, narrow: bool = False) -> str:
+    """``14:05`` today, ``Nov 28`` this year, ``2019-03-01`` before (``2019`` when narrow: the
+    date column of a narrow terminal is six wide)."""
     if when is None:
         return "?"
     now = now or datetime.now(UTC).astimezone()
@@ -42,7 +43,10 @@ def short_date(when: datetime | None, now: datetime | None = None) -> str:
         return local.strftime("%H:%M")
     if local.year == now.year:
         return local.strftime("%b %d")
-    return local.strftime("%Y-%m-%d")
+    return local.strftime("%Y" if narrow else "%Y-%m-%d")
+
+
+NARROW = 80  # below this many columns the index row packs its date and size tighter
 
 
 def flag_marks(row: Row) -> str:
@@ -126,15 +130,16 @@ class RowWidget(urwid.Widget):
         if show_folder:
             sender = f"{safe_line(row.account)}: {sender}"
         self.sender = sender
-        self.head = self._head(22)
         self.prefix = prefix
         self.subject = safe_line(row.subject) or "(no subject)"
-        self.size = human_size(row.size).rjust(7)
+        self._layout(22, False)
 
-    def _head(self, sender_width: int) -> str:
+    def _layout(self, sender_width: int, narrow: bool) -> None:
         self._sender_width = sender_width
-        when = fit(short_date(self.row.date), 10)
-        return f"{flag_marks(self.row)} {when} {fit(self.sender, sender_width)} "
+        self._narrow = narrow
+        when = fit(short_date(self.row.date, narrow=narrow), 6 if narrow else 10)
+        self.head = f"{flag_marks(self.row)} {when} {fit(self.sender, sender_width)} "
+        self.size = human_size(self.row.size).rjust(5 if narrow else 7)
 
     def rows(self, size: Size, focus: bool = False) -> int:
         return 1
@@ -146,8 +151,9 @@ class RowWidget(urwid.Widget):
     def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
         (maxcol,) = size  # type: ignore[misc]
         width = 22 if maxcol >= 90 else max(10, min(22, maxcol // 5))  # narrow terminals
-        if width != self._sender_width:
-            self.head = self._head(width)
+        narrow = maxcol < NARROW
+        if width != self._sender_width or narrow != self._narrow:
+            self._layout(width, narrow)
         attr = "index_focus" if focus else self.attr
         room = maxcol - len(self.head) - len(self.size) - 1
         if room < 4:
