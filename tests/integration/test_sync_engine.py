@@ -4,7 +4,7 @@ deletes both ways, UIDVALIDITY change, POP3 DELE only after the store committed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -354,3 +354,41 @@ def test_pop3_without_uidl_falls_back_to_header_hashes(
     rows = store.list_messages(mail_user.name, "INBOX")
     assert sorted(r.subject for r in rows) == ["n-late", "n0", "n1", "n2"]
     assert all(store.read_raw(r.id) in raws or r.subject == "n-late" for r in rows)
+
+
+def test_pop3_max_size_keeps_big_mail_headers_only_and_on_the_server(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    mailstack.bulk_save(mail_user.name, [message("small"), message("big", size=60_000)])
+    first = pop_fetch(mailstack, mail_user, store, max_size=20_000, leave_on_server=False)
+    assert first.new == 2
+    rows = {r.subject: r for r in store.list_messages(mail_user.name, "INBOX")}
+    big = store.read_raw(rows["big"].id)
+    assert big.startswith(b"X-Tmail-Partial: headers only (TOP)") and len(big) < 5_000
+    assert b"Subject: big" in big
+    assert mailstack.message_count(mail_user.name) == 1  # the small one was stored, so deleted
+    again = pop_fetch(mailstack, mail_user, store, max_size=20_000, leave_on_server=False)
+    assert again.new == 0 and mailstack.message_count(mail_user.name) == 1  # body only there
+    assert len(store.list_messages(mail_user.name, "INBOX")) == 2
+
+
+def test_headers_only_previews_without_taking_mail_off_the_server(
+    mailstack: MailStack, make_mail_user: Callable[[], MailUser], tmp_path: Path
+) -> None:
+    pop_user, imap_user = make_mail_user(), make_mail_user()
+    for u in (pop_user, imap_user):
+        mailstack.bulk_save(u.name, [message(f"{u.name} {i}", size=3_000) for i in range(3)])
+    with Store.open(tmp_path / "pop") as pop_store:
+        kw = {"headers_only": True, "leave_on_server": False, "delete_after": 0.0}
+        assert pop_fetch(mailstack, pop_user, pop_store, **kw).new == 3
+        assert pop_fetch(mailstack, pop_user, pop_store, **kw).new == 0
+        assert mailstack.message_count(pop_user.name) == 3
+        raws = [pop_store.read_raw(r.id) for r in pop_store.list_messages(pop_user.name, "INBOX")]
+    with Store.open(tmp_path / "imap") as imap_store:
+        assert imap_sync(mailstack, imap_user, imap_store, headers_only=True).new == 3
+        rows = imap_store.list_messages(imap_user.name, "INBOX")
+        raws += [imap_store.read_raw(r.id) for r in rows]
+    assert len(raws) == 6
+    for raw in raws:
+        assert raw.startswith(b"X-Tmail-Partial: headers only") and b"Subject: " in raw
+        assert b"xxxxxxxx" not in raw  # no body

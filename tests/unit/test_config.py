@@ -48,6 +48,13 @@ def test_minimal_account_gets_usual_ports_and_tls(tmp_path: Path) -> None:
     assert acc.incoming.timeout == 30.0
 
 
+def test_fetch_limits_and_preview_mode(tmp_path: Path) -> None:
+    text = BASE + 'max_size = "500k"\nmax_age = "30d"\nheaders_only = true\n'
+    acc = load_config(write(tmp_path, text), environ={}).account("home")
+    assert (acc.max_size, acc.max_age, acc.headers_only) == (500 * 1024, 30 * 86400.0, True)
+    assert load_config(write(tmp_path, BASE), environ={}).account().headers_only is False
+
+
 def test_starttls_gets_its_own_default_port(tmp_path: Path) -> None:
     text = BASE + 'incoming.security = "starttls"\noutgoing.security = "starttls"\n'
     acc = load_config(write(tmp_path, text), environ={}).account("home")
@@ -118,6 +125,7 @@ def test_every_preset_has_complete_servers() -> None:
         ("default = 1", ["default", "expected true or false"]),
         ('incoming.timeout = "soon"', ["incoming.timeout", "not a duration"]),
         ('max_size = "lots"', ["max_size", "not a size"]),
+        ('headers_only = "yes"', ["headers_only", "expected true or false"]),
         ('incoming.ca_file = "/nonexistent/ca.pem"', ["ca_file", "does not exist"]),
         ('incoming.auth = "xoauth2"', ["oauth2_token_command", "required"]),
     ],

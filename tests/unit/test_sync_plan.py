@@ -258,3 +258,11 @@ def test_pop3_never_deletes_what_is_not_stored(
     assert all(u in stored for _n, u in p.delete)
     assert not {u for _n, u in p.fetch} & set(stored)
     assert {u for _n, u in p.fetch} == set(uidls) - set(stored)
+
+
+def test_pop3_message_kept_headers_only_is_never_deleted() -> None:
+    listing = [(1, "a"), (2, "b")]
+    p = plan_pop3(
+        listing, {"a": 0.0, "b": 0.0}, now=1e9, leave_on_server=False, delete_after=0.0, keep={"b"}
+    )
+    assert p.fetch == () and p.delete == ((1, "a"),)

@@ -80,7 +80,10 @@ class Account:
     folders_include: tuple[str, ...] = ()
     folders_exclude: tuple[str, ...] = ()
     max_age: float | None = None  # seconds; only messages newer than this are fetched
-    max_size: int | None = None  # bytes; larger messages are fetched headers-only
+    max_size: int | None = None  # bytes; larger messages are fetched headers-only (IMAP, POP3)
+    # Preview mode: only the headers of new mail are stored (IMAP BODY.PEEK[HEADER], POP3 TOP);
+    # a message stored headers only is never deleted from a POP3 server.
+    headers_only: bool = False
     # Sending
     max_attachment_size: int | None = None
     max_message_size: int | None = None  # default: the server's SMTP SIZE when known

@@ -354,7 +354,9 @@ def _fetch_new(
         uids = [u for u in uids if u in recent]
     sizes: dict[int, int] = {}
     headers_only: list[int] = []
-    if account.max_size is not None and uids:
+    if account.headers_only:
+        headers_only = list(uids)
+    elif account.max_size is not None and uids:
         sizes = session.sizes(uids)
         headers_only = [u for u in uids if sizes.get(u, 0) > account.max_size]
     total = len(uids)

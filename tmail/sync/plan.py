@@ -23,7 +23,7 @@ server's value. A flag cannot conflict with itself (both sides flipping it agree
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from tmail.core.models import Flag
@@ -142,13 +142,15 @@ def plan_pop3(
     now: float,
     leave_on_server: bool,
     delete_after: float | None,
+    keep: Collection[str] = frozenset(),
 ) -> Pop3Plan:
     """Decide one POP3 pass from the server's UIDL listing and the UIDLs already stored.
 
     ``stored`` maps each UIDL whose message is safely in the store (renamed into the Maildir and
     committed) to the time it was stored. Only those may ever be deleted: a message is deleted
     when ``leave_on_server`` is false, or when it has been stored for ``delete_after`` seconds.
-    A UIDL listed twice (a broken server) is fetched once and never deleted.
+    A UIDL listed twice (a broken server) is fetched once and never deleted, and so is a UIDL in
+    ``keep`` (a message stored headers only: its body is only on the server).
     """
     counts: dict[str, int] = {}
     for _num, uidl in listing:
@@ -163,7 +165,7 @@ def plan_pop3(
         if uidl not in stored:
             fetch.append((num, uidl))
             continue
-        if counts[uidl] > 1:
+        if counts[uidl] > 1 or uidl in keep:
             continue
         if not leave_on_server or (delete_after is not None and now - stored[uidl] >= delete_after):
             delete.append((num, uidl))

@@ -6,6 +6,9 @@ then DELE what may go. The order is the safety: a message is stored (fsynced, re
 Maildir, its UIDL committed with its index row) before its DELE is even sent, and deletions take
 effect only at QUIT, which is sent only when everything before it succeeded. Any failure drops the
 connection without QUIT, so the server keeps every message.
+
+``headers_only`` (preview mode) and ``max_size`` store a message's header alone (``TOP n 0``,
+marked with an ``X-Tmail-Partial`` field); such a message is never deleted from the server.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ from tmail.sync.storeview import SyncStore
 
 Pop3Opener = Callable[[Account], Pop3Session]
 INBOX = "INBOX"
+# The store records a message kept headers only (``headers_only``, ``max_size``) under its UIDL
+# with this prefix: known (never fetched again) but never deleted, since its body is only on
+# the server. UIDLs have no spaces (RFC 1939 7), so no real UIDL looks like this.
+PREVIEW = "headers "
 
 
 def fetch_pop3_account(
@@ -49,7 +56,9 @@ def fetch_pop3_account(
         if listing is None:
             count, _size = session.stat()
             listing = session.header_hash_uidls(count)
-        stored = store.pop3_seen(acct)
+        seen = store.pop3_seen(acct)
+        previewed = {k[len(PREVIEW) :] for k in seen if k.startswith(PREVIEW)}
+        stored = {k.removeprefix(PREVIEW): t for k, t in seen.items()}
         now = time.time()
         todo = plan_pop3(
             listing,
@@ -57,12 +66,20 @@ def fetch_pop3_account(
             now=now,
             leave_on_server=account.leave_on_server,
             delete_after=account.delete_after,
+            keep=previewed,
         )
         total = len(todo.fetch)
         nbytes = 0
         uidl_of = dict(todo.fetch)
         deletable: list[int] = [n for n, _u in todo.delete]
-        numbers = [n for n, _u in todo.fetch]
+        wanted = [n for n, _u in todo.fetch]
+        preview: set[int] = set()  # stored headers only (TOP n 0)
+        if headers_only or account.headers_only:
+            preview = set(wanted)
+        elif account.max_size is not None and wanted:
+            sizes = session.sizes()
+            preview = {n for n in wanted if sizes.get(n, 0) > account.max_size}
+        numbers = [n for n in wanted if n not in preview]
         batch: list[NewMessage] = []
         batch_numbers: list[int] = []
         batch_bytes = 0
@@ -78,12 +95,22 @@ def fetch_pop3_account(
             if progress is not None:
                 progress(Progress(acct, INBOX, new, total, nbytes))
 
+        heads: list[NewMessage] = []
         try:
-            for number in numbers if headers_only else ():
-                raw = PARTIAL_HEADER + b": headers only (TOP)\r\n" + session.headers(number)
-                store.add_batch(acct, INBOX, [NewMessage(raw, uidl=uidl_of[number])])
-                new += 1
-            for number, raw in () if headers_only else session.retrieve(numbers):
+            for number in sorted(preview):  # TOP n 0; these are never deleted
+                raw = PARTIAL_HEADER + b": headers only (TOP), body left on the server\r\n"
+                heads.append(
+                    NewMessage(raw + session.headers(number), uidl=PREVIEW + uidl_of[number])
+                )
+                if len(heads) >= BATCH_MESSAGES:
+                    store.add_batch(acct, INBOX, heads)
+                    new, heads = new + len(heads), []
+                if stop is not None and stop():
+                    stopped = True
+                    break
+            store.add_batch(acct, INBOX, heads)
+            new, heads = new + len(heads), []
+            for number, raw in () if stopped else session.retrieve(numbers):
                 batch.append(NewMessage(raw, uidl=uidl_of[number]))
                 batch_numbers.append(number)
                 nbytes += len(raw)
@@ -95,7 +122,9 @@ def fetch_pop3_account(
                     stopped = True
                     break
         except TmailError:
-            flush()  # whole messages already read are kept
+            store.add_batch(acct, INBOX, heads)  # whole messages already read are kept
+            new += len(heads)
+            flush()
             raise
         flush()
         if stopped:
@@ -107,7 +136,7 @@ def fetch_pop3_account(
             removed = len(deletable)
             # UIDLs the server no longer lists will never come back: keep the set small.
             listed = {u for _n, u in listing}
-            gone = [u for u in stored if u not in listed]
+            gone = [k for k in seen if k.removeprefix(PREVIEW) not in listed]
             if gone:
                 store.forget_uidls(acct, gone)
     except TmailError as exc:
