@@ -392,3 +392,23 @@ def test_headers_only_previews_without_taking_mail_off_the_server(
     for raw in raws:
         assert raw.startswith(b"X-Tmail-Partial: headers only") and b"Subject: " in raw
         assert b"xxxxxxxx" not in raw  # no body
+
+
+def test_a_folder_renamed_on_the_server_is_renamed_here_without_fetching_again(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    mailstack.bulk_save(mail_user.name, [message("p1"), message("p2")], mailbox="Projects")
+    mailstack.bulk_save(mail_user.name, [message("other")], mailbox="Lists")
+    imap_sync(mailstack, mail_user, store)
+    p1 = next(r for r in store.list_messages(mail_user.name, "Projects") if r.subject == "p1")
+    store.set_flags(p1.id, frozenset({Flag.FLAGGED}))  # a local change waiting to be pushed
+    mailstack.doveadm("mailbox", "rename", "-u", mail_user.name, "-s", "Projects", "Work")
+    result = imap_sync(mailstack, mail_user, store)
+    assert any("Projects was renamed to Work" in n for n in result.notes), result.notes
+    assert result.new == 0  # the two messages were not downloaded again
+    assert local(store, mail_user, "Work") == {"p1": {Flag.FLAGGED}, "p2": frozenset()}
+    assert store.list_messages(mail_user.name, "Projects") == []
+    assert set(local(store, mail_user, "Lists")) == {"other"}
+    assert {Flag.FLAGGED} in server(mailstack, mail_user, "Work").values()
+    again = imap_sync(mailstack, mail_user, store)
+    assert (again.new, again.removed, again.notes) == (0, 0, ())

@@ -565,3 +565,15 @@ def test_files_from_other_tools_and_reindex_use_the_assumed_charsets(tmp_path: P
     with Store.open(tmp_path, assumed_charsets=_ru_only) as s:  # ... and with it, gets it back
         s.reindex("ru")
         assert s.list_messages("ru", "INBOX")[0].subject == "ТЕСТ СВЯЗИ"
+
+
+def test_changes_not_yet_pushed_follow_a_renamed_folder(store: Store) -> None:
+    a = store.add_message("acc", "Projects", msg(1), uid=1)
+    b = store.add_message("acc", "Projects", msg(2), uid=2)
+    store.set_flags(a, frozenset({F}))
+    store.move(b, "Later")
+    store.rename_folder("acc", "Projects", "Work")  # the server renamed both
+    store.rename_folder("acc", "Later", "Someday")
+    kinds = sorted((c.kind, str(c.data.get("to", ""))) for c in store.pending("acc", "Work"))
+    assert kinds == [("flags", ""), ("move", "Someday")]
+    assert store.pending("acc", "Projects") == []

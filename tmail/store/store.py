@@ -328,6 +328,16 @@ class Store:
                 "UPDATE folders SET name = ?, dir = NULL WHERE account = ? AND name = ?",
                 (normalize_folder(new), account, normalize_folder(old)),
             )
+            # Changes not yet pushed follow the folder (they name it, not its id).
+            conn.execute(
+                "UPDATE pending SET folder = ? WHERE account = ? AND folder = ?",
+                (normalize_folder(new), account, normalize_folder(old)),
+            )
+            conn.execute(
+                "UPDATE pending SET data = json_set(data, '$.to', ?) "
+                "WHERE account = ? AND json_extract(data, '$.to') = ?",
+                (normalize_folder(new), account, normalize_folder(old)),
+            )
 
     def delete_folder(self, account: str, folder: str) -> None:
         """Remove a folder, its files and its rows (the server deleted it; nothing recorded)."""

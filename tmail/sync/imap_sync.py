@@ -120,7 +120,7 @@ def sync_imap_account(
             if not folders:
                 known = ", ".join(sorted(wanted))
                 errors.append(safe_line(f"{account.name}: no folder named {known} on the server"))
-        notes.extend(_notice_folder_changes(store, account, folders, only_folders is None))
+        notes.extend(_notice_folder_changes(store, account, session, folders, only_folders is None))
         server_names = {local_name(f): f.name for f in folders}
         for folder in folders:
             if stop is not None and stop():
@@ -159,24 +159,74 @@ def sync_imap_account(
 
 
 def _notice_folder_changes(
-    store: SyncStore, account: Account, folders: list[FolderInfo], complete: bool
+    store: SyncStore,
+    account: Account,
+    session: ImapSession,
+    folders: list[FolderInfo],
+    complete: bool,
 ) -> list[str]:
-    """Folders the last sync knew that the server no longer lists: forget their sync state
-    (their UIDs are void) but keep the local mail; say so once."""
+    """Folders the last sync knew that the server no longer lists: renamed there (the same
+    UIDVALIDITY and Message-IDs under a new name) are renamed here too, with their sync state;
+    otherwise their sync state is forgotten (their UIDs are void) but the local mail is kept.
+    Either way, say so once."""
     if not complete:
         return []
+    acct = account.name
     present = {local_name(f) for f in folders}
+    synced = store.synced_folders(acct)
+    gone = [name for name in synced if name not in present]
+    fresh = [f for f in folders if local_name(f) not in synced]  # listed, never synced yet
     notes = []
-    for name in store.synced_folders(account.name):
-        if name not in present:
-            store.forget_folder_state(account.name, name)
+    for name in gone:
+        target = _renamed_to(store, acct, name, session, fresh)
+        if target is not None:
+            try:
+                store.rename_folder(acct, name, local_name(target))
+            except StoreError:
+                target = None  # a local folder of that name exists: keep both apart
+        if target is not None:
+            fresh.remove(target)
             notes.append(
                 safe_line(
-                    f"{account.name}: folder {name} is gone from the server (deleted, renamed "
-                    "or unsubscribed); its local copy is kept"
+                    f"{acct}: folder {name} was renamed to {local_name(target)} on the server; "
+                    "renamed here too"
                 )
             )
+            continue
+        store.forget_folder_state(acct, name)
+        notes.append(
+            safe_line(
+                f"{acct}: folder {name} is gone from the server (deleted, renamed "
+                "or unsubscribed); its local copy is kept"
+            )
+        )
     return notes
+
+
+def _renamed_to(
+    store: SyncStore, acct: str, name: str, session: ImapSession, fresh: list[FolderInfo]
+) -> FolderInfo | None:
+    """The one new server folder that is ``name`` renamed, or None.
+
+    A rename keeps UIDVALIDITY and UIDs (RFC 3501 6.3.5, and Dovecot does), but two folders can
+    share a UIDVALIDITY by chance, so the Message-IDs must agree too: at least half of those
+    stored locally are found under the same UIDs there.
+    """
+    state = store.folder_state(acct, name)
+    if state is None or not fresh:
+        return None
+    local = {uid: mid for uid, mid, _size in store.local_identities(acct, name) if mid}
+    found = []
+    for f in fresh:
+        if session.status(f.name).uidvalidity != state.uidvalidity:
+            continue
+        if local:
+            session.select(f.name, readonly=True)
+            there = {m.uid: m.message_id for m in session.identities()}
+            if sum(there.get(uid) == mid for uid, mid in local.items()) * 2 < len(local):
+                continue
+        found.append(f)
+    return found[0] if len(found) == 1 else None
 
 
 def sync_folder(

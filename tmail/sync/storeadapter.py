@@ -47,6 +47,10 @@ class StoreAdapter:
     def synced_folders(self, account: str) -> list[str]:
         return self.store.synced_folders(account)
 
+    def rename_folder(self, account: str, old: str, new: str) -> None:
+        """The server renamed a folder: the Maildir, its index rows and sync state follow."""
+        self.store.rename_folder(account, old, new)
+
     # ---- the three views
     def has_pending(self, account: str, folder: str) -> bool:
         return self.store.has_pending(account, folder)
