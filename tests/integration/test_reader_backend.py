@@ -47,3 +47,30 @@ def test_the_readers_sync_runs_on_new_mail_only_when_inbox_got_mail(
         while log.read_text().count("\n") < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
     assert log.read_text() == "acct 2\nacct 1\n"
+
+
+def test_a_refused_login_is_one_readable_line_on_the_status(
+    mail_user: MailUser, tmp_path: Path
+) -> None:
+    from tmail.runtime.session import MailSession
+    from tmail.ui.main import build_app
+
+    cfg = write_config(tmp_path, mail_user.stack, mail_user.name, "not-the-password")
+    config = load_config(cfg)
+    with Store.open(config.data_dir) as store:
+        app = build_app(config, store, MailBackend(config, store), {}, poll=False)
+        session: MailSession = app.session
+        app.do_sync()
+        req = session._requests.get_nowait()
+        for ev in session.run_once(req):  # type: ignore[arg-type]
+            session.events.put(ev)
+        app.handle_events(session.drain())
+        for width in (100, 80):
+            status = app.render_text(width, 10).splitlines()[-2]
+            assert "sync failed" in status and "login refused" in status, status
+            assert "acct: acct (" not in status  # the account named once
+            assert len(status) == width
+        app.press("j", "k")  # the reader goes on working
+        assert "Error log" not in app.render_text(100, 10)
+        app.press("E")
+        assert "login refused for" in app.render_text(100, 10)

@@ -319,6 +319,17 @@ def test_error_log_collects_failures_in_plain_words(ui: Harness) -> None:
     assert "Traceback" not in screen
 
 
+def test_a_long_error_is_cut_on_the_status_line_not_dropped(ui: Harness) -> None:
+    from tmail.runtime.session import SyncFailed
+
+    error = "work (imap.example.test:993): login refused for 'someone': " + "x" * 80
+    ui.app.handle_events([SyncFailed(account="work", error=error)])
+    for width in (120, 60):
+        status = ui.app.render_text(width, 10).splitlines()[-2]
+        assert "sync failed" in status and "work (imap.exa" in status, status
+        assert status.rstrip().endswith("…") and len(status) == width
+
+
 def test_tab_goes_to_the_next_unread_and_j_k_move_between_messages(ui: Harness) -> None:
     ui.press("j", "tab")
     assert "no unread messages below" in ui.screen()

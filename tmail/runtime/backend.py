@@ -133,7 +133,9 @@ class MailBackend(LocalBackend):
         self._flush_due(acc)
         new = {f.folder: f.new for f in result.folders}
         if result.errors:
-            raise TmailError(str(result.errors[0]), account=account)
+            # the engine's errors are already one line naming the account and the server
+            error = str(result.errors[0])
+            raise TmailError(error, account=None if error.startswith(account) else account)
         return SyncResult(new=new, folders=list(new))
 
     def _announce(self, acc: Account, count: int) -> None:

@@ -387,6 +387,11 @@ class MailSession:
                         raise
                     failures.append(exc.one_line())
                     emit(SyncFailed(account=account, error=exc.one_line()))
+            if len(failures) > 1:
+                # one line for all of them; the error log (E) has each account's own line
+                first = failures[0]
+                error = f"{len(failures)} accounts failed to sync (E lists why): {first}"
+                return RequestFailed(request_id=rid, error=error)
             if failures:
                 return RequestFailed(request_id=rid, error=failures[0])
             return SyncFinished(request_id=rid, account=request.account or "")

@@ -173,6 +173,33 @@ class _HelpLine(urwid.WidgetWrap[urwid.Columns]):
         return self._w.render(size, focus)
 
 
+class _StatusLine(urwid.WidgetWrap[urwid.Columns]):
+    """Where and what on the left, sync state and the last notice on the right, in one line.
+
+    When both do not fit, the left gives way down to 20 columns and the right is cut with an
+    ellipsis (the error log, E, has it whole): a long error never vanishes from the line, as it
+    did when the right column was packed and wider than the screen.
+    """
+
+    def __init__(self, left: urwid.Text, right: urwid.Text) -> None:
+        self._left = left
+        self._right = right
+        super().__init__(urwid.Columns([left, ("pack", right)], dividechars=2))
+
+    def render(self, size: tuple[int], focus: bool = False) -> urwid.Canvas:  # type: ignore[override]
+        (maxcol,) = size
+        want_left = self._left.pack((10_000,))[0]
+        want_right = self._right.pack((10_000,))[0]
+        if want_left + 2 + want_right <= maxcol:
+            left = maxcol - 2 - want_right
+        else:
+            left = max(min(want_left, 20), maxcol - 2 - want_right)
+        left = max(1, min(left, maxcol - 3))
+        right = max(1, maxcol - left - 2)
+        self._w = urwid.Columns([(left, self._left), (right, self._right)], dividechars=2)
+        return self._w.render(size, focus)
+
+
 def sidebar_width(wanted: int, columns: int) -> int:
     """The folder list's width on a terminal ``columns`` wide: as configured from 100 columns
     up, narrower below (a fifth of the width, at least 12), so that 80 and 60 columns still
@@ -230,10 +257,7 @@ class App:
         )
         self.status_left = urwid.Text("", wrap="ellipsis")
         self.status_right = urwid.Text("", align="right", wrap="ellipsis")
-        self.status = urwid.AttrMap(
-            urwid.Columns([self.status_left, ("pack", self.status_right)], dividechars=2),
-            "status",
-        )
+        self.status = urwid.AttrMap(_StatusLine(self.status_left, self.status_right), "status")
         self.hint_text: urwid.Text = urwid.Text("", wrap="ellipsis")
         self.prompt_edit: urwid.Edit = urwid.Edit()
         self.bottom: urwid.WidgetPlaceholder[Any] = urwid.WidgetPlaceholder(self.hint_text)
