@@ -4,7 +4,7 @@ Starts its own Dovecot (tests.support.mailstack; needs root), fills an INBOX wit
 realistic sizes (log-normal around 4 kB, a few with 100 kB-1 MB attachments), then measures:
 
 1. initial IMAPS download of the INBOX: tmail vs mbsync (wall time, peak RSS);
-2. no-change resync of a 10-folder account: tmail vs mbsync;
+2. no-change resync of a 10-folder account: tmail vs mbsync (median of --resyncs runs each);
 3. POP3S download of the same INBOX: tmail vs getmail6 vs fetchmail.
 
 Usage: .venv/bin/python bench/sync.py [--messages 10000]
@@ -18,6 +18,7 @@ import poplib
 import random
 import shutil
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -149,19 +150,23 @@ def bench_imap(args: argparse.Namespace, stack: MailStack, user: str, pw: str, w
     env = tmail_env(tcfg)
     t_init = t_re = float("nan")
     t_rss = 0
+    t_res: list[float] = [float("nan")]
     if not args.skip_tmail:
         t_init, t_rss = timed([*TMAIL, "sync", "--quiet"], env)
-        t_re, _ = timed([*TMAIL, "sync", "--quiet"], env)
+        t_res = [timed([*TMAIL, "sync", "--quiet"], env)[0] for _ in range(args.resyncs)]
     mcfg = work / "mbsyncrc"
     (work / "mb").mkdir()
     mbsync_config(stack, user, pw, work / "mb", mcfg)
     m_init, m_rss = timed(["mbsync", "-q", "-c", str(mcfg), "-a"])
-    m_re, _ = timed(["mbsync", "-q", "-c", str(mcfg), "-a"])
+    m_res = [timed(["mbsync", "-q", "-c", str(mcfg), "-a"])[0] for _ in range(args.resyncs)]
+    t_re, m_re = statistics.median(t_res), statistics.median(m_res)
     print(f"\nIMAPS, all {args.folders} folders (INBOX + {args.folders - 1} x 50 messages)")
     print(f"  initial  tmail  {t_init:6.2f} s  {t_rss / 1024:5.0f} MB RSS")
     print(f"           mbsync {m_init:6.2f} s  {m_rss / 1024:5.0f} MB RSS")
     print(f"           ratio tmail/mbsync {t_init / m_init:.2f}")
-    print(f"  resync   tmail {t_re:6.3f} s   mbsync {m_re:6.3f} s   ratio {t_re / m_re:.2f}")
+    print(f"  resync   tmail {t_re:.3f} s  mbsync {m_re:6.3f} s   ratio {t_re / m_re:.2f} (median)")
+    print("           tmail runs  " + " ".join(f"{t:.3f}" for t in t_res))
+    print("           mbsync runs " + " ".join(f"{t:.3f}" for t in m_res))
     sys.stdout.flush()
 
 
@@ -198,6 +203,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--messages", type=int, default=10_000)
     ap.add_argument("--folders", type=int, default=10)
+    ap.add_argument("--resyncs", type=int, default=5, help="no-change resyncs (median shown)")
     ap.add_argument("--skip-tmail", action="store_true", help="only the other tools (debugging)")
     ap.add_argument("--only", choices=["imap", "pop3"], help="run one half only")
     args = ap.parse_args()
