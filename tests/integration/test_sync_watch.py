@@ -8,12 +8,13 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import MailUser
-from tests.support.mailstack import MailStack
+from tests.support.mailstack import MailStack, free_ports
 from tests.support.sessions import account, imap_session, message, pop3_session
 from tmail.config.model import Account, Config
 from tmail.protocols.imap import ImapSession
@@ -161,3 +162,47 @@ def test_idle_is_reissued_before_the_servers_limit_and_still_wakes(
         assert time.monotonic() - t0 < 2.0
     finally:
         watcher.close()
+
+
+def test_network_failures_back_off_with_growing_delays_and_stop_promptly(
+    mailstack: MailStack, mail_user: MailUser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tmail.runtime.watch as watch_mod
+
+    closed = free_ports(1)[0]
+    acct = account(mailstack, mail_user.name, mail_user.password, poll_interval=300.0)
+    acct = replace(acct, incoming=replace(acct.incoming, port=closed, timeout=2.0))
+    asked: list[int] = []
+    real = watch_mod.backoff_delay
+
+    def quick(failures: int, rng: object = None) -> float:
+        asked.append(failures)
+        assert 2.5 <= real(failures) <= 15 * 60 * 1.5  # what the real loop would wait
+        return 0.05
+
+    monkeypatch.setattr(watch_mod, "backoff_delay", quick)
+    config = Config(None, tmp_path / "data", 300.0, {acct.name: acct})
+    lines: list[str] = []
+    results: list[SyncResult] = []
+    stop = threading.Event()
+    Store.open(tmp_path / "data").close()
+    t = threading.Thread(
+        target=watch,
+        args=(config, [acct], lambda: Store(tmp_path / "data")),
+        kwargs={"log": lines.append, "stop": stop, "on_result": results.append},
+        daemon=True,
+    )
+    t.start()
+    try:
+        wait_until(lambda: len(asked) >= 4, 20)
+    finally:
+        stop.set()
+        t0 = time.monotonic()
+        t.join(10)
+    assert not t.is_alive() and time.monotonic() - t0 < 3
+    assert asked[:4] == [1, 2, 3, 4]  # consecutive failures: each wait longer than the last
+    assert all(r.errors for r in results)
+    retry = [line for line in lines if "retrying in" in line]
+    assert len(retry) >= 4 and all(f"{acct.name}: retrying in" in line for line in retry)
+    errors = [line for line in lines if f"127.0.0.1:{closed}" in line]
+    assert errors and all("\n" not in line for line in errors)  # one line per event
