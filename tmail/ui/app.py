@@ -334,7 +334,8 @@ class App:
             view = self.index.view
             walker = self.index.walker
             unread = self._unread(view)
-            left.append(f" {safe_line(view.title())}  {len(walker)} messages")
+            count = len(walker)
+            left.append(f" {safe_line(view.title())}  {count} message{'' if count == 1 else 's'}")
             if unread:
                 left.append(f", {unread} unread")
             order = view.sort + (" ↓" if view.reverse else " ↑")
@@ -771,8 +772,13 @@ class App:
         self._reopen(threads=not self.index.view.threads)
 
     def do_sort(self) -> None:
+        # Each order starts the way people read it (O reverses): newest and largest first,
+        # senders and subjects A to Z.
         choices = {
-            k[0] if k != "size" else "z": (lambda k=k: self._reopen(sort=k)) for k in SORT_KEYS
+            k[0] if k != "size" else "z": (
+                lambda k=k: self._reopen(sort=k, reverse=k in ("date", "size"))
+            )
+            for k in SORT_KEYS
         }
         self.ask_key("Sort by (d)ate (f)rom (s)ubject si(z)e: ", choices)  # type: ignore[arg-type]
 
