@@ -216,3 +216,16 @@ def test_postpone_without_recipients_then_resume_and_send(demo: Demo, tmp_path: 
 def test_resume_says_what_it_is_for_outside_drafts(demo: Demo) -> None:
     demo.app.press("R")
     assert "not a draft" in demo.screen()
+
+
+def test_folder_command_and_a_search_in_a_folder_say_where(demo: Demo) -> None:
+    demo.app.run_command("folder Lists/tmail-dev")  # a folder of the current account
+    assert "demo/Lists/tmail-dev  " in demo.screen()
+    demo.app.run_command("folder demo/archive")
+    assert "demo/Archive  " in demo.screen()
+    demo.app.run_command("search is:flagged")
+    assert "search in demo/Archive: is:flagged" in demo.screen()
+    demo.app.run_command("folder demo/Nowhere")
+    screen = demo.screen()
+    assert "no folder demo/Nowhere (c shows the folders)" in screen
+    assert "search in demo/Archive: is:flagged" in screen  # still where it was

@@ -1365,11 +1365,17 @@ class App:
             self.push(_Screen("index", IndexView(self.source, view)))
         elif word == "folder" and arg:
             account, sep, folder = arg.partition("/")
-            if not sep:
+            if not sep or account not in self._accounts:
+                # a folder of the current account ("Lists/tmail-dev" is not account "Lists")
                 account, folder = self.index.view.account, arg
                 if account == ALL_INBOXES and self._accounts:
                     account = self._accounts[0]
-            self.open_folder(account, folder)
+            known = {(f.account, f.name.lower()): f.name for f in self._folders}
+            name = known.get((account, folder.lower()))
+            if name is None:
+                self.notice(f"no folder {account}/{folder} (c shows the folders)", error=True)
+                return
+            self.open_folder(account, name)
         elif word == "sort" and arg in SORT_KEYS:
             self._reopen(sort=arg)
         elif word == "hints":

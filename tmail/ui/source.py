@@ -49,7 +49,9 @@ class View:
 
     def title(self) -> str:
         if self.query is not None:
-            return f"search: {self.query}"
+            # a search from a folder looks in that folder only: say so
+            where = "" if self.unified else f" in {self.account}/{self.folder}"
+            return f"search{where}: {self.query}"
         if self.unified:
             return "All inboxes"
         return f"{self.account}/{self.folder}"
