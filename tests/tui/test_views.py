@@ -393,6 +393,16 @@ def test_a_60_column_terminal_keeps_subjects_and_help_readable(ui: Harness) -> N
     assert "quit tmail" in ui.app.render_text(120, 40)  # wide: the three columns as before
 
 
+def test_the_q_hint_says_what_q_does(ui: Harness) -> None:
+    assert ui.screen().splitlines()[-1].startswith("? Help  q Quit  ")  # q asks to quit here
+    ui.press("q")
+    assert "Quit tmail? (y/n)" in ui.screen()
+    ui.press("n", "enter")
+    assert ui.screen().splitlines()[-1].startswith("? Help  q Back  ")  # from a message: back
+    ui.press("q")
+    assert "All inboxes" in ui.screen().splitlines()[-2]
+
+
 def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     def broken() -> None:
         raise ZeroDivisionError("oops")

@@ -389,6 +389,10 @@ class App:
                                ("↑↓", "Field"), ("Esc", "Cancel")):  # fmt: skip
                 markup.extend([("hint_key", key), ("hint", f" {label}  ")])
         hints = self.keys.hints(self.view_name())
+        if self.view_name() == "index" and len(self.stack) == 1:
+            # q on the first screen asks to quit: say that, not "Back"
+            back = self.keys.label("back")
+            hints = [(k, "Quit" if (k, label) == (back, "Back") else label) for k, label in hints]
         view = self.index.view
         in_drafts = view.query is None and not view.unified and is_drafts_folder(view.folder)
         if in_drafts and self.view_name() in ("index", "pager") and self.keys.keys_for("resume"):
