@@ -74,3 +74,40 @@ def test_a_refused_login_is_one_readable_line_on_the_status(
         assert "Error log" not in app.render_text(100, 10)
         app.press("E")
         assert "login refused for" in app.render_text(100, 10)
+
+
+def test_dollar_sends_what_waits_in_the_outbox_now(
+    mail_user: MailUser, make_mail_user: object, tmp_path: Path
+) -> None:
+    # $ says "fetch and send mail now": a message queued while the server was unreachable
+    # goes at once, not at its next retry time minutes later.
+    import socket
+
+    from tmail.mime.compose import Draft
+    from tmail.runtime.session import MailSession, MessageSent, SyncNow
+
+    stack = mail_user.stack
+    rcpt: MailUser = make_mail_user()  # type: ignore[operator]
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+
+    def config_with(port: int) -> Path:
+        out = f'outgoing.host = "{stack.host}"\noutgoing.port = {port}\n'
+        out += f'outgoing.security = "starttls"\noutgoing.ca_file = "{stack.ca_file}"\n'
+        return write_config(tmp_path, stack, mail_user.name, mail_user.password, extra=out)
+
+    draft = Draft(from_=stack.address(mail_user.name), to=(stack.address(rcpt.name),),
+                  subject="queued while offline", body="hello\n")  # fmt: skip
+    config = load_config(config_with(closed))
+    with Store.open(config.data_dir) as store:
+        result = MailBackend(config, store).send("acct", draft)
+        assert result.status == "queued"
+    config = load_config(config_with(stack.ports.smtp))  # the network is back
+    with Store.open(config.data_dir) as store:
+        session = MailSession(MailBackend(config, store), poll=False)
+        events = list(session.run_once(SyncNow(send_now=True)))  # type: ignore[arg-type]
+        sent = [e for e in events if isinstance(e, MessageSent)]
+        assert [(e.subject, e.status) for e in sent] == [("queued while offline", "delivered")]
+        assert stack.wait_for(rcpt.name, 1) == 1
+        assert store.count("acct", "Sent") == 1

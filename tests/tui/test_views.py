@@ -403,6 +403,15 @@ def test_the_q_hint_says_what_q_does(ui: Harness) -> None:
     assert "All inboxes" in ui.screen().splitlines()[-2]
 
 
+def test_dollar_asks_to_send_the_outbox_now(ui: Harness) -> None:
+    from tmail.runtime.session import SyncNow
+
+    ui.press("$")
+    request = ui.session._requests.get_nowait()
+    assert isinstance(request, SyncNow) and request.send_now
+    assert "syncing" in ui.screen()
+
+
 def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     def broken() -> None:
         raise ZeroDivisionError("oops")

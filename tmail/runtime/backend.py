@@ -73,6 +73,9 @@ class LocalBackend:
             else:
                 self.store.move(message, trash)
 
+    def send_queued(self, account: str) -> list[tuple[str, SendResult]]:
+        return []  # no outbox here (the demo delivers at once)
+
     def _account(self, name: str) -> Account:
         return self.config.account(name)
 
@@ -151,6 +154,37 @@ class MailBackend(LocalBackend):
         threading.Thread(
             target=run_hook, args=(acc, count, log), name=f"on_new_mail {acc.name}", daemon=True
         ).start()
+
+    def send_queued(self, account: str) -> list[tuple[str, SendResult]]:
+        """The outbox of ``account`` sent now, whatever each entry's next retry time ($ in the
+        reader: "fetch and send mail now"); rate limits still hold."""
+        from tmail.outbox.flush import flush
+        from tmail.outbox.queue import Queue
+
+        acc = self._account(account)
+        queue = Queue.for_account(self.config.data_dir, acc.name)
+        new = queue.root / "new"
+        if not new.is_dir() or not any(new.iterdir()):
+            return []
+        opener = self._smtp_opener(acc)
+        if opener is None:
+            return []
+        sent = self._folder_named(acc.name, SENT_NAMES, "Sent")
+
+        def keep_sent(_entry: object, data: bytes) -> None:
+            self.store.add_message(acc.name, sent, data, frozenset({Flag.SEEN}), record_append=True)
+
+        report = flush(acc, queue, opener, force=True, sent_sink=keep_sent)
+        out = []
+        for o in report.outcomes:
+            if o.status in ("delivered", "partial"):
+                result = SendResult("delivered", o.message)
+            elif o.status in ("queued", "waiting"):
+                result = SendResult("queued", o.message)
+            else:
+                result = SendResult("refused", o.message)
+            out.append((o.entry.subject, result))
+        return out
 
     def _flush_due(self, acc: Account) -> None:
         """Retry what waits in the outbox and is due (its back-off and rate limits decide); a

@@ -54,9 +54,13 @@ class Request:
 
 @dataclass(frozen=True, kw_only=True)
 class SyncNow(Request):
-    """Fetch (and push pending changes, and flush the outbox) for one account, or all."""
+    """Fetch (and push pending changes, and flush the outbox) for one account, or all.
+
+    ``send_now``: the person asked ($): what waits in the outbox goes now, not at its next
+    retry time (rate limits still hold)."""
 
     account: str | None = None
+    send_now: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,6 +196,10 @@ class Backend(Protocol):
     def delete(self, ids: Sequence[int]) -> None: ...
 
     def send(self, account: str, draft: Draft) -> SendResult: ...
+
+    def send_queued(self, account: str) -> Sequence[tuple[str, SendResult]]:
+        """Send what waits in the outbox now, whatever its retry time; (subject, outcome)."""
+        ...
 
     def postpone(self, account: str, draft: Draft) -> str: ...
 
@@ -381,6 +389,8 @@ class MailSession:
             failures = []
             for account in accounts:
                 try:
+                    if request.send_now:
+                        self._send_queued(account, emit)
                     self._sync_one(account, emit)
                 except TmailError as exc:
                     if request.account:
@@ -422,6 +432,14 @@ class MailSession:
             folder = self.backend.postpone(request.account, request.draft)
             return DraftPostponed(request_id=rid, account=request.account, folder=folder)
         raise TypeError(f"unknown request {request!r}")
+
+    def _send_queued(self, account: str, emit: Callable[[Event], None]) -> None:
+        send_queued = getattr(self.backend, "send_queued", None)
+        if send_queued is None:
+            return
+        for subject, result in send_queued(account):
+            emit(MessageSent(account=account, subject=subject, status=result.status,
+                             detail=result.detail))  # fmt: skip
 
     def _sync_one(self, account: str, emit: Callable[[Event], None]) -> None:
         emit(SyncStarted(account=account))

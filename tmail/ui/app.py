@@ -991,8 +991,9 @@ class App:
 
     # ------------------------------------------------------------------ background work
 
-    def do_sync(self) -> None:
-        rid = self.session.submit(SyncNow())
+    def do_sync(self, send_now: bool = True) -> None:
+        """$: fetch, and send what waits in the outbox now (not at its next retry time)."""
+        rid = self.session.submit(SyncNow(send_now=send_now))
         self._pending_sync.add(rid)
         self.sync_state = "syncing…"
 

@@ -163,7 +163,9 @@ def run(config_path: str | None, demo: bool) -> int:
         app = build_app(config, store, backend, settings, poll=not demo)
         app.log_path = log_to_file()
         if not demo:
-            app.do_sync()  # fetch at start, as every mail client does; the screen opens at once
+            app.do_sync(
+                send_now=False
+            )  # fetch at start, as every mail client does; the screen opens at once
         app.run(palette(settings.get("theme")), monochrome=bool(os.environ.get("NO_COLOR")))
     finally:
         store.close()
