@@ -307,6 +307,42 @@ def test_attachments_list_saves_without_overwriting(
     assert opened[0][2].endswith("report.pdf")
 
 
+def test_saving_an_attachment_under_a_name_of_ones_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    from tmail.ui.source import MemorySource
+
+    raw = (
+        b"From: A <a@x.test>\nTo: me@demo.test\nSubject: files\nMessage-ID: <f@x>\n"
+        b'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n--b\n'
+        b"Content-Type: text/plain\n\nsee attached\n--b\nContent-Type: application/pdf\n"
+        b'Content-Disposition: attachment; filename="../q3.pdf"\n'
+        b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(b"%PDF-1.1 x") + b"--b--\n"
+    )
+    src = MemorySource([(Row(1, "demo", "INBOX", T0, "A", "files", frozenset(), len(raw)), raw)])
+    h = Harness(source=src)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    h.press("enter", "v", "s")
+    assert f"Save to: {tmp_path}/q3.pdf" in h.screen()  # mutt's prompt: a file, named safely
+    h.press("enter")
+    assert (tmp_path / "q3.pdf").read_bytes() == b"%PDF-1.1 x"
+    h.press("s")
+    h.app.prompt_edit.set_edit_text(str(tmp_path / "report-for-boss.pdf"))
+    h.press("enter")
+    assert (tmp_path / "report-for-boss.pdf").read_bytes() == b"%PDF-1.1 x"  # a file, no folder
+    h.press("s")
+    h.app.prompt_edit.set_edit_text(str(tmp_path / "new-folder") + "/")
+    h.press("enter")
+    assert (tmp_path / "new-folder" / "q3.pdf").is_file()
+    h.press("s")
+    h.app.prompt_edit.set_edit_text("/proc/no-such/x.pdf")
+    h.press("enter")
+    assert "cannot save into /proc/no-such:" in h.screen()
+
+
 def test_error_log_collects_failures_in_plain_words(ui: Harness) -> None:
     from tmail.runtime.session import SyncFailed
 

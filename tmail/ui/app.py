@@ -873,17 +873,29 @@ class App:
         if chosen is None:
             return
         name, data = chosen
+        from tmail.mime.attachments import safe_filename, save_bytes
+
         downloads = Path.home() / "Downloads"
         start = str(downloads if downloads.is_dir() else Path.cwd()) + "/"
 
         def answer(text: str) -> None:
-            from tmail.mime.attachments import save_bytes
-
-            folder = Path(typed_path(text) or start)
-            path = save_bytes(data, folder, name)
+            # As mutt's "Save to file:": a folder (existing, or typed with a trailing /) gets
+            # the attachment's own name; anything else is the file's new name. An existing
+            # file is never replaced: a numbered name is taken instead.
+            typed = typed_path(text) or start
+            target = Path(typed)
+            if typed.endswith("/") or target.is_dir():
+                folder, as_name = target, name
+            else:
+                folder, as_name = target.parent, target.name
+            try:
+                path = save_bytes(data, folder, as_name)
+            except OSError as exc:
+                self.notice(f"cannot save into {folder}: {exc.strerror or exc}", error=True)
+                return
             self.notice(f"saved {path}")
 
-        self.ask("Save into folder: ", answer, text=start, complete=_path_complete)
+        self.ask("Save to: ", answer, text=start + safe_filename(name), complete=_path_complete)
 
     def do_open_attachment(self) -> None:
         chosen = self._chosen_attachment()

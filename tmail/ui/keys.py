@@ -93,7 +93,7 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "save_attachment",
         ("s",),
-        "save the attachment (never overwrites)",
+        "save the attachment: to a file, or into a folder (never overwrites)",
         ("attachments",),
         "Save",
     ),
