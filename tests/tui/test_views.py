@@ -448,6 +448,23 @@ def test_dollar_asks_to_send_the_outbox_now(ui: Harness) -> None:
     assert "syncing" in ui.screen()
 
 
+def test_wide_characters_in_the_sender_do_not_push_the_size_off_the_line() -> None:
+    from dataclasses import replace as dc_replace
+
+    from urwid.str_util import calc_width
+
+    source = mailbox()
+    row, raw = source.messages[1]
+    wide = dc_replace(row, id=9, date=T0 + timedelta(hours=1), sender="山田 太郎",
+                      subject="日本語の件名テスト", size=4321)  # fmt: skip
+    source.messages.append((wide, raw))
+    ui = Harness(source)
+    for width in (120, 80, 60):
+        line = next(x for x in ui.app.render_text(width, 10).splitlines() if "山田" in x)
+        assert calc_width(line, 0, len(line)) == width
+        assert line.endswith("4K"), line  # the size column is whole, at the right edge
+
+
 def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     def broken() -> None:
         raise ZeroDivisionError("oops")

@@ -139,13 +139,15 @@ class RowWidget(urwid.Widget):
         self._narrow = narrow
         when = fit(short_date(self.row.date, narrow=narrow), 6 if narrow else 10)
         self.head = f"{flag_marks(self.row)} {when} {fit(self.sender, sender_width)} "
+        # columns, not characters: a sender in CJK takes two columns a character
+        self._head_width = calc_width(self.head, 0, len(self.head))
         self.size = human_size(self.row.size).rjust(5 if narrow else 7)
 
     def rows(self, size: Size, focus: bool = False) -> int:
         return 1
 
     def text(self, maxcol: int) -> str:
-        room = maxcol - len(self.head) - len(self.size) - 1
+        room = maxcol - self._head_width - len(self.size) - 1
         return self.head + fit(self.prefix + self.subject, room) + " " + self.size
 
     def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
@@ -155,7 +157,7 @@ class RowWidget(urwid.Widget):
         if width != self._sender_width or narrow != self._narrow:
             self._layout(width, narrow)
         attr = "index_focus" if focus else self.attr
-        room = maxcol - len(self.head) - len(self.size) - 1
+        room = maxcol - self._head_width - len(self.size) - 1
         if room < 4:
             markup: Markup = (attr, fit(self.head + self.subject, maxcol))
         elif self.prefix and not focus:
