@@ -93,3 +93,17 @@ def test_closing_the_terminal_removes_the_demo_mailbox(tmp_path: Path) -> None:
     while any(tmp.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert list(tmp.iterdir()) == []
+
+
+def test_ctrl_c_asks_before_quitting(pane: Pane) -> None:
+    pane.wait_for("Welcome to the tmail demo")
+    pane.keys("\x03")  # Ctrl-C: the terminal sends SIGINT
+    pane.wait_for("Quit tmail? (y/n)")
+    pane.keys("n", "j")
+    screen = pane.screen()
+    assert "Welcome to the tmail demo" in screen and "TMAIL-EXITED" not in screen
+    pane.keys("\x03")
+    pane.wait_for("Quit tmail? (y/n)")
+    pane.keys("y")
+    screen = pane.wait_for("TMAIL-EXITED=0")
+    assert "Traceback" not in screen and "interrupted" not in screen

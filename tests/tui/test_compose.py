@@ -215,3 +215,14 @@ def test_from_chooser_cycles_accounts() -> None:
     h.work()
     draft = next(c[1] for c in h.backend.calls if c[0] == "send")
     assert isinstance(draft, Draft) and draft.from_ == work.address
+
+
+def test_ctrl_c_while_writing_asks_and_keeps_the_message(ui: Harness) -> None:
+    ui.press("m")
+    ui.type("a@b.test")
+    ui.press("enter", "enter", "enter", "enter")
+    ui.app.interrupted()  # what SIGINT rings on the doorbell
+    assert "Quit tmail? The message you are writing will be lost. (y/n)" in ui.screen()
+    ui.press("n")
+    screen = ui.screen()
+    assert "Compose: review and send" in screen and "To: a@b.test" in screen

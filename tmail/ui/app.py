@@ -26,6 +26,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -81,6 +82,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tmail.ui")
 
+INTERRUPT = b"I"  # rung on the doorbell pipe by Ctrl-C (SIGINT)
 ERROR_SHOWN_FOR = 10.0  # seconds an error stays on the status line before a key clears it
 
 NAV = {
@@ -241,6 +243,7 @@ class App:
         self._pending_sync: set[int] = set()
         self._cleanup_after: dict[int, ComposeState] = {}
         self.log_path: Path | None = None  # where tracebacks of bugs go (set by ui.main)
+        self._external_running = False  # an editor or viewer has the terminal
 
         self.sidebar = Sidebar(self.open_folder)
         accounts = list(source.accounts())
@@ -930,12 +933,14 @@ class App:
             return self.options.opener(argv)
         if self.loop is not None:
             self.loop.screen.stop()
+        self._external_running = True
         try:
             return subprocess.call(list(argv))
         except OSError as exc:
             self.notice(f"could not run {argv[0]}: {exc.strerror}", error=True)
             return 127
         finally:
+            self._external_running = False
             if self.loop is not None:
                 self.loop.screen.start()
                 self.loop.screen.clear()
@@ -1074,10 +1079,25 @@ class App:
 
     def _doorbell(self, data: bytes) -> bool:
         try:
+            if INTERRUPT in data:
+                self.interrupted()
             self.handle_events(self.session.drain())
         except Exception as exc:
             self._internal_error(exc)
         return True
+
+    def interrupted(self) -> None:
+        """Ctrl-C asks, as mutt does, instead of ending tmail on the spot (and with it a
+        message being written)."""
+        if self._prompt is not None:
+            self._close_prompt()
+        composing = any(s.kind in ("compose", "review") for s in self.stack)
+        question = (
+            "Quit tmail? The message you are writing will be lost. (y/n) "
+            if composing
+            else "Quit tmail? (y/n) "
+        )
+        self.ask_key(question, {"y": self.do_quit})
 
     # ------------------------------------------------------------------ compose
 
@@ -1431,11 +1451,20 @@ class App:
                 os.write(pipe, b"!")
 
         self.session.set_notify(ring)
+
+        def on_interrupt(signum: int, frame: object) -> None:
+            # not while an editor or viewer has the terminal: its own Ctrl-C is not for us
+            if not self._external_running:
+                with contextlib.suppress(OSError):
+                    os.write(pipe, INTERRUPT)
+
+        previous = signal.signal(signal.SIGINT, on_interrupt)
         self.session.start()
         self._start_push()
         try:
             self.loop.run()
         finally:
+            signal.signal(signal.SIGINT, previous)
             self.session.close()
             with contextlib.suppress(OSError):
                 self.loop.remove_watch_pipe(pipe)
