@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+import urwid
+
 from tests.tui.conftest import T0, Harness, message
 from tmail.core.models import Address
 from tmail.mime.compose import Draft
@@ -226,3 +229,14 @@ def test_ctrl_c_while_writing_asks_and_keeps_the_message(ui: Harness) -> None:
     ui.press("n")
     screen = ui.screen()
     assert "Compose: review and send" in screen and "To: a@b.test" in screen
+
+
+def test_capital_q_while_writing_asks_too(ui: Harness) -> None:
+    ui.press("m")
+    ui.type("a@b.test")
+    ui.press("enter", "enter", "enter", "enter", "Q")
+    assert "The message you are writing will be lost. (y/n)" in ui.screen()
+    ui.press("n")
+    assert "Compose: review and send" in ui.screen()
+    with pytest.raises(urwid.ExitMainLoop):
+        ui.press("Q", "y")

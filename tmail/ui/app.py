@@ -553,9 +553,16 @@ class App:
             if self.screen.kind == "index":
                 self.index.refresh(keep_id=self._current_id())
             return
-        self.ask_key("Quit tmail? (y/n) ", {"y": self.do_quit})
+        self.ask_key("Quit tmail? (y/n) ", {"y": self._exit})
 
     def do_quit(self) -> None:
+        """Q: quit at once, unless a message is being written (then ask, as Ctrl-C does)."""
+        if any(s.kind in ("compose", "review") for s in self.stack):
+            self.interrupted()
+            return
+        self._exit()
+
+    def _exit(self) -> None:
         raise urwid.ExitMainLoop()
 
     def do_help(self) -> None:
@@ -1097,7 +1104,7 @@ class App:
             if composing
             else "Quit tmail? (y/n) "
         )
-        self.ask_key(question, {"y": self.do_quit})
+        self.ask_key(question, {"y": self._exit})
 
     # ------------------------------------------------------------------ compose
 
