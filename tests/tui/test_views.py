@@ -121,6 +121,8 @@ def test_view_as_charset_redecodes_the_body(ui: Harness) -> None:
     assert "shown as iso-8859-5" in screen
     ui.press("C", *"nonsense-cs", "enter")
     assert "unknown charset 'nonsense-cs'" in ui.screen()
+    ui.press("C", *"base64", "enter")  # a codec Python has, but no charset
+    assert "unknown charset 'base64'" in ui.screen() and "[charset: base64]" not in ui.screen()
 
 
 def test_find_in_message_highlights_and_n_moves_on(ui: Harness) -> None:

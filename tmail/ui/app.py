@@ -723,11 +723,9 @@ class App:
             name = name.strip()
             if not name:
                 return
-            import codecs
+            from tmail.mime.charsets import normalize_charset
 
-            try:
-                codecs.lookup(name)
-            except LookupError:
+            if normalize_charset(name) is None:  # unknown, or no text codec (base64, rot13)
                 self.notice(
                     f"unknown charset {name!r}: try koi8-r, windows-1251, cp866, utf-8", True
                 )
