@@ -229,3 +229,18 @@ def test_folder_command_and_a_search_in_a_folder_say_where(demo: Demo) -> None:
     screen = demo.screen()
     assert "no folder demo/Nowhere (c shows the folders)" in screen
     assert "search in demo/Archive: is:flagged" in screen  # still where it was
+
+
+def test_an_account_without_mail_yet_still_has_its_inbox(tmp_path: Path) -> None:
+    from tests.tui.conftest import Harness
+    from tmail.ui.storesource import StoreSource
+
+    with Store.open(tmp_path / "data") as store:
+        store.ensure_folder("work", "Sent")  # a POP3 account that only sent so far
+        h = Harness(source=StoreSource(store, ["home", "work"]))  # type: ignore[arg-type]
+        lines = h.screen().splitlines()
+        for account in ("home", "work"):
+            at = next(i for i, line in enumerate(lines) if line.startswith(account + " "))
+            assert lines[at + 1].startswith(" INBOX "), lines[at + 1]
+        h.press("c", "j", "enter")  # from All inboxes down to home's INBOX
+        assert "home/INBOX  0 messages" in h.screen()

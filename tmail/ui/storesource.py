@@ -73,10 +73,17 @@ class StoreSource:
         return names
 
     def folders(self) -> Sequence[FolderInfo]:
-        return [
+        out = [
             FolderInfo(f.account, f.name, f.total, f.unread, _ROLES.get(f.name.lower()))
             for f in self.store.folders()
         ]
+        # Every configured account has an Inbox to open, also before its first mail (a POP3
+        # account with none showed its name alone, or nothing but Sent).
+        have = {f.account for f in out if f.name.upper() == "INBOX"}
+        for account in self._accounts:
+            if account not in have:
+                out.append(FolderInfo(account, "INBOX", 0, 0, "inbox"))
+        return out
 
     @staticmethod
     def _scope(view: View) -> tuple[str | None, str | None]:
