@@ -467,6 +467,36 @@ def test_wide_characters_in_the_sender_do_not_push_the_size_off_the_line() -> No
         assert line.endswith("4K"), line  # the size column is whole, at the right edge
 
 
+def test_the_first_sync_fills_the_index_as_it_goes() -> None:
+    from dataclasses import replace as dc_replace
+
+    from tmail.runtime.session import SyncFinished, SyncStarted
+
+    class Loop:  # the part of urwid's MainLoop the tick uses
+        def __init__(self) -> None:
+            self.alarms: list[object] = []
+
+        def set_alarm_in(self, sec: float, callback: object) -> object:
+            self.alarms.append(callback)
+            return callback
+
+    ui = Harness()
+    loop = Loop()
+    ui.app.loop = loop  # type: ignore[assignment]
+    ui.app.handle_events([SyncStarted(account="demo")])
+    assert len(loop.alarms) == 1
+    row, raw = ui.source.messages[1]
+    for i in range(3):  # what the sync worker has stored so far
+        ui.source.messages.append((dc_replace(row, id=50 + i, subject=f"Early {i}"), raw))
+    loop.alarms.pop()()  # type: ignore[operator]
+    screen = ui.screen()
+    assert "All inboxes  6 messages" in screen and "Early 0" in screen  # before the sync ends
+    assert len(loop.alarms) == 1  # and it looks again a second later
+    ui.app.handle_events([SyncFinished(account="demo")])
+    loop.alarms.pop()()  # type: ignore[operator]
+    assert loop.alarms == []  # the sync is over: no more ticks
+
+
 def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     def broken() -> None:
         raise ZeroDivisionError("oops")

@@ -244,6 +244,7 @@ class App:
         self._cleanup_after: dict[int, ComposeState] = {}
         self.log_path: Path | None = None  # where tracebacks of bugs go (set by ui.main)
         self._external_running = False  # an editor or viewer has the terminal
+        self._sync_alarm: object | None = None  # the tick showing a running sync's progress
 
         self.sidebar = Sidebar(self.open_folder)
         accounts = list(source.accounts())
@@ -1035,6 +1036,7 @@ class App:
                     changed = True
             if isinstance(ev, SyncStarted):
                 self.sync_state = f"syncing {ev.account}…"
+                self._watch_sync()
             elif isinstance(ev, NewMessages):
                 new_total += ev.count
                 changed = True
@@ -1068,6 +1070,37 @@ class App:
             self.refresh_sidebar()
             if self.screen.kind in ("index", "pager"):
                 self.index.refresh(keep_id=self._current_id())
+        self.update_status()
+
+    SYNC_TICK = 1.0  # seconds between looks at the store while a sync writes into it
+
+    def _watch_sync(self) -> None:
+        """While a sync runs, show what it has stored so far once a second: the first sync of a
+        big mailbox fills the index as it goes instead of leaving it empty until the end."""
+        if self.loop is None or self._sync_alarm is not None:
+            return
+
+        def tick(_loop: object = None, _data: object = None) -> None:
+            self._sync_alarm = None
+            if not self.sync_state.startswith("syncing"):
+                return
+            try:
+                self.show_progress()
+            except Exception as exc:  # a bug must not stop the reader
+                self._internal_error(exc)
+            if self.loop is not None:
+                self._sync_alarm = self.loop.set_alarm_in(self.SYNC_TICK, tick)
+
+        self._sync_alarm = self.loop.set_alarm_in(self.SYNC_TICK, tick)
+
+    def show_progress(self) -> None:
+        """Counts and rows as the store has them now (the sync worker commits as it goes)."""
+        before = [(f.account, f.name, f.total, f.unread) for f in self._folders]
+        self.refresh_sidebar()
+        if before == [(f.account, f.name, f.total, f.unread) for f in self._folders]:
+            return
+        if self.screen.kind in ("index", "pager"):
+            self.index.refresh(keep_id=self._current_id())
         self.update_status()
 
     def _start_push(self) -> None:
