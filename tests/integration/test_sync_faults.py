@@ -1,14 +1,20 @@
 """A sync meeting a broken server: one clear error line for the account, what was stored stays,
-and the next sync against a healthy server resumes without duplicates."""
+and the next sync against a healthy server resumes without duplicates. IMAP faults come from
+small fake servers; the POP3 connection lost mid-download is the real Dovecot behind a proxy
+that drops it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import poplib
+import ssl
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import imapclient
 import pytest
 
+from tests.conftest import MailUser
 from tests.support.fakeimap import (
     BadFetch,
     ControlCharsInFolderName,
@@ -18,10 +24,15 @@ from tests.support.fakeimap import (
     RefuseSelect,
     StallOnFetch,
 )
+from tests.support.faultservers import drops_after
+from tests.support.mailstack import MailStack
+from tests.support.sessions import account, message
 from tmail.config.model import Account, ServerSettings
 from tmail.protocols.imap import ImapSession
+from tmail.protocols.pop3 import Pop3Session
 from tmail.store import Store
 from tmail.sync.imap_sync import sync_imap_account
+from tmail.sync.pop3_fetch import fetch_pop3_account
 from tmail.sync.result import SyncResult
 from tmail.sync.storeadapter import StoreAdapter
 
@@ -118,3 +129,37 @@ def test_full_disk_is_one_error_and_nothing_half_written(
     assert stored(store) == []
     assert not [p for p in store.mail_dir.rglob("*") if p.is_file()]
     resume_is_clean(store)
+
+
+@pytest.mark.stack
+def test_pop3_connection_lost_mid_download_deletes_nothing_and_resumes(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    raws = [message(f"drop {i}", size=10_000) for i in range(40)]
+    mailstack.bulk_save(mail_user.name, raws)
+    acct = account(mailstack, mail_user.name, mail_user.password, protocol="pop3")
+    acct = replace(acct, leave_on_server=False)  # DELE as soon as stored
+
+    def through(port: int) -> Callable[[Account], Pop3Session]:
+        def opener(a: Account) -> Pop3Session:
+            ctx = ssl.create_default_context(cafile=str(mailstack.ca_file))
+            pop = poplib.POP3_SSL("127.0.0.1", port, context=ctx, timeout=10)
+            pop.user(mail_user.name)
+            pop.pass_(mail_user.password)
+            return Pop3Session(pop, account=a.name, server=f"127.0.0.1:{port}")
+
+        return opener
+
+    view = StoreAdapter(store)
+    with drops_after(mailstack.ports.pop3s, 150_000) as port:
+        broken = fetch_pop3_account(view, acct, through(port))
+    assert not broken.ok and len(broken.errors) == 1
+    assert "connection lost" in broken.errors[0] and "\n" not in broken.errors[0]
+    kept = [store.read_raw(r.id) for r in store.list_messages(mail_user.name, "INBOX")]
+    assert 0 < len(kept) < 40 and all(raw in raws for raw in kept)  # whole messages only
+    assert mailstack.message_count(mail_user.name) == 40  # no QUIT: no DELE took effect
+    resumed = fetch_pop3_account(view, acct, through(mailstack.ports.pop3s))
+    assert resumed.ok and resumed.new == 40 - len(kept)
+    assert mailstack.message_count(mail_user.name) == 0
+    rows = store.list_messages(mail_user.name, "INBOX")
+    assert sorted(store.read_raw(r.id) for r in rows) == sorted(raws)  # none lost, none twice

@@ -5,6 +5,7 @@
 * :func:`never_greets`: a listening socket that accepts the TCP connection and says nothing.
 * :func:`wrong_host_proxy`: forwards 127.0.0.2:PORT to a real server on 127.0.0.1, whose
   certificate names only localhost and 127.0.0.1: a certificate that does not match the host.
+* :func:`drops_after`: forwards to a real server and drops the connection after N bytes.
 """
 
 from __future__ import annotations
@@ -142,6 +143,41 @@ def wrong_host_proxy(target_port: int) -> Iterator[tuple[str, int]]:
 
         _accept_loop(srv, handle)
         yield "127.0.0.2", srv.getsockname()[1]
+        for s in socks:
+            with contextlib.suppress(OSError):
+                s.close()
+
+
+@contextlib.contextmanager
+def drops_after(target_port: int, nbytes: int) -> Iterator[int]:
+    """A port on 127.0.0.1 forwarding to a real server on ``target_port`` whose connection drops
+    (both sides closed, no goodbye) once ``nbytes`` have come from the server: a connection
+    lost in the middle of a download. TLS passes through untouched."""
+    with _listener() as srv:
+        socks: list[socket.socket] = []
+
+        def handle(conn: socket.socket) -> None:
+            up = socket.create_connection(("127.0.0.1", target_port), timeout=10)
+            socks.extend((conn, up))
+
+            def upstream() -> None:
+                with contextlib.suppress(OSError):
+                    while data := conn.recv(65536):
+                        up.sendall(data)
+
+            threading.Thread(target=upstream, daemon=True).start()
+            sent = 0
+            with contextlib.suppress(OSError):
+                while sent < nbytes and (data := up.recv(min(65536, nbytes - sent))):
+                    conn.sendall(data)
+                    sent += len(data)
+            for sock in (conn, up):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                    sock.close()
+
+        _accept_loop(srv, handle)
+        yield srv.getsockname()[1]
         for s in socks:
             with contextlib.suppress(OSError):
                 s.close()
