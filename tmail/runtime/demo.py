@@ -486,7 +486,7 @@ Things to try:
 Some letters are in KOI8-R and windows-1251, some newsletters are HTML only,
 some have attachments (v), and one is a bounce.
 
-Quit with q (from the folder list) or Q.
+Quit with q (from the message list: it asks first) or Q.
 """
 
 
