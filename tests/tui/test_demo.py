@@ -161,6 +161,13 @@ def test_forward_inline_keeps_the_attachments(demo: Demo) -> None:
     assert newest.subject.startswith("Fwd:") and newest.has_attachment
 
 
+def test_forward_as_attachment_names_the_file_after_the_subject(demo: Demo) -> None:
+    demo.app.press("/", *"subject:квартал", "enter", "enter", "f", "a")
+    demo.app.press(*"carol@jensen.example", "enter", "enter", "enter", "enter")
+    screen = demo.screen()
+    assert "1. Отчёт за квартал, часть 4.eml  (" in screen  # not "forwarded-message.eml"
+
+
 def test_bounce_shows_the_delivery_report(demo: Demo) -> None:
     demo.app.press("/", *"subject:undelivered", "enter", "enter")
     screen = demo.screen()

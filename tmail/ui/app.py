@@ -1204,8 +1204,13 @@ class App:
             )
 
         def attached() -> None:
+            from tmail.mime.attachments import safe_filename
+
             folder = Path(tempfile.mkdtemp(prefix="tmail-fwd-"))
-            path = folder / "forwarded-message.eml"
+            # named after its subject, as Thunderbird does: the recipient sees what it is
+            subject = " ".join(original.subject.replace("/", "-").replace("\\", "-").split())
+            name = safe_filename(subject[:100] + ".eml") if subject else "forwarded-message.eml"
+            path = folder / name
             path.write_bytes(raw)
             self._start_compose(
                 forward_state(original, ident, as_attachment=path, message_row_id=row.id)
