@@ -497,6 +497,17 @@ def test_the_first_sync_fills_the_index_as_it_goes() -> None:
     assert loop.alarms == []  # the sync is over: no more ticks
 
 
+def test_space_at_the_end_of_a_message_reads_the_next(ui: Harness) -> None:
+    ui.press("enter")
+    assert "Subject: Квартальный отчёт" in ui.screen()  # short: all of it on the screen
+    ui.press(" ")
+    assert "Subject: Lunch on Friday?" in ui.screen()
+    ui.press(" ")
+    assert "Subject: Release notes" in ui.screen()
+    ui.press(" ")
+    assert "that was the last message" in ui.screen()
+
+
 def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     def broken() -> None:
         raise ZeroDivisionError("oops")

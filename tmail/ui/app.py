@@ -529,6 +529,15 @@ class App:
             self.update_status()
             return result
         if action in NAV:
+            pager = self.screen.widget
+            if action == "page_down" and isinstance(pager, Pager) and pager.at_end():
+                # as in mutt: paging on at the end of a message reads the next one
+                if self.index.walker.focus + 1 < len(self.index.walker):
+                    self._step(1)
+                else:
+                    self.notice("that was the last message")
+                self.update_status()
+                return None
             self.frame.keypress(size, NAV[action])
             self.update_status()
             return None

@@ -29,7 +29,12 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "up", ("k", "up"), "previous line", ("index", "pager", "sidebar", "help", "attachments")
     ),
-    Action("page_down", ("page down", " "), "next page", ("index", "pager", "help")),
+    Action(
+        "page_down",
+        ("page down", " "),
+        "next page (at the end of a message: the next message)",
+        ("index", "pager", "help"),
+    ),
     Action("page_up", ("page up", "-"), "previous page", ("index", "pager", "help")),
     Action("top", ("home",), "first line", ("index", "pager", "help")),
     Action("bottom", ("end", "G"), "last line", ("index", "pager", "help")),

@@ -151,5 +151,14 @@ class Pager(Wrap):
                 return True
         return False
 
+    def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:  # type: ignore[override]
+        self._size = size
+        return super().render(size, focus)
+
+    def at_end(self) -> bool:
+        """The last line is on the screen (as last rendered)."""
+        size = getattr(self, "_size", None)
+        return size is not None and "bottom" in self.listbox.ends_visible(size)
+
     def selectable(self) -> bool:
         return True
