@@ -508,6 +508,18 @@ def test_space_at_the_end_of_a_message_reads_the_next(ui: Harness) -> None:
     assert "that was the last message" in ui.screen()
 
 
+def test_delete_in_a_message_goes_on_to_the_next(ui: Harness) -> None:
+    ui.press("enter", "d")
+    screen = ui.screen()
+    assert "Subject: Lunch on Friday?" in screen and "moved to Trash" in screen
+    ui.work()
+    assert ("delete", (1,)) in ui.backend.calls
+    ui.press("d")
+    assert "Subject: Release notes" in ui.screen()
+    ui.press("d")  # the last one: back to the list
+    assert "Subject:" not in ui.screen() and "All inboxes" in ui.screen().splitlines()[-2]
+
+
 def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     def broken() -> None:
         raise ZeroDivisionError("oops")

@@ -995,9 +995,11 @@ class App:
         self.index.walker.replace_row(replace(row, flags=row.flags | {Flag.TRASHED}))
         self.session.submit(DeleteMessages(ids=(row.id,)))
         self.notice("moved to Trash")
-        if self.screen.kind == "pager":
+        has_next = self.index.walker.focus + 1 < len(self.index.walker)
+        if self.screen.kind == "pager" and not has_next:
             self.pop()
-        self._step(1) if self.index.walker.focus + 1 < len(self.index.walker) else None
+        elif has_next:
+            self._step(1)  # in a message: the next one opens, as in mutt
 
     def do_move(self) -> None:
         row = self._target_row()
