@@ -431,6 +431,15 @@ def test_a_60_column_terminal_keeps_subjects_and_help_readable(ui: Harness) -> N
     assert "quit tmail" in ui.app.render_text(120, 40)  # wide: the three columns as before
 
 
+def test_a_long_account_name_takes_one_line_of_the_narrow_sidebar(ui: Harness) -> None:
+    from tmail.ui.source import FolderInfo
+
+    name = "my-very-long-account-name"
+    ui.app.sidebar.update([name], [FolderInfo(name, "INBOX", 0, 0)], None)
+    lines = ui.app.render_text(60, 10).splitlines()
+    assert lines[1].startswith("my-very-lon…│") and lines[2].startswith(" INBOX ")
+
+
 def test_the_q_hint_says_what_q_does(ui: Harness) -> None:
     assert ui.screen().splitlines()[-1].startswith("? Help  q Quit  ")  # q asks to quit here
     ui.press("q")

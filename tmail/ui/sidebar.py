@@ -82,7 +82,7 @@ class Sidebar(Wrap):
             )
         )
         for account in accounts:
-            items.append(urwid.AttrMap(urwid.Text(safe_line(account)), "title"))
+            items.append(urwid.AttrMap(urwid.Text(safe_line(account), wrap="ellipsis"), "title"))
             mine = sorted((f for f in folders if f.account == account), key=folder_sort_key)
             for f in mine:
                 label = " " + safe_line(f.name)
