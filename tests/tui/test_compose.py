@@ -89,7 +89,7 @@ def test_new_message_form_editor_review_send(ui: Harness) -> None:
     ui.press("m")
     screen = ui.screen()
     assert "From:    Me <me@demo.test> [demo]" in screen and "Compose: headers" in screen
-    assert "Tab Complete  Enter Next / write" in screen
+    assert screen.splitlines()[-1].startswith("Tab Complete  Enter Next  ↑↓ Field  Esc Cancel")
     ui.type("friend@example.org")
     ui.press("enter", "enter", "enter")
     ui.type("Hello")
@@ -240,3 +240,10 @@ def test_capital_q_while_writing_asks_too(ui: Harness) -> None:
     assert "Compose: review and send" in ui.screen()
     with pytest.raises(urwid.ExitMainLoop):
         ui.press("Q", "y")
+
+
+def test_the_form_hints_name_the_keys_of_the_focused_field(ui: Harness) -> None:
+    ui.press("m", "up")  # the From line
+    assert ui.screen().splitlines()[-1].startswith("↓ Next field  Esc Cancel")  # one account
+    ui.press("down", "down", "down", "down")  # Subject
+    assert ui.screen().splitlines()[-1].startswith("Enter Write the message  ↑ Field")

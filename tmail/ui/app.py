@@ -388,9 +388,8 @@ class App:
             return
         markup: Markup = []
         if self.view_name() == "compose":
-            # the headers form takes typing, not the key map
-            for key, label in (("Tab", "Complete"), ("Enter", "Next / write"), ("←→", "From"),
-                               ("↑↓", "Field"), ("Esc", "Cancel")):  # fmt: skip
+            # the headers form takes typing, not the key map: the keys of the focused field
+            for key, label in self._form_hints():
                 markup.extend([("hint_key", key), ("hint", f" {label}  ")])
         hints = self.keys.hints(self.view_name())
         if self.view_name() == "index" and len(self.stack) == 1:
@@ -405,6 +404,17 @@ class App:
             markup.extend([("hint_key", key), ("hint", f" {label}  ")])
         self.hint_text.set_text(markup or " ")
         self.bottom.original_widget = self.hint_text
+
+    def _form_hints(self) -> list[tuple[str, str]]:
+        widget = self.screen.widget
+        form = widget.original_widget if isinstance(widget, urwid.Filler) else None
+        field = form.focused_field() if isinstance(form, HeaderForm) else "to"
+        if field == "from":
+            more = [("←→", "Account")] if len(self.identities) > 1 else []
+            return [*more, ("↓", "Next field"), ("Esc", "Cancel")]
+        if field == "subject":
+            return [("Enter", "Write the message"), ("↑", "Field"), ("Esc", "Cancel")]
+        return [("Tab", "Complete"), ("Enter", "Next"), ("↑↓", "Field"), ("Esc", "Cancel")]
 
     def refresh_sidebar(self) -> None:
         self._folders = list(self.source.folders())

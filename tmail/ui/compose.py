@@ -367,6 +367,9 @@ class HeaderForm(Wrap):
             ]
         )
 
+    def focused_field(self) -> str:
+        return ("from", "to", "cc", "bcc", "subject")[min(self.pile.focus_position, 4)]
+
     def result(self) -> ComposeState:
         return replace(
             self.state,
