@@ -529,6 +529,13 @@ def test_delete_in_a_message_goes_on_to_the_next(ui: Harness) -> None:
     assert "Subject:" not in ui.screen() and "All inboxes" in ui.screen().splitlines()[-2]
 
 
+def test_help_and_error_log_do_not_pile_up(ui: Harness) -> None:
+    ui.press("?", "?", "?", "q")
+    assert "All inboxes" in ui.screen().splitlines()[-2]  # one q leaves the help
+    ui.press("E", "E", "q")
+    assert "All inboxes" in ui.screen().splitlines()[-2]
+
+
 def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     def broken() -> None:
         raise ZeroDivisionError("oops")

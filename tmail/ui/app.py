@@ -586,6 +586,8 @@ class App:
         raise urwid.ExitMainLoop()
 
     def do_help(self) -> None:
+        if self.screen.kind == "help":
+            return  # one help screen: q leaves it, however often ? was pressed
         rows: Widgets = [
             urwid.Text(("title", "tmail: keys (change them under [keys] in the config file)")),
             urwid.Divider(),
@@ -613,6 +615,8 @@ class App:
         self.push(_Screen("help", urwid.ListBox(urwid.SimpleFocusListWalker(rows))))
 
     def do_errors(self) -> None:
+        if self.screen.kind == "errors":
+            self.pop()  # shown anew below, with what came in since
         rows: Widgets = [urwid.Text(("title", "Errors (newest last)")), urwid.Divider()]
         if not self.errors:
             rows.append(urwid.Text("No errors."))
