@@ -200,6 +200,22 @@ def test_address_completion_from_the_store() -> None:
     assert "To:      Anna Petrova <anna@demo.test>" in h.screen()
 
 
+def test_tab_again_offers_the_next_matching_address() -> None:
+    from tmail.ui.source import Contact
+
+    h = Harness()
+    found = [Contact("Anna Petrova", "anna@demo.test"), Contact("Anna Berg", "berg@x.test")]
+    h.source.contacts = lambda prefix, limit=10: found  # type: ignore[method-assign]
+    h.press("m")
+    h.type("bob@x.test, an")
+    h.press("tab")
+    assert "To:      bob@x.test, Anna Petrova <anna@demo.test>" in h.screen()
+    h.press("tab")
+    assert "To:      bob@x.test, Anna Berg <berg@x.test>" in h.screen()
+    h.press("tab")
+    assert "To:      bob@x.test, Anna Petrova <anna@demo.test>" in h.screen()
+
+
 def test_raw_message_roundtrip_helper() -> None:
     assert message("x@y", "A <a@b>", "S", "body").startswith(b"From: A <a@b>")
 

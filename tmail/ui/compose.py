@@ -297,21 +297,32 @@ class AddressEdit(urwid.Edit):
         super().__init__(("header_name", caption), text)
         self._complete = complete
         self.candidates: list[str] = []
+        self._cycle: tuple[str, int, str] | None = None  # (text before, candidate, text shown)
 
     def keypress(self, size: Size, key: str) -> str | None:
         if key == "tab":
+            if self._cycle is not None and self._cycle[2] == self.edit_text and self.candidates:
+                # Tab again: the next address that matched (as mutt's completion menu offers)
+                before, i, _ = self._cycle
+                i = (i + 1) % len(self.candidates)
+                self._show(before, i)
+                return None
             head, sep, last = self.edit_text.rpartition(",")
             prefix = last.strip()
             if prefix:
-                found = [c.formatted() for c in self._complete(prefix)]
+                found = [safe_line(c.formatted()) for c in self._complete(prefix)]
                 self.candidates = found
                 if found:
-                    new = (head + sep + " " if sep else "") + found[0]
-                    self.set_edit_text(new)
-                    self.set_edit_pos(len(new))
+                    self._show(head + sep + " " if sep else "", 0)
                     return None
             return key
         return super().keypress(size, key)  # type: ignore[arg-type]
+
+    def _show(self, before: str, i: int) -> None:
+        new = before + self.candidates[i]
+        self.set_edit_text(new)
+        self.set_edit_pos(len(new))
+        self._cycle = (before, i, new)
 
 
 class HeaderForm(Wrap):
