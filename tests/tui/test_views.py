@@ -536,6 +536,20 @@ def test_help_and_error_log_do_not_pile_up(ui: Harness) -> None:
     assert "All inboxes" in ui.screen().splitlines()[-2]
 
 
+def test_emoji_with_a_presentation_selector_cannot_garble_a_line() -> None:
+    # urwid counts "☺️" as one column, terminals draw two: the line ran past the edge and left
+    # stale cells behind. Shown without the selector, both count one.
+    from dataclasses import replace as dc_replace
+
+    source = mailbox()
+    row, raw = source.messages[1]
+    smiley = dc_replace(row, id=9, date=T0 + timedelta(hours=1), subject="Done ✔️ thanks ☺️")
+    source.messages.append((smiley, raw))
+    ui = Harness(source)
+    line = ui.screen().splitlines()[0]
+    assert "Done ✔ thanks ☺ " in line and "\ufe0f" not in ui.screen()
+
+
 def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     def broken() -> None:
         raise ZeroDivisionError("oops")

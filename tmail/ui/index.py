@@ -19,6 +19,7 @@ from tmail.core.models import Flag
 from tmail.core.safe import safe_line
 from tmail.ui.source import MailSource, Row, View
 from tmail.ui.urwidtypes import Markup, Size, Wrap
+from tmail.ui.widths import screen_text
 
 PAGE = 100
 MAX_PAGES = 20  # pages kept in memory (2,000 rows)
@@ -126,12 +127,12 @@ class RowWidget(urwid.Widget):
             self.attr = "index_flagged"
         elif row.unread:
             self.attr = "index_unread"
-        sender = safe_line(row.sender) or "(nobody)"
+        sender = screen_text(safe_line(row.sender)) or "(nobody)"
         if show_folder:
             sender = f"{safe_line(row.account)}: {sender}"
         self.sender = sender
         self.prefix = prefix
-        self.subject = safe_line(row.subject) or "(no subject)"
+        self.subject = screen_text(safe_line(row.subject)) or "(no subject)"
         self._layout(22, False)
 
     def _layout(self, sender_width: int, narrow: bool) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from tmail.core.safe import safe_line, safe_text
 from tmail.mime import ParsedMessage, parse_message, render_text
 from tmail.mime.render import header_block
+from tmail.ui.widths import screen_text
 
 _URL = re.compile(r"""(?:https?|ftp)://[^\s<>"'\])]+|mailto:[^\s<>"'\])]+""", re.IGNORECASE)
 # A charset parameter in a Content-Type field (the override rewrites it, see render()).
@@ -72,8 +73,8 @@ def render(raw: bytes, charset: str | None = None, assumed: tuple[str, ...] = ()
     if used and parsed.charset_detected:
         used += " (detected)"
     return Rendered(
-        headers=[(safe_line(n), safe_line(v)) for n, v in headers],
-        body=safe_text(body).rstrip("\n"),
+        headers=[(safe_line(n), screen_text(safe_line(v))) for n, v in headers],
+        body=screen_text(safe_text(body)).rstrip("\n"),
         attachments=[
             AttachmentInfo(a.index, safe_line(a.filename), safe_line(a.content_type), a.size)
             for a in parsed.attachments
