@@ -412,3 +412,23 @@ def test_a_folder_renamed_on_the_server_is_renamed_here_without_fetching_again(
     assert {Flag.FLAGGED} in server(mailstack, mail_user, "Work").values()
     again = imap_sync(mailstack, mail_user, store)
     assert (again.new, again.removed, again.notes) == (0, 0, ())
+
+
+def test_a_deleted_folder_is_not_taken_for_a_new_one_created_meanwhile(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    mailstack.bulk_save(mail_user.name, [message("old-1"), message("old-2")], mailbox="Projects")
+    imap_sync(mailstack, mail_user, store)
+    mailstack.doveadm("mailbox", "delete", "-u", mail_user.name, "-s", "Projects")
+    mailstack.bulk_save(mail_user.name, [message("new-1")], mailbox="Other")
+    # The same UIDVALIDITY by chance (two folders created in one second): the Message-IDs decide.
+    state = StoreAdapter(store).folder_state(mail_user.name, "Projects")
+    assert state is not None
+    mailstack.doveadm(
+        "mailbox", "update", "-u", mail_user.name, "--uid-validity", str(state.uidvalidity), "Other"
+    )
+    result = imap_sync(mailstack, mail_user, store)
+    assert any("Projects is gone from the server" in n for n in result.notes), result.notes
+    assert not any("was renamed" in n for n in result.notes)
+    assert set(local(store, mail_user, "Projects")) == {"old-1", "old-2"}
+    assert set(local(store, mail_user, "Other")) == {"new-1"}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tmail.config.model import Account
-from tmail.core.errors import ConnectFailed, NetworkError, StoreError, TmailError
+from tmail.core.errors import ConnectFailed, NetworkError, ProtocolError, StoreError, TmailError
 from tmail.core.safe import safe_line
 from tmail.protocols.imap import FolderInfo, ImapSession
 from tmail.store import NewMessage
@@ -218,11 +218,17 @@ def _renamed_to(
     local = {uid: mid for uid, mid, _size in store.local_identities(acct, name) if mid}
     found = []
     for f in fresh:
-        if session.status(f.name).uidvalidity != state.uidvalidity:
+        st = session.status(f.name)
+        if st.uidvalidity != state.uidvalidity:
             continue
         if local:
-            session.select(f.name, readonly=True)
-            there = {m.uid: m.message_id for m in session.identities()}
+            if st.exists == 0:
+                continue
+            try:
+                session.select(f.name, readonly=True)
+                there = {m.uid: m.message_id for m in session.identities()}
+            except ProtocolError:  # not readable as expected: not taken for the renamed one
+                continue
             if sum(there.get(uid) == mid for uid, mid in local.items()) * 2 < len(local):
                 continue
         found.append(f)
