@@ -103,6 +103,40 @@ def test_html_links_open_the_url_shown_with_that_number() -> None:
     assert opened == [["echo-browser", "https://named.example/page"]]
 
 
+def test_only_web_links_reach_the_browser_and_mailto_writes_here() -> None:
+    html = (
+        '<p><a href="-remote-control">options</a> <a href="file:///etc/passwd">file</a> '
+        '<a href="mailto:list@x.test?subject=unsubscribe">leave</a> '
+        '<a href="https://ok.example/">web</a></p>'
+    )
+    raw = (
+        "From: News <news@demo.test>\nTo: me@demo.test\nSubject: links\n"
+        "Message-ID: <l1@demo.test>\nMIME-Version: 1.0\n"
+        "Content-Type: text/html; charset=utf-8\n\n" + html + "\n"
+    ).encode()
+    source = mailbox()
+    source.messages.insert(
+        0, (Row(9, "demo", "INBOX", T0 + timedelta(hours=1), "News", "links",
+                frozenset(), len(raw)), raw),
+    )  # fmt: skip
+    ui = Harness(source)
+    opened: list[list[str]] = []
+    ui.app.options.opener = lambda argv: opened.append(list(argv)) or 0
+    os.environ["BROWSER"] = "echo-browser"
+    try:
+        ui.press("home", "enter", "u", "1", "enter")
+        assert "not opened: -remote-control is no web link" in ui.screen()
+        ui.press("u", "2", "enter")
+        assert "not opened: file:///etc/passwd" in ui.screen()
+        ui.press("u", "4", "enter")
+        ui.press("u", "3", "enter")
+    finally:
+        del os.environ["BROWSER"]
+    assert opened == [["echo-browser", "https://ok.example/"]]
+    screen = ui.screen()
+    assert "To:      list@x.test" in screen and "Subject: unsubscribe" in screen
+
+
 def test_raw_source_toggle(ui: Harness) -> None:
     ui.press("enter", "h")
     screen = ui.screen()

@@ -853,9 +853,28 @@ class App:
                     f"no link {text!r}: the links are numbered 1-{len(pager.rendered.links)}"
                 )
                 return
-            self._browse(url)
+            self._open_url(url)
 
         self.ask(f"Open link (1-{len(pager.rendered.links)}): ", answer)
+
+    def _open_url(self, url: str) -> None:
+        """A link from a message: web links go to $BROWSER, mailto: opens a new message here;
+        anything else (file:, javascript:, a "-option" the browser would obey) is refused."""
+        from urllib.parse import parse_qs, unquote, urlsplit
+
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
+        if scheme == "mailto":
+            query = parse_qs(parts.query)
+            subject = query.get("subject", query.get("Subject", [""]))[0]
+            view = self.index.view
+            ident = self._identity_for(None if view.unified else view.account)
+            to = safe_line(unquote(parts.path))
+            self._start_compose(ComposeState(identity=ident, to=to, subject=safe_line(subject)))
+        elif scheme in ("http", "https", "ftp") and parts.netloc:
+            self._browse(url.strip())
+        else:
+            self.notice(f"not opened: {url} is no web link (http, https, ftp, mailto)", True)
 
     def do_open_html(self) -> None:
         pager = self.screen.widget
