@@ -54,6 +54,15 @@ def test_reply_all_drops_own_addresses_and_duplicates() -> None:
     assert "me@" not in s.cc.lower()
 
 
+def test_a_note_from_ones_other_account_gets_a_reply_to_that_account() -> None:
+    # From the user's other account to this one: everyone is "own"; the reply went to nobody
+    other = Address("Me at home", "me@other.test")
+    note = summary(from_=(other,), to=(Address("Me", "me@demo.test"),), cc=())
+    for reply_all in (False, True):
+        s = reply_state(note, ME, reply_all=reply_all, own_addresses=["me@other.test"])
+        assert s.to == "Me at home <me@other.test>" and s.cc == ""
+
+
 def test_reply_goes_to_reply_to_when_set() -> None:
     s = reply_state(
         summary(reply_to=(Address("List", "list@x.test"),)), ME, reply_all=False, own_addresses=[]

@@ -197,6 +197,12 @@ def reply_state(
     seen: set[str] = set()
     to_final = clean(to_list, seen)
     cc_final = clean(cc_list, seen)
+    if not to_final and not cc_final:
+        # Everyone on it is oneself (a note from one's other account): reply to its sender,
+        # as Thunderbird does, rather than to nobody.
+        sender = [a for a in (original.reply_to or original.from_) if a.addr]
+        others = [a for a in sender if a.addr.lower() != identity.address.addr.lower()]
+        to_final = others or sender
     refs = tuple(original.references)
     if original.message_id:
         refs = (*refs, original.message_id) if original.message_id not in refs else refs
