@@ -612,6 +612,18 @@ def test_an_error_goes_from_the_status_line_after_a_while(
     assert "no viewer" in ui.screen()  # the error log keeps it
 
 
+def test_a_failing_click_is_one_line_not_a_traceback(ui: Harness) -> None:
+    def broken(account: str, folder: str) -> None:
+        raise ZeroDivisionError("oops")
+
+    ui.app.sidebar._on_open = broken  # type: ignore[attr-defined]
+    ui.app.refresh_sidebar()
+    ui.screen()
+    ui.app.top.mouse_event((120, 30), "mouse press", 1, 5, 2, True)  # the INBOX line
+    screen = ui.screen()
+    assert "internal error: ZeroDivisionError('oops')" in screen
+
+
 def test_theme_and_keys_from_the_config_are_checked() -> None:
     from tmail.core.errors import ConfigError
     from tmail.ui.theme import palette

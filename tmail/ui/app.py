@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import urwid
 
@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     from tmail.ui.render import Rendered
 
 log = logging.getLogger("tmail.ui")
+T = TypeVar("T")
 
 INTERRUPT = b"I"  # rung on the doorbell pipe by Ctrl-C (SIGINT)
 ERROR_SHOWN_FOR = 10.0  # seconds an error stays on the status line before a key clears it
@@ -133,6 +134,13 @@ class _Top(Wrap):
 
     def keypress(self, size: Size, key: str) -> str | None:
         return self.app.keypress(size, key)
+
+    def mouse_event(
+        self, size: Size, event: str, button: int, col: int, row: int, focus: bool
+    ) -> bool | None:
+        # A click opens folders and messages as keys do: its failures are one line too.
+        return self.app.guarded(lambda: super(_Top, self).mouse_event(
+            size, event, button, col, row, focus))  # fmt: skip
 
     def render(self, size: Size, focus: bool = False) -> urwid.Canvas:
         self.app.fit_sidebar(size[0])  # type: ignore[misc]
@@ -499,8 +507,12 @@ class App:
     # ------------------------------------------------------------------ keys
 
     def keypress(self, size: Size, key: str) -> str | None:
+        return self.guarded(lambda: self._keypress(size, key))  # type: ignore[arg-type]
+
+    def guarded(self, work: Callable[[], T]) -> T | None:
+        """Run what a key or a click asked for; a failure becomes one line on the status."""
         try:
-            return self._keypress(size, key)  # type: ignore[arg-type]
+            return work()
         except TmailError as exc:
             self.notice(exc.one_line(), error=True)
         except OSError as exc:
@@ -509,6 +521,7 @@ class App:
             raise
         except Exception as exc:  # a bug: one line on screen, the traceback in the log file
             self._internal_error(exc)
+        self.update_status()
         return None
 
     def _internal_error(self, exc: Exception) -> None:
