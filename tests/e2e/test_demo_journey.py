@@ -107,3 +107,22 @@ def test_ctrl_c_asks_before_quitting(pane: Pane) -> None:
     pane.keys("y")
     screen = pane.wait_for("TMAIL-EXITED=0")
     assert "Traceback" not in screen and "interrupted" not in screen
+
+
+def test_a_bug_while_drawing_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    # a fault planted in the index rows' drawing, past every key and event guard
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import tmail.ui.index as index\n"
+        "def render(self, size, focus=False):\n"
+        "    raise ZeroDivisionError('planted')\n"
+        "index.RowWidget.render = render\n"
+    )
+    p = Pane([str(TMAIL), "--demo"], env={"HOME": str(tmp_path), "PYTHONPATH": str(hook)})
+    try:
+        screen = p.wait_for("TMAIL-EXITED=")
+    finally:
+        p.close()
+    assert "tmail: internal error: ZeroDivisionError('planted')" in screen
+    assert "Traceback" not in screen and "TMAIL-EXITED=1" in screen

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tmail.config.model import Config
-from tmail.core.errors import ConfigError, UsageError
+from tmail.core.errors import ConfigError, TmailError, UsageError
 from tmail.core.models import Address
 from tmail.runtime.backend import DemoBackend, LocalBackend, MailBackend
 from tmail.runtime.session import MailSession
@@ -163,10 +163,18 @@ def run(config_path: str | None, demo: bool) -> int:
         app = build_app(config, store, backend, settings, poll=not demo)
         app.log_path = log_to_file()
         if not demo:
-            app.do_sync(
-                send_now=False
-            )  # fetch at start, as every mail client does; the screen opens at once
-        app.run(palette(settings.get("theme")), monochrome=bool(os.environ.get("NO_COLOR")))
+            # fetch at start, as every mail client does; the screen opens at once
+            app.do_sync(send_now=False)
+        try:
+            app.run(palette(settings.get("theme")), monochrome=bool(os.environ.get("NO_COLOR")))
+        except Exception as exc:
+            # A bug that got past the key and event guards (drawing a row, say): urwid has put
+            # the terminal back; one line here, the traceback in the log file.
+            import logging
+
+            logging.getLogger("tmail.ui").exception("the reader stopped")
+            where = f" (details in {app.log_path})" if app.log_path else ""
+            raise TmailError(f"internal error: {exc!r}{where}") from exc
     finally:
         store.close()
         if demo:
