@@ -204,6 +204,22 @@ def test_move_prompts_with_folder_completion(ui: Harness) -> None:
     assert ("move", ((1,), "Archive")) in ui.backend.calls
 
 
+def test_move_to_a_folder_that_does_not_exist_asks_first(ui: Harness) -> None:
+    ui.press("s", *"Arhive", "enter")  # a typo
+    assert "There is no folder Arhive in demo: create it? (y/n)" in ui.screen()
+    ui.press("n")
+    ui.work()
+    assert not any(c[0] == "move" for c in ui.backend.calls)
+    ui.press("s", *"archive", "enter")  # any case finds the folder
+    ui.work()
+    assert ("move", ((1,), "Archive")) in ui.backend.calls
+    ui.press("s", *"INBOX", "enter")
+    assert "it is in INBOX already" in ui.screen()
+    ui.press("s", *"Projects/2026", "enter", "y")
+    ui.work()
+    assert any(c == ("move", ((2,), "Projects/2026")) for c in ui.backend.calls)
+
+
 def test_sort_and_reverse(ui: Harness) -> None:
     ui.press("o", "s")
     lines = [line for line in ui.screen().splitlines() if " Nov " in line]

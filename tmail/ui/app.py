@@ -1053,15 +1053,32 @@ class App:
             return
         names = [f.name for f in self._folders if f.account == row.account and f.name != row.folder]
 
-        def answer(folder: str) -> None:
-            folder = folder.strip()
-            if not folder:
-                return
+        def move(folder: str) -> None:
             self.session.submit(MoveMessages(ids=(row.id,), folder=folder))
             self.index.walker.replace_row(replace(row, flags=row.flags | {Flag.TRASHED}))
             self.notice(f"moved to {folder}")
-            if self.screen.kind == "pager":
+            has_next = self.index.walker.focus + 1 < len(self.index.walker)
+            if self.screen.kind == "pager" and not has_next:
                 self.pop()
+            elif has_next:
+                self._step(1)  # in a message: the next one opens, as after d
+
+        def answer(folder: str) -> None:
+            folder = folder.strip().strip("/")
+            if not folder:
+                return
+            if folder.lower() == row.folder.lower():
+                self.notice(f"it is in {row.folder} already")
+                return
+            known = {n.lower(): n for n in names}
+            if folder.lower() in known:
+                move(known[folder.lower()])
+                return
+            # a typo must not quietly make a new folder (on the server too, at the next sync)
+            self.ask_key(
+                f"There is no folder {safe_line(folder)} in {row.account}: create it? (y/n) ",
+                {"y": lambda: move(folder)},
+            )
 
         self.ask(
             "Move to folder: ",

@@ -74,7 +74,13 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "delete", ("d",), "move to Trash (pushed by the next sync)", ("index", "pager"), "Delete"
     ),
-    Action("move", ("s",), "move to a folder", ("index", "pager"), "Move"),
+    Action(
+        "move",
+        ("s",),
+        "move to a folder (asks before making a new one)",
+        ("index", "pager"),
+        "Move",
+    ),
     Action("flag", ("F",), "flag / unflag", ("index", "pager"), "Flag"),
     Action("toggle_unread", ("N",), "mark unread / read", ("index",), "Unread"),
     Action("threads", ("t",), "thread view on/off", ("index",), "Threads"),
