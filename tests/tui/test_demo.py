@@ -126,6 +126,20 @@ def test_delete_moves_to_trash_in_the_store(demo: Demo) -> None:
     assert demo.store.count("demo", "Trash") == before + 1
 
 
+def test_delete_in_trash_asks_before_it_is_gone_for_good(demo: Demo) -> None:
+    before = demo.store.count("demo", "Trash")
+    demo.app.open_folder("demo", "Trash")
+    demo.app.press("d")
+    assert "Delete it for good? (y/n)" in demo.screen()
+    demo.app.press("n")
+    demo.work()
+    assert demo.store.count("demo", "Trash") == before
+    demo.app.press("d", "y")
+    demo.work()
+    assert demo.store.count("demo", "Trash") == before - 1
+    assert "deleted" in demo.screen()
+
+
 def test_address_completion_uses_the_store(demo: Demo) -> None:
     demo.app.press("m", *"gra", "tab")
     assert "Grace Okafor <grace@okafor.example>" in demo.screen()

@@ -1038,9 +1038,24 @@ class App:
         row = self._target_row()
         if row is None:
             return
+        if self._in_trash(row):
+            # from Trash it is gone for good (on the server too, at the next sync): ask
+            self.ask_key("Delete it for good? (y/n) ", {"y": lambda: self._delete(row)})
+            return
+        self._delete(row)
+
+    def _in_trash(self, row: Row) -> bool:
+        names = ("trash", "deleted items", "deleted messages", "[gmail]/trash")
+        role = next(
+            (f.role for f in self._folders if (f.account, f.name) == (row.account, row.folder)),
+            None,
+        )
+        return role == "trash" or row.folder.lower() in names
+
+    def _delete(self, row: Row) -> None:
         self.index.walker.replace_row(replace(row, flags=row.flags | {Flag.TRASHED}))
         self.session.submit(DeleteMessages(ids=(row.id,)))
-        self.notice("moved to Trash")
+        self.notice("deleted" if self._in_trash(row) else "moved to Trash")
         has_next = self.index.walker.focus + 1 < len(self.index.walker)
         if self.screen.kind == "pager" and not has_next:
             self.pop()

@@ -72,7 +72,11 @@ ACTIONS: tuple[Action, ...] = (
     Action("compose", ("m",), "write a new message", ("index", "pager", "sidebar"), "Mail"),
     Action("resume", ("R",), "continue a postponed message (in Drafts)", ("index", "pager")),
     Action(
-        "delete", ("d",), "move to Trash (pushed by the next sync)", ("index", "pager"), "Delete"
+        "delete",
+        ("d",),
+        "move to Trash (pushed by the next sync); in Trash: for good, after asking",
+        ("index", "pager"),
+        "Delete",
     ),
     Action(
         "move",
