@@ -272,3 +272,18 @@ def test_the_form_hints_name_the_keys_of_the_focused_field(ui: Harness) -> None:
     assert ui.screen().splitlines()[-1].startswith("↓ Next field  Esc Cancel")  # one account
     ui.press("down", "down", "down", "down")  # Subject
     assert ui.screen().splitlines()[-1].startswith("Enter Write the message  ↑ Field")
+
+
+def test_j_and_k_choose_the_attachment_d_removes(ui: Harness, tmp_path: Path) -> None:
+    for name in ("one.txt", "two.txt"):
+        (tmp_path / name).write_text(name)
+    ui.press("m")
+    ui.type("a@b.test")
+    ui.press("enter", "enter", "enter", "enter")
+    for name in ("one.txt", "two.txt"):
+        ui.press("a")
+        ui.app.prompt_edit.set_edit_text(str(tmp_path / name))
+        ui.press("enter")
+    ui.press("j", "D")  # the list starts on the first one: j goes to the second
+    screen = ui.screen()
+    assert "detached two.txt" in screen and "1. one.txt" in screen

@@ -24,10 +24,16 @@ class Action:
 
 ACTIONS: tuple[Action, ...] = (
     Action(
-        "down", ("j", "down"), "next line", ("index", "pager", "sidebar", "help", "attachments")
+        "down",
+        ("j", "down"),
+        "next line",
+        ("index", "pager", "sidebar", "help", "attachments", "review"),
     ),
     Action(
-        "up", ("k", "up"), "previous line", ("index", "pager", "sidebar", "help", "attachments")
+        "up",
+        ("k", "up"),
+        "previous line",
+        ("index", "pager", "sidebar", "help", "attachments", "review"),
     ),
     Action(
         "page_down",
