@@ -600,6 +600,20 @@ def test_emoji_with_a_presentation_selector_cannot_garble_a_line() -> None:
     assert "Done ✔ thanks ☺ " in line and "\ufe0f" not in ui.screen()
 
 
+def test_a_command_missing_its_argument_shows_how_to_write_it(ui: Harness) -> None:
+    for line, usage in [
+        ("sort", "usage: :sort date|from|subject|size"),
+        ("sort foo", "usage: :sort date|from|subject|size"),
+        ("folder", "usage: :folder ACCOUNT/FOLDER"),
+        ("search", "usage: :search QUERY"),
+        ("hints maybe", "usage: :hints on|off"),
+    ]:
+        ui.app.run_command(line)
+        assert usage in ui.screen(), line
+    ui.app.run_command("frobnicate")
+    assert "unknown command :frobnicate (:help lists them)" in ui.screen()
+
+
 def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     def broken() -> None:
         raise ZeroDivisionError("oops")

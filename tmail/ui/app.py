@@ -1546,15 +1546,19 @@ class App:
                 return
             self.open_folder(account, name)
         elif word == "sort" and arg in SORT_KEYS:
-            self._reopen(sort=arg)
-        elif word == "hints":
+            self._reopen(sort=arg, reverse=arg in ("date", "size"))  # as o does
+        elif word == "hints" and arg in ("on", "off", ""):
             self.options.hints = arg != "off"
         elif word == "compose":
             view = self.index.view
             ident = self._identity_for(None if view.unified else view.account)
             self._start_compose(ComposeState(identity=ident, to=arg))
         else:
-            self.notice(f"unknown command :{word} (:help lists them)", error=True)
+            usage = next((c for c in COMMANDS if c.split()[0] == word), None)
+            if usage is not None:  # a known command with a missing or wrong argument
+                self.notice(f"usage: :{usage}", error=True)
+            else:
+                self.notice(f"unknown command :{word} (:help lists them)", error=True)
 
     # ------------------------------------------------------------------ running
 
