@@ -614,6 +614,17 @@ def test_a_command_missing_its_argument_shows_how_to_write_it(ui: Harness) -> No
     assert "unknown command :frobnicate (:help lists them)" in ui.screen()
 
 
+def test_n_in_a_message_marks_it_unread_when_nothing_is_searched(ui: Harness) -> None:
+    ui.press("enter")
+    ui.work()
+    ui.press("N")  # no text search here: mark unread, as in the index and in mutt's pager
+    assert "marked unread" in ui.screen()
+    ui.work()
+    ui.press("q")
+    anna = next(line for line in ui.screen().splitlines() if "Квартальный" in line)
+    assert anna.split("│", 1)[1].startswith("N")
+
+
 def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     def broken() -> None:
         raise ZeroDivisionError("oops")

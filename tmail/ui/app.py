@@ -697,6 +697,9 @@ class App:
     def _set_flags(self, row: Row, add: set[Flag] = set(), remove: set[Flag] = set()) -> None:  # noqa: B006
         new = replace(row, flags=(row.flags | add) - remove)
         self.index.walker.replace_row(new)
+        shown = self.screen.extra.get("row") if self.screen.kind == "pager" else None
+        if isinstance(shown, Row) and shown.id == row.id:
+            self.screen.extra["row"] = new  # the message on screen knows its flags now
         self.session.submit(SetFlags(ids=(row.id,), add=frozenset(add), remove=frozenset(remove)))
         if Flag.SEEN in add or Flag.SEEN in remove:
             self._adjust_unread(row, -1 if Flag.SEEN in add else 1)
@@ -816,6 +819,10 @@ class App:
     def do_prev_match(self) -> None:
         if isinstance(self.screen.widget, Pager) and self.screen.widget.query:
             self._find(self.screen.widget, self.screen.widget.query, False)
+        elif isinstance(self.screen.widget, Pager):
+            # no text search in this message: N does what it does in the index (and in mutt's
+            # pager), mark unread, instead of nothing
+            self.do_toggle_unread()
 
     def do_threads(self) -> None:
         self._reopen(threads=not self.index.view.threads)
@@ -1024,8 +1031,11 @@ class App:
             return
         if row.unread:
             self._set_flags(row, add={Flag.SEEN})
+            self.notice("marked read")
         else:
             self._set_flags(row, remove={Flag.SEEN})
+            self.notice("marked unread")
+        self._refresh_pager_row(row.id)
 
     def _refresh_pager_row(self, message_id: int) -> None:
         if self.screen.kind == "pager":

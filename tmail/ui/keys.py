@@ -59,7 +59,12 @@ ACTIONS: tuple[Action, ...] = (
         "Search",
     ),
     Action("next_match", ("n",), "next match of the text search", ("pager",)),
-    Action("prev_match", ("N",), "previous match of the text search", ("pager",)),
+    Action(
+        "prev_match",
+        ("N",),
+        "previous match of the text search (with none: mark unread / read)",
+        ("pager",),
+    ),
     Action("reply", ("r",), "reply to the sender", ("index", "pager"), "Reply"),
     Action(
         "reply_all",
