@@ -287,3 +287,10 @@ def test_j_and_k_choose_the_attachment_d_removes(ui: Harness, tmp_path: Path) ->
     ui.press("j", "D")  # the list starts on the first one: j goes to the second
     screen = ui.screen()
     assert "detached two.txt" in screen and "1. one.txt" in screen
+
+
+def test_the_review_screen_hint_says_q_abandons(ui: Harness) -> None:
+    ui.press("m", "enter", "enter", "enter", "enter")
+    assert ui.screen().splitlines()[-1].startswith("? Help  q Abandon  y Send")
+    ui.press("q")
+    assert "Abandon this message? (y/n)" in ui.screen()

@@ -400,10 +400,13 @@ class App:
             for key, label in self._form_hints():
                 markup.extend([("hint_key", key), ("hint", f" {label}  ")])
         hints = self.keys.hints(self.view_name())
-        if self.view_name() == "index" and len(self.stack) == 1:
-            # q on the first screen asks to quit: say that, not "Back"
+        # q asks to quit on the first screen and to abandon the message on the review screen:
+        # the hint says that, not "Back"
+        what = {"index": "Quit" if len(self.stack) == 1 else "", "review": "Abandon"}
+        instead = what.get(self.view_name(), "")
+        if instead:
             back = self.keys.label("back")
-            hints = [(k, "Quit" if (k, label) == (back, "Back") else label) for k, label in hints]
+            hints = [(k, instead if (k, label) == (back, "Back") else label) for k, label in hints]
         view = self.index.view
         in_drafts = view.query is None and not view.unified and is_drafts_folder(view.folder)
         if in_drafts and self.view_name() in ("index", "pager") and self.keys.keys_for("resume"):
