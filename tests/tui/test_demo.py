@@ -190,6 +190,17 @@ def test_bounce_shows_the_delivery_report(demo: Demo) -> None:
     assert "[charset: us-ascii]" in screen  # as declared, not the windows-1252 it is read with
 
 
+def test_an_enclosed_message_opens_in_the_pager(demo: Demo) -> None:
+    opened: list[list[str]] = []
+    demo.app.options.opener = lambda argv: opened.append(list(argv)) or 0
+    demo.app.press("/", *"subject:undelivered", "enter", "enter", "v", "enter")
+    screen = demo.screen()
+    assert "Subject: Hello?" in screen and "Is anybody there?" in screen  # read here, as mutt
+    assert opened == []  # no external viewer for a message
+    demo.app.press("q")
+    assert "1. part1.eml" in demo.screen()  # back to the attachment list
+
+
 def test_html_original_opens_in_the_browser_without_remote_content(
     demo: Demo, monkeypatch: pytest.MonkeyPatch
 ) -> None:

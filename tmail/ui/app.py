@@ -942,6 +942,20 @@ class App:
                 return a.filename, a.data()
         return None
 
+    def _chosen_is_message(self) -> bool:
+        listbox = self.screen.widget
+        pager = self.screen.extra.get("pager")
+        if not isinstance(listbox, urwid.ListBox) or not isinstance(pager, Pager):
+            return False
+        item = listbox.focus.base_widget if listbox.focus is not None else None
+        parsed = pager.rendered.parsed
+        if not isinstance(item, _Item) or parsed is None:
+            return False
+        return any(
+            a.index == item.index and a.content_type.lower() in ("message/rfc822", "message/global")
+            for a in parsed.attachments
+        )
+
     def do_save_attachment(self) -> None:
         chosen = self._chosen_attachment()
         if chosen is None:
@@ -976,6 +990,15 @@ class App:
         if chosen is None:
             return
         name, data = chosen
+        pager = self.screen.extra.get("pager")
+        enclosed = name.lower().endswith(".eml") or self._chosen_is_message()
+        if enclosed and isinstance(pager, Pager):
+            # an enclosed message (a forward, a bounced original) reads here, as in mutt
+            row = self.stack[-2].extra.get("row") if len(self.stack) > 1 else None
+            assumed = self._assumed(row.account) if isinstance(row, Row) else ()
+            inner = Pager(pager.message_id, data, render(data, assumed=assumed))
+            self.push(_Screen("pager", inner, extra={}))
+            return
         from tmail.mime.attachments import save_bytes
 
         folder = Path(tempfile.mkdtemp(prefix="tmail-open-"))

@@ -114,7 +114,11 @@ ACTIONS: tuple[Action, ...] = (
     Action("redraw", ("ctrl l",), "redraw the screen", ("all",)),
     # the attachment list of a message (v)
     Action(
-        "open_attachment", ("enter",), "open the attachment (mailcap)", ("attachments",), "Open"
+        "open_attachment",
+        ("enter",),
+        "open the attachment (mailcap; a message: in the pager)",
+        ("attachments",),
+        "Open",
     ),
     Action(
         "save_attachment",
