@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import MailUser
 from tests.support.faultservers import never_greets, starttls_not_offered, wrong_host_proxy
-from tests.support.keyrings import MemoryKeyring, PlaintextKeyring
+from tests.support.keyrings import MemoryKeyring, PlaintextKeyring, using_keyring
 from tests.support.mailstack import MailStack
 from tests.support.penalty import clear_auth_penalty
 from tmail.cli import main
@@ -374,18 +374,14 @@ def test_account_add_guesses_the_preset_from_the_domain(
 def test_account_add_will_not_put_a_password_in_a_plaintext_keyring_unasked(
     tmp_path: Path,
 ) -> None:
-    previous = keyring.get_keyring()
     plain = PlaintextKeyring()
-    keyring.set_keyring(plain)
     path = tmp_path / "config.toml"
     answers = "\n".join(["me@pm.me", "", "", "y", "imap", "me@pm.me",
                          "",                  # store in the plaintext keyring? default: no
                          "pass show mail/pm",  # so: a password command
                          "y"]) + "\n"  # fmt: skip
-    try:
+    with using_keyring(plain):
         code, out, _ = run("--config", str(path), "account", "add", stdin=answers)
-    finally:
-        keyring.set_keyring(previous)
     assert code == 1  # saved; the connection test fails (nothing listens on the Bridge port)
     assert "PlaintextKeyring, which keeps passwords unencrypted" in out
     assert plain.items == {}
@@ -393,15 +389,11 @@ def test_account_add_will_not_put_a_password_in_a_plaintext_keyring_unasked(
 
 
 def test_account_add_without_a_keyring_asks_for_a_password_command(tmp_path: Path) -> None:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
     path = tmp_path / "config.toml"
     answers = "\n".join(["me@pm.me", "", "", "y", "imap", "me@pm.me", "pass show mail/pm",
                          "y"]) + "\n"  # fmt: skip
-    try:
+    with using_keyring(keyring.backends.fail.Keyring()):
         code, out, _ = run("--config", str(path), "account", "add", stdin=answers)
-    finally:
-        keyring.set_keyring(previous)
     assert code == 1  # saved; the connection test fails (nothing listens on the Bridge port)
     assert "There is no system keyring here" in out and "Password (kept" not in out
     assert 'incoming.password_command = "pass show mail/pm"' in path.read_text()

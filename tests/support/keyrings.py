@@ -8,6 +8,10 @@ backend of the project's virtual environment and keep users' passwords unencrypt
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import keyring
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
@@ -34,3 +38,14 @@ class MemoryKeyring(KeyringBackend):
 
 class PlaintextKeyring(MemoryKeyring):
     """Named like keyrings.alt's unencrypted file backend, which tmail must not use silently."""
+
+
+@contextmanager
+def using_keyring(backend: KeyringBackend) -> Iterator[KeyringBackend]:
+    """Make ``backend`` the keyring for the block, then put the previous one back."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
