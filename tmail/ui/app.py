@@ -72,6 +72,8 @@ from tmail.ui.compose import (
 )
 from tmail.ui.index import IndexView, human_size
 from tmail.ui.keys import KeyMap
+from tmail.ui.lineedit import HELP as PROMPT_HELP
+from tmail.ui.lineedit import LineEdit
 from tmail.ui.pager import Pager
 from tmail.ui.sidebar import Sidebar
 from tmail.ui.source import ALL_INBOXES, SORT_KEYS, MailSource, Row, View
@@ -271,7 +273,7 @@ class App:
         self.status_right = urwid.Text("", align="right", wrap="ellipsis")
         self.status = urwid.AttrMap(_StatusLine(self.status_left, self.status_right), "status")
         self.hint_text: urwid.Text = urwid.Text("", wrap="ellipsis")
-        self.prompt_edit: urwid.Edit = urwid.Edit()
+        self.prompt_edit: urwid.Edit = LineEdit()
         self.bottom: urwid.WidgetPlaceholder[Any] = urwid.WidgetPlaceholder(self.hint_text)
         self.footer = urwid.Pile([self.status, self.bottom])
         self.frame: urwid.Frame[Any, Any, Any] = urwid.Frame(self.columns, footer=self.footer)
@@ -448,8 +450,11 @@ class App:
         text: str = "",
         complete: Callable[[str], list[str]] | None = None,
     ) -> None:
-        self.prompt_edit = urwid.Edit(("prompt", caption), text)
-        self.prompt_edit.set_edit_pos(len(text))
+        # a path filled in (save, attach) starts over at a typed "/" or "~" (see lineedit)
+        restart = "/~" if complete is _path_complete else ""
+        self.prompt_edit = LineEdit(("prompt", caption), text, restart_chars=restart)
+        if restart and text:
+            self.notice("^U clears; a first / or ~ starts a new path")
         self._prompt = {"kind": "line", "answer": on_answer, "complete": complete}
         self.bottom.original_widget = self.prompt_edit
         self.frame.focus_position = "footer"
@@ -457,7 +462,7 @@ class App:
 
     def ask_key(self, caption: str, choices: dict[str, Callable[[], None]]) -> None:
         """A one-key question: ``Quit tmail? (y/n)``. Any other key cancels."""
-        self.prompt_edit = urwid.Edit(("prompt", caption))
+        self.prompt_edit = LineEdit(("prompt", caption))
         self._prompt = {"kind": "key", "choices": choices}
         self.bottom.original_widget = self.prompt_edit
         self.frame.focus_position = "footer"
@@ -615,6 +620,8 @@ class App:
         )
         for cmd, what in COMMANDS.items():
             rows.append(_HelpLine(cmd, "", what, key_width=30))
+        rows.extend([urwid.Divider(), urwid.Text(("title", "In a prompt")), urwid.Divider()])
+        rows.extend(_HelpLine(keys, "", what) for keys, what in PROMPT_HELP)
         rows.extend(
             [
                 urwid.Divider(),
