@@ -819,8 +819,13 @@ class App:
     def _find(self, pager: Pager, query: str, forward: bool) -> None:
         if not query:
             return
-        if not pager.find(query, forward):
+        found = pager.find(query, forward)
+        if found is None:
             self.notice(f"not found: {query}")
+        elif found.total > 1 or found.wrapped:
+            end = "bottom, went on at the top" if forward else "top, went on at the bottom"
+            wrapped = f" (hit the {end})" if found.wrapped and found.total > 1 else ""
+            self.notice(f"match {found.number} of {found.total}{wrapped}")
 
     def do_next_match(self) -> None:
         if isinstance(self.screen.widget, Pager) and self.screen.widget.query:

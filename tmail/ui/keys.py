@@ -58,7 +58,7 @@ ACTIONS: tuple[Action, ...] = (
         ("index", "pager"),
         "Search",
     ),
-    Action("next_match", ("n",), "next match of the text search", ("pager",)),
+    Action("next_match", ("n",), "next match of the text search (round past the end)", ("pager",)),
     Action(
         "prev_match",
         ("N",),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import urwid
 
 from tmail.core.safe import safe_text
+from tmail.ui.pagersearch import Found, TextSearch, highlight
 from tmail.ui.urwidtypes import Wrap
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ class Line(urwid.Text):
 
     def __init__(self, markup: object, plain: str) -> None:
         super().__init__(markup)  # type: ignore[arg-type]
+        self.markup = markup  # its own colours, put back when a search highlight leaves it
         self.plain = plain
 
 
@@ -110,46 +112,56 @@ class Pager(Wrap):
         self.walker = urwid.SimpleFocusListWalker(body_lines(rendered))
         self.listbox = urwid.ListBox(self.walker)
         self.query: str | None = None
+        self._search: TextSearch | None = None
+        self._highlighted: Line | None = None
         super().__init__(self.listbox)
 
     def set_rendered(self, rendered: Rendered) -> None:
         self.rendered = rendered
         self.show_raw = False
         self.walker[:] = body_lines(rendered)
+        self._lines_changed()
 
     def toggle_raw(self) -> None:
         self.show_raw = not self.show_raw
         self.walker[:] = raw_lines(self.raw) if self.show_raw else body_lines(self.rendered)
+        self._lines_changed()
         if self.walker:
             self.walker.set_focus(0)
 
     def text(self) -> str:
         return "\n".join(line.plain for line in self.walker if isinstance(line, Line))
 
-    def find(self, query: str, forward: bool = True) -> bool:
-        """Focus the next (previous) line holding ``query``, case-insensitively; highlight it."""
+    def find(self, query: str, forward: bool = True) -> Found | None:
+        """Go to the next (previous) occurrence of ``query``, case-insensitively, and highlight
+        it alone; the same query again steps on from the current match."""
         self.query = query
-        q = query.lower()
-        n = len(self.walker)
-        if not n or not q:
-            return False
-        start = self.walker.focus or 0
-        order = range(start + 1, start + 1 + n) if forward else range(start - 1, start - 1 - n, -1)
-        for i in order:
-            line = self.walker[i % n]
-            if isinstance(line, Line) and q in line.plain.lower():
-                at = line.plain.lower().index(q)
-                line.set_text(
-                    [
-                        line.plain[:at],
-                        ("match", line.plain[at : at + len(q)]),
-                        line.plain[at + len(q) :],
-                    ]
-                )
-                self.walker.set_focus(i % n)
-                self.listbox.set_focus_valign("middle")
-                return True
-        return False
+        # the text as shown (with the link numbers the plain text lacks), so offsets agree
+        lines = [str(line.text) if isinstance(line, Line) else "" for line in self.walker]
+        if self._search is None or self._search.query != query:
+            self._search = TextSearch(query, lines)
+        self._unhighlight()
+        found = self._search.step(forward, self.walker.focus or 0)
+        if found is None:
+            return None
+        m = found.match
+        line = self.walker[m.line]
+        assert isinstance(line, Line)
+        line.set_text(highlight(line.markup, m.start, m.end))  # type: ignore[arg-type]
+        self._highlighted = line
+        self.walker.set_focus(m.line)
+        self.listbox.set_focus_valign("middle")
+        return found
+
+    def _unhighlight(self) -> None:
+        if self._highlighted is not None:
+            self._highlighted.set_text(self._highlighted.markup)  # type: ignore[arg-type]
+            self._highlighted = None
+
+    def _lines_changed(self) -> None:
+        """The walker holds other lines now: a search starts afresh (with the same query)."""
+        self._search = None
+        self._highlighted = None
 
     def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:  # type: ignore[override]
         self._size = size
