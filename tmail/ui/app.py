@@ -75,7 +75,7 @@ from tmail.ui.keys import KeyMap
 from tmail.ui.lineedit import HELP as PROMPT_HELP
 from tmail.ui.lineedit import LineEdit
 from tmail.ui.pager import Pager
-from tmail.ui.sidebar import Sidebar
+from tmail.ui.sidebar import Sidebar, sidebar_shown
 from tmail.ui.source import ALL_INBOXES, SORT_KEYS, MailSource, Row, View
 from tmail.ui.urwidtypes import Markup, Size, Widgets, Wrap
 
@@ -117,6 +117,7 @@ class Options:
     hints: bool = True
     mouse: bool = True
     sidebar_width: int = 24
+    sidebar: bool | None = None  # the folder list: shown, hidden, or None: from 100 columns up
     editor: Callable[[str], str | None] | None = None  # tests replace the external editor
     opener: Callable[[Sequence[str]], int] | None = None  # tests replace $BROWSER / mailcap
 
@@ -280,16 +281,22 @@ class App:
         self.top = _Top(self, self.frame)
         self._prompt: dict[str, object] | None = None
         self._accounts = accounts
+        self.fit_sidebar(120)  # until the first drawing says how wide the screen is
         self.refresh_sidebar()
         self.update_status()
 
     # ------------------------------------------------------------------ screen plumbing
 
     def fit_sidebar(self, columns: int) -> None:
-        width = sidebar_width(self.options.sidebar_width, columns)
-        widget, (_kind, current, _box) = self.columns.contents[0]
-        if current != width:
-            self.columns.contents[0] = (widget, self.columns.options("given", width))  # type: ignore[assignment]
+        self.screen_columns = columns
+        # hidden, it still shows while it has the keys (c: choose a folder)
+        shown = sidebar_shown(self.options.sidebar, columns) or self.columns.focus_position == 0
+        width = sidebar_width(self.options.sidebar_width, columns) if shown else 0
+        self.body_width = columns - width - (1 if shown else 0)
+        for i, want in ((0, width), (1, 1 if shown else 0)):
+            widget, (_kind, current, _box) = self.columns.contents[i]
+            if current != want:
+                self.columns.contents[i] = (widget, self.columns.options("given", want))  # type: ignore[assignment]
 
     @property
     def screen(self) -> _Screen:
@@ -655,6 +662,11 @@ class App:
         if self.loop is not None:
             self.loop.screen.clear()
 
+    def do_sidebar(self) -> None:
+        self.options.sidebar = not sidebar_shown(self.options.sidebar, self.screen_columns)
+        if not self.options.sidebar and self.columns.focus_position == 0:
+            self.columns.focus_position = 2
+
     def do_change_folder(self) -> None:
         self.columns.focus_position = 0
         self.notice("choose a folder: j/k, Enter; q to go back")
@@ -694,7 +706,8 @@ class App:
 
     def open_message(self, row: Row) -> None:
         raw = self.source.raw(row.id)
-        pager = Pager(row.id, raw, render(raw, assumed=self._assumed(row.account)))
+        assumed = self._assumed(row.account)
+        pager = Pager(row.id, raw, render(raw, None, assumed, self.body_width), assumed)
         screen = _Screen("pager", pager, extra={"row": row})
         if self.screen.kind == "pager":
             self.stack[-1] = screen
@@ -780,7 +793,7 @@ class App:
                     f"unknown charset {name!r}: try koi8-r, windows-1251, cp866, utf-8", True
                 )
                 return
-            pager.set_rendered(render(pager.raw, name))
+            pager.view_as(name)
             self.notice(f"shown as {name}")
 
         self.ask("View as charset: ", answer, complete=_charset_complete)
@@ -1008,7 +1021,9 @@ class App:
             # an enclosed message (a forward, a bounced original) reads here, as in mutt
             row = self.stack[-2].extra.get("row") if len(self.stack) > 1 else None
             assumed = self._assumed(row.account) if isinstance(row, Row) else ()
-            inner = Pager(pager.message_id, data, render(data, assumed=assumed))
+            inner = Pager(
+                pager.message_id, data, render(data, None, assumed, self.body_width), assumed
+            )
             self.push(_Screen("pager", inner, extra={}))
             return
         from tmail.mime.attachments import save_bytes
@@ -1655,10 +1670,12 @@ class App:
 
 
 # The MIME parser loads on the first message opened: the first screen does not need it.
-def render(raw: bytes, charset: str | None = None, assumed: Sequence[str] = ()) -> Rendered:
+def render(
+    raw: bytes, charset: str | None = None, assumed: Sequence[str] = (), width: int = 78
+) -> Rendered:
     from tmail.ui.render import render as _render
 
-    return _render(raw, charset, tuple(assumed))
+    return _render(raw, charset, tuple(assumed), width)
 
 
 class _Item(urwid.Text):

@@ -104,6 +104,12 @@ ACTIONS: tuple[Action, ...] = (
     Action("sync", ("$",), "fetch and send mail now", ("all",), "Sync"),
     Action("next_unread", ("tab",), "next unread message", ("index", "pager"), "NextNew"),
     Action("change_folder", ("c",), "go to a folder (sidebar)", ("index", "pager"), "Folder"),
+    Action(
+        "sidebar",
+        ("B",),
+        "folder list (sidebar) on/off; by default it hides under 100 columns",
+        ("index", "pager", "sidebar"),
+    ),
     Action("attachments", ("v",), "attachments: save or open", ("pager",), "Attach"),
     Action("raw", ("h",), "raw source on/off", ("pager",), "Raw"),
     Action("charset", ("C",), "view as charset...", ("pager",), "Charset"),
