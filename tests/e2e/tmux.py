@@ -18,9 +18,15 @@ def tmux_missing() -> str | None:
 
 
 class Pane:
-    """One tmux server of its own (-L), one 120x40 window running ``command``."""
+    """One tmux server of its own (-L), one window (120x40 unless told) running ``command``."""
 
-    def __init__(self, command: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        env: dict[str, str],
+        cwd: Path | None = None,
+        size: tuple[int, int] = (120, 40),
+    ) -> None:
         self.socket = "tmail-e2e-" + uuid.uuid4().hex[:8]
         full_env = {**os.environ, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "xterm-256color"}
         full_env.update(env)
@@ -29,7 +35,7 @@ class Pane:
         shell = " ".join(_quote(c) for c in command)
         # keep the pane after tmail exits, so its last words can be read
         self._tmux(
-            "new-session", "-d", "-x", "120", "-y", "40", "-s", "e2e",
+            "new-session", "-d", "-x", str(size[0]), "-y", str(size[1]), "-s", "e2e",
             f"{shell}; echo TMAIL-EXITED=$?; sleep 600",
             cwd=cwd,
         )  # fmt: skip
@@ -47,12 +53,17 @@ class Pane:
         return done.stdout
 
     def keys(self, *keys: str) -> None:
-        """Named keys (Enter, Escape, Home) or literal text (sent with -l)."""
+        """Named keys (Enter, Escape, Home, C-u, M-b) or literal text (sent with -l)."""
         for key in keys:
-            if key in ("Enter", "Escape", "Home", "End", "Tab", "Up", "Down", "BSpace"):
+            named = key in ("Enter", "Escape", "Home", "End", "Tab", "Up", "Down", "BSpace")
+            if named or (len(key) == 3 and key[:2] in ("C-", "M-")):
                 self._tmux("send-keys", "-t", "e2e", key)
             else:
                 self._tmux("send-keys", "-t", "e2e", "-l", key)
+
+    def resize(self, columns: int, rows: int) -> None:
+        """The window made another size, as a person dragging the terminal's corner."""
+        self._tmux("resize-window", "-t", "e2e", "-x", str(columns), "-y", str(rows))
 
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", "e2e")

@@ -468,6 +468,7 @@ def test_new_mail_above_the_cursor_shows_at_the_top() -> None:
 
 
 def test_a_60_column_terminal_keeps_subjects_and_help_readable(ui: Harness) -> None:
+    ui.app.options.sidebar = True  # [ui] sidebar = true: shown however narrow
     screen = ui.app.render_text(60, 24)
     assert all(len(line) == 60 for line in screen.splitlines())
     assert "Квартальный отчёт" in screen  # the sidebar gives way, the subject fits
@@ -486,6 +487,7 @@ def test_a_long_account_name_takes_one_line_of_the_narrow_sidebar(ui: Harness) -
 
     name = "my-very-long-account-name"
     ui.app.sidebar.update([name], [FolderInfo(name, "INBOX", 0, 0)], None)
+    ui.app.options.sidebar = True
     lines = ui.app.render_text(60, 10).splitlines()
     assert lines[1].startswith("my-very-lon…│") and lines[2].startswith(" INBOX ")
 

@@ -282,8 +282,9 @@ def _trim_newline(buf: bytes, start: int, end: int) -> int:
 
 
 class _Parser:
-    def __init__(self, assumed: Sequence[str]) -> None:
+    def __init__(self, assumed: Sequence[str], html_width: int = 78) -> None:
         self.assumed = assumed
+        self.html_width = html_width  # columns HTML is converted to (the reader's pager width)
         self.problems: list[str] = []
         self.parts = 0
 
@@ -547,7 +548,7 @@ class _View:
             if declared is None:
                 declared = _meta_charset(data)
             decoded = decode_text(data, declared, self.assumed)
-            text, links = html_to_text(decoded.text)
+            text, links = html_to_text(decoded.text, self.parser.html_width)
             self.bodies.append(
                 _Body(safe_text(text), True, decoded.charset, decoded.detected, links)
             )
@@ -600,7 +601,9 @@ class _View:
             # base64/QP-encoded enclosed message: decode, then parse it on its own.
             enclosed = None
             if self.depth < MAX_DEPTH:
-                enclosed = _parse(_decoded(part), self.assumed, self.depth + 1)
+                enclosed = _parse(
+                    _decoded(part), self.assumed, self.depth + 1, self.parser.html_width
+                )
                 self.nested.append(enclosed)
             self.attach(part, message=enclosed)
             return
@@ -608,7 +611,9 @@ class _View:
             self.dsn = _delivery_report(_decoded(part))
             return
         if ctype == "text/rfc822-headers":
-            self.nested.append(_parse(_decoded(part), self.assumed, self.depth + 1))
+            self.nested.append(
+                _parse(_decoded(part), self.assumed, self.depth + 1, self.parser.html_width)
+            )
             return
         inline_text = ctype in ("text/plain", "text/html") and (
             disposition == "inline" or (disposition != "attachment" and not _filename(part, ()))
@@ -744,8 +749,8 @@ def _build(
     )
 
 
-def _parse(raw: bytes, assumed: Sequence[str], depth: int) -> ParsedMessage:
-    parser = _Parser(assumed)
+def _parse(raw: bytes, assumed: Sequence[str], depth: int, html_width: int = 78) -> ParsedMessage:
+    parser = _Parser(assumed, html_width)
     try:
         top = parser.entity(raw, 0, len(raw), depth)
         return _build(top, assumed, parser, depth, len(raw))
@@ -782,10 +787,13 @@ def _empty(raw: bytes, problems: tuple[str, ...]) -> ParsedMessage:
     )
 
 
-def parse_message(raw: bytes, assumed_charsets: Sequence[str] = ()) -> ParsedMessage:
+def parse_message(
+    raw: bytes, assumed_charsets: Sequence[str] = (), *, html_width: int = 78
+) -> ParsedMessage:
     """Parse a raw RFC 5322 message for reading; never raises, whatever the bytes.
 
     ``assumed_charsets`` is the account's hint for 8-bit text without a trustworthy charset
-    (mutt's ``assumed_charset``), tried before detection.
+    (mutt's ``assumed_charset``), tried before detection. HTML is converted to text lines of
+    at most ``html_width`` columns (the reader passes its pager's width).
     """
-    return _parse(bytes(raw), tuple(assumed_charsets), 0)
+    return _parse(bytes(raw), tuple(assumed_charsets), 0, html_width)

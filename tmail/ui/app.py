@@ -72,8 +72,10 @@ from tmail.ui.compose import (
 )
 from tmail.ui.index import IndexView, human_size
 from tmail.ui.keys import KeyMap
+from tmail.ui.lineedit import HELP as PROMPT_HELP
+from tmail.ui.lineedit import LineEdit
 from tmail.ui.pager import Pager
-from tmail.ui.sidebar import Sidebar
+from tmail.ui.sidebar import Sidebar, sidebar_shown
 from tmail.ui.source import ALL_INBOXES, SORT_KEYS, MailSource, Row, View
 from tmail.ui.urwidtypes import Markup, Size, Widgets, Wrap
 
@@ -115,6 +117,7 @@ class Options:
     hints: bool = True
     mouse: bool = True
     sidebar_width: int = 24
+    sidebar: bool | None = None  # the folder list: shown, hidden, or None: from 100 columns up
     editor: Callable[[str], str | None] | None = None  # tests replace the external editor
     opener: Callable[[Sequence[str]], int] | None = None  # tests replace $BROWSER / mailcap
 
@@ -271,23 +274,29 @@ class App:
         self.status_right = urwid.Text("", align="right", wrap="ellipsis")
         self.status = urwid.AttrMap(_StatusLine(self.status_left, self.status_right), "status")
         self.hint_text: urwid.Text = urwid.Text("", wrap="ellipsis")
-        self.prompt_edit: urwid.Edit = urwid.Edit()
+        self.prompt_edit: urwid.Edit = LineEdit()
         self.bottom: urwid.WidgetPlaceholder[Any] = urwid.WidgetPlaceholder(self.hint_text)
         self.footer = urwid.Pile([self.status, self.bottom])
         self.frame: urwid.Frame[Any, Any, Any] = urwid.Frame(self.columns, footer=self.footer)
         self.top = _Top(self, self.frame)
         self._prompt: dict[str, object] | None = None
         self._accounts = accounts
+        self.fit_sidebar(120)  # until the first drawing says how wide the screen is
         self.refresh_sidebar()
         self.update_status()
 
     # ------------------------------------------------------------------ screen plumbing
 
     def fit_sidebar(self, columns: int) -> None:
-        width = sidebar_width(self.options.sidebar_width, columns)
-        widget, (_kind, current, _box) = self.columns.contents[0]
-        if current != width:
-            self.columns.contents[0] = (widget, self.columns.options("given", width))  # type: ignore[assignment]
+        self.screen_columns = columns
+        # hidden, it still shows while it has the keys (c: choose a folder)
+        shown = sidebar_shown(self.options.sidebar, columns) or self.columns.focus_position == 0
+        width = sidebar_width(self.options.sidebar_width, columns) if shown else 0
+        self.body_width = columns - width - (1 if shown else 0)
+        for i, want in ((0, width), (1, 1 if shown else 0)):
+            widget, (_kind, current, _box) = self.columns.contents[i]
+            if current != want:
+                self.columns.contents[i] = (widget, self.columns.options("given", want))  # type: ignore[assignment]
 
     @property
     def screen(self) -> _Screen:
@@ -448,8 +457,11 @@ class App:
         text: str = "",
         complete: Callable[[str], list[str]] | None = None,
     ) -> None:
-        self.prompt_edit = urwid.Edit(("prompt", caption), text)
-        self.prompt_edit.set_edit_pos(len(text))
+        # a path filled in (save, attach) starts over at a typed "/" or "~" (see lineedit)
+        restart = "/~" if complete is _path_complete else ""
+        self.prompt_edit = LineEdit(("prompt", caption), text, restart_chars=restart)
+        if restart and text:
+            self.notice("^U clears; a first / or ~ starts a new path")
         self._prompt = {"kind": "line", "answer": on_answer, "complete": complete}
         self.bottom.original_widget = self.prompt_edit
         self.frame.focus_position = "footer"
@@ -457,7 +469,7 @@ class App:
 
     def ask_key(self, caption: str, choices: dict[str, Callable[[], None]]) -> None:
         """A one-key question: ``Quit tmail? (y/n)``. Any other key cancels."""
-        self.prompt_edit = urwid.Edit(("prompt", caption))
+        self.prompt_edit = LineEdit(("prompt", caption))
         self._prompt = {"kind": "key", "choices": choices}
         self.bottom.original_widget = self.prompt_edit
         self.frame.focus_position = "footer"
@@ -615,6 +627,8 @@ class App:
         )
         for cmd, what in COMMANDS.items():
             rows.append(_HelpLine(cmd, "", what, key_width=30))
+        rows.extend([urwid.Divider(), urwid.Text(("title", "In a prompt")), urwid.Divider()])
+        rows.extend(_HelpLine(keys, "", what) for keys, what in PROMPT_HELP)
         rows.extend(
             [
                 urwid.Divider(),
@@ -647,6 +661,11 @@ class App:
     def do_redraw(self) -> None:
         if self.loop is not None:
             self.loop.screen.clear()
+
+    def do_sidebar(self) -> None:
+        self.options.sidebar = not sidebar_shown(self.options.sidebar, self.screen_columns)
+        if not self.options.sidebar and self.columns.focus_position == 0:
+            self.columns.focus_position = 2
 
     def do_change_folder(self) -> None:
         self.columns.focus_position = 0
@@ -687,7 +706,8 @@ class App:
 
     def open_message(self, row: Row) -> None:
         raw = self.source.raw(row.id)
-        pager = Pager(row.id, raw, render(raw, assumed=self._assumed(row.account)))
+        assumed = self._assumed(row.account)
+        pager = Pager(row.id, raw, render(raw, None, assumed, self.body_width), assumed)
         screen = _Screen("pager", pager, extra={"row": row})
         if self.screen.kind == "pager":
             self.stack[-1] = screen
@@ -773,7 +793,7 @@ class App:
                     f"unknown charset {name!r}: try koi8-r, windows-1251, cp866, utf-8", True
                 )
                 return
-            pager.set_rendered(render(pager.raw, name))
+            pager.view_as(name)
             self.notice(f"shown as {name}")
 
         self.ask("View as charset: ", answer, complete=_charset_complete)
@@ -812,8 +832,13 @@ class App:
     def _find(self, pager: Pager, query: str, forward: bool) -> None:
         if not query:
             return
-        if not pager.find(query, forward):
+        found = pager.find(query, forward)
+        if found is None:
             self.notice(f"not found: {query}")
+        elif found.total > 1 or found.wrapped:
+            end = "bottom, went on at the top" if forward else "top, went on at the bottom"
+            wrapped = f" (hit the {end})" if found.wrapped and found.total > 1 else ""
+            self.notice(f"match {found.number} of {found.total}{wrapped}")
 
     def do_next_match(self) -> None:
         if isinstance(self.screen.widget, Pager) and self.screen.widget.query:
@@ -996,7 +1021,9 @@ class App:
             # an enclosed message (a forward, a bounced original) reads here, as in mutt
             row = self.stack[-2].extra.get("row") if len(self.stack) > 1 else None
             assumed = self._assumed(row.account) if isinstance(row, Row) else ()
-            inner = Pager(pager.message_id, data, render(data, assumed=assumed))
+            inner = Pager(
+                pager.message_id, data, render(data, None, assumed, self.body_width), assumed
+            )
             self.push(_Screen("pager", inner, extra={}))
             return
         from tmail.mime.attachments import save_bytes
@@ -1643,10 +1670,12 @@ class App:
 
 
 # The MIME parser loads on the first message opened: the first screen does not need it.
-def render(raw: bytes, charset: str | None = None, assumed: Sequence[str] = ()) -> Rendered:
+def render(
+    raw: bytes, charset: str | None = None, assumed: Sequence[str] = (), width: int = 78
+) -> Rendered:
     from tmail.ui.render import render as _render
 
-    return _render(raw, charset, tuple(assumed))
+    return _render(raw, charset, tuple(assumed), width)
 
 
 class _Item(urwid.Text):

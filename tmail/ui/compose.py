@@ -19,6 +19,7 @@ import urwid
 
 from tmail.core.models import Address
 from tmail.core.safe import safe_line
+from tmail.ui.lineedit import LineEdit
 from tmail.ui.source import Contact
 from tmail.ui.urwidtypes import Size, Widgets, Wrap
 
@@ -294,7 +295,7 @@ def is_drafts_folder(name: str) -> bool:
 # ------------------------------------------------------------------------------ widgets
 
 
-class AddressEdit(urwid.Edit):
+class AddressEdit(LineEdit):
     """An address field: Tab completes the last address from the ones seen in the store."""
 
     def __init__(
@@ -322,7 +323,7 @@ class AddressEdit(urwid.Edit):
                     self._show(head + sep + " " if sep else "", 0)
                     return None
             return key
-        return super().keypress(size, key)  # type: ignore[arg-type]
+        return super().keypress(size, key)
 
     def _show(self, before: str, i: int) -> None:
         new = before + self.candidates[i]
@@ -354,7 +355,7 @@ class HeaderForm(Wrap):
         self.to = AddressEdit("To:      ", state.to, complete)
         self.cc = AddressEdit("Cc:      ", state.cc, complete)
         self.bcc = AddressEdit("Bcc:     ", state.bcc, complete)
-        self.subject = urwid.Edit(("header_name", "Subject: "), state.subject)
+        self.subject = LineEdit(("header_name", "Subject: "), state.subject)
         self._from = _Chooser(self.from_text, self._cycle)
         self._update_from()
         fields = [self._from, self.to, self.cc, self.bcc, self.subject]

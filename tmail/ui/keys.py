@@ -58,7 +58,7 @@ ACTIONS: tuple[Action, ...] = (
         ("index", "pager"),
         "Search",
     ),
-    Action("next_match", ("n",), "next match of the text search", ("pager",)),
+    Action("next_match", ("n",), "next match of the text search (round past the end)", ("pager",)),
     Action(
         "prev_match",
         ("N",),
@@ -104,6 +104,12 @@ ACTIONS: tuple[Action, ...] = (
     Action("sync", ("$",), "fetch and send mail now", ("all",), "Sync"),
     Action("next_unread", ("tab",), "next unread message", ("index", "pager"), "NextNew"),
     Action("change_folder", ("c",), "go to a folder (sidebar)", ("index", "pager"), "Folder"),
+    Action(
+        "sidebar",
+        ("B",),
+        "folder list (sidebar) on/off; by default it hides under 100 columns",
+        ("index", "pager", "sidebar"),
+    ),
     Action("attachments", ("v",), "attachments: save or open", ("pager",), "Attach"),
     Action("raw", ("h",), "raw source on/off", ("pager",), "Raw"),
     Action("charset", ("C",), "view as charset...", ("pager",), "Charset"),

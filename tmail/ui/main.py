@@ -7,6 +7,7 @@
     hints = true          # the line of key hints at the bottom
     mouse = true
     sidebar_width = 24
+    sidebar = "auto"      # the folder list: true, false, or "auto" (shown from 100 columns)
 
     [keys]                # see config/keys.toml
     reply = "r"
@@ -97,6 +98,7 @@ def build_app(
         hints=bool(ui.get("hints", True)),
         mouse=bool(ui.get("mouse", True)),
         sidebar_width=int(ui.get("sidebar_width", 24)),
+        sidebar=_sidebar_setting(ui.get("sidebar", "auto")),
     )
     session = MailSession(backend, poll=poll)  # type: ignore[arg-type]
     source = StoreSource(store, list(config.accounts))
@@ -108,6 +110,17 @@ def build_app(
         options=options,
         start_view=start_view,
         assumed_charsets=config.assumed_charsets,
+    )
+
+
+def _sidebar_setting(value: object) -> bool | None:
+    if value == "auto":
+        return None
+    if isinstance(value, bool):
+        return value
+    raise ConfigError(
+        f'[ui] sidebar = {value!r}: expected true, false or "auto"',
+        hint='"auto" shows the folder list from 100 columns up; B turns it on and off',
     )
 
 

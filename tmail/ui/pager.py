@@ -4,15 +4,22 @@ numbered links; a raw-source view; text search with n/N."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import urwid
 
 from tmail.core.safe import safe_text
+from tmail.ui.pagersearch import Found, Match, TextSearch, highlight
 from tmail.ui.urwidtypes import Wrap
 
 if TYPE_CHECKING:
     from tmail.ui.render import Rendered
+
+
+# A part whose text is converted for the width it is shown at (see Pager).
+_HTML_PART = re.compile(rb"(?im)^content-type:[ \t]*text/html")
+MIN_WIDTH = 20  # narrower than this, HTML stays as converted last (a window being dragged)
 
 
 def _quote_level(line: str) -> int:
@@ -25,6 +32,7 @@ class Line(urwid.Text):
 
     def __init__(self, markup: object, plain: str) -> None:
         super().__init__(markup)  # type: ignore[arg-type]
+        self.markup = markup  # its own colours, put back when a search highlight leaves it
         self.plain = plain
 
 
@@ -102,57 +110,108 @@ def raw_lines(raw: bytes) -> list[Line]:
 
 
 class Pager(Wrap):
-    def __init__(self, message_id: int, raw: bytes, rendered: Rendered) -> None:
+    """The message; HTML in it is converted again for the width it is shown at, so that its
+    paragraphs fill the pager at 80 columns as at 200 (re-wrapped on a resize)."""
+
+    def __init__(
+        self, message_id: int, raw: bytes, rendered: Rendered, assumed: Sequence[str] = ()
+    ) -> None:
         self.message_id = message_id
         self.raw = raw
         self.rendered = rendered
+        self.assumed = tuple(assumed)
+        self.charset: str | None = None  # "view as charset" chosen by the person
+        self._width_matters = _HTML_PART.search(raw) is not None
         self.show_raw = False
         self.walker = urwid.SimpleFocusListWalker(body_lines(rendered))
         self.listbox = urwid.ListBox(self.walker)
         self.query: str | None = None
+        self._search: TextSearch | None = None
+        self._highlighted: Line | None = None
         super().__init__(self.listbox)
 
     def set_rendered(self, rendered: Rendered) -> None:
         self.rendered = rendered
         self.show_raw = False
         self.walker[:] = body_lines(rendered)
+        self._lines_changed()
+
+    def view_as(self, charset: str) -> None:
+        """Decode the message again as ``charset`` (the declared one being wrong)."""
+        from tmail.ui.render import render
+
+        self.charset = charset
+        self.set_rendered(render(self.raw, charset, self.assumed, self.rendered.width))
+
+    def _rewrap(self, width: int) -> None:
+        """Convert the HTML again for ``width`` columns, staying at about the same place."""
+        from tmail.ui.render import render
+
+        old = len(self.walker)
+        at = (self.walker.focus or 0) / old if old else 0.0
+        self.rendered = render(self.raw, self.charset, self.assumed, width)
+        if self.show_raw:
+            return  # the raw lines do not change; the new text shows when h goes back
+        search = self._search
+        self.walker[:] = body_lines(self.rendered)
+        self._lines_changed()
+        if self.walker:
+            self.walker.set_focus(min(len(self.walker) - 1, round(at * len(self.walker))))
+        if search is not None and search.current is not None:
+            # the same text wrapped anew: the current match stays current (and in sight)
+            self._search = TextSearch(search.query, self._lines())
+            if len(self._search.matches) == len(search.matches):
+                self._search.current = search.current
+                self._show_match(self._search.matches[search.current])
 
     def toggle_raw(self) -> None:
         self.show_raw = not self.show_raw
         self.walker[:] = raw_lines(self.raw) if self.show_raw else body_lines(self.rendered)
+        self._lines_changed()
         if self.walker:
             self.walker.set_focus(0)
 
     def text(self) -> str:
         return "\n".join(line.plain for line in self.walker if isinstance(line, Line))
 
-    def find(self, query: str, forward: bool = True) -> bool:
-        """Focus the next (previous) line holding ``query``, case-insensitively; highlight it."""
+    def find(self, query: str, forward: bool = True) -> Found | None:
+        """Go to the next (previous) occurrence of ``query``, case-insensitively, and highlight
+        it alone; the same query again steps on from the current match."""
         self.query = query
-        q = query.lower()
-        n = len(self.walker)
-        if not n or not q:
-            return False
-        start = self.walker.focus or 0
-        order = range(start + 1, start + 1 + n) if forward else range(start - 1, start - 1 - n, -1)
-        for i in order:
-            line = self.walker[i % n]
-            if isinstance(line, Line) and q in line.plain.lower():
-                at = line.plain.lower().index(q)
-                line.set_text(
-                    [
-                        line.plain[:at],
-                        ("match", line.plain[at : at + len(q)]),
-                        line.plain[at + len(q) :],
-                    ]
-                )
-                self.walker.set_focus(i % n)
-                self.listbox.set_focus_valign("middle")
-                return True
-        return False
+        if self._search is None or self._search.query != query:
+            self._search = TextSearch(query, self._lines())
+        self._unhighlight()
+        found = self._search.step(forward, self.walker.focus or 0)
+        if found is not None:
+            self._show_match(found.match)
+        return found
+
+    def _show_match(self, m: Match) -> None:
+        line = self.walker[m.line]
+        assert isinstance(line, Line)
+        line.set_text(highlight(line.markup, m.start, m.end))  # type: ignore[arg-type]
+        self._highlighted = line
+        self.walker.set_focus(m.line)
+        self.listbox.set_focus_valign("middle")
+
+    def _lines(self) -> list[str]:
+        # the text as shown (with the link numbers the plain text lacks), so offsets agree
+        return [str(line.text) if isinstance(line, Line) else "" for line in self.walker]
+
+    def _unhighlight(self) -> None:
+        if self._highlighted is not None:
+            self._highlighted.set_text(self._highlighted.markup)  # type: ignore[arg-type]
+            self._highlighted = None
+
+    def _lines_changed(self) -> None:
+        """The walker holds other lines now: a search starts afresh (with the same query)."""
+        self._search = None
+        self._highlighted = None
 
     def render(self, size: tuple[int, int], focus: bool = False) -> urwid.Canvas:  # type: ignore[override]
         self._size = size
+        if self._width_matters and size[0] != self.rendered.width and size[0] >= MIN_WIDTH:
+            self._rewrap(size[0])
         return super().render(size, focus)
 
     def at_end(self) -> bool:

@@ -36,6 +36,7 @@ class Rendered:
     links: list[str] = field(default_factory=list)
     charset: str | None = None
     parsed: ParsedMessage | None = None
+    width: int = 78  # columns the HTML in it was converted to
 
 
 def find_links(body: str) -> list[str]:
@@ -53,12 +54,15 @@ def force_charset(raw: bytes, charset: str) -> bytes:
     return _CHARSET.sub(lambda m: m.group(1) + name, raw)
 
 
-def render(raw: bytes, charset: str | None = None, assumed: tuple[str, ...] = ()) -> Rendered:
-    """Decode ``raw`` for the pager; ``charset`` overrides the declared or detected one."""
+def render(
+    raw: bytes, charset: str | None = None, assumed: tuple[str, ...] = (), width: int = 78
+) -> Rendered:
+    """Decode ``raw`` for the pager; ``charset`` overrides the declared or detected one; HTML
+    is converted to lines of ``width`` columns."""
     if charset:
-        parsed = parse_message(force_charset(raw, charset), assumed_charsets=(charset,))
-    else:
-        parsed = parse_message(raw, assumed_charsets=assumed)
+        raw = force_charset(raw, charset)
+        assumed = (charset,)
+    parsed = parse_message(raw, assumed_charsets=assumed, html_width=width)
     headers = []
     block = header_block(parsed)
     for line in block:
@@ -82,4 +86,5 @@ def render(raw: bytes, charset: str | None = None, assumed: tuple[str, ...] = ()
         links=[safe_line(u) for u in links],
         charset=charset or used,
         parsed=parsed,
+        width=width,
     )

@@ -11,6 +11,16 @@ from tmail.core.safe import safe_line
 from tmail.ui.source import ALL_INBOXES, FolderInfo
 from tmail.ui.urwidtypes import Size, Widgets, Wrap
 
+HIDE_BELOW = 100  # columns: on a narrower terminal the folder list hides unless asked for
+
+
+def sidebar_shown(setting: bool | None, columns: int) -> bool:
+    """Whether the folder list is on a screen ``columns`` wide: as set (``[ui] sidebar``, or the
+    B key), or with the setting "auto" (``None``) from :data:`HIDE_BELOW` columns up, so that
+    at 80 columns the message and the index have the whole width."""
+    return setting if setting is not None else columns >= HIDE_BELOW
+
+
 _ROLE_ORDER = {"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, "junk": 4, "trash": 5}
 
 
