@@ -1,8 +1,8 @@
 """The :class:`~tmail.ui.source.MailSource` the app uses: :class:`tmail.store.Store` underneath.
 
-Each call is one or two indexed SQLite queries for one page. The thread view walks threads a page
-at a time (newest thread first) and lists each thread's messages in reply-tree order, keeping
-only the messages of the folder shown.
+Each call is one or two indexed SQLite queries for one page. The thread view orders the folder's
+threads by the view's sort key (:mod:`tmail.store.threadsort`), then expands them a page at a
+time, each thread's messages in reply-tree order, keeping only the messages of the folder shown.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from tmail.store import Store
 from tmail.store.models import MessageRow
+from tmail.store.threadsort import thread_ids
 from tmail.ui.source import Contact, FolderInfo, Row, View
 
 _ROLES = {
@@ -28,15 +29,12 @@ _ROLES = {
     "archive": "archive",
 }
 
-THREAD_BATCH = 200
-
 
 @dataclass
 class _ThreadScan:
+    order: list[int]  # thread ids in view order
     rows: list[Row] = field(default_factory=list)
-    seen: set[int] = field(default_factory=set)
-    scanned: int = 0
-    done: bool = False
+    expanded: int = 0  # threads of ``order`` already in ``rows``
 
 
 def _row(m: MessageRow, depth: int = 0) -> Row:
@@ -124,30 +122,22 @@ class StoreSource:
     def _thread_rows(
         self, view: View, account: str | None, folder: str | None, offset: int, limit: int
     ) -> list[Row]:
-        """Threads newest first, each in reply-tree order.
+        """Threads in the view's order (by its sort key, O reverses), each in reply-tree order.
 
-        Walks the folder newest first (an indexed date order, a page at a time) and expands each
-        thread the first time one of its messages is met: that is the order of the threads'
-        newest messages, without grouping the whole folder first.
+        The order of the threads is one aggregate query; a thread's messages are read when the
+        list reaches it.
         """
         state = self._threaded.get(view)
         if state is None:
-            state = _ThreadScan()
-            self._threaded[view] = state
-        while len(state.rows) < offset + limit and not state.done:
-            batch = self.store.list_messages(
-                account, folder, sort="date", reverse=True, offset=state.scanned, limit=THREAD_BATCH
-            )
-            state.scanned += len(batch)
-            state.done = len(batch) < THREAD_BATCH
-            for m in batch:
-                if m.thread_id in state.seen:
-                    continue
-                state.seen.add(m.thread_id)
-                for e in self.store.thread(m.thread_id):
-                    t = e.message
-                    if (account is None or t.account == account) and t.folder == folder:
-                        state.rows.append(_row(t, e.depth))
+            order = thread_ids(self.store, account, folder, view.sort, view.reverse)
+            state = self._threaded[view] = _ThreadScan(order)
+        while len(state.rows) < offset + limit and state.expanded < len(state.order):
+            tid = state.order[state.expanded]
+            state.expanded += 1
+            for e in self.store.thread(tid):
+                t = e.message
+                if (account is None or t.account == account) and t.folder == folder:
+                    state.rows.append(_row(t, e.depth))
         return state.rows[offset : offset + limit]
 
     def row(self, message_id: int) -> Row | None:
