@@ -128,6 +128,8 @@ class RowWidget(urwid.Widget):
         elif row.unread:
             self.attr = "index_unread"
         sender = screen_text(safe_line(row.sender)) or "(nobody)"
+        if row.outgoing and row.recipient:
+            sender = "To: " + screen_text(safe_line(row.recipient))
         if show_folder:
             sender = f"{safe_line(row.account)}: {sender}"
         self.sender = sender

@@ -99,11 +99,12 @@ def build_app(
         sidebar_width=int(ui.get("sidebar_width", 24)),
     )
     session = MailSession(backend, poll=poll)  # type: ignore[arg-type]
-    source = StoreSource(store, list(config.accounts))
+    idents = identities(config)
+    source = StoreSource(store, list(config.accounts), [i.address.addr for i in idents])
     return App(
         source,
         session,
-        identities=identities(config),
+        identities=idents,
         keymap=KeyMap(settings.get("keys")),
         options=options,
         start_view=start_view,

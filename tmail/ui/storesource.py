@@ -37,10 +37,24 @@ class _ThreadScan:
     expanded: int = 0  # threads of ``order`` already in ``rows``
 
 
-def _row(m: MessageRow, depth: int = 0) -> Row:
+# Folders of mail one sends: their index shows the recipient (as Thunderbird's Sent folder).
+_OUTGOING = {"sent", "drafts", "outbox"}
+
+
+def _outgoing(m: MessageRow, own: frozenset[str]) -> bool:
+    leaf = m.folder.rsplit("/", 1)[-1].lower()
+    if _ROLES.get(leaf, leaf) in _OUTGOING:
+        return True
+    return bool(own) and any(a.addr.lower() in own for a in m.from_[:1])
+
+
+def _row(m: MessageRow, depth: int = 0, own: frozenset[str] = frozenset()) -> Row:
     sender = ""
     if m.from_:
         sender = m.from_[0].name or m.from_[0].addr
+    recipient = ", ".join(a.name or a.addr for a in m.to[:1])
+    if len(m.to) > 1:
+        recipient += f" +{len(m.to) - 1}"
     return Row(
         id=m.id,
         account=m.account,
@@ -53,13 +67,18 @@ def _row(m: MessageRow, depth: int = 0) -> Row:
         has_attachment=m.has_attachment,
         depth=depth,
         thread_id=m.thread_id,
+        outgoing=_outgoing(m, own),
+        recipient=recipient,
     )
 
 
 class StoreSource:
-    def __init__(self, store: Store, accounts: Sequence[str] = ()) -> None:
+    def __init__(
+        self, store: Store, accounts: Sequence[str] = (), own_addresses: Sequence[str] = ()
+    ) -> None:
         self.store = store
         self._accounts = list(accounts)
+        self._own = frozenset(a.lower() for a in own_addresses)  # mail from these is outgoing
         # thread view: how far each view's walk through its folder has got
         self._threaded: dict[View, _ThreadScan] = {}
 
@@ -109,11 +128,11 @@ class StoreSource:
                 sort=view.sort,
                 reverse=view.reverse,
             )
-            return [_row(m) for m in self.store.get_many(ids)]
+            return [_row(m, own=self._own) for m in self.store.get_many(ids)]
         if view.threads:
             return self._thread_rows(view, account, folder, offset, limit)
         return [
-            _row(m)
+            _row(m, own=self._own)
             for m in self.store.list_messages(
                 account, folder, sort=view.sort, reverse=view.reverse, offset=offset, limit=limit
             )
@@ -137,12 +156,12 @@ class StoreSource:
             for e in self.store.thread(tid):
                 t = e.message
                 if (account is None or t.account == account) and t.folder == folder:
-                    state.rows.append(_row(t, e.depth))
+                    state.rows.append(_row(t, e.depth, self._own))
         return state.rows[offset : offset + limit]
 
     def row(self, message_id: int) -> Row | None:
         m = self.store.get(message_id)
-        return _row(m) if m else None
+        return _row(m, own=self._own) if m else None
 
     def raw(self, message_id: int) -> bytes:
         return self.store.read_raw(message_id)

@@ -1,0 +1,35 @@
+"""Small things of the reader a new user meets in the first hour (issue 11, item 21)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.tui import test_demo
+from tests.tui.test_demo import Demo
+from tests.tui.test_thread_sort import letter
+from tmail.runtime.demo import DEMO_NAME
+from tmail.store import Store
+from tmail.ui.index import RowWidget
+from tmail.ui.source import View
+from tmail.ui.storesource import StoreSource
+
+demo_template = test_demo.demo_template  # the demo mailbox's fixtures
+demo = test_demo.demo
+
+
+def test_sent_mail_shows_its_recipient_not_oneself(demo: Demo) -> None:
+    demo.app.open_folder("demo", "Sent")
+    listed = "\n".join(line for line in demo.screen().splitlines()[:10] if "│" in line)
+    assert "To: Hiro Tanaka" in listed
+    assert DEMO_NAME not in listed
+
+
+def test_ones_own_mail_in_any_folder_names_the_recipient(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "data")
+    store.add_message("a", "INBOX", letter(1, 1, "Me <me@x.test>", "Note to self"))
+    store.add_message("a", "INBOX", letter(2, 2, "Ann <ann@x.test>", "Hello"))
+    source = StoreSource(store, ["a"], ["ME@x.test"])
+    texts = [RowWidget(r).text(100) for r in source.rows(View("a", "INBOX"), 0, 10)]
+    assert "To: me@demo.test" in texts[1] and "Me " not in texts[1]
+    assert "Ann" in texts[0]
+    store.close()
