@@ -33,3 +33,19 @@ def test_ones_own_mail_in_any_folder_names_the_recipient(tmp_path: Path) -> None
     assert "To: me@demo.test" in texts[1] and "Me " not in texts[1]
     assert "Ann" in texts[0]
     store.close()
+
+
+def test_a_search_across_folders_names_each_results_folder(demo: Demo) -> None:
+    demo.app.press("/", *"lunch", "enter")  # from All inboxes: every folder
+    lines = demo.screen().splitlines()
+    sent = next(line for line in lines if "To: Carol Jensen" in line)
+    assert " Sent " in sent
+    assert any(" INBOX " in line and "Lunch on Friday?" in line for line in lines)
+    assert any(" tmail-dev " in line for line in lines)  # Lists/tmail-dev by its own name
+    # searched in one folder, every row is from there: no folder column
+    demo.app.press("q")
+    demo.app.open_folder("demo", "INBOX")
+    demo.app.press("/", *"lunch", "enter")
+    rows = [line.partition("│")[2] for line in demo.screen().splitlines()[:20]]
+    assert "Lunch on Friday?" in "".join(rows)
+    assert not any(" INBOX " in row for row in rows)
