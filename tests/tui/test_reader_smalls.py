@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.tui import test_demo
+from tests.tui.conftest import Harness
 from tests.tui.test_demo import Demo
 from tests.tui.test_thread_sort import letter
 from tmail.runtime.demo import DEMO_NAME
@@ -49,3 +53,56 @@ def test_a_search_across_folders_names_each_results_folder(demo: Demo) -> None:
     rows = [line.partition("│")[2] for line in demo.screen().splitlines()[:20]]
     assert "Lunch on Friday?" in "".join(rows)
     assert not any(" INBOX " in row for row in rows)
+
+
+class _Loop:
+    """The parts of urwid's MainLoop the status line uses: alarms, run when the test says."""
+
+    def __init__(self) -> None:
+        self.alarms: list[tuple[float, Callable[..., object]]] = []
+
+    def set_alarm_in(self, sec: float, callback: Callable[..., object]) -> None:
+        self.alarms.append((sec, callback))
+
+
+def status_line(ui: Harness) -> str:
+    return ui.app.render_text(120, 10).splitlines()[-2]
+
+
+def test_one_status_message_at_a_time_and_each_goes(
+    ui: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tmail.ui.app as app_module
+    from tmail.runtime.session import NewMessages, SyncFailed, SyncFinished, SyncStarted
+
+    clock = [1000.0]
+    monkeypatch.setattr(app_module.time, "monotonic", lambda: clock[0])
+    # "synced 09:30" and "2 new messages" do not run together: the message alone
+    ui.app.handle_events(
+        [SyncFinished(account="demo"), NewMessages(account="demo", folder="INBOX", count=2)]
+    )
+    assert "2 new messages" in status_line(ui) and "synced" not in status_line(ui)
+    # a running sync keeps its progress, set apart from the message
+    ui.app.handle_events([SyncStarted(account="demo")])
+    ui.app.notice("marked read")
+    assert "syncing demo… │ marked read" in status_line(ui)
+    # a notice goes after a while without a key
+    loop = _Loop()
+    ui.app.loop = loop  # type: ignore[assignment]
+    ui.app.notice("moved to Trash")
+    clock[0] += 9
+    for _sec, callback in loop.alarms:
+        callback(loop, None)
+    assert "moved to Trash" not in status_line(ui)
+    ui.app.loop = None
+    # an error is kept a while through keys in the same view ...
+    ui.app.handle_events([SyncFailed(account="demo", error="demo: login refused")])
+    ui.press("j")
+    assert "login refused" in status_line(ui)
+    # ... but does not follow into the message opened next
+    ui.press("enter")
+    assert "login refused" not in status_line(ui)
+    assert "Subject: Lunch on Friday?" in ui.screen()
+    # a key that changes the view and says something keeps its own message
+    ui.press("d")
+    assert "moved to Trash" in status_line(ui)

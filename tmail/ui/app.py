@@ -72,6 +72,7 @@ from tmail.ui.compose import (
 )
 from tmail.ui.index import IndexView, human_size
 from tmail.ui.keys import KeyMap
+from tmail.ui.notices import NOTICE_SHOWN_FOR, Notice, status_right
 from tmail.ui.pager import Pager
 from tmail.ui.sidebar import Sidebar
 from tmail.ui.source import ALL_INBOXES, SORT_KEYS, MailSource, Row, View
@@ -84,7 +85,6 @@ log = logging.getLogger("tmail.ui")
 T = TypeVar("T")
 
 INTERRUPT = b"I"  # rung on the doorbell pipe by Ctrl-C (SIGINT)
-ERROR_SHOWN_FOR = 10.0  # seconds an error stays on the status line before a key clears it
 
 NAV = {
     "down": "down",
@@ -245,9 +245,7 @@ class App:
         self.loop: urwid.MainLoop | None = None
         self.errors: list[tuple[float, str]] = []
         self.sync_state = ""
-        self.notice_text = ""
-        self.notice_at = 0.0
-        self.notice_error = False
+        self.note = Notice()  # the one message on the status line
         self._pending_sync: set[int] = set()
         self._cleanup_after: dict[int, ComposeState] = {}
         self.log_path: Path | None = None  # where tracebacks of bugs go (set by ui.main)
@@ -330,14 +328,24 @@ class App:
 
     # ------------------------------------------------------------------ status, hints, notices
 
+    @property
+    def notice_text(self) -> str:
+        return self.note.text
+
     def notice(self, text: str, error: bool = False) -> None:
-        self.notice_text = safe_line(text)
-        self.notice_error = error
-        self.notice_at = time.monotonic()
+        self.note = Notice(safe_line(text), error, time.monotonic())
         if error:
-            self.errors.append((time.time(), self.notice_text))
+            self.errors.append((time.time(), self.note.text))
             del self.errors[:-500]
         self.update_status()
+        if self.loop is not None and not error:
+            self.loop.set_alarm_in(NOTICE_SHOWN_FOR + 0.1, lambda *_: self.expire_notice())
+
+    def expire_notice(self) -> None:
+        """A notice has had its time (the alarm set by :meth:`notice`)."""
+        if self.note.gone_by_time(time.monotonic()):
+            self.note = Notice()
+            self.update_status()
 
     def update_status(self) -> None:
         screen = self.screen
@@ -365,15 +373,7 @@ class App:
                 }.get(screen.kind, screen.kind)
             )
         self.status_left.set_text([str(p) for p in left if p])
-        right: Markup = []
-        if self.sync_state:
-            right.append(self.sync_state)
-        if self.notice_text:
-            right.append(
-                ("status_error", " " + self.notice_text + " ")
-                if self.notice_error
-                else " " + self.notice_text
-            )
+        right: Markup = status_right(self.sync_state, self.note)
         self.status_right.set_text(right or " ")
         self._update_hints()
 
@@ -510,7 +510,12 @@ class App:
     # ------------------------------------------------------------------ keys
 
     def keypress(self, size: Size, key: str) -> str | None:
-        return self.guarded(lambda: self._keypress(size, key))  # type: ignore[arg-type]
+        view, shown = (self.screen, self.columns.focus_position), self.note.at
+        result = self.guarded(lambda: self._keypress(size, key))  # type: ignore[arg-type]
+        if view != (self.screen, self.columns.focus_position) and self.note.gone_with_view(shown):
+            self.note = Notice()  # a message of the view left behind goes with it
+            self.update_status()
+        return result
 
     def guarded(self, work: Callable[[], T]) -> T | None:
         """Run what a key or a click asked for; a failure becomes one line on the status."""
@@ -538,12 +543,8 @@ class App:
             if self._prompt is None:
                 self.update_status()
             return None
-        if self.notice_text and (
-            not self.notice_error or time.monotonic() - self.notice_at >= ERROR_SHOWN_FOR
-        ):
-            # a notice goes at the next key; an error stays a while (aerc's rule), then goes at
-            # the next key too, instead of hanging over every screen after it (E lists them all)
-            self.notice_text = ""
+        if self.note.gone_at_key(time.monotonic()):
+            self.note = Notice()  # see tmail.ui.notices for when a message goes
         view = self.view_name()
         if view == "compose":
             result = self.frame.keypress(size, key)
