@@ -106,3 +106,23 @@ def test_one_status_message_at_a_time_and_each_goes(
     # a key that changes the view and says something keeps its own message
     ui.press("d")
     assert "moved to Trash" in status_line(ui)
+
+
+def test_view_as_charset_shows_the_choices_at_once_and_goes_back_to_auto(ui: Harness) -> None:
+    ui.press("enter", "C")  # the KOI8-R letter
+    screen = ui.app.render_text(80, 24)
+    assert "View as charset" in screen
+    for name in ("auto", "utf-8", "[koi8-r]", "windows-1251", "cp866"):
+        assert name in screen  # before any Tab; the one in use marked
+    ui.app.press(*"iso-8859-5", "enter")
+    assert "Привет!" not in ui.screen() and "[charset: iso-8859-5]" in ui.screen()
+    ui.press("C")
+    assert "[iso-8859-5]" in ui.screen()
+    ui.app.press(*"auto", "enter")
+    screen = ui.screen()
+    assert "Привет!" in screen and "[charset: koi8-r]" in screen
+    assert "shown as koi8-r (auto)" in screen
+    ui.press("C", "tab")  # Tab on nothing completes nothing away: the list stays
+    assert "windows-1251" in ui.screen()
+    ui.press("esc")
+    assert "windows-1251" not in ui.screen()  # the hint line is back

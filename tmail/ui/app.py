@@ -58,6 +58,7 @@ from tmail.runtime.session import (
     SyncNow,
     SyncStarted,
 )
+from tmail.ui import charsets
 from tmail.ui.compose import (
     ComposeState,
     HeaderForm,
@@ -767,6 +768,10 @@ class App:
             name = name.strip()
             if not name:
                 return
+            if name.lower() == charsets.AUTO:  # back to the declared (or detected) charset
+                pager.set_rendered(render(pager.raw, assumed=self._assumed(self._pager_account())))
+                self.notice(f"shown as {pager.rendered.charset or 'declared'} (auto)")
+                return
             from tmail.mime.charsets import normalize_charset
 
             if normalize_charset(name) is None:  # unknown, or no text codec (base64, rot13)
@@ -777,7 +782,14 @@ class App:
             pager.set_rendered(render(pager.raw, name))
             self.notice(f"shown as {name}")
 
-        self.ask("View as charset: ", answer, complete=_charset_complete)
+        self.ask("View as charset (auto: as declared): ", answer, complete=charsets.complete)
+        # the choices at once, above the prompt (Tab completes a started name)
+        line = urwid.Text(("hint", charsets.choices_line(pager.rendered.charset)))
+        self.bottom.original_widget = urwid.Pile([line, self.prompt_edit], focus_item=1)
+
+    def _pager_account(self) -> str:
+        row = self.screen.extra.get("row")
+        return row.account if isinstance(row, Row) else ""
 
     def do_search(self) -> None:
         if isinstance(self.screen.widget, Pager):
@@ -1693,23 +1705,3 @@ def _path_complete(text: str) -> list[str]:
     for p in sorted(glob.glob(glob.escape(expanded) + "*"))[:50]:
         out.append(p + "/" if os.path.isdir(p) else p)
     return out
-
-
-def _charset_complete(text: str) -> list[str]:
-    names = [
-        "utf-8",
-        "koi8-r",
-        "koi8-u",
-        "windows-1251",
-        "cp866",
-        "iso-8859-5",
-        "x-mac-cyrillic",
-        "iso-8859-1",
-        "windows-1252",
-        "iso-2022-jp",
-        "shift_jis",
-        "euc-jp",
-        "gb18030",
-        "big5",
-    ]
-    return [n for n in names if n.startswith(text.lower())]
