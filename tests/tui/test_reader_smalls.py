@@ -126,3 +126,11 @@ def test_view_as_charset_shows_the_choices_at_once_and_goes_back_to_auto(ui: Har
     assert "windows-1251" in ui.screen()
     ui.press("esc")
     assert "windows-1251" not in ui.screen()  # the hint line is back
+
+
+def test_raw_view_decodes_each_parts_legacy_charset(ui: Harness) -> None:
+    ui.press("enter", "h")  # the KOI8-R letter's source
+    screen = ui.screen()
+    assert "Content-Type: text/plain; charset=koi8-r" in screen
+    assert "Привет!" in screen and "Отчёт во вложении." in screen
+    assert "\ufffd" not in screen
