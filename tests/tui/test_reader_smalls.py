@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,21 @@ def test_raw_view_decodes_each_parts_legacy_charset(ui: Harness) -> None:
     assert "Content-Type: text/plain; charset=koi8-r" in screen
     assert "Привет!" in screen and "Отчёт во вложении." in screen
     assert "\ufffd" not in screen
+
+
+def test_tab_to_the_next_unread_wraps_to_the_top_and_says_so(ui: Harness) -> None:
+    ui.press("j", "j", "tab")  # on the last message; the unread one is the first
+    assert "wrapped to the top" in status_line(ui)
+    assert ui.app.index.current().id == 1  # type: ignore[union-attr]
+    ui.press("tab")  # the only unread: nothing else to go to
+    assert "no other unread messages" in status_line(ui)
+    ui.press("enter")
+    ui.work()
+    ui.press("q", "tab")  # read now: none left anywhere
+    assert "no unread messages" in status_line(ui)
+    # in a message, Tab opens the next unread from the top too
+    ui.source.update(replace(ui.source.row(1), flags=frozenset()))  # type: ignore[arg-type]
+    ui.app.index.refresh()
+    ui.press("j", "j", "enter", "tab")
+    assert "Subject: Квартальный отчёт" in ui.screen()
+    assert "wrapped to the top" in status_line(ui)

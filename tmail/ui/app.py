@@ -746,9 +746,14 @@ class App:
     def do_next_unread(self) -> None:
         walker = self.index.walker
         pos = walker.find(walker.focus, lambda r: r.unread)
-        if pos is None:
-            self.notice("no unread messages below")
-            return
+        if pos is None:  # on from the top, as mutt's next-new ("Search wrapped to top.")
+            pos = walker.find(-1, lambda r: r.unread, limit=min(walker.focus, 5000))
+            if pos is None:
+                current = walker.row_at(walker.focus)
+                other = " other" if current is not None and current.unread else ""
+                self.notice(f"no{other} unread messages")
+                return
+            self.notice("wrapped to the top for the next unread")
         self.index.focus_on(pos)
         if self.screen.kind == "pager":
             row = walker.row_at(pos)
