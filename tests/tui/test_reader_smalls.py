@@ -153,3 +153,35 @@ def test_tab_to_the_next_unread_wraps_to_the_top_and_says_so(ui: Harness) -> Non
     ui.press("j", "j", "enter", "tab")
     assert "Subject: Квартальный отчёт" in ui.screen()
     assert "wrapped to the top" in status_line(ui)
+
+
+def test_esc_in_compose_and_d_in_review_ask_before_anything_is_lost(
+    ui: Harness, tmp_path: Path
+) -> None:
+    ui.press("m", "esc")  # nothing written yet: gone at once
+    assert "message abandoned" in status_line(ui) and "Compose" not in status_line(ui)
+    ui.press("m")
+    ui.type("ann@x.test")
+    ui.press("esc")
+    assert "Abandon this message? (y/n)" in ui.screen()
+    ui.press("n")  # kept, where it was
+    assert "ann@x.test" in ui.screen() and "Compose: headers" in ui.screen()
+    ui.press("enter", "enter", "enter", "enter")  # on to the review screen
+    (tmp_path / "plan.txt").write_text("plan")
+    ui.press("a")
+    ui.app.prompt_edit.set_edit_text(str(tmp_path / "plan.txt"))
+    ui.press("enter", "D")
+    assert "Remove plan.txt from the message? (y/n)" in ui.screen()
+    ui.press("n")
+    assert "1. plan.txt" in ui.screen()
+    ui.press("E")  # the headers again: changed ones are not dropped unasked
+    ui.type(",bo@x.test")
+    ui.press("esc")
+    assert "Drop the changes to the headers? (y/n)" in ui.screen()
+    ui.press("y")
+    assert "Compose: review" in ui.screen() and "bo@x.test" not in ui.screen()
+    ui.press("q", "y")
+    ui.press("m")  # something written: Esc asks, y abandons
+    ui.type("cy@x.test")
+    ui.press("esc", "y")
+    assert "message abandoned" in ui.screen()

@@ -66,6 +66,7 @@ from tmail.ui.compose import (
     Original,
     forgotten_attachment,
     forward_state,
+    is_blank,
     is_drafts_folder,
     reply_state,
     resumed_state,
@@ -1399,10 +1400,16 @@ class App:
                 self.notice("who is it for? fill in To (E on the review screen)")
             self._edit_body(result, first=True)
 
-        def cancel() -> None:
+        def abandon() -> None:
             self.pop()
             _cleanup(state)
             self.notice("message abandoned")
+
+        def cancel() -> None:  # Esc: a message with anything in it is not lost unasked
+            if is_blank(state) and is_blank(form.result()):
+                abandon()
+            else:
+                self.ask_key("Abandon this message? (y/n) ", {"y": abandon})
 
         form = HeaderForm(state, self.identities, self.source.contacts, done, cancel)
         self.push(_Screen("compose", urwid.Filler(form, "top"), state=state))
@@ -1471,7 +1478,13 @@ class App:
             self.pop()
             self._show_review(result)
 
-        form = HeaderForm(state, self.identities, self.source.contacts, done, self.pop)
+        def cancel() -> None:  # Esc: changed headers are not dropped unasked
+            if form.result() == state:
+                self.pop()
+            else:
+                self.ask_key("Drop the changes to the headers? (y/n) ", {"y": self.pop})
+
+        form = HeaderForm(state, self.identities, self.source.contacts, done, cancel)
         self.push(_Screen("compose", urwid.Filler(form, "top"), state=state))
 
     def do_attach(self) -> None:
@@ -1501,8 +1514,13 @@ class App:
             if listbox.focus_position in selectable:
                 drop = selectable.index(listbox.focus_position)
         kept = [p for i, p in enumerate(state.attachments) if i != drop]
-        self.notice(f"detached {safe_line(state.attachments[drop].name)}")
-        self._show_review(replace(state, attachments=kept))
+        name = safe_line(state.attachments[drop].name)
+
+        def detach() -> None:
+            self.notice(f"detached {name}")
+            self._show_review(replace(state, attachments=kept))
+
+        self.ask_key(f"Remove {name} from the message? (y/n) ", {"y": detach})
 
     def do_html(self) -> None:
         state = self._review_state()

@@ -287,6 +287,12 @@ def resumed_state(
     )
 
 
+def is_blank(state: ComposeState) -> bool:
+    """Nothing written yet: leaving it loses nothing, so Esc need not ask."""
+    fields = (state.to, state.cc, state.bcc, state.subject, state.body)
+    return not any(f.strip() for f in fields) and not state.attachments
+
+
 def is_drafts_folder(name: str) -> bool:
     return name.rsplit("/", 1)[-1].lower() in ("drafts", "draft")
 
