@@ -185,3 +185,25 @@ def test_esc_in_compose_and_d_in_review_ask_before_anything_is_lost(
     ui.type("cy@x.test")
     ui.press("esc", "y")
     assert "message abandoned" in ui.screen()
+
+
+def test_attaching_a_folder_says_it_is_a_folder_and_offers_its_files(
+    ui: Harness, tmp_path: Path
+) -> None:
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "q3.pdf").write_bytes(b"%PDF")
+    ui.press("m")
+    ui.type("a@b.test")
+    ui.press("enter", "enter", "enter", "enter", "a")
+    ui.app.prompt_edit.set_edit_text(str(tmp_path / "reports"))
+    ui.press("enter")
+    screen = ui.screen()
+    assert "reports: is a folder, not a file" in screen and "no such file" not in screen
+    # the prompt is open again inside the folder: Tab finds the file, Enter attaches it
+    assert f"Attach file: {tmp_path / 'reports'}/" in screen
+    ui.press("tab", "enter")
+    assert "1. q3.pdf" in ui.screen()
+    ui.press("a")
+    ui.app.prompt_edit.set_edit_text(str(tmp_path / "nothing.txt"))
+    ui.press("enter")
+    assert "nothing.txt: no such file" in ui.screen()

@@ -64,6 +64,7 @@ from tmail.ui.compose import (
     HeaderForm,
     Identity,
     Original,
+    attach_problem,
     forgotten_attachment,
     forward_state,
     is_blank,
@@ -1494,8 +1495,12 @@ class App:
             if not text.strip():
                 return
             path = Path(typed_path(text))
-            if not path.is_file():
-                self.notice(f"{text}: no such file", error=True)
+            problem = attach_problem(path)
+            if problem is not None:
+                self.notice(f"{safe_line(str(path))}: {problem}", error=True)
+                if path.is_dir():  # the folder's files are one Tab away
+                    here = str(path).rstrip("/") + "/"
+                    self.ask("Attach file: ", answer, text=here, complete=_path_complete)
                 return
             self._show_review(replace(state, attachments=[*state.attachments, path]))
 
