@@ -82,3 +82,16 @@ def test_thread_view_follows_the_sort_key_and_o_reverses_it(app: App) -> None:
     assert order(app)[0] == "Bananas"
     app.press("o", "d", "O")  # oldest activity first: the reverse of the date order
     assert order(app) == ["Bananas", "Cherries", ">", "Apples", ">"]
+
+
+def test_the_lazy_walk_of_the_default_order_agrees_with_the_full_sort(tmp_path: Path) -> None:
+    from tmail.store.threadsort import iter_thread_ids, thread_ids
+
+    store = Store.open(tmp_path / "data")
+    for n in range(1, 28):  # replies to letters a week older: threads overlap in time
+        parent = n - 7 if n % 3 == 0 and n > 7 else None
+        store.add_message("a", "INBOX", letter(n, n, "x@y.test", f"s{n}", parent))
+    lazy = list(iter_thread_ids(store, "a", "INBOX", "date", True))
+    assert lazy == thread_ids(store, "a", "INBOX", "date", True)
+    assert len(lazy) == 20  # 7 replies joined their threads
+    store.close()

@@ -8,12 +8,12 @@ time, each thread's messages in reply-tree order, keeping only the messages of t
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tmail.store import Store
 from tmail.store.models import MessageRow
-from tmail.store.threadsort import thread_ids
+from tmail.store.threadsort import iter_thread_ids
 from tmail.ui.source import Contact, FolderInfo, Row, View
 
 _ROLES = {
@@ -32,9 +32,9 @@ _ROLES = {
 
 @dataclass
 class _ThreadScan:
-    order: list[int]  # thread ids in view order
+    order: Iterator[int]  # thread ids in view order, not yet in ``rows``
     rows: list[Row] = field(default_factory=list)
-    expanded: int = 0  # threads of ``order`` already in ``rows``
+    done: bool = False
 
 
 # Folders of mail one sends: their index shows the recipient (as Thunderbird's Sent folder).
@@ -143,16 +143,18 @@ class StoreSource:
     ) -> list[Row]:
         """Threads in the view's order (by its sort key, O reverses), each in reply-tree order.
 
-        The order of the threads is one aggregate query; a thread's messages are read when the
-        list reaches it.
+        The threads' order comes from :func:`~tmail.store.threadsort.iter_thread_ids` (lazily in
+        the default order); a thread's messages are read when the list reaches it.
         """
         state = self._threaded.get(view)
         if state is None:
-            order = thread_ids(self.store, account, folder, view.sort, view.reverse)
+            order = iter_thread_ids(self.store, account, folder, view.sort, view.reverse)
             state = self._threaded[view] = _ThreadScan(order)
-        while len(state.rows) < offset + limit and state.expanded < len(state.order):
-            tid = state.order[state.expanded]
-            state.expanded += 1
+        while len(state.rows) < offset + limit and not state.done:
+            tid = next(state.order, None)
+            if tid is None:
+                state.done = True
+                break
             for e in self.store.thread(tid):
                 t = e.message
                 if (account is None or t.account == account) and t.folder == folder:
