@@ -513,9 +513,10 @@ class App:
     # ------------------------------------------------------------------ keys
 
     def keypress(self, size: Size, key: str) -> str | None:
-        view, shown = (self.screen, self.columns.focus_position), self.note.at
+        screen, column, shown = self.screen, self.columns.focus_position, self.note.at
         result = self.guarded(lambda: self._keypress(size, key))  # type: ignore[arg-type]
-        if view != (self.screen, self.columns.focus_position) and self.note.gone_with_view(shown):
+        moved = self.screen is not screen or self.columns.focus_position != column
+        if moved and self.note.gone_with_view(shown):
             self.note = Notice()  # a message of the view left behind goes with it
             self.update_status()
         return result
