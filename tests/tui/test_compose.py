@@ -158,7 +158,7 @@ def test_attach_detach_html_and_postpone(ui: Harness, tmp_path: Path) -> None:
     assert "1. notes.txt  (5 bytes)" in ui.screen()
     ui.press("H")
     assert "HTML alternative: yes" in ui.screen()
-    ui.press("D")
+    ui.press("D", "y")
     assert "No attachments" in ui.screen()
     ui.press("P")
     ui.work()
@@ -284,7 +284,7 @@ def test_j_and_k_choose_the_attachment_d_removes(ui: Harness, tmp_path: Path) ->
         ui.press("a")
         ui.app.prompt_edit.set_edit_text(str(tmp_path / name))
         ui.press("enter")
-    ui.press("j", "D")  # the list starts on the first one: j goes to the second
+    ui.press("j", "D", "y")  # the list starts on the first one: j goes to the second
     screen = ui.screen()
     assert "detached two.txt" in screen and "1. one.txt" in screen
 

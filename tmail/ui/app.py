@@ -58,13 +58,16 @@ from tmail.runtime.session import (
     SyncNow,
     SyncStarted,
 )
+from tmail.ui import charsets
 from tmail.ui.compose import (
     ComposeState,
     HeaderForm,
     Identity,
     Original,
+    attach_problem,
     forgotten_attachment,
     forward_state,
+    is_blank,
     is_drafts_folder,
     reply_state,
     resumed_state,
@@ -74,6 +77,7 @@ from tmail.ui.index import IndexView, human_size
 from tmail.ui.keys import KeyMap
 from tmail.ui.lineedit import HELP as PROMPT_HELP
 from tmail.ui.lineedit import LineEdit
+from tmail.ui.notices import NOTICE_SHOWN_FOR, Notice, status_right
 from tmail.ui.pager import Pager
 from tmail.ui.sidebar import Sidebar, sidebar_shown
 from tmail.ui.source import ALL_INBOXES, SORT_KEYS, MailSource, Row, View
@@ -86,7 +90,6 @@ log = logging.getLogger("tmail.ui")
 T = TypeVar("T")
 
 INTERRUPT = b"I"  # rung on the doorbell pipe by Ctrl-C (SIGINT)
-ERROR_SHOWN_FOR = 10.0  # seconds an error stays on the status line before a key clears it
 
 NAV = {
     "down": "down",
@@ -248,9 +251,7 @@ class App:
         self.loop: urwid.MainLoop | None = None
         self.errors: list[tuple[float, str]] = []
         self.sync_state = ""
-        self.notice_text = ""
-        self.notice_at = 0.0
-        self.notice_error = False
+        self.note = Notice()  # the one message on the status line
         self._pending_sync: set[int] = set()
         self._cleanup_after: dict[int, ComposeState] = {}
         self.log_path: Path | None = None  # where tracebacks of bugs go (set by ui.main)
@@ -339,14 +340,24 @@ class App:
 
     # ------------------------------------------------------------------ status, hints, notices
 
+    @property
+    def notice_text(self) -> str:
+        return self.note.text
+
     def notice(self, text: str, error: bool = False) -> None:
-        self.notice_text = safe_line(text)
-        self.notice_error = error
-        self.notice_at = time.monotonic()
+        self.note = Notice(safe_line(text), error, time.monotonic())
         if error:
-            self.errors.append((time.time(), self.notice_text))
+            self.errors.append((time.time(), self.note.text))
             del self.errors[:-500]
         self.update_status()
+        if self.loop is not None and not error:
+            self.loop.set_alarm_in(NOTICE_SHOWN_FOR + 0.1, lambda *_: self.expire_notice())
+
+    def expire_notice(self) -> None:
+        """A notice has had its time (the alarm set by :meth:`notice`)."""
+        if self.note.gone_by_time(time.monotonic()):
+            self.note = Notice()
+            self.update_status()
 
     def update_status(self) -> None:
         screen = self.screen
@@ -374,15 +385,7 @@ class App:
                 }.get(screen.kind, screen.kind)
             )
         self.status_left.set_text([str(p) for p in left if p])
-        right: Markup = []
-        if self.sync_state:
-            right.append(self.sync_state)
-        if self.notice_text:
-            right.append(
-                ("status_error", " " + self.notice_text + " ")
-                if self.notice_error
-                else " " + self.notice_text
-            )
+        right: Markup = status_right(self.sync_state, self.note)
         self.status_right.set_text(right or " ")
         self._update_hints()
 
@@ -460,7 +463,7 @@ class App:
         # a path filled in (save, attach) starts over at a typed "/" or "~" (see lineedit)
         restart = "/~" if complete is _path_complete else ""
         self.prompt_edit = LineEdit(("prompt", caption), text, restart_chars=restart)
-        if restart and text:
+        if restart and text and not self.note.error:  # an error said just before stays
             self.notice("^U clears; a first / or ~ starts a new path")
         self._prompt = {"kind": "line", "answer": on_answer, "complete": complete}
         self.bottom.original_widget = self.prompt_edit
@@ -522,7 +525,13 @@ class App:
     # ------------------------------------------------------------------ keys
 
     def keypress(self, size: Size, key: str) -> str | None:
-        return self.guarded(lambda: self._keypress(size, key))  # type: ignore[arg-type]
+        screen, column, shown = self.screen, self.columns.focus_position, self.note.at
+        result = self.guarded(lambda: self._keypress(size, key))  # type: ignore[arg-type]
+        moved = self.screen is not screen or self.columns.focus_position != column
+        if moved and self.note.gone_with_view(shown):
+            self.note = Notice()  # a message of the view left behind goes with it
+            self.update_status()
+        return result
 
     def guarded(self, work: Callable[[], T]) -> T | None:
         """Run what a key or a click asked for; a failure becomes one line on the status."""
@@ -550,12 +559,8 @@ class App:
             if self._prompt is None:
                 self.update_status()
             return None
-        if self.notice_text and (
-            not self.notice_error or time.monotonic() - self.notice_at >= ERROR_SHOWN_FOR
-        ):
-            # a notice goes at the next key; an error stays a while (aerc's rule), then goes at
-            # the next key too, instead of hanging over every screen after it (E lists them all)
-            self.notice_text = ""
+        if self.note.gone_at_key(time.monotonic()):
+            self.note = Notice()  # see tmail.ui.notices for when a message goes
         view = self.view_name()
         if view == "compose":
             result = self.frame.keypress(size, key)
@@ -764,9 +769,14 @@ class App:
     def do_next_unread(self) -> None:
         walker = self.index.walker
         pos = walker.find(walker.focus, lambda r: r.unread)
-        if pos is None:
-            self.notice("no unread messages below")
-            return
+        if pos is None:  # on from the top, as mutt's next-new ("Search wrapped to top.")
+            pos = walker.find(-1, lambda r: r.unread, limit=min(walker.focus, 5000))
+            if pos is None:
+                current = walker.row_at(walker.focus)
+                other = " other" if current is not None and current.unread else ""
+                self.notice(f"no{other} unread messages")
+                return
+            self.notice("wrapped to the top for the next unread")
         self.index.focus_on(pos)
         if self.screen.kind == "pager":
             row = walker.row_at(pos)
@@ -786,6 +796,10 @@ class App:
             name = name.strip()
             if not name:
                 return
+            if name.lower() == charsets.AUTO:  # back to the declared (or detected) charset
+                pager.set_rendered(render(pager.raw, assumed=self._assumed(self._pager_account())))
+                self.notice(f"shown as {pager.rendered.charset or 'declared'} (auto)")
+                return
             from tmail.mime.charsets import normalize_charset
 
             if normalize_charset(name) is None:  # unknown, or no text codec (base64, rot13)
@@ -796,7 +810,14 @@ class App:
             pager.view_as(name)
             self.notice(f"shown as {name}")
 
-        self.ask("View as charset: ", answer, complete=_charset_complete)
+        self.ask("View as charset (auto: as declared): ", answer, complete=charsets.complete)
+        # the choices at once, above the prompt (Tab completes a started name)
+        line = urwid.Text(("hint", charsets.choices_line(pager.rendered.charset)))
+        self.bottom.original_widget = urwid.Pile([line, self.prompt_edit], focus_item=1)
+
+    def _pager_account(self) -> str:
+        row = self.screen.extra.get("row")
+        return row.account if isinstance(row, Row) else ""
 
     def do_search(self) -> None:
         if isinstance(self.screen.widget, Pager):
@@ -1408,10 +1429,16 @@ class App:
                 self.notice("who is it for? fill in To (E on the review screen)")
             self._edit_body(result, first=True)
 
-        def cancel() -> None:
+        def abandon() -> None:
             self.pop()
             _cleanup(state)
             self.notice("message abandoned")
+
+        def cancel() -> None:  # Esc: a message with anything in it is not lost unasked
+            if is_blank(state) and is_blank(form.result()):
+                abandon()
+            else:
+                self.ask_key("Abandon this message? (y/n) ", {"y": abandon})
 
         form = HeaderForm(state, self.identities, self.source.contacts, done, cancel)
         self.push(_Screen("compose", urwid.Filler(form, "top"), state=state))
@@ -1480,7 +1507,13 @@ class App:
             self.pop()
             self._show_review(result)
 
-        form = HeaderForm(state, self.identities, self.source.contacts, done, self.pop)
+        def cancel() -> None:  # Esc: changed headers are not dropped unasked
+            if form.result() == state:
+                self.pop()
+            else:
+                self.ask_key("Drop the changes to the headers? (y/n) ", {"y": self.pop})
+
+        form = HeaderForm(state, self.identities, self.source.contacts, done, cancel)
         self.push(_Screen("compose", urwid.Filler(form, "top"), state=state))
 
     def do_attach(self) -> None:
@@ -1490,8 +1523,12 @@ class App:
             if not text.strip():
                 return
             path = Path(typed_path(text))
-            if not path.is_file():
-                self.notice(f"{text}: no such file", error=True)
+            problem = attach_problem(path)
+            if problem is not None:
+                self.notice(f"{safe_line(str(path))}: {problem}", error=True)
+                if path.is_dir():  # the folder's files are one Tab away
+                    here = str(path).rstrip("/") + "/"
+                    self.ask("Attach file: ", answer, text=here, complete=_path_complete)
                 return
             self._show_review(replace(state, attachments=[*state.attachments, path]))
 
@@ -1510,8 +1547,13 @@ class App:
             if listbox.focus_position in selectable:
                 drop = selectable.index(listbox.focus_position)
         kept = [p for i, p in enumerate(state.attachments) if i != drop]
-        self.notice(f"detached {safe_line(state.attachments[drop].name)}")
-        self._show_review(replace(state, attachments=kept))
+        name = safe_line(state.attachments[drop].name)
+
+        def detach() -> None:
+            self.notice(f"detached {name}")
+            self._show_review(replace(state, attachments=kept))
+
+        self.ask_key(f"Remove {name} from the message? (y/n) ", {"y": detach})
 
     def do_html(self) -> None:
         state = self._review_state()
@@ -1721,23 +1763,3 @@ def _path_complete(text: str) -> list[str]:
     for p in sorted(glob.glob(glob.escape(expanded) + "*"))[:50]:
         out.append(p + "/" if os.path.isdir(p) else p)
     return out
-
-
-def _charset_complete(text: str) -> list[str]:
-    names = [
-        "utf-8",
-        "koi8-r",
-        "koi8-u",
-        "windows-1251",
-        "cp866",
-        "iso-8859-5",
-        "x-mac-cyrillic",
-        "iso-8859-1",
-        "windows-1252",
-        "iso-2022-jp",
-        "shift_jis",
-        "euc-jp",
-        "gb18030",
-        "big5",
-    ]
-    return [n for n in names if n.startswith(text.lower())]

@@ -8,6 +8,7 @@ store, the quoted reply with its attribution, the forgotten-attachment warning.
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -286,6 +287,25 @@ def resumed_state(
         cleanup=list(attachments),
         resumed_id=message_row_id,
     )
+
+
+def is_blank(state: ComposeState) -> bool:
+    """Nothing written yet: leaving it loses nothing, so Esc need not ask."""
+    fields = (state.to, state.cc, state.bcc, state.subject, state.body)
+    return not any(f.strip() for f in fields) and not state.attachments
+
+
+def attach_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be attached (a folder, nothing there, a device, unreadable), or None."""
+    if path.is_dir():
+        return "is a folder, not a file: choose a file in it (Tab lists them)"
+    if not path.exists():
+        return "no such file"
+    if not path.is_file():
+        return "is not a regular file"
+    if not os.access(path, os.R_OK):
+        return "cannot be read (permission denied)"
+    return None
 
 
 def is_drafts_folder(name: str) -> bool:

@@ -117,7 +117,9 @@ class RowWidget(urwid.Widget):
     _sizing = frozenset([urwid.Sizing.FLOW])
     _selectable = True
 
-    def __init__(self, row: Row, prefix: str = "", *, show_folder: bool = False) -> None:
+    def __init__(
+        self, row: Row, prefix: str = "", *, show_folder: bool = False, where: str = ""
+    ) -> None:
         super().__init__()
         self.row = row
         self.attr = "index"
@@ -128,9 +130,13 @@ class RowWidget(urwid.Widget):
         elif row.unread:
             self.attr = "index_unread"
         sender = screen_text(safe_line(row.sender)) or "(nobody)"
+        if row.outgoing and row.recipient:
+            sender = "To: " + screen_text(safe_line(row.recipient))
         if show_folder:
             sender = f"{safe_line(row.account)}: {sender}"
         self.sender = sender
+        # the folder, in results that span folders (Thunderbird's Location column)
+        self.where = screen_text(safe_line(where))
         self.prefix = prefix
         self.subject = screen_text(safe_line(row.subject)) or "(no subject)"
         self._layout(22, False)
@@ -140,6 +146,10 @@ class RowWidget(urwid.Widget):
         self._narrow = narrow
         when = fit(short_date(self.row.date, narrow=narrow), 6 if narrow else 10)
         self.head = f"{flag_marks(self.row)} {when} {fit(self.sender, sender_width)} "
+        if self.where:
+            room = 8 if narrow else 14
+            where = self.where if len(self.where) <= room else self.where.rsplit("/", 1)[-1]
+            self.head += fit(where, room) + " "  # a nested folder by its own name
         # columns, not characters: a sender in CJK takes two columns a character
         self._head_width = calc_width(self.head, 0, len(self.head))
         self.size = human_size(self.row.size).rjust(5 if narrow else 7)
@@ -189,6 +199,8 @@ class LazyWalker(urwid.ListWalker):  # type: ignore[type-arg]
         self._count = source.count(view)
         # The account in front of the sender, where rows of several accounts mix.
         self.show_account = view.unified and len(source.accounts()) > 1
+        # A search from "All inboxes" looks in every folder: each row names its folder.
+        self.show_where = view.unified and view.query is not None
 
     def __len__(self) -> int:
         return self._count
@@ -242,7 +254,12 @@ class LazyWalker(urwid.ListWalker):  # type: ignore[type-arg]
             if row is None:
                 raise IndexError(pos)
             prefix = self._prefix(pos)
-            widget = RowWidget(row, prefix.rstrip("\0"), show_folder=self.show_account)
+            widget = RowWidget(
+                row,
+                prefix.rstrip("\0"),
+                show_folder=self.show_account,
+                where=row.folder if self.show_where else "",
+            )
             if prefix.endswith("\0"):
                 widget.subject = ""
             self._widgets[pos] = widget

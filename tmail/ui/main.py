@@ -101,11 +101,12 @@ def build_app(
         sidebar=_sidebar_setting(ui.get("sidebar", "auto")),
     )
     session = MailSession(backend, poll=poll)  # type: ignore[arg-type]
-    source = StoreSource(store, list(config.accounts))
+    idents = identities(config)
+    source = StoreSource(store, list(config.accounts), [i.address.addr for i in idents])
     return App(
         source,
         session,
-        identities=identities(config),
+        identities=idents,
         keymap=KeyMap(settings.get("keys")),
         options=options,
         start_view=start_view,

@@ -102,10 +102,12 @@ def _mark_links(line: str, numbers: dict[str, int]) -> object:
     return [p for p in parts if p]
 
 
-def raw_lines(raw: bytes) -> list[Line]:
-    # Bytes as they are: 8-bit ones shown through latin-1 would mislead; UTF-8 with replacement
-    # keeps UTF-8 mail readable and marks the rest.
-    text = safe_text(raw.decode("utf-8", "replace"))
+def raw_lines(raw: bytes, hints: tuple[str, ...] = ()) -> list[Line]:
+    """The source, each part's 8-bit text decoded as the message view does (its declared charset,
+    else UTF-8, the ``hints``, detection) instead of UTF-8 with a U+FFFD for every other byte."""
+    from tmail.mime.rawtext import source_text
+
+    text = safe_text(source_text(raw, hints))
     return [Line(line, line) for line in text.split("\n")]
 
 
@@ -166,7 +168,10 @@ class Pager(Wrap):
 
     def toggle_raw(self) -> None:
         self.show_raw = not self.show_raw
-        self.walker[:] = raw_lines(self.raw) if self.show_raw else body_lines(self.rendered)
+        # the charset the message view used (detected, or chosen with C) helps the raw view
+        used = (self.rendered.charset or "").split(" ")[0]
+        hints = (used,) if used else ()
+        self.walker[:] = raw_lines(self.raw, hints) if self.show_raw else body_lines(self.rendered)
         self._lines_changed()
         if self.walker:
             self.walker.set_focus(0)

@@ -75,6 +75,10 @@ class Row:
     has_attachment: bool = False
     depth: int = 0  # in thread view: 0 for a thread's root
     thread_id: int | None = None
+    # Mail one sent (in Sent, Drafts, an outbox, or from one's own address): the index shows
+    # "To: recipient" in the sender's place, as mutt's %F and Thunderbird's Sent folder do.
+    outgoing: bool = False
+    recipient: str = ""
 
     @property
     def unread(self) -> bool:

@@ -1,18 +1,19 @@
 """The :class:`~tmail.ui.source.MailSource` the app uses: :class:`tmail.store.Store` underneath.
 
-Each call is one or two indexed SQLite queries for one page. The thread view walks threads a page
-at a time (newest thread first) and lists each thread's messages in reply-tree order, keeping
-only the messages of the folder shown.
+Each call is one or two indexed SQLite queries for one page. The thread view orders the folder's
+threads by the view's sort key (:mod:`tmail.store.threadsort`), then expands them a page at a
+time, each thread's messages in reply-tree order, keeping only the messages of the folder shown.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tmail.store import Store
 from tmail.store.models import MessageRow
+from tmail.store.threadsort import iter_thread_ids
 from tmail.ui.source import Contact, FolderInfo, Row, View
 
 _ROLES = {
@@ -28,21 +29,32 @@ _ROLES = {
     "archive": "archive",
 }
 
-THREAD_BATCH = 200
-
 
 @dataclass
 class _ThreadScan:
+    order: Iterator[int]  # thread ids in view order, not yet in ``rows``
     rows: list[Row] = field(default_factory=list)
-    seen: set[int] = field(default_factory=set)
-    scanned: int = 0
     done: bool = False
 
 
-def _row(m: MessageRow, depth: int = 0) -> Row:
+# Folders of mail one sends: their index shows the recipient (as Thunderbird's Sent folder).
+_OUTGOING = {"sent", "drafts", "outbox"}
+
+
+def _outgoing(m: MessageRow, own: frozenset[str]) -> bool:
+    leaf = m.folder.rsplit("/", 1)[-1].lower()
+    if _ROLES.get(leaf, leaf) in _OUTGOING:
+        return True
+    return bool(own) and any(a.addr.lower() in own for a in m.from_[:1])
+
+
+def _row(m: MessageRow, depth: int = 0, own: frozenset[str] = frozenset()) -> Row:
     sender = ""
     if m.from_:
         sender = m.from_[0].name or m.from_[0].addr
+    recipient = ", ".join(a.name or a.addr for a in m.to[:1])
+    if len(m.to) > 1:
+        recipient += f" +{len(m.to) - 1}"
     return Row(
         id=m.id,
         account=m.account,
@@ -55,13 +67,18 @@ def _row(m: MessageRow, depth: int = 0) -> Row:
         has_attachment=m.has_attachment,
         depth=depth,
         thread_id=m.thread_id,
+        outgoing=_outgoing(m, own),
+        recipient=recipient,
     )
 
 
 class StoreSource:
-    def __init__(self, store: Store, accounts: Sequence[str] = ()) -> None:
+    def __init__(
+        self, store: Store, accounts: Sequence[str] = (), own_addresses: Sequence[str] = ()
+    ) -> None:
         self.store = store
         self._accounts = list(accounts)
+        self._own = frozenset(a.lower() for a in own_addresses)  # mail from these is outgoing
         # thread view: how far each view's walk through its folder has got
         self._threaded: dict[View, _ThreadScan] = {}
 
@@ -111,11 +128,11 @@ class StoreSource:
                 sort=view.sort,
                 reverse=view.reverse,
             )
-            return [_row(m) for m in self.store.get_many(ids)]
+            return [_row(m, own=self._own) for m in self.store.get_many(ids)]
         if view.threads:
             return self._thread_rows(view, account, folder, offset, limit)
         return [
-            _row(m)
+            _row(m, own=self._own)
             for m in self.store.list_messages(
                 account, folder, sort=view.sort, reverse=view.reverse, offset=offset, limit=limit
             )
@@ -124,35 +141,29 @@ class StoreSource:
     def _thread_rows(
         self, view: View, account: str | None, folder: str | None, offset: int, limit: int
     ) -> list[Row]:
-        """Threads newest first, each in reply-tree order.
+        """Threads in the view's order (by its sort key, O reverses), each in reply-tree order.
 
-        Walks the folder newest first (an indexed date order, a page at a time) and expands each
-        thread the first time one of its messages is met: that is the order of the threads'
-        newest messages, without grouping the whole folder first.
+        The threads' order comes from :func:`~tmail.store.threadsort.iter_thread_ids` (lazily in
+        the default order); a thread's messages are read when the list reaches it.
         """
         state = self._threaded.get(view)
         if state is None:
-            state = _ThreadScan()
-            self._threaded[view] = state
+            order = iter_thread_ids(self.store, account, folder, view.sort, view.reverse)
+            state = self._threaded[view] = _ThreadScan(order)
         while len(state.rows) < offset + limit and not state.done:
-            batch = self.store.list_messages(
-                account, folder, sort="date", reverse=True, offset=state.scanned, limit=THREAD_BATCH
-            )
-            state.scanned += len(batch)
-            state.done = len(batch) < THREAD_BATCH
-            for m in batch:
-                if m.thread_id in state.seen:
-                    continue
-                state.seen.add(m.thread_id)
-                for e in self.store.thread(m.thread_id):
-                    t = e.message
-                    if (account is None or t.account == account) and t.folder == folder:
-                        state.rows.append(_row(t, e.depth))
+            tid = next(state.order, None)
+            if tid is None:
+                state.done = True
+                break
+            for e in self.store.thread(tid):
+                t = e.message
+                if (account is None or t.account == account) and t.folder == folder:
+                    state.rows.append(_row(t, e.depth, self._own))
         return state.rows[offset : offset + limit]
 
     def row(self, message_id: int) -> Row | None:
         m = self.store.get(message_id)
-        return _row(m) if m else None
+        return _row(m, own=self._own) if m else None
 
     def raw(self, message_id: int) -> bytes:
         return self.store.read_raw(message_id)
