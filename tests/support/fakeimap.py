@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -193,3 +194,26 @@ class ControlCharsInFolderName(FakeImap):
         yield from super().list_lines()
         raw = imap_utf7.encode(self.evil)  # the bidi override travels as modified UTF-7
         yield f'* LIST (\\HasNoChildren) "/" {{{len(raw)}}}\r\n{raw.decode()}\r\n'
+
+
+class HangsUpInIdle(FakeImap):
+    """Accepts IDLE, then ends the connection without a BYE: a server process that crashed, a
+    NAT entry that expired while a laptop slept. ``reset`` sends a TCP RST instead of a FIN."""
+
+    capabilities = "IMAP4rev1 UIDPLUS IDLE"
+
+    def __init__(self, count: int = 3, *, reset: bool = False) -> None:
+        self.reset = reset
+        super().__init__(count)
+
+    def handle(self, conn: socket.socket, tag: str, cmd: str, args: str) -> bool:
+        if cmd != "IDLE":
+            return super().handle(conn, tag, cmd, args)
+        self.send(conn, "+ idling\r\n")
+        time.sleep(0.3)
+        if self.reset:  # SO_LINGER with a zero timeout: close() sends RST
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        else:
+            conn.shutdown(socket.SHUT_RDWR)
+        conn.close()
+        return False

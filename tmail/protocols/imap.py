@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -199,10 +200,12 @@ class ImapSession:
         except imapclient.IMAPClient.Error as exc:
             raise self.error(ProtocolError, f"{what} refused: {exc}") from exc
         except TimeoutError as exc:
+            self.broken = True  # a reply may still be on its way: the stream is out of step
             raise self.error(
                 ConnectFailed, f"{what}: the server stopped answering", "sync again later"
             ) from exc
         except (ssl.SSLError, OSError, EOFError) as exc:
+            self.broken = True
             raise self.error(ConnectFailed, f"{what}: connection lost ({exc})") from exc
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             # imapclient's parser on a malformed response
@@ -515,6 +518,10 @@ class ImapSession:
         """IDLE on the selected folder for up to ``timeout`` seconds (keep it under 29 minutes,
         RFC 2177). Returns True as soon as the server reports a change (new, expunged or
         flagged mail), False on time-out or when ``stop()`` turns true (checked every second).
+
+        Raises :class:`ConnectFailed` at once when the server ends the connection (BYE, a
+        closed or reset socket): imapclient's ``idle_check`` reads an EOF as "nothing more
+        for now", and polling that dead socket again would spin.
         """
         deadline = time.monotonic() + timeout
         changed = False
@@ -526,11 +533,40 @@ class ImapSession:
                         break
                     wait = min(1.0, max(0.0, deadline - time.monotonic()))
                     for resp in self._c.idle_check(timeout=wait):
+                        if resp and resp[0] == b"BYE":  # RFC 3501 7.1.5: it is closing
+                            raise self._closed_by_server("IDLE", _as_text(resp[1:]))
                         if len(resp) >= 2 and resp[1] in (b"EXISTS", b"EXPUNGE", b"FETCH"):
                             changed = True
+                    if not changed and self._peer_closed():
+                        raise self._closed_by_server("IDLE", "")
             finally:
-                self._c.idle_done()
+                if not self.broken:
+                    self._c.idle_done()
         return changed
+
+    def _closed_by_server(self, what: str, said: str) -> NetworkError:
+        self.broken = True
+        words = f" ({safe_server_text(said.encode())})" if said.strip() else ""
+        return self.error(ConnectFailed, f"{what}: the server closed the connection{words}")
+
+    def _peer_closed(self) -> bool:
+        """Whether the server has closed (or reset) the connection, without reading anything:
+        a peek at the TCP stream under any TLS layer finds its end or an error."""
+        try:
+            fd = self._c.socket().fileno()
+        except (AttributeError, OSError):
+            return True
+        if fd < 0:
+            return True
+        raw = socket.socket(fileno=fd)
+        try:
+            return raw.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except (BlockingIOError, InterruptedError):
+            return False  # open, nothing waiting
+        except OSError:
+            return True  # reset, or otherwise unusable
+        finally:
+            raw.detach()  # the fd belongs to the IMAP connection
 
     def noop(self) -> bool:
         """NOOP; True when the server reported a change of the selected folder with it."""
