@@ -217,3 +217,44 @@ class HangsUpInIdle(FakeImap):
             conn.shutdown(socket.SHUT_RDWR)
         conn.close()
         return False
+
+
+class TwoFetchesForOneUid(FakeImap):
+    """Answers a body FETCH for UID 2 twice: a second FETCH response with another body under
+    the same Message-ID (a confused or hostile server)."""
+
+    def fetch(self, conn: socket.socket, tag: str, args: str) -> None:
+        if "BODY" not in args:
+            return super().fetch(conn, tag, args)
+        for uid, raw in self.messages.items():
+            bodies = [raw] + ([raw.replace(b"body 2", b"a different body 2")] if uid == 2 else [])
+            for body in bodies:
+                head = f"* {uid} FETCH (UID {uid} FLAGS () RFC822.SIZE {len(body)} BODY[] "
+                self.send(conn, head + f"{{{len(body)}}}\r\n", body, ")\r\n")
+        self.send(conn, f"{tag} OK fetched\r\n")
+
+
+class FetchForUnaskedUid(FakeImap):
+    """Answers every body FETCH also with the body of UID 99, which nobody asked for (and which
+    the folder does not list)."""
+
+    def fetch(self, conn: socket.socket, tag: str, args: str) -> None:
+        if "BODY" in args:
+            raw = fake_message(99)
+            head = f"* 9 FETCH (UID 99 FLAGS () RFC822.SIZE {len(raw)} BODY[] "
+            self.send(conn, head + f"{{{len(raw)}}}\r\n", raw, ")\r\n")
+        super().fetch(conn, tag, args)
+
+
+class LiteralShorterThanSize(FakeImap):
+    """Sends UID 2 with an RFC822.SIZE 40 bytes larger than the literal that follows (a message
+    cut short)."""
+
+    def fetch(self, conn: socket.socket, tag: str, args: str) -> None:
+        if "BODY" not in args:
+            return super().fetch(conn, tag, args)
+        for uid, raw in self.messages.items():
+            size = len(raw) + (40 if uid == 2 else 0)
+            head = f"* {uid} FETCH (UID {uid} FLAGS () RFC822.SIZE {size} BODY[] "
+            self.send(conn, head + f"{{{len(raw)}}}\r\n", raw, ")\r\n")
+        self.send(conn, f"{tag} OK fetched\r\n")

@@ -14,6 +14,7 @@ and server; imapclient and imaplib exceptions never cross the boundary.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import socket
 import ssl
@@ -436,22 +437,45 @@ class ImapSession:
         full = sorted(u for u in uids if u not in partial)
         batches = [(b, False) for b in _batches(full, batch_size, batch_bytes, sizes or {})]
         batches += [(b, True) for b in _batches(sorted(partial), batch_size, 0, {})]
-        pending: list[tuple[bytes, str]] = []
+        pending: list[bytes] = []
+        asked: set[int] = set()
+        seen: dict[int, bytes] = {}  # UID -> digest of the body given for it
+        problems: list[str] = []
         nxt = 0
         with self._errors("UID FETCH BODY.PEEK[]"):
             while nxt < len(batches) or pending:
                 while nxt < len(batches) and len(pending) < window:
-                    uidset, hdr = batches[nxt]
+                    batch, hdr = batches[nxt]
                     nxt += 1
                     section = "BODY.PEEK[HEADER]" if hdr else "BODY.PEEK[]"
                     items = f"(UID FLAGS RFC822.SIZE INTERNALDATE {section})"
                     tag = self._imap._new_tag()
-                    self._imap.send(tag + f" UID FETCH {uidset} {items}\r\n".encode())
-                    pending.append((tag, uidset))
-                tag, _uidset = pending[0]
-                yield from self._read_until(tag)
+                    self._imap.send(tag + f" UID FETCH {_uidset(batch)} {items}\r\n".encode())
+                    pending.append(tag)
+                    asked.update(batch)
+                tag = pending[0]
+                for msg in self._read_until(tag):
+                    if msg.uid not in asked:
+                        continue  # unsolicited (RFC 3501 7.4.2): not ours to store
+                    digest = hashlib.sha256(msg.raw).digest()
+                    problem = _fetch_problem(msg, digest, seen.get(msg.uid))
+                    if problem:
+                        problems.append(problem)
+                    elif msg.uid not in seen:
+                        seen[msg.uid] = digest
+                        yield msg
+                    # else: the same body again for a UID given already: harmless, not stored
                 pending.pop(0)
                 self._imap.tagged_commands.pop(tag, None)
+        if problems:
+            # Every response was read, so the connection stays usable for the other folders;
+            # what came whole and consistent was yielded (and stored).
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise self.error(
+                ProtocolError,
+                f"UID FETCH in {self.selected}: {problems[0]}{more}",
+                "the server sent contradictory data; tell its administrator if this persists",
+            )
 
     def _read_until(self, tag: bytes) -> Iterator[FetchedMessage]:
         """Read responses until ``tag`` completes, yielding each FETCH that carries a body."""
@@ -493,8 +517,11 @@ class ImapSession:
         fast = _fast_fetch(parts)
         if fast is not None:
             return fast
-        parsed = parse_fetch_response(parts, True, True)
-        for uid, d in parsed.items():
+        parsed = parse_fetch_response(parts, True, False)
+        for d in parsed.values():
+            uid = d.get(b"UID")
+            if not isinstance(uid, int):
+                return None  # no UID: not an answer to our UID FETCH (RFC 3501 6.4.8)
             body = d.get(b"BODY[]")
             is_partial = False
             if body is None:
@@ -622,6 +649,25 @@ def _fast_simple_fetch(data: list[Any]) -> dict[int, dict[bytes, Any]] | None:
     return out
 
 
+def _fetch_problem(msg: FetchedMessage, digest: bytes, earlier: bytes | None) -> str | None:
+    """Why a body FETCH answer cannot be stored without guessing, or None.
+
+    ``earlier`` is the digest of the body already given for this UID in the same fetch. Two
+    different bodies for one UID, or a literal whose length is not the RFC822.SIZE of the same
+    response (a cut or padded message), leave no way to know which bytes are the message.
+    """
+    if earlier is not None:
+        if earlier != digest:
+            return f"UID {msg.uid} came twice with different contents (the first was kept)"
+        return None
+    if not msg.partial and msg.size != len(msg.raw):
+        return (
+            f"UID {msg.uid} is {len(msg.raw)} bytes where its RFC822.SIZE says {msg.size} "
+            "(not stored)"
+        )
+    return None
+
+
 def _fast_fetch(parts: list[Any]) -> FetchedMessage | None:
     """The common shape of our own body FETCH answer, parsed with one regex (imapclient's
     general parser costs about a millisecond a message); anything else returns None and
@@ -698,19 +744,19 @@ def _message_id(header: bytes) -> str | None:
 
 def _batches(
     uids: Sequence[int], max_count: int, max_bytes: int, sizes: dict[int, int]
-) -> Iterator[str]:
-    """Compact UID sets of at most ``max_count`` messages (and ``max_bytes`` when sizes known)."""
+) -> Iterator[list[int]]:
+    """Runs of at most ``max_count`` UIDs (and ``max_bytes`` when sizes are known)."""
     batch: list[int] = []
     total = 0
     for uid in uids:
         size = sizes.get(uid, 0)
         if batch and (len(batch) >= max_count or (max_bytes and total + size > max_bytes)):
-            yield _uidset(batch)
+            yield batch
             batch, total = [], 0
         batch.append(uid)
         total += size
     if batch:
-        yield _uidset(batch)
+        yield batch
 
 
 def _uidset(uids: list[int]) -> str:
