@@ -191,7 +191,7 @@ def _watch_account(
                 log(f"{exc.one_line()} (IDLE; retrying in {delay:.0f}s)")
                 stop.wait(max(0.0, min(delay, interval - (time.monotonic() - started))))
                 continue
-            if pushed:
+            if pushed and watcher.announced:  # not when it only (re)connected
                 log(safe_line(f"{account.name}: new mail announced (IDLE)"))
     finally:
         if watcher is not None:
