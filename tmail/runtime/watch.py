@@ -166,7 +166,7 @@ def _watch_account(
             )
             if on_result is not None:
                 on_result(result)
-            if result.new or result.changed or result.removed or result.errors:
+            if result.new or result.changed or result.removed or result.pushed or result.errors:
                 log(result.summary())
             for line in result.errors:
                 log(line)
