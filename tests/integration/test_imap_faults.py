@@ -14,9 +14,12 @@ from tests.support.fakeimap import (
     ControlCharsInFolderName,
     DropMidLiteral,
     FakeImap,
+    FetchForUnaskedUid,
+    LiteralShorterThanSize,
     OversizedLiteral,
     RefuseSelect,
     StallOnFetch,
+    TwoFetchesForOneUid,
 )
 from tmail.core.errors import ConnectFailed, ProtocolError
 from tmail.protocols.imap import ImapSession
@@ -86,3 +89,38 @@ def test_control_characters_in_folder_name_are_kept_for_the_server_not_shown() -
     with ControlCharsInFolderName() as server, session(server) as s:
         names = [f.name for f in s.folders()]
     assert ControlCharsInFolderName.evil in names
+
+
+def test_two_fetches_for_one_uid_give_one_copy_and_a_protocol_error_after_the_rest() -> None:
+    with TwoFetchesForOneUid() as server, session(server) as s:
+        s.select("INBOX")
+        got = []
+        with pytest.raises(ProtocolError) as info:
+            for msg in s.fetch_messages([1, 2, 3]):
+                got.append(msg)
+        assert not s.broken  # every response was read: the connection serves the next folder
+        assert s.noop() is False
+    assert [m.uid for m in got] == [1, 2, 3]
+    assert [m.raw for m in got] == [server.messages[u] for u in (1, 2, 3)]
+    line = info.value.one_line()
+    assert line.startswith("acct (127.0.0.1:") and "\n" not in line
+    assert "UID FETCH in INBOX: UID 2 came twice with different contents" in line
+
+
+def test_fetch_data_for_a_uid_not_asked_for_is_passed_over() -> None:
+    with FetchForUnaskedUid() as server, session(server) as s:
+        s.select("INBOX")
+        got = list(s.fetch_messages([1, 3]))
+    assert [m.uid for m in got] == [1, 3]  # neither 99 (never listed) nor 2 (not asked for)
+
+
+def test_a_literal_shorter_than_its_rfc822_size_is_not_given_out() -> None:
+    with LiteralShorterThanSize() as server, session(server) as s:
+        s.select("INBOX")
+        got = []
+        with pytest.raises(ProtocolError) as info:
+            for msg in s.fetch_messages([1, 2, 3]):
+                got.append(msg)
+    assert [m.uid for m in got] == [1, 3]
+    n = len(server.messages[2])
+    assert f"UID 2 is {n} bytes where its RFC822.SIZE says {n + 40}" in info.value.one_line()

@@ -119,3 +119,33 @@ def test_watch_exits_cleanly_on_sigterm(
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+def test_the_summary_says_what_a_sync_pushed(
+    mailstack: MailStack, mail_user: MailUser, tmp_path: Path
+) -> None:
+    mailstack.save(mail_user.name, message("to flag"))
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[general]\ndata_dir = "{tmp_path / "data"}"\n'
+        + account_toml(mailstack, "p", mail_user, "imap", "tls", mailstack.ports.imaps)
+    )
+    assert run(cfg).stdout == "p: 1 new, 0 changed, 0 removed, 0 errors\n"
+    listed = subprocess.run(
+        [*TMAIL, "--config", str(cfg), "list", "--json"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    rows = json.loads(listed.stdout)
+    flagged = subprocess.run(
+        [*TMAIL, "--config", str(cfg), "flag", str(rows[0]["id"]), "+F"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert flagged.returncode == 0, flagged.stderr
+    res = run(cfg)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "p: 0 new, 0 changed, 0 removed, 1 pushed, 0 errors\n"
+    assert "\\Flagged" in mailstack.doveadm(
+        "fetch", "-u", mail_user.name, "flags", "mailbox", "INBOX", "all"
+    )  # it really reached the server
+    again = run(cfg, "--json")
+    assert json.loads(again.stdout)["accounts"][0]["pushed"] == 0

@@ -20,9 +20,12 @@ from tests.support.fakeimap import (
     ControlCharsInFolderName,
     DropMidLiteral,
     FakeImap,
+    FetchForUnaskedUid,
+    LiteralShorterThanSize,
     OversizedLiteral,
     RefuseSelect,
     StallOnFetch,
+    TwoFetchesForOneUid,
 )
 from tests.support.faultservers import drops_after
 from tests.support.mailstack import MailStack
@@ -129,6 +132,67 @@ def test_full_disk_is_one_error_and_nothing_half_written(
     assert stored(store) == []
     assert not [p for p in store.mail_dir.rglob("*") if p.is_file()]
     resume_is_clean(store)
+
+
+def test_two_fetches_for_one_uid_store_one_copy_and_fail_the_folder(store: Store) -> None:
+    with TwoFetchesForOneUid() as server:
+        result = sync(server, store)
+        rows = store.list_messages("acct", "INBOX")
+        assert sorted(r.uid for r in rows) == [1, 2, 3]  # one copy per UID
+        assert stored(store) == sorted(server.messages.values())
+    assert not result.ok and len(result.errors) == 1
+    assert result.errors[0].startswith("acct (127.0.0.1:")
+    assert "UID 2 came twice with different contents" in result.errors[0]
+    assert [f.error for f in result.folders] == [result.errors[0]]
+    resume_is_clean(store)
+
+
+def test_fetch_data_for_a_uid_not_asked_for_is_not_stored(store: Store) -> None:
+    with FetchForUnaskedUid() as server:
+        result = sync(server, store)
+        assert result.ok, result.errors
+        assert stored(store) == sorted(server.messages.values())  # no UID 99
+    resume_is_clean(store)
+
+
+def test_a_literal_shorter_than_its_size_is_not_stored_and_fetched_again_later(
+    store: Store,
+) -> None:
+    with LiteralShorterThanSize() as server:
+        result = sync(server, store)
+        assert stored(store) == sorted([server.messages[1], server.messages[3]])
+    assert len(result.errors) == 1 and "RFC822.SIZE" in result.errors[0]
+    resume_is_clean(store)  # the next sync of a sane server brings UID 2 whole
+
+
+def test_sync_command_reports_the_folders_protocol_error_in_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    with TwoFetchesForOneUid() as server:
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(f"""[general]
+data_dir = "{tmp_path / "data"}"
+[accounts.acct]
+email = "a@example.test"
+incoming.protocol = "imap"
+incoming.host = "127.0.0.1"
+incoming.port = {server.port}
+incoming.security = "none"
+incoming.allow_plaintext_auth = true
+incoming.username = "u"
+incoming.password_command = "echo p"
+incoming.timeout = "5s"
+""")
+        res = subprocess.run(
+            [sys.executable, "-m", "tmail", "--config", str(cfg), "sync"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert res.returncode == 1, res.stderr
+    errors = res.stderr.strip().splitlines()
+    assert len(errors) == 1, res.stderr
+    assert errors[0].startswith(f"tmail: acct (127.0.0.1:{server.port}): UID FETCH in INBOX: ")
+    assert "UID 2 came twice" in errors[0]
 
 
 @pytest.mark.stack

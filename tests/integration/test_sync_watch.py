@@ -108,6 +108,45 @@ def test_idle_picks_up_postfix_delivery_within_two_seconds(
     assert not thread.is_alive(), "watch did not stop within 10 s"
 
 
+def test_watch_announces_no_mail_when_it_starts_and_none_came(
+    mailstack: MailStack, mail_user: MailUser, tmp_path: Path
+) -> None:
+    mailstack.save(mail_user.name, message("there before"))
+    idling = threading.Event()
+
+    def imap(a: Account) -> ImapSession:
+        s = imap_session(mailstack, mail_user.name, mail_user.password)
+        check = s._c.idle_check
+
+        def checked(timeout: float | None = None) -> list[object]:
+            idling.set()
+            return list(check(timeout=timeout))
+
+        s._c.idle_check = checked
+        return s
+
+    acct = account(mailstack, mail_user.name, mail_user.password, poll_interval=300.0)
+    config = Config(None, tmp_path / "data", 300.0, {acct.name: acct})
+    Store.open(tmp_path / "data").close()
+    lines: list[str] = []
+    stop = threading.Event()
+    t = threading.Thread(
+        target=watch,
+        args=(config, [acct], lambda: Store(tmp_path / "data")),
+        kwargs={"log": lines.append, "stop": stop, "openers": Openers(imap=imap)},
+        daemon=True,
+    )
+    t.start()
+    try:
+        assert idling.wait(30), "IDLE never started"
+    finally:
+        stop.set()
+        t.join(10)
+    assert not t.is_alive()
+    events = [line.split(" ", 1)[1] for line in lines]  # without the time stamps
+    assert events == [f"{acct.name}: 1 new, 0 changed, 0 removed, 0 errors"]
+
+
 def test_pop3_watch_polls_on_its_interval_and_stops(
     mailstack: MailStack, mail_user: MailUser, tmp_path: Path
 ) -> None:

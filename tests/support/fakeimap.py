@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -193,3 +194,67 @@ class ControlCharsInFolderName(FakeImap):
         yield from super().list_lines()
         raw = imap_utf7.encode(self.evil)  # the bidi override travels as modified UTF-7
         yield f'* LIST (\\HasNoChildren) "/" {{{len(raw)}}}\r\n{raw.decode()}\r\n'
+
+
+class HangsUpInIdle(FakeImap):
+    """Accepts IDLE, then ends the connection without a BYE: a server process that crashed, a
+    NAT entry that expired while a laptop slept. ``reset`` sends a TCP RST instead of a FIN."""
+
+    capabilities = "IMAP4rev1 UIDPLUS IDLE"
+
+    def __init__(self, count: int = 3, *, reset: bool = False) -> None:
+        self.reset = reset
+        super().__init__(count)
+
+    def handle(self, conn: socket.socket, tag: str, cmd: str, args: str) -> bool:
+        if cmd != "IDLE":
+            return super().handle(conn, tag, cmd, args)
+        self.send(conn, "+ idling\r\n")
+        time.sleep(0.3)
+        if self.reset:  # SO_LINGER with a zero timeout: close() sends RST
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        else:
+            conn.shutdown(socket.SHUT_RDWR)
+        conn.close()
+        return False
+
+
+class TwoFetchesForOneUid(FakeImap):
+    """Answers a body FETCH for UID 2 twice: a second FETCH response with another body under
+    the same Message-ID (a confused or hostile server)."""
+
+    def fetch(self, conn: socket.socket, tag: str, args: str) -> None:
+        if "BODY" not in args:
+            return super().fetch(conn, tag, args)
+        for uid, raw in self.messages.items():
+            bodies = [raw] + ([raw.replace(b"body 2", b"a different body 2")] if uid == 2 else [])
+            for body in bodies:
+                head = f"* {uid} FETCH (UID {uid} FLAGS () RFC822.SIZE {len(body)} BODY[] "
+                self.send(conn, head + f"{{{len(body)}}}\r\n", body, ")\r\n")
+        self.send(conn, f"{tag} OK fetched\r\n")
+
+
+class FetchForUnaskedUid(FakeImap):
+    """Answers every body FETCH also with the body of UID 99, which nobody asked for (and which
+    the folder does not list)."""
+
+    def fetch(self, conn: socket.socket, tag: str, args: str) -> None:
+        if "BODY" in args:
+            raw = fake_message(99)
+            head = f"* 9 FETCH (UID 99 FLAGS () RFC822.SIZE {len(raw)} BODY[] "
+            self.send(conn, head + f"{{{len(raw)}}}\r\n", raw, ")\r\n")
+        super().fetch(conn, tag, args)
+
+
+class LiteralShorterThanSize(FakeImap):
+    """Sends UID 2 with an RFC822.SIZE 40 bytes larger than the literal that follows (a message
+    cut short)."""
+
+    def fetch(self, conn: socket.socket, tag: str, args: str) -> None:
+        if "BODY" not in args:
+            return super().fetch(conn, tag, args)
+        for uid, raw in self.messages.items():
+            size = len(raw) + (40 if uid == 2 else 0)
+            head = f"* {uid} FETCH (UID {uid} FLAGS () RFC822.SIZE {size} BODY[] "
+            self.send(conn, head + f"{{{len(raw)}}}\r\n", raw, ")\r\n")
+        self.send(conn, f"{tag} OK fetched\r\n")

@@ -50,6 +50,14 @@ def test_summary_line_counts_everything() -> None:
     assert not r.ok and r.as_dict()["new"] == 2
 
 
+def test_summary_line_says_what_was_pushed() -> None:
+    r = SyncResult(
+        "work", folders=(FolderResult("INBOX", pushed=1), FolderResult("Sent", pushed=2))
+    )
+    assert r.summary() == "work: 0 new, 0 changed, 0 removed, 3 pushed, 0 errors"
+    assert r.as_dict()["pushed"] == 3
+
+
 def folder(name: str, attrs: tuple[str, ...] = (), subscribed: bool = True) -> FolderInfo:
     return FolderInfo(name, ".", frozenset(attrs), None, subscribed)
 

@@ -14,7 +14,9 @@ and server; imapclient and imaplib exceptions never cross the boundary.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
+import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -199,10 +201,12 @@ class ImapSession:
         except imapclient.IMAPClient.Error as exc:
             raise self.error(ProtocolError, f"{what} refused: {exc}") from exc
         except TimeoutError as exc:
+            self.broken = True  # a reply may still be on its way: the stream is out of step
             raise self.error(
                 ConnectFailed, f"{what}: the server stopped answering", "sync again later"
             ) from exc
         except (ssl.SSLError, OSError, EOFError) as exc:
+            self.broken = True
             raise self.error(ConnectFailed, f"{what}: connection lost ({exc})") from exc
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             # imapclient's parser on a malformed response
@@ -433,22 +437,45 @@ class ImapSession:
         full = sorted(u for u in uids if u not in partial)
         batches = [(b, False) for b in _batches(full, batch_size, batch_bytes, sizes or {})]
         batches += [(b, True) for b in _batches(sorted(partial), batch_size, 0, {})]
-        pending: list[tuple[bytes, str]] = []
+        pending: list[bytes] = []
+        asked: set[int] = set()
+        seen: dict[int, bytes] = {}  # UID -> digest of the body given for it
+        problems: list[str] = []
         nxt = 0
         with self._errors("UID FETCH BODY.PEEK[]"):
             while nxt < len(batches) or pending:
                 while nxt < len(batches) and len(pending) < window:
-                    uidset, hdr = batches[nxt]
+                    batch, hdr = batches[nxt]
                     nxt += 1
                     section = "BODY.PEEK[HEADER]" if hdr else "BODY.PEEK[]"
                     items = f"(UID FLAGS RFC822.SIZE INTERNALDATE {section})"
                     tag = self._imap._new_tag()
-                    self._imap.send(tag + f" UID FETCH {uidset} {items}\r\n".encode())
-                    pending.append((tag, uidset))
-                tag, _uidset = pending[0]
-                yield from self._read_until(tag)
+                    self._imap.send(tag + f" UID FETCH {_uidset(batch)} {items}\r\n".encode())
+                    pending.append(tag)
+                    asked.update(batch)
+                tag = pending[0]
+                for msg in self._read_until(tag):
+                    if msg.uid not in asked:
+                        continue  # unsolicited (RFC 3501 7.4.2): not ours to store
+                    digest = hashlib.sha256(msg.raw).digest()
+                    problem = _fetch_problem(msg, digest, seen.get(msg.uid))
+                    if problem:
+                        problems.append(problem)
+                    elif msg.uid not in seen:
+                        seen[msg.uid] = digest
+                        yield msg
+                    # else: the same body again for a UID given already: harmless, not stored
                 pending.pop(0)
                 self._imap.tagged_commands.pop(tag, None)
+        if problems:
+            # Every response was read, so the connection stays usable for the other folders;
+            # what came whole and consistent was yielded (and stored).
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise self.error(
+                ProtocolError,
+                f"UID FETCH in {self.selected}: {problems[0]}{more}",
+                "the server sent contradictory data; tell its administrator if this persists",
+            )
 
     def _read_until(self, tag: bytes) -> Iterator[FetchedMessage]:
         """Read responses until ``tag`` completes, yielding each FETCH that carries a body."""
@@ -490,8 +517,11 @@ class ImapSession:
         fast = _fast_fetch(parts)
         if fast is not None:
             return fast
-        parsed = parse_fetch_response(parts, True, True)
-        for uid, d in parsed.items():
+        parsed = parse_fetch_response(parts, True, False)
+        for d in parsed.values():
+            uid = d.get(b"UID")
+            if not isinstance(uid, int):
+                return None  # no UID: not an answer to our UID FETCH (RFC 3501 6.4.8)
             body = d.get(b"BODY[]")
             is_partial = False
             if body is None:
@@ -515,6 +545,10 @@ class ImapSession:
         """IDLE on the selected folder for up to ``timeout`` seconds (keep it under 29 minutes,
         RFC 2177). Returns True as soon as the server reports a change (new, expunged or
         flagged mail), False on time-out or when ``stop()`` turns true (checked every second).
+
+        Raises :class:`ConnectFailed` at once when the server ends the connection (BYE, a
+        closed or reset socket): imapclient's ``idle_check`` reads an EOF as "nothing more
+        for now", and polling that dead socket again would spin.
         """
         deadline = time.monotonic() + timeout
         changed = False
@@ -526,11 +560,40 @@ class ImapSession:
                         break
                     wait = min(1.0, max(0.0, deadline - time.monotonic()))
                     for resp in self._c.idle_check(timeout=wait):
+                        if resp and resp[0] == b"BYE":  # RFC 3501 7.1.5: it is closing
+                            raise self._closed_by_server("IDLE", _as_text(resp[1:]))
                         if len(resp) >= 2 and resp[1] in (b"EXISTS", b"EXPUNGE", b"FETCH"):
                             changed = True
+                    if not changed and self._peer_closed():
+                        raise self._closed_by_server("IDLE", "")
             finally:
-                self._c.idle_done()
+                if not self.broken:
+                    self._c.idle_done()
         return changed
+
+    def _closed_by_server(self, what: str, said: str) -> NetworkError:
+        self.broken = True
+        words = f" ({safe_server_text(said.encode())})" if said.strip() else ""
+        return self.error(ConnectFailed, f"{what}: the server closed the connection{words}")
+
+    def _peer_closed(self) -> bool:
+        """Whether the server has closed (or reset) the connection, without reading anything:
+        a peek at the TCP stream under any TLS layer finds its end or an error."""
+        try:
+            fd = self._c.socket().fileno()
+        except (AttributeError, OSError):
+            return True
+        if fd < 0:
+            return True
+        raw = socket.socket(fileno=fd)
+        try:
+            return raw.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except (BlockingIOError, InterruptedError):
+            return False  # open, nothing waiting
+        except OSError:
+            return True  # reset, or otherwise unusable
+        finally:
+            raw.detach()  # the fd belongs to the IMAP connection
 
     def noop(self) -> bool:
         """NOOP; True when the server reported a change of the selected folder with it."""
@@ -584,6 +647,25 @@ def _fast_simple_fetch(data: list[Any]) -> dict[int, dict[bytes, Any]] | None:
             return None
         out[int(d.pop(b"UID"))] = d
     return out
+
+
+def _fetch_problem(msg: FetchedMessage, digest: bytes, earlier: bytes | None) -> str | None:
+    """Why a body FETCH answer cannot be stored without guessing, or None.
+
+    ``earlier`` is the digest of the body already given for this UID in the same fetch. Two
+    different bodies for one UID, or a literal whose length is not the RFC822.SIZE of the same
+    response (a cut or padded message), leave no way to know which bytes are the message.
+    """
+    if earlier is not None:
+        if earlier != digest:
+            return f"UID {msg.uid} came twice with different contents (the first was kept)"
+        return None
+    if not msg.partial and msg.size != len(msg.raw):
+        return (
+            f"UID {msg.uid} is {len(msg.raw)} bytes where its RFC822.SIZE says {msg.size} "
+            "(not stored)"
+        )
+    return None
 
 
 def _fast_fetch(parts: list[Any]) -> FetchedMessage | None:
@@ -662,19 +744,19 @@ def _message_id(header: bytes) -> str | None:
 
 def _batches(
     uids: Sequence[int], max_count: int, max_bytes: int, sizes: dict[int, int]
-) -> Iterator[str]:
-    """Compact UID sets of at most ``max_count`` messages (and ``max_bytes`` when sizes known)."""
+) -> Iterator[list[int]]:
+    """Runs of at most ``max_count`` UIDs (and ``max_bytes`` when sizes are known)."""
     batch: list[int] = []
     total = 0
     for uid in uids:
         size = sizes.get(uid, 0)
         if batch and (len(batch) >= max_count or (max_bytes and total + size > max_bytes)):
-            yield _uidset(batch)
+            yield batch
             batch, total = [], 0
         batch.append(uid)
         total += size
     if batch:
-        yield _uidset(batch)
+        yield batch
 
 
 def _uidset(uids: list[int]) -> str:

@@ -220,6 +220,9 @@ class MailBackend(LocalBackend):
         def wait(timeout: float, stop: Callable[[], bool]) -> bool:
             nonlocal first
             changed = watcher.wait(timeout, stop)
+            if stop():  # the reader is closing: log out instead of leaving the socket open
+                watcher.close()
+                return False
             if first:  # the first call only connects: the start-up sync already ran
                 first = False
                 return False

@@ -278,6 +278,7 @@ class MailSession:
                     failures = 0
                 except TmailError as exc:
                     failures += 1
+                    log.warning("push for %s: %s", account, exc.one_line())
                     if failures == 1:
                         self._emit(SyncFailed(account=account, error=exc.one_line()))
                     self._stopping.wait(min(900.0, 30.0 * 2 ** (failures - 1)))

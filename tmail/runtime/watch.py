@@ -166,7 +166,7 @@ def _watch_account(
             )
             if on_result is not None:
                 on_result(result)
-            if result.new or result.changed or result.removed or result.errors:
+            if result.new or result.changed or result.removed or result.pushed or result.errors:
                 log(result.summary())
             for line in result.errors:
                 log(line)
@@ -191,7 +191,7 @@ def _watch_account(
                 log(f"{exc.one_line()} (IDLE; retrying in {delay:.0f}s)")
                 stop.wait(max(0.0, min(delay, interval - (time.monotonic() - started))))
                 continue
-            if pushed:
+            if pushed and watcher.announced:  # not when it only (re)connected
                 log(safe_line(f"{account.name}: new mail announced (IDLE)"))
     finally:
         if watcher is not None:

@@ -25,17 +25,22 @@ class InboxWatcher:
         self.account = account
         self._open = opener
         self._session: ImapSession | None = None
+        # Whether the last True from wait() was the server announcing a change (IDLE or NOOP),
+        # not a (re)connection asking for one pass to cover the time it was not watching.
+        self.announced = False
 
     @property
     def supported(self) -> bool:
         return self._session is None or self._session.has("IDLE")
 
     def wait(self, timeout: float, stop: StopFn | None = None) -> bool:
-        """Block up to ``timeout`` seconds; True as soon as INBOX changed on the server.
+        """Block up to ``timeout`` seconds; True as soon as INBOX changed on the server, and
+        right after (re)connecting (``announced`` tells the two apart).
 
         Raises :class:`tmail.core.errors.NetworkError` when the connection fails (the caller
         backs off and retries); the broken connection is dropped first.
         """
+        self.announced = False
         if self._session is None or self._session.broken:
             self.close()
             self._session = self._open(self.account)
@@ -45,6 +50,7 @@ class InboxWatcher:
         session = self._session
         try:
             if session.noop():  # changes since the last IDLE ended (or during the sync)
+                self.announced = True
                 return True
             if not session.has("IDLE"):
                 deadline = time.monotonic() + timeout  # no push here: just wait the interval
@@ -55,6 +61,7 @@ class InboxWatcher:
             while remaining > 0:
                 chunk = min(remaining, IDLE_MAX)
                 if session.idle(chunk, stop):
+                    self.announced = True
                     return True
                 if stop is not None and stop():
                     return False

@@ -429,8 +429,12 @@ def _fetch_new(
         if progress is not None:
             progress(Progress(account.name, name, done, total, nbytes))
 
+    wanted = set(uids)  # at most one copy per UID, and only UIDs asked for
     try:
         for msg in session.fetch_messages(uids, headers_only=headers_only, sizes=sizes):
+            if msg.uid not in wanted:
+                continue
+            wanted.discard(msg.uid)
             raw = msg.raw
             if msg.partial:
                 # Headers only (max_size): the local copy says so; it is never uploaded.

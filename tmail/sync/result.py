@@ -60,11 +60,18 @@ class SyncResult:
     def removed(self) -> int:
         return sum(f.removed for f in self.folders)
 
+    @property
+    def pushed(self) -> int:
+        """Local changes sent to the server: flags, deletions, moves, uploads."""
+        return sum(f.pushed for f in self.folders)
+
     def summary(self) -> str:
-        """``work: 12 new, 3 changed, 0 removed, 0 errors``."""
+        """``work: 12 new, 3 changed, 0 removed, 0 errors``; ``2 pushed`` before the errors
+        when local changes went to the server."""
+        pushed = f"{self.pushed} pushed, " if self.pushed else ""
         return (
             f"{self.account}: {self.new} new, {self.changed} changed, "
-            f"{self.removed} removed, {len(self.errors)} errors"
+            f"{self.removed} removed, {pushed}{len(self.errors)} errors"
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -74,6 +81,7 @@ class SyncResult:
             "new": self.new,
             "changed": self.changed,
             "removed": self.removed,
+            "pushed": self.pushed,
             "errors": list(self.errors),
             "stopped": self.stopped,
             "folders": [
