@@ -149,6 +149,25 @@ def test_bad_input_exits_65_and_queues_nothing(
     assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
 
 
+def test_send_without_subject_is_refused_unless_empty_is_asked_for(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    cfg = write_config(tmp_path, sender)
+    res = run(cfg, sender, "send", "--to", rcpt.address, stdin=b"body\n")
+    assert res.returncode == 2
+    err = res.stderr.decode()
+    assert err.count("\n") == 1 and "--subject" in err and "Traceback" not in err
+    assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
+    res = run(cfg, sender, "send", "--to", rcpt.address, "--subject", "", stdin=b"body\n")
+    assert res.returncode == 0, res.stderr.decode()
+    assert sender.stack.wait_for(rcpt.name, 1) == 1
+    got = email.message_from_bytes(
+        sender.stack.stored_messages(rcpt.name)[0], policy=email.policy.default
+    )
+    assert not got["Subject"]
+
+
 def test_mutt_style_dash_a_file_is_explained(
     make_mail_user: Callable[..., MailUser], tmp_path: Path
 ) -> None:
@@ -199,7 +218,9 @@ def test_temporary_failure_exits_75_then_queue_and_flush(
 def test_queue_drop(make_mail_user: Callable[..., MailUser], tmp_path: Path) -> None:
     sender = make_mail_user("s")
     cfg = write_config(tmp_path, sender)
-    res = run(cfg, sender, "send", "--queue-only", "--to", "a@example.test", stdin=b"b\n")
+    res = run(
+        cfg, sender, "send", "--queue-only", "--to", "a@example.test", "-s", "x", stdin=b"b\n"
+    )
     assert res.returncode == 0
     ident = res.stdout.decode().split()[-1]
     assert ident in run(cfg, sender, "queue").stdout.decode()

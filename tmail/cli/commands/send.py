@@ -50,7 +50,9 @@ class Send(Command):
         parser.add_argument("--to", action="append", default=[], metavar="ADDR")
         parser.add_argument("--cc", action="append", default=[], metavar="ADDR")
         parser.add_argument("--bcc", action="append", default=[], metavar="ADDR")
-        parser.add_argument("--subject", "-s", default="", metavar="TEXT")
+        parser.add_argument(
+            "--subject", "-s", metavar="TEXT", help="required; --subject '' sends without one"
+        )
         parser.add_argument("--attach", action="append", default=[], metavar="FILE")
         parser.add_argument("--html", metavar="FILE", help="add FILE as the HTML alternative")
         parser.add_argument("--in-reply-to", metavar="MSGID")
@@ -99,6 +101,15 @@ class Send(Command):
                 "no outgoing (SMTP) server configured",
                 account=account.name,
                 hint=f"add outgoing.host and outgoing.port to [accounts.{account.name}]",
+            )
+        if args.subject is None and not args.from_headers:
+            # A script that forgot --subject gets an error, not a letter titled "(no subject)";
+            # an empty subject is still possible when asked for (mutt asks the same question).
+            raise UsageError(
+                "send: no --subject given",
+                account=account.name,
+                hint="add --subject TEXT (--subject '' sends without one); "
+                "for a whole message on stdin (mutt, git send-email) use send -t",
             )
         dsn = _dsn(args.dsn or args.sm_notify, args.sm_ret, args.sm_envid)
         stdin = _stdin()
@@ -163,7 +174,7 @@ def _compose(
     name = args.full_name if args.full_name is not None else account.display_name
     me = Address(name, account.email)
     if args.from_headers:
-        if args.to or args.cc or args.bcc or args.attach or args.html or args.subject:
+        if args.to or args.cc or args.bcc or args.attach or args.html or args.subject is not None:
             raise UsageError("-t takes the whole message from stdin; --to/--subject/... do not mix")
         return prepare_raw(
             raw,
@@ -193,7 +204,7 @@ def _compose(
         to=tuple(args.to) + tuple(args.recipients),
         cc=tuple(args.cc),
         bcc=tuple(args.bcc),
-        subject=args.subject,
+        subject=args.subject or "",
         body=body,
         html=html,
         attachments=tuple(Path(p).expanduser() for p in args.attach),
