@@ -144,7 +144,9 @@ def test_bad_input_exits_65_and_queues_nothing(
     res = run(cfg, sender, "send", "--to", "a@example.test", "--subject", "x\r\nBcc: evil@x.test")
     assert res.returncode == 65
     assert b"line break" in res.stderr and b"Traceback" not in res.stderr
-    res = run(cfg, sender, "send", "--to", "a@example.test", "--attach", str(tmp_path / "nope"))
+    res = run(
+        cfg, sender, "send", "--to", "a@example.test", "-s", "x", "--attach", str(tmp_path / "nope")
+    )
     assert res.returncode == 65 and b"nope does not exist" in res.stderr
     assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
 
