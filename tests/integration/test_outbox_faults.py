@@ -267,7 +267,7 @@ def test_starttls_not_offered_sends_nothing_and_stays_queued(
     assert entry.last_error is not None and "STARTTLS" in entry.last_error
 
 
-def test_auth_refused_stays_queued_with_the_reason(
+def test_auth_refused_is_held_with_the_reason_and_not_tried_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tmail.outbox.service import smtp_opener
@@ -282,11 +282,20 @@ def test_auth_refused_stays_queued_with_the_reason(
         q = Queue.for_account(tmp_path, acc.name)
         ident = queue_one(q, acc)
         report = flush(acc, q, smtp_opener(acc))
+        again = flush(acc, q, smtp_opener(acc), force=True)
+        logins = srv.connections
+        # A later login that works (a new message, the password fixed) lets it go again.
+        srv.script.auth_reply = "235 2.7.0 Authentication successful"
+        other = queue_one(q, acc)
+        flush(acc, q, smtp_opener(acc), only=[other])
+        last = flush(acc, q, smtp_opener(acc))
     outcome = report.of(ident)
-    assert outcome is not None and outcome.status == "queued"
-    assert "535" in outcome.message or "authentication" in outcome.message.lower()
-    assert not any(c.upper().startswith("MAIL") for c in srv.commands)
-    assert [e.id for e in q.entries()] == [ident]
+    assert outcome is not None and outcome.status == "held"
+    assert "535" in outcome.message and f"tmail flush --resend {ident}" in outcome.message
+    assert not any(c.upper().startswith("MAIL") for c in srv.commands[:3])
+    assert again.of(ident).status == "held" and logins == 1  # type: ignore[union-attr]
+    assert last.of(ident).status == "delivered"  # type: ignore[union-attr]
+    assert [r.recipients for r in srv.received] == [["b@example.test"]] * 2
 
 
 def test_without_pipelining_one_command_at_a_time(tmp_path: Path) -> None:

@@ -63,9 +63,10 @@ outgoing.ca_file = "{stack.ca_file}"
 
 
 def run(
-    cfg: Path, user: MailUser, *args: str, stdin: bytes = b""
+    cfg: Path, user: MailUser, *args: str, stdin: bytes = b"", password: str | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "TMAIL_TEST_PW": user.password, "TMAIL_CONFIG": str(cfg)}
+    pw = user.password if password is None else password
+    env = {**os.environ, "TMAIL_TEST_PW": pw, "TMAIL_CONFIG": str(cfg)}
     return subprocess.run(
         [*TMAIL, *args], input=stdin, capture_output=True, env=env, timeout=120, check=False
     )
@@ -195,6 +196,41 @@ def test_refused_exits_69_with_the_server_words_and_keeps_the_message(
     assert b"looks like spam" in res.stderr and b"554" in res.stderr
     listing = run(cfg, sender, "queue").stdout.decode()
     assert "failed" in listing and "looks like spam" in listing
+
+
+def test_wrong_password_holds_the_message_and_never_logs_in_again_with_it(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    stack = sender.stack
+    cfg = write_config(tmp_path, sender)
+    log = stack.root / "postfix.log"
+
+    def refused_logins() -> int:
+        lines = log.read_text(errors="replace").splitlines()
+        return sum("authentication failed" in ln and sender.name in ln for ln in lines)
+
+    res = run(cfg, sender, "send", "--to", rcpt.address, "-s", "held", stdin=b"b\n", password="no")
+    assert res.returncode == 77, res.stderr.decode()
+    err = res.stderr.decode()
+    assert err.startswith("tmail: test (") and "535" in err and "held as" in err
+    assert "--resend" in err and err.count("\n") == 1
+    ident = err.split("held as ")[1].split(":")[0]
+    listing = run(cfg, sender, "queue").stdout.decode()
+    assert f"{ident}  held" in listing and "535" in listing
+    # Every later flush, with the same wrong password, keeps it held without a new login.
+    for _ in range(2):
+        res = run(cfg, sender, "flush", password="no")
+        assert res.returncode == 77 and f"{ident} held" in res.stderr.decode()
+    # The right password alone does not release it either: the user says so.
+    assert run(cfg, sender, "flush").returncode == 77
+    res = run(cfg, sender, "flush", "--resend", ident[:14])
+    assert res.returncode == 0, res.stderr.decode()
+    assert f"{ident} delivered" in res.stdout.decode()
+    assert stack.wait_for(rcpt.name, 1) == 1
+    # Postfix saw exactly one refused login for this user: the first one.
+    assert refused_logins() == 1, log.read_text()
+    assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
 
 
 def test_temporary_failure_exits_75_then_queue_and_flush(

@@ -181,6 +181,8 @@ class MailBackend(LocalBackend):
                 result = SendResult("delivered", o.message)
             elif o.status in ("queued", "waiting"):
                 result = SendResult("queued", o.message)
+            elif o.status in ("held", "uncertain"):
+                result = SendResult("held", o.message)
             else:
                 result = SendResult("refused", o.message)
             out.append((o.entry.subject, result))
@@ -281,4 +283,6 @@ class MailBackend(LocalBackend):
             return SendResult("delivered", outcome.message)
         if outcome.status in ("queued", "waiting"):
             return SendResult("queued", outcome.message)
+        if outcome.status in ("held", "uncertain"):
+            return SendResult("held", outcome.message)
         return SendResult("refused", outcome.message)

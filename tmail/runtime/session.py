@@ -134,7 +134,8 @@ class SyncFailed(Event):
     error: str  # one line, terminal-safe
 
 
-SendStatus = Literal["delivered", "queued", "refused"]
+# held: kept in the outbox but not tried again by itself (login refused, delivery uncertain)
+SendStatus = Literal["delivered", "queued", "refused", "held"]
 
 
 @dataclass(frozen=True, kw_only=True)

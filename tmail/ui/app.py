@@ -1178,6 +1178,8 @@ class App:
                     self.notice(f"sent: {ev.subject}")
                 elif ev.status == "queued":
                     self.notice(f"queued, will retry: {ev.detail or ev.subject}")
+                elif ev.status == "held":
+                    self.notice(f"held in the outbox: {ev.detail}", error=True)
                 else:
                     self.notice(f"not sent: {ev.detail}", error=True)
                 changed = True
@@ -1666,7 +1668,7 @@ class _Item(urwid.Text):
 def _saved_elsewhere(ev: Event) -> bool:
     """The composed message is safe somewhere else: delivered, in the outbox, or in Drafts."""
     if isinstance(ev, MessageSent):
-        return ev.status in ("delivered", "queued")
+        return ev.status in ("delivered", "queued", "held")
     return isinstance(ev, DraftPostponed)
 
 

@@ -2,7 +2,8 @@
 durably, then try to deliver it at once.
 
 Exit status, as sendmail's callers (mutt, git send-email, cron) read it: 0 delivered (or queued
-with ``--queue-only``), 75 queued for a later try, 65 bad input, 69 refused by the server.
+with ``--queue-only``), 75 queued for a later try (or delivery uncertain: kept for the user),
+65 bad input, 69 refused by the server, 77 the server refused the login (held, not retried).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ EX_OK = 0
 EX_DATAERR = 65
 EX_UNAVAILABLE = 69
 EX_TEMPFAIL = 75
+EX_NOPERM = 77
 
 DSN_VALUES = ("success", "failure", "delay", "never")
 
@@ -142,9 +144,13 @@ class Send(Command):
             if not args.from_headers:
                 ctx.stdout.write(f"sent: {_safe(outcome.message)}\n")
             return EX_OK
-        if outcome.status in ("queued", "waiting"):
+        if outcome.status in ("queued", "waiting", "uncertain"):
             ctx.stderr.write(f"tmail: {where}: queued as {entry.id}: {_safe(outcome.message)}\n")
             return EX_TEMPFAIL
+        if outcome.status == "held":
+            ctx.stderr.write(f"tmail: {where}: not sent, held as {entry.id}: ")
+            ctx.stderr.write(f"{_safe(outcome.message)}\n")
+            return EX_NOPERM
         what = "only partly sent" if outcome.status == "partial" else "not sent"
         ctx.stderr.write(f"tmail: {where}: {what}: {_safe(outcome.message)}\n")
         ctx.stderr.write("tmail: the message is kept in the failed folder (tmail queue)\n")
