@@ -28,9 +28,9 @@ def account(port: int, **kw: object) -> Account:
     return Account("fake", "a@example.test", inc, out, **kw)  # type: ignore[arg-type]
 
 
-def opener(port: int) -> Callable[[], SmtpSession]:
+def opener(port: int, timeout: float = 5) -> Callable[[], SmtpSession]:
     def connect() -> smtplib.SMTP:
-        conn = smtplib.SMTP("127.0.0.1", port, timeout=5)
+        conn = smtplib.SMTP("127.0.0.1", port, timeout=timeout)
         conn.ehlo("client.test")
         return conn
 
@@ -154,7 +154,9 @@ def test_451_after_final_dot_stays_queued(tmp_path: Path) -> None:
 
 
 def test_connection_dropped_during_data_stays_queued(tmp_path: Path) -> None:
-    big = MESSAGE + b"x" * 200 + b"\n"
+    # Larger than the socket buffers, so the drop cuts the message itself (before its final
+    # dot): the server cannot have taken it, and it is simply tried again.
+    big = MESSAGE + (b"x" * 999 + b"\n") * 8000
     acc_port = 0
     with fake_smtp(drop_during_data=True) as srv:
         acc_port = srv.port
@@ -164,8 +166,43 @@ def test_connection_dropped_during_data_stays_queued(tmp_path: Path) -> None:
         report = flush(acc, q, opener(acc_port))
     out = report.of(ident)
     assert out is not None and out.status == "queued" and "connection lost" in out.message
+    assert "before the message's final dot" in out.message
     [entry] = q.entries()
-    assert q.read(entry) == big
+    assert q.read(entry) == big and entry.hold is None
+
+
+@pytest.mark.parametrize("fault", ["drop_after_final_dot", "stall_after_data"])
+def test_connection_lost_after_final_dot_is_held_as_uncertain_not_resent(
+    tmp_path: Path, fault: str
+) -> None:
+    with fake_smtp(**{fault: 1 if fault == "drop_after_final_dot" else True}) as srv:
+        acc = account(srv.port)
+        q = Queue.for_account(tmp_path, acc.name)
+        ident = queue_one(q, acc)
+        report = flush(acc, q, opener(srv.port, timeout=1))
+        out = report.of(ident)
+        assert out is not None and out.status == "uncertain", out
+        assert "after the message's final dot" in out.message
+        assert f"tmail flush --resend {ident}" in out.message
+        [entry] = q.entries()
+        assert entry.hold == "uncertain" and q.read(entry) == MESSAGE
+        # Neither the next due flush nor a forced one sends it again by itself.
+        for force in (False, True):
+            again = flush(acc, q, opener(srv.port, timeout=1), force=force)
+            assert again.of(ident).status == "uncertain"  # type: ignore[union-attr]
+        assert srv.connections == 1 and srv.received == []
+
+
+def test_resend_uncertain_account_option_sends_it_again_by_itself(tmp_path: Path) -> None:
+    with fake_smtp(drop_after_final_dot=1) as srv:
+        acc = account(srv.port, resend_uncertain=True)
+        q = Queue.for_account(tmp_path, acc.name)
+        ident = queue_one(q, acc)
+        first = flush(acc, q, opener(srv.port))
+        assert first.of(ident).status == "queued"  # type: ignore[union-attr]
+        second = flush(acc, q, opener(srv.port), force=True)
+    assert second.of(ident).status == "delivered"  # type: ignore[union-attr]
+    assert len(srv.dropped) == 1 and len(srv.received) == 1
 
 
 def test_one_connection_for_all_queued_messages(tmp_path: Path) -> None:

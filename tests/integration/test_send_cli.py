@@ -233,6 +233,33 @@ def test_wrong_password_holds_the_message_and_never_logs_in_again_with_it(
     assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
 
 
+def test_delivery_uncertain_is_kept_for_the_user_to_resend_or_drop(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender = make_mail_user("s")
+    with fake_smtp(drop_after_final_dot=2) as srv:
+        cfg = write_config(tmp_path, sender, port=srv.port, security="none")
+        ids = []
+        for subject in ("first", "second"):
+            res = run(cfg, sender, "send", "--to", "a@example.test", "-s", subject, stdin=b"b\n")
+            assert res.returncode == 75, res.stderr.decode()
+            err = res.stderr.decode()
+            assert "delivery uncertain" in err and "--resend" in err and "--drop" in err
+            ids.append(err.split("queued as ")[1].split(":")[0])
+        listing = run(cfg, sender, "queue").stdout.decode()
+        assert f"{ids[0]}  uncertain first" in listing and f"{ids[1]}  uncertain second" in listing
+        res = run(cfg, sender, "flush")  # not sent again by itself
+        lines = res.stderr.decode().splitlines()
+        assert res.returncode == 75 and len(lines) == 2
+        assert all(" uncertain: " in ln for ln in lines)
+        assert srv.connections == 2
+        assert run(cfg, sender, "queue", "--drop", ids[0]).returncode == 0
+        res = run(cfg, sender, "flush", "--resend", ids[1])
+        assert res.returncode == 0, res.stderr.decode()
+    assert [b"Subject: second" in r.data for r in srv.received] == [True]
+    assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
+
+
 def test_temporary_failure_exits_75_then_queue_and_flush(
     make_mail_user: Callable[..., MailUser], tmp_path: Path
 ) -> None:

@@ -186,6 +186,8 @@ class Flusher:
         try:
             delivery = session.send(data, entry.sender, entry.recipients, dsn)
         except SmtpFailure as exc:
+            if exc.uncertain and not self.account.resend_uncertain:
+                return self._hold(entry, "uncertain", exc.what)
             if exc.reply is None:
                 return self._temporary(entry, exc.what)
             words = f"{exc.what}: {self._words(exc.reply)}"
