@@ -315,6 +315,30 @@ class Queue:
     def failed(self) -> list[Entry]:
         return self._load(self.failed_root, "failed")
 
+    def peek(self) -> list[Entry]:
+        """Queued and failed entries, oldest first, read only: nothing is moved aside or
+        cleaned up, so it is safe beside a flush or an add in another thread or process (an
+        entry being written, or unreadable, is simply left out)."""
+        out: list[Entry] = []
+        places: tuple[tuple[Path, State], ...] = (
+            (self.root, "queued"),
+            (self.failed_root, "failed"),
+        )
+        for base, state in places:
+            new, envs = self._dirs(base)
+            try:
+                names = sorted(p.name for p in new.iterdir() if not p.name.startswith("."))
+            except OSError:
+                continue
+            for name in names:
+                try:
+                    entry = Entry.from_json((envs / f"{name}.json").read_text(encoding="utf-8"))
+                except (OSError, ValueError, TypeError, KeyError):
+                    continue
+                out.append(replace(entry, state=state))
+        out.sort(key=lambda e: (e.created, e.id))
+        return out
+
     # ------------------------------------------------------------------ locking
     @contextlib.contextmanager
     def lock(self, timeout: float = 30.0) -> Iterator[bool]:
