@@ -49,6 +49,7 @@ from tmail.runtime.session import (
     MessageSent,
     MoveMessages,
     NewMessages,
+    OutboxChanged,
     PostponeDraft,
     RequestFailed,
     SendDraft,
@@ -59,6 +60,7 @@ from tmail.runtime.session import (
     SyncStarted,
 )
 from tmail.ui import charsets
+from tmail.ui import outbox as outbox_view
 from tmail.ui.compose import (
     ComposeState,
     HeaderForm,
@@ -127,7 +129,7 @@ class Options:
 
 @dataclass
 class _Screen:
-    kind: str  # index, pager, compose, review, help, errors
+    kind: str  # index, pager, compose, review, help, errors, attachments, outbox
     widget: urwid.Widget
     state: ComposeState | None = None
     extra: dict[str, object] = field(default_factory=dict)
@@ -283,6 +285,7 @@ class App:
         self._prompt: dict[str, object] | None = None
         self._accounts = accounts
         self.fit_sidebar(120)  # until the first drawing says how wide the screen is
+        self.outbox_status = ""  # "outbox 2" on the status line while mail waits there
         self.refresh_sidebar()
         self.update_status()
 
@@ -374,6 +377,8 @@ class App:
             left.append(f"  [{order}{', threads' if view.threads else ''}]")
             if screen.kind == "pager" and isinstance(screen.widget, Pager):
                 left.append("  raw source" if screen.widget.show_raw else "")
+            if self.outbox_status:
+                left.append(f"  [{self.outbox_status}: {self.keys.label('outbox')}]")
         else:
             left.append(
                 {
@@ -382,6 +387,7 @@ class App:
                     "help": " Help",
                     "errors": " Error log",
                     "attachments": " Attachments",
+                    "outbox": " Outbox",
                 }.get(screen.kind, screen.kind)
             )
         self.status_left.set_text([str(p) for p in left if p])
@@ -449,6 +455,7 @@ class App:
         view = self.index.view
         current = (view.account, view.folder) if view.query is None else None
         self.sidebar.update(accounts, self._folders, current)
+        outbox_view.refresh(self)
 
     # ------------------------------------------------------------------ the prompt
 
@@ -658,6 +665,15 @@ class App:
         for when, text in self.errors:
             rows.append(urwid.Text(f"{time.strftime('%H:%M:%S', time.localtime(when))}  {text}"))
         self.push(_Screen("errors", urwid.ListBox(urwid.SimpleFocusListWalker(rows))))
+
+    def do_outbox(self) -> None:
+        outbox_view.open_view(self)
+
+    def do_resend(self) -> None:
+        outbox_view.resend(self)
+
+    def do_drop_queued(self) -> None:
+        outbox_view.drop(self)
 
     def do_hints(self) -> None:
         self.options.hints = not self.options.hints
@@ -1226,6 +1242,8 @@ class App:
                     self.notice(f"sent: {ev.subject}")
                 elif ev.status == "queued":
                     self.notice(f"queued, will retry: {ev.detail or ev.subject}")
+                elif ev.status == "held":
+                    self.notice(f"held in the outbox: {ev.detail}", error=True)
                 else:
                     self.notice(f"not sent: {ev.detail}", error=True)
                 changed = True
@@ -1236,6 +1254,10 @@ class App:
                 changed = True
             elif isinstance(ev, RequestFailed):
                 self.notice(ev.error, error=True)
+                changed = True
+            elif isinstance(ev, OutboxChanged):
+                if ev.text:
+                    self.notice(ev.text)
                 changed = True
         if new_total:
             self.notice(f"{new_total} new message{'s' if new_total != 1 else ''}")
@@ -1737,7 +1759,7 @@ class _Item(urwid.Text):
 def _saved_elsewhere(ev: Event) -> bool:
     """The composed message is safe somewhere else: delivered, in the outbox, or in Drafts."""
     if isinstance(ev, MessageSent):
-        return ev.status in ("delivered", "queued")
+        return ev.status in ("delivered", "queued", "held")
     return isinstance(ev, DraftPostponed)
 
 

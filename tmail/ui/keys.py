@@ -27,13 +27,13 @@ ACTIONS: tuple[Action, ...] = (
         "down",
         ("j", "down"),
         "next line",
-        ("index", "pager", "sidebar", "help", "attachments", "review"),
+        ("index", "pager", "sidebar", "help", "attachments", "review", "outbox"),
     ),
     Action(
         "up",
         ("k", "up"),
         "previous line",
-        ("index", "pager", "sidebar", "help", "attachments", "review"),
+        ("index", "pager", "sidebar", "help", "attachments", "review", "outbox"),
     ),
     Action(
         "page_down",
@@ -133,6 +133,27 @@ ACTIONS: tuple[Action, ...] = (
         ("attachments",),
         "Save",
     ),
+    # the outbox (@): what waits to be sent
+    Action(
+        "outbox",
+        ("@",),
+        "the outbox: messages waiting to be sent, their state and last error",
+        ("index", "pager", "sidebar"),
+    ),
+    Action(
+        "resend",
+        ("y",),
+        "send the message again now (also one held: login refused, delivery uncertain)",
+        ("outbox",),
+        "SendAgain",
+    ),
+    Action(
+        "drop_queued",
+        ("d",),
+        "drop the message from the outbox (after asking)",
+        ("outbox",),
+        "Drop",
+    ),
     # the review screen of compose
     Action("send", ("y",), "send the message", ("review",), "Send"),
     Action("edit", ("e",), "edit the body again", ("review",), "Edit"),
@@ -144,7 +165,7 @@ ACTIONS: tuple[Action, ...] = (
 )
 
 ACTION_NAMES = frozenset(a.name for a in ACTIONS)
-VIEWS = ("index", "pager", "sidebar", "review", "help", "attachments")
+VIEWS = ("index", "pager", "sidebar", "review", "help", "attachments", "outbox")
 
 
 class KeyMap:

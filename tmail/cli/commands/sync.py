@@ -131,6 +131,8 @@ class Sync(Command):
         for r in results:
             for line in r.errors:
                 ctx.stderr.write(f"tmail: {safe_line(line)}\n")
+            for line in () if args.quiet else r.notes:  # renamed folders, a Sent kept local
+                ctx.stderr.write(f"tmail: {safe_line(line)}\n")
         if stop.is_set():
             return 130 if not all(r.ok for r in results) else 0
         return 0 if all(r.ok for r in results) else 1
