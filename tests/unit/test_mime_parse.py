@@ -310,3 +310,19 @@ def test_html_charset_from_meta_and_related_root() -> None:
 def test_unreadable_date_is_shown_as_sent() -> None:
     out = render_text(parse_message(msg("Date: the day after \x1b[2J tomorrow", "", "x")))
     assert "Date: the day after ^[[2J tomorrow" in out
+
+
+def test_quoted_printable_soft_break_with_transport_padding() -> None:
+    # RFC 2045 6.7: blanks after a final "=" (and at any line end) were added in transport.
+    raw = msg(
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Transfer-Encoding: quoted-printable",
+        "",
+        "one long line cut =  ",
+        "here and =\t",
+        "there; caf=C3=A9 =20",
+        "trailing blanks go  ",
+        "end= ",
+    )
+    text = parse_message(raw).text
+    assert text == "one long line cut here and there; café  \ntrailing blanks go\nend\n"

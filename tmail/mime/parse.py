@@ -383,6 +383,16 @@ def _b64_size(buf: bytes, start: int, end: int) -> int:
     return max(0, (count * 3) // 4 - (0 if count % 4 else min(pad, 2)))
 
 
+# RFC 2045 section 6.7: white space at the end of a quoted-printable line was added in transport
+# and is deleted, so "=" followed by spaces or tabs is still a soft line break (rule 5). The
+# look-behind makes each run of blanks be tried once (no quadratic time on a long run).
+_QP_TRAILING_BLANKS = re.compile(rb"(?<![ \t])[ \t]+(?=\r?\n|\Z)")
+
+
+def _qp(data: Buffer) -> bytes:
+    return binascii.a2b_qp(_QP_TRAILING_BLANKS.sub(b"", data))
+
+
 def _decoded(part: _Part) -> bytes:
     """The body bytes with the transfer encoding undone; bad encodings tolerated."""
     view = memoryview(part.buf)[part.start : part.end]
@@ -390,7 +400,7 @@ def _decoded(part: _Part) -> bytes:
     if cte == "base64":
         return _b64(view)
     if cte in ("quoted-printable", "quoted_printable"):
-        return binascii.a2b_qp(view)
+        return _qp(view)
     if cte in ("x-uuencode", "uuencode", "x-uue"):
         files = extract_uuencoded(bytes(view).decode("latin-1"))[1]
         return files[0][1] if files else bytes(view)
