@@ -25,6 +25,7 @@ from datetime import datetime
 from tmail.core.models import Address
 from tmail.core.safe import safe_text
 from tmail.mime import headers as hdr
+from tmail.mime.attachments import safe_filename
 from tmail.mime.charsets import Buffer, decode_text, normalize_charset
 from tmail.mime.flowed import unflow
 from tmail.mime.html import html_to_text
@@ -40,6 +41,9 @@ class Attachment:
     """A part that is not shown as text: what it is called, its type, its decoded size.
 
     ``index`` numbers the attachments of one message from 1 (``tmail attachments --index N``).
+    ``filename`` is the safe base name that saving uses (:func:`~tmail.mime.attachments.
+    safe_filename`: no directories, no leading dot, no controls), the name to show and emit;
+    ``original_filename`` is the name the sender gave, as given ("" when it gave none).
     The bytes are decoded only when :meth:`data` is called.
     """
 
@@ -49,6 +53,7 @@ class Attachment:
     size: int
     inline: bool = False
     content_id: str | None = None
+    original_filename: str = ""
     _load: Callable[[], bytes] = field(default=lambda: b"", repr=False, compare=False)
     # For an enclosed message (message/rfc822): the same message parsed, with its own attachments.
     message: ParsedMessage | None = field(default=None, repr=False, compare=False)
@@ -518,9 +523,8 @@ class _View:
     def attach(
         self, part: _Part, inline: bool = False, message: ParsedMessage | None = None
     ) -> None:
-        name = _filename(part, self.assumed)
-        if not name:
-            name = f"part{len(self.attachments) + 1}{_GENERATED_EXT.get(part.ctype, '.bin')}"
+        original = _filename(part, self.assumed)
+        generated = f"part{len(self.attachments) + 1}{_GENERATED_EXT.get(part.ctype, '.bin')}"
 
         def load(p: _Part = part) -> bytes:
             return _decoded(p)
@@ -529,9 +533,10 @@ class _View:
         self.attachments.append(
             Attachment(
                 index=len(self.attachments) + 1,
-                filename=name,
+                filename=safe_filename(original, generated),
                 content_type=part.ctype,
                 size=_decoded_size(part),
+                original_filename=original,
                 inline=inline,
                 content_id=cid.strip() if cid else None,
                 _load=load,
@@ -543,9 +548,10 @@ class _View:
         self.attachments.append(
             Attachment(
                 index=len(self.attachments) + 1,
-                filename=name,
+                filename=safe_filename(name, f"part{len(self.attachments) + 1}.bin"),
                 content_type=ctype,
                 size=len(data),
+                original_filename=name,
                 _load=lambda: data,
             )
         )

@@ -91,6 +91,7 @@ class Attachments(Command):
                     "number": label,
                     "index": a.index,
                     "filename": safe_line(a.filename),
+                    "original_filename": safe_line(a.original_filename),
                     "content_type": safe_line(a.content_type),
                     "size": a.size,
                     "inline": a.inline,
