@@ -19,6 +19,7 @@ from typing import Any
 from tmail.core.errors import StoreError
 from tmail.core.models import Address, Flag, MessageSummary, flags_from_maildir, flags_to_maildir
 from tmail.store import maildir
+from tmail.store.diskerrors import index_error
 from tmail.store.models import (
     FolderInfo,
     MessageRow,
@@ -159,7 +160,10 @@ class Store:
             conn.execute("SELECT count(*) FROM folders").fetchone()
         except sqlite3.DatabaseError as exc:
             if not _is_corruption(exc):
-                raise StoreError(f"cannot open the index {self.index_path}: {exc}") from exc
+                refused = index_error(exc, self.index_path)  # names the cause: EFBIG, ENOSPC..
+                raise refused or StoreError(
+                    f"cannot open the index {self.index_path}: {exc}"
+                ) from exc
             with contextlib.suppress(Exception):
                 conn.close()
             self._set_aside_corrupt_index()
@@ -1939,11 +1943,9 @@ def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
 
 def _db_error(exc: sqlite3.Error, path: Path) -> StoreError:
     text = str(exc)
-    if "full" in text.lower():
-        return StoreError(
-            f"the disk is full: cannot write the index {path}",
-            hint="free some space; nothing was half-written",
-        )
+    refused = index_error(exc, path)  # the real cause: File too large, No space left on device..
+    if refused is not None:
+        return refused
     if "locked" in text.lower() or "busy" in text.lower():
         return StoreError(
             "the index is busy: another tmail has held it for 30 s",
