@@ -10,9 +10,9 @@ from tmail.cli.base import Command, Context
 from tmail.cli.messages import load_message
 from tmail.core.errors import StoreError, UsageError
 from tmail.core.safe import safe_line
+from tmail.core.sizes import human_size
 from tmail.mime import Attachment, parse_message
 from tmail.mime.attachments import save_bytes
-from tmail.mime.render import human_size
 
 MAX_LEVELS = 8  # enclosed messages listed inside enclosed messages
 
