@@ -163,3 +163,19 @@ def test_list_shows_an_undeclared_koi8r_subject_of_an_account_with_assumed_chars
     assert json.loads(out)[0]["subject"] == "ТЕСТ СВЯЗИ"
     code, out, _ = run("--config", str(config), "search", "проверка", "--json")
     assert code == 0 and len(json.loads(out)) == 1
+
+
+def test_an_empty_list_or_search_says_no_messages(data: Path) -> None:
+    # On stderr: a script reading stdout still gets nothing; --json still prints [].
+    assert run("list", "--folder", "Drafts") == (0, "", "no messages in Drafts\n")
+    assert run("list", "--folder", "Drafts", "--threads") == (0, "", "no messages in Drafts\n")
+    assert run("list", "--unread", "--account", "home", "--folder", "Archive") == (
+        0,
+        "",
+        "no unread messages in Archive of home\n",
+    )
+    assert run("list", "--folder", "Drafts", "--json") == (0, "[]\n", "")
+    assert run("search", "nothing-like-this") == (1, "", "no messages match\n")
+    assert run("search", "--ids", "nothing-like-this") == (1, "", "no messages match\n")
+    assert run("search", "--json", "nothing-like-this") == (1, "[]\n", "")
+    assert run("search", "--count", "nothing-like-this") == (0, "0\n", "")
