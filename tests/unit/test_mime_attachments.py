@@ -108,8 +108,10 @@ def test_attachments_command_lists_and_saves(tmp_path: Path) -> None:
     assert code == 0
     assert (dest / "profile").read_bytes() == b"echo pwned"
     assert (dest / "Тест.txt").read_bytes() == b"\xf4\xc5\xd3\xd4"
+    assert out.splitlines() == [str(dest / "profile"), str(dest / "Тест.txt")]  # as tmail(1)
     code, out, _ = run("attachments", str(path), "--save", str(dest), "--index", "2")
     assert (dest / "Тест (1).txt").read_bytes() == b"\xf4\xc5\xd3\xd4"
+    assert out == f"{dest / 'Тест (1).txt'}\n"
     assert sorted(p.name for p in dest.iterdir()) == ["profile", "Тест (1).txt", "Тест.txt"]
 
 

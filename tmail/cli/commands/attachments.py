@@ -74,7 +74,7 @@ class Attachments(Command):
             )
         if args.save:
             directory = Path(args.save).expanduser()
-            for label, att in chosen:
+            for _label, att in chosen:
                 try:
                     path = save_bytes(att.data(), directory, att.filename)
                 except OSError as exc:
@@ -83,7 +83,7 @@ class Attachments(Command):
                         f"{exc.strerror or exc}",
                         hint="check that the directory is writable and the disk has room",
                     ) from exc
-                ctx.stdout.write(f"{label}: {safe_line(str(path))} ({human_size(att.size)})\n")
+                ctx.stdout.write(safe_line(str(path)) + "\n")  # tmail(1): one path a line
             return 0
         if args.json:
             items = [
