@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tmail.core.counts import plural
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -64,7 +66,7 @@ class SyncResult:
         """``work: 12 new, 3 changed, 0 removed, 0 errors``."""
         return (
             f"{self.account}: {self.new} new, {self.changed} changed, "
-            f"{self.removed} removed, {len(self.errors)} errors"
+            f"{self.removed} removed, {plural(len(self.errors), 'error')}"
         )
 
     def as_dict(self) -> dict[str, object]:

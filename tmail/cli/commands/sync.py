@@ -11,6 +11,7 @@ from types import FrameType
 from typing import TextIO
 
 from tmail.cli.base import Command, Context
+from tmail.core.counts import plural
 from tmail.core.safe import safe_line
 from tmail.core.sizes import human_size
 from tmail.sync.result import Progress
@@ -92,7 +93,8 @@ class Sync(Command):
             if args.watch:
                 if not args.quiet:
                     ctx.stderr.write(
-                        f"tmail: watching {len(accounts)} account(s); Ctrl-C or SIGTERM to stop\n"
+                        f"tmail: watching {plural(len(accounts), 'account')}; "
+                        "Ctrl-C or SIGTERM to stop\n"
                     )
 
                 def log(line: str) -> None:
