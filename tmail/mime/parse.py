@@ -560,16 +560,8 @@ class _Body:
 class _View:
     """Walks a parsed structure and sorts it into body text, attachments, nested messages."""
 
-    def __init__(
-        self,
-        assumed: Sequence[str],
-        parser: _Parser,
-        depth: int,
-        built: dict[int, ParsedMessage],
-    ) -> None:
+    def __init__(self, assumed: Sequence[str], built: dict[int, ParsedMessage]) -> None:
         self.assumed = assumed
-        self.parser = parser
-        self.depth = depth
         self.built = built  # the enclosed messages, already read, by id() of their _Part
         self.bodies: list[_Body] = []
         self.attachments: list[Attachment] = []
@@ -803,7 +795,7 @@ def _build_one(
     size: int,
     built: dict[int, ParsedMessage],
 ) -> ParsedMessage:
-    view = _View(assumed, parser, depth, built)
+    view = _View(assumed, built)
     view.walk(top)
 
     def addresses(name: str) -> tuple[Address, ...]:
