@@ -21,9 +21,10 @@ from datetime import UTC, datetime, timedelta
 
 from tmail.config.model import Account
 from tmail.core.errors import ConnectFailed, NetworkError, ProtocolError, StoreError, TmailError
+from tmail.core.models import flags_from_maildir
 from tmail.core.safe import safe_line
 from tmail.protocols.imap import ROLE_USE, FolderInfo, ImapSession
-from tmail.store import NewMessage
+from tmail.store import NewMessage, PendingChange
 from tmail.sync.plan import (
     DeleteRemote,
     Fetch,
@@ -409,11 +410,12 @@ def _push_moves_and_appends(
             target = dest.replace("/", folder.delimiter) if folder.delimiter else dest
             session.create_folder(target)
             server_names[dest] = target
+        moved_flags = _flags_before_move(store, session, changes, items)
         mapping = session.move([uid for _p, uid, _m in items], target)
         for _pid, uid, message in items:
             new_uid = mapping.get(uid)
             if new_uid is not None:
-                store.set_uid(message, new_uid, None)
+                store.set_uid(message, new_uid, moved_flags.get(message))
         store.clear_pending([pid for pid, _u, _m in items])
         done += len(items)
     for ch in changes:
@@ -434,6 +436,36 @@ def _push_moves_and_appends(
         store.clear_pending([ch.id])
         done += 1
     return done
+
+
+def _flags_before_move(
+    store: SyncStore,
+    session: ImapSession,
+    changes: list[PendingChange],
+    items: list[tuple[int, int, int]],
+) -> dict[int, Flags]:
+    """Set on the server's copies the flags changed here since the last sync (before or after
+    the local move), so that the move carries them to the destination; a MOVE or COPY keeps a
+    message's flags (RFC 6851 section 3.3). Returns the flags each message now has there.
+
+    What changed is the difference between the message's flags now and the server's flags
+    when it was moved (the move's ``base``); a move recorded without one pushes nothing.
+    """
+    base = {ch.message: ch.data.get("base") for ch in changes if ch.kind == "move"}
+    by_change: dict[tuple[Flags, Flags], list[int]] = {}
+    agreed: dict[int, Flags] = {}
+    for _pid, uid, message in items:
+        letters = base.get(message)
+        now = store.message_flags(message)
+        if not isinstance(letters, str) or now is None:
+            continue
+        was = flags_from_maildir(letters)
+        by_change.setdefault((now - was, was - now), []).append(uid)
+        agreed[message] = now
+    for (add, remove), uids in by_change.items():
+        session.add_flags(uids, add)
+        session.remove_flags(uids, remove)
+    return agreed
 
 
 def _header_message_id(raw: bytes) -> str | None:

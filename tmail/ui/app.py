@@ -40,6 +40,7 @@ import urwid
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
 from tmail.core.safe import safe_line
+from tmail.core.sizes import human_size
 from tmail.runtime.session import (
     ChangesApplied,
     DeleteMessages,
@@ -75,7 +76,7 @@ from tmail.ui.compose import (
     resumed_state,
     review_lines,
 )
-from tmail.ui.index import IndexView, human_size
+from tmail.ui.index import IndexView
 from tmail.ui.keys import KeyMap
 from tmail.ui.lineedit import HELP as PROMPT_HELP
 from tmail.ui.lineedit import LineEdit
