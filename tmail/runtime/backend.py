@@ -20,8 +20,8 @@ from tmail.store import Store
 
 if TYPE_CHECKING:
     from tmail.mime.compose import Composed, Draft
+    from tmail.outbox.flush import FlushReport, Outcome
     from tmail.outbox.queue import Entry
-    from tmail.protocols.smtp import SmtpSession
 
 TRASH_NAMES = ("Trash", "Deleted Items", "Deleted Messages", "[Gmail]/Trash")
 DRAFTS_NAMES = ("Drafts", "[Gmail]/Drafts")
@@ -168,24 +168,22 @@ class MailBackend(LocalBackend):
     def send_queued(self, account: str) -> list[tuple[str, SendResult]]:
         """The outbox of ``account`` sent now, whatever each entry's next retry time ($ in the
         reader: "fetch and send mail now"); rate limits still hold."""
-        from tmail.outbox.flush import flush
-        from tmail.outbox.queue import Queue
+        from tmail.outbox.service import has_waiting
 
         acc = self._account(account)
-        queue = Queue.for_account(self.config.data_dir, acc.name)
-        new = queue.root / "new"
-        if not new.is_dir() or not any(new.iterdir()):
+        if acc.outgoing is None or not has_waiting(self.config.data_dir, acc):
             return []
-        opener = self._smtp_opener(acc)
-        if opener is None:
-            return []
-        sent = self._folder_named(acc.name, SENT_NAMES, "Sent")
+        report = self._flush(acc, force=True)
+        return [(o.entry.subject, send_result(o)) for o in report.outcomes]
 
-        def keep_sent(_entry: object, data: bytes) -> None:
-            self.store.add_message(acc.name, sent, data, frozenset({Flag.SEEN}), record_append=True)
+    def _flush(
+        self, acc: Account, *, force: bool, only: Sequence[str] | None = None
+    ) -> FlushReport:
+        """The one send path (:func:`tmail.outbox.service.flush_account`), with this store for
+        Sent copies that cannot reach the server now."""
+        from tmail.outbox.service import flush_account
 
-        report = flush(acc, queue, opener, force=True, sent_sink=keep_sent)
-        return [(o.entry.subject, _result(o.status, o.message)) for o in report.outcomes]
+        return flush_account(self.config.data_dir, acc, force=force, only=only, store=self.store)
 
     def outbox(self) -> list[OutboxItem]:
         """Every account's outbox, read without changing anything (see Queue.peek)."""
@@ -202,26 +200,19 @@ class MailBackend(LocalBackend):
         account's), then sent now; (subject, outcome) of each."""
         import time
 
-        from tmail.outbox.flush import flush
         from tmail.outbox.queue import Queue
 
         acc = self._account(account)
         queue = Queue.for_account(self.config.data_dir, acc.name)
         released = [e.id for e in queue.release(entry_id, time.time())]
-        opener = self._smtp_opener(acc)
-        if opener is None:
+        if acc.outgoing is None:
             raise TmailError(
                 "no outgoing (SMTP) server configured",
                 account=account,
                 hint=f"add [accounts.{account}.outgoing] to the config file",
             )
-        sent = self._folder_named(acc.name, SENT_NAMES, "Sent")
-
-        def keep_sent(_entry: object, data: bytes) -> None:
-            self.store.add_message(acc.name, sent, data, frozenset({Flag.SEEN}), record_append=True)
-
-        report = flush(acc, queue, opener, only=released, sent_sink=keep_sent)
-        return [(o.entry.subject, _result(o.status, o.message)) for o in report.outcomes]
+        report = self._flush(acc, force=False, only=released)
+        return [(o.entry.subject, send_result(o)) for o in report.outcomes]
 
     def drop_queued(self, account: str, entry_id: str) -> str:
         from tmail.outbox.queue import Queue
@@ -238,23 +229,12 @@ class MailBackend(LocalBackend):
     def _flush_due(self, acc: Account) -> None:
         """Retry what waits in the outbox and is due (its back-off and rate limits decide); a
         failure stays recorded on the entry, where 'tmail queue' shows it."""
-        from tmail.outbox.flush import flush
-        from tmail.outbox.queue import Queue
+        from tmail.outbox.service import has_waiting
 
-        queue = Queue.for_account(self.config.data_dir, acc.name)
-        new = queue.root / "new"
-        if not new.is_dir() or not any(new.iterdir()):
+        if acc.outgoing is None or not has_waiting(self.config.data_dir, acc):
             return
-        opener = self._smtp_opener(acc)
-        if opener is None:
-            return
-        sent = self._folder_named(acc.name, SENT_NAMES, "Sent")
-
-        def keep_sent(_entry: object, data: bytes) -> None:
-            self.store.add_message(acc.name, sent, data, frozenset({Flag.SEEN}), record_append=True)
-
         with contextlib.suppress(TmailError):
-            flush(acc, queue, opener, sent_sink=keep_sent)
+            self._flush(acc, force=False)
 
     def push_waiter(self, account: str) -> PushWait | None:
         acc = self._account(account)
@@ -279,61 +259,23 @@ class MailBackend(LocalBackend):
 
         return wait
 
-    def _smtp_opener(self, acc: Account) -> Callable[[], SmtpSession] | None:
-        """The SMTP connection of ``acc`` (TLS and login by :mod:`tmail.protocols.connect`)."""
-        import importlib
-
-        from tmail.protocols.smtp import open_session
-
-        try:
-            connect = importlib.import_module("tmail.protocols.connect")
-        except ImportError:
-            return None
-        open_smtp = getattr(connect, "open_smtp", None)
-        if open_smtp is None or acc.outgoing is None:
-            return None
-        server = acc.outgoing.label
-
-        def opener() -> SmtpSession:
-            return open_session(lambda: open_smtp(acc), server=server, account=acc.name)
-
-        return opener
-
     def send(self, account: str, draft: Draft) -> SendResult:
         """Queue durably, then try to deliver it now; the outcome in plain words."""
-        from tmail.outbox.flush import enqueue, flush
-        from tmail.outbox.queue import Queue
+        from tmail.outbox.service import queue_message
 
         acc = self._account(account)
-        composed = self._compose(acc, draft)
-        queue = Queue.for_account(self.config.data_dir, acc.name)
-        entry = enqueue(
-            queue,
-            account=acc,
-            data=composed.data,
-            sender=composed.sender,
-            recipients=composed.recipients,
-            subject=composed.subject,
-            message_id=composed.message_id,
-            bcc=composed.bcc,
-        )
-        opener = self._smtp_opener(acc)
-        if opener is None:
+        entry = queue_message(self.config.data_dir, acc, self._compose(acc, draft))
+        if acc.outgoing is None:
             return SendResult("queued", "in the outbox; 'tmail send' delivers it")
-        sent = self._folder_named(account, SENT_NAMES, "Sent")
-
-        def keep_sent(_entry: object, data: bytes) -> None:
-            self.store.add_message(account, sent, data, frozenset({Flag.SEEN}), record_append=True)
-
-        report = flush(acc, queue, opener, only=[entry.id], sent_sink=keep_sent)
-        outcome = report.of(entry.id)
+        outcome = self._flush(acc, force=False, only=[entry.id]).of(entry.id)
         if outcome is None:
             return SendResult("queued", "in the outbox")
-        return _result(outcome.status, outcome.message)
+        return send_result(outcome)
 
 
-def _result(status: str, message: str) -> SendResult:
+def send_result(outcome: Outcome) -> SendResult:
     """The outbox's outcome as the reader's words: delivered, queued, held or refused."""
+    status, message = outcome.status, outcome.message
     if status in ("delivered", "partial"):
         return SendResult("delivered", message)
     if status in ("queued", "waiting"):
