@@ -170,3 +170,23 @@ def test_the_readers_sent_copy_is_appended_at_once_as_the_clis_is(
         backend.sync("acct")
         assert store.count("acct", "Sent") == 1 and store.pending("acct") == []
     assert stack.wait_for(mail_user.name, 1, mailbox="Sent") == 1  # not a second copy
+
+
+def test_the_readers_sync_reports_progress_as_it_stores(
+    mail_user: MailUser, tmp_path: Path
+) -> None:
+    # Progress reaches the reader as events (the session turns these calls into SyncProgress):
+    # each call comes after a batch was committed, so the store already shows what it counts.
+    stack = mail_user.stack
+    config = load_config(write_config(tmp_path, stack, mail_user.name, mail_user.password))
+    for i in range(3):
+        stack.save(mail_user.name, message(f"progress {i}"))
+    seen: list[tuple[str, int, int, int]] = []
+    with Store.open(config.data_dir) as store:
+
+        def progress(folder: str, done: int, total: int) -> None:
+            seen.append((folder, done, total, store.count("acct", folder)))
+
+        result = MailBackend(config, store).sync("acct", progress)
+        assert result.new == {"INBOX": 3} and result.errors == []
+    assert seen and seen[-1] == ("INBOX", 3, 3, 3)

@@ -103,7 +103,7 @@ class RecordingBackend:
     def poll_interval(self, account: str) -> float | None:
         return None
 
-    def sync(self, account: str) -> SyncResult:
+    def sync(self, account: str, progress: object = None, stop: object = None) -> SyncResult:
         self.calls.append(("sync", account))
         return SyncResult(new={})
 

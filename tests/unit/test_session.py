@@ -27,6 +27,7 @@ from tmail.runtime.session import (
     SyncFailed,
     SyncFinished,
     SyncNow,
+    SyncProgress,
     SyncResult,
 )
 
@@ -48,7 +49,7 @@ class Backend:
         if self.fail is not None:
             raise self.fail
 
-    def sync(self, account: str) -> SyncResult:
+    def sync(self, account: str, progress: object = None, stop: object = None) -> SyncResult:
         self._maybe_fail()
         return SyncResult(new={"INBOX": 3}, folders=["INBOX"])
 
@@ -139,3 +140,39 @@ def test_local_changes_and_postpone_outcomes() -> None:
     assert isinstance(session.run_once(SetFlags(ids=(1, 2)))[0], ChangesApplied)
     (p,) = session.run_once(PostponeDraft(account="a", draft=DRAFT))
     assert isinstance(p, DraftPostponed) and p.folder == "Drafts"
+
+
+class TwoFoldersFail(Backend):
+    """A sync where two folders failed (the others synced), reporting progress on the way."""
+
+    def sync(self, account: str, progress: object = None, stop: object = None) -> SyncResult:
+        assert callable(progress)
+        progress("INBOX", 200, 500)
+        errors = ["a (imap:993): Lists: NO over quota", "a (imap:993): Archive: NO gone"]
+        return SyncResult(new={"INBOX": 500}, folders=["INBOX"], errors=errors)
+
+
+def test_every_failed_folder_reaches_the_user_not_only_the_first() -> None:
+    session = MailSession(TwoFoldersFail(), poll=False)
+    request = SyncNow(account="a")
+    events = session.run_once(request)
+    facts = [e.error for e in events if isinstance(e, SyncFailed) and e.request_id is None]
+    assert facts == ["a (imap:993): Lists: NO over quota", "a (imap:993): Archive: NO gone"]
+    (outcome,) = outcomes(events, request)
+    assert isinstance(outcome, SyncFailed)
+    assert outcome.error == "2 sync errors in a (E lists them): a (imap:993): Lists: NO over quota"
+    assert NewMessages(account="a", folder="INBOX", count=500) in events  # the rest synced
+
+
+def test_every_failed_folder_of_every_account_reaches_the_user() -> None:
+    request = SyncNow()
+    events = MailSession(TwoFoldersFail(), poll=False).run_once(request)
+    facts = [(e.account, e.error) for e in events if isinstance(e, SyncFailed)]
+    assert len(facts) == 4 and {a for a, _ in facts} == {"a", "b"}
+    (outcome,) = outcomes(events, request)
+    assert isinstance(outcome, RequestFailed) and outcome.error.startswith("2 accounts failed")
+
+
+def test_a_syncs_progress_reaches_the_ui_as_events() -> None:
+    events = MailSession(TwoFoldersFail(), poll=False).run_once(SyncNow(account="a"))
+    assert SyncProgress(account="a", folder="INBOX", done=200, total=500) in events

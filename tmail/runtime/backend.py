@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 from tmail.config.model import Account, Config
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
-from tmail.runtime.session import OutboxItem, PushWait, SendResult, SyncResult
+from tmail.runtime.session import (
+    OutboxItem,
+    ProgressFn,
+    PushWait,
+    SendResult,
+    StopFn,
+    SyncResult,
+)
 from tmail.store import Store
 
 if TYPE_CHECKING:
@@ -120,7 +127,9 @@ class DemoBackend(LocalBackend):
     """The demo: no network. Sending delivers into the demo account's own Inbox (and keeps a
     copy in Sent), so a newcomer can send a message and read it arrive."""
 
-    def sync(self, account: str) -> SyncResult:
+    def sync(
+        self, account: str, progress: ProgressFn | None = None, stop: StopFn | None = None
+    ) -> SyncResult:
         return SyncResult(new={}, folders=[f.name for f in self.store.folders(account)])
 
     def send(self, account: str, draft: Draft) -> SendResult:
@@ -136,20 +145,31 @@ class DemoBackend(LocalBackend):
 class MailBackend(LocalBackend):
     """Configured accounts: the sync engine fetches into the store; the outbox sends."""
 
-    def sync(self, account: str) -> SyncResult:
+    def sync(
+        self, account: str, progress: ProgressFn | None = None, stop: StopFn | None = None
+    ) -> SyncResult:
+        """Fetch and push, then retry what is due in the outbox. Each failed folder is one
+        line in ``errors`` (naming the account and the server); the others still synced."""
         from tmail.sync.engine import sync_account
+        from tmail.sync.result import Progress
+
+        def report(p: Progress) -> None:
+            if progress is not None:
+                progress(p.folder, p.done, p.total)
 
         acc = self._account(account)
-        result = sync_account(self.config, self.store, acc)
+        result = sync_account(self.config, self.store, acc, progress=report, stop=stop)
         if acc.on_new_mail and result.new_in_inbox > 0:
             self._announce(acc, result.new_in_inbox)
-        self._flush_due(acc)
+        if not (stop is not None and stop()):
+            self._flush_due(acc)
         new = {f.folder: f.new for f in result.folders}
-        if result.errors:
-            # the engine's errors are already one line naming the account and the server
-            error = str(result.errors[0])
-            raise TmailError(error, account=None if error.startswith(account) else account)
-        return SyncResult(new=new, folders=list(new))
+        # the engine's errors are already one line naming the account and the server
+        errors = [
+            TmailError(e, account=None if e.startswith(account) else account).one_line()
+            for e in result.errors
+        ]
+        return SyncResult(new=new, folders=list(new), errors=errors)
 
     def _announce(self, acc: Account, count: int) -> None:
         """Run the account's ``on_new_mail`` command as ``tmail sync --watch`` does, on a thread

@@ -58,6 +58,7 @@ from tmail.runtime.session import (
     SyncFailed,
     SyncFinished,
     SyncNow,
+    SyncProgress,
     SyncStarted,
 )
 from tmail.ui import charsets
@@ -259,7 +260,7 @@ class App:
         self._cleanup_after: dict[int, ComposeState] = {}
         self.log_path: Path | None = None  # where tracebacks of bugs go (set by ui.main)
         self._external_running = False  # an editor or viewer has the terminal
-        self._sync_alarm: object | None = None  # the tick showing a running sync's progress
+        self._syncing: set[str] = set()  # accounts whose sync started and has not ended
 
         self.sidebar = Sidebar(self.open_folder)
         accounts = list(source.accounts())
@@ -1215,7 +1216,7 @@ class App:
         if not events:
             return
         new_total = 0
-        changed = False
+        changed = progressed = False
         for ev in events:
             done = self._cleanup_after.pop(ev.request_id or 0, None)
             if done is not None:
@@ -1225,16 +1226,28 @@ class App:
                     self.session.submit(DeleteMessages(ids=(done.resumed_id,)))
                     changed = True
             if isinstance(ev, SyncStarted):
+                self._syncing.add(ev.account)  # accounts sync side by side, each on its worker
                 self.sync_state = f"syncing {ev.account}…"
-                self._watch_sync()
+            elif isinstance(ev, SyncProgress):
+                # the sync has stored (and committed) a batch: the index shows it as it goes
+                if ev.account in self._syncing:
+                    self.sync_state = f"syncing {ev.account} {ev.folder} {ev.done}/{ev.total}…"
+                progressed = True
             elif isinstance(ev, NewMessages):
                 new_total += ev.count
                 changed = True
             elif isinstance(ev, SyncFinished):
-                self.sync_state = "synced " + time.strftime("%H:%M")
+                self._syncing.discard(ev.account)
+                if not ev.account:  # the outcome of syncing every account
+                    self._syncing.clear()
+                still = sorted(self._syncing)
+                self.sync_state = (
+                    f"syncing {still[0]}…" if still else "synced " + time.strftime("%H:%M")
+                )
                 self._pending_sync.discard(ev.request_id or 0)
                 changed = True
             elif isinstance(ev, SyncFailed):
+                self._syncing.discard(ev.account)
                 self.sync_state = "sync failed"
                 self.notice(ev.error, error=True)
                 changed = True
@@ -1266,31 +1279,13 @@ class App:
             self.refresh_sidebar()
             if self.screen.kind in ("index", "pager"):
                 self.index.refresh(keep_id=self._current_id())
+        elif progressed:
+            self.show_progress()
         self.update_status()
 
-    SYNC_TICK = 1.0  # seconds between looks at the store while a sync writes into it
-
-    def _watch_sync(self) -> None:
-        """While a sync runs, show what it has stored so far once a second: the first sync of a
-        big mailbox fills the index as it goes instead of leaving it empty until the end."""
-        if self.loop is None or self._sync_alarm is not None:
-            return
-
-        def tick(_loop: object = None, _data: object = None) -> None:
-            self._sync_alarm = None
-            if not self.sync_state.startswith("syncing"):
-                return
-            try:
-                self.show_progress()
-            except Exception as exc:  # a bug must not stop the reader
-                self._internal_error(exc)
-            if self.loop is not None:
-                self._sync_alarm = self.loop.set_alarm_in(self.SYNC_TICK, tick)
-
-        self._sync_alarm = self.loop.set_alarm_in(self.SYNC_TICK, tick)
-
     def show_progress(self) -> None:
-        """Counts and rows as the store has them now (the sync worker commits as it goes)."""
+        """Counts and rows as the store has them now (on SyncProgress: the sync committed a
+        batch), redrawn only when they changed."""
         before = [(f.account, f.name, f.total, f.unread) for f in self._folders]
         self.refresh_sidebar()
         if before == [(f.account, f.name, f.total, f.unread) for f in self._folders]:
