@@ -60,7 +60,7 @@ def test_a_refused_login_is_one_readable_line_on_the_status(
     with Store.open(config.data_dir) as store:
         app = build_app(config, store, MailBackend(config, store), {}, poll=False)
         session: MailSession = app.session
-        app.do_sync()
+        app.sync()
         req = session._requests.get_nowait()
         for ev in session.run_once(req):  # type: ignore[arg-type]
             session.events.put(ev)
