@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import imapclient
 import pytest
@@ -16,7 +17,9 @@ from tests.support.fakeimap import (
     FakeImap,
     FetchForUnaskedUid,
     LiteralShorterThanSize,
+    OffersCreateSpecialUse,
     OversizedLiteral,
+    RefuseCreate,
     RefuseSelect,
     StallOnFetch,
     TwoFetchesForOneUid,
@@ -124,3 +127,41 @@ def test_a_literal_shorter_than_its_rfc822_size_is_not_given_out() -> None:
     assert [m.uid for m in got] == [1, 3]
     n = len(server.messages[2])
     assert f"UID 2 is {n} bytes where its RFC822.SIZE says {n + 40}" in info.value.one_line()
+
+
+def test_create_asks_for_the_special_use_where_the_server_offers_it() -> None:
+    with OffersCreateSpecialUse() as server, session(server) as s:
+        s.create_folder("Sent", "\\Sent")
+    with FakeImap() as plain, session(plain) as s:
+        s.create_folder("Sent", "\\Sent")
+    assert 'CREATE "Sent" (USE (\\Sent))' in server.commands
+    assert [c for c in plain.commands if c.startswith("CREATE")] == ['CREATE "Sent"']
+
+
+def test_refused_create_keeps_sent_copies_local_and_says_so_once(tmp_path: Path) -> None:
+    from tmail.config.model import Account, ServerSettings
+    from tmail.core.models import Flag
+    from tmail.store.store import Store
+    from tmail.sync.imap_sync import sync_imap_account
+    from tmail.sync.storeadapter import StoreAdapter
+
+    copy = b"From: a@example.test\r\nSubject: sent\r\nMessage-ID: <s@x>\r\n\r\nhi\r\n"
+    with RefuseCreate() as server, Store.open(tmp_path) as store:
+        acc = Account("acct", "a@example.test", ServerSettings("imap", "127.0.0.1", server.port))
+
+        def opener(_acc: Account) -> ImapSession:
+            client = imapclient.IMAPClient("127.0.0.1", port=server.port, ssl=False, timeout=5)
+            client.login("u", "p")
+            return ImapSession(client, account="acct", server=f"127.0.0.1:{server.port}")
+
+        notes = []
+        for _ in range(2):  # a sent copy before each sync, as the reader keeps them
+            store.add_message("acct", "Sent", copy, frozenset({Flag.SEEN}), record_append=True)
+            result = sync_imap_account(StoreAdapter(store), acc, opener)
+            assert result.ok, result.errors
+            notes += result.notes
+            assert store.pending("acct") == []
+        assert store.count("acct", "Sent") == 2
+    assert len(notes) == 1 and "would not create" in notes[0] and "NOPERM" in notes[0]
+    assert "kept in the local Sent folder" in notes[0]
+    assert sum(c.startswith("CREATE") for c in server.commands) == 1

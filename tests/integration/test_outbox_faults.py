@@ -28,9 +28,9 @@ def account(port: int, **kw: object) -> Account:
     return Account("fake", "a@example.test", inc, out, **kw)  # type: ignore[arg-type]
 
 
-def opener(port: int) -> Callable[[], SmtpSession]:
+def opener(port: int, timeout: float = 5) -> Callable[[], SmtpSession]:
     def connect() -> smtplib.SMTP:
-        conn = smtplib.SMTP("127.0.0.1", port, timeout=5)
+        conn = smtplib.SMTP("127.0.0.1", port, timeout=timeout)
         conn.ehlo("client.test")
         return conn
 
@@ -154,7 +154,9 @@ def test_451_after_final_dot_stays_queued(tmp_path: Path) -> None:
 
 
 def test_connection_dropped_during_data_stays_queued(tmp_path: Path) -> None:
-    big = MESSAGE + b"x" * 200 + b"\n"
+    # Larger than the socket buffers, so the drop cuts the message itself (before its final
+    # dot): the server cannot have taken it, and it is simply tried again.
+    big = MESSAGE + (b"x" * 999 + b"\n") * 8000
     acc_port = 0
     with fake_smtp(drop_during_data=True) as srv:
         acc_port = srv.port
@@ -164,8 +166,43 @@ def test_connection_dropped_during_data_stays_queued(tmp_path: Path) -> None:
         report = flush(acc, q, opener(acc_port))
     out = report.of(ident)
     assert out is not None and out.status == "queued" and "connection lost" in out.message
+    assert "before the message's final dot" in out.message
     [entry] = q.entries()
-    assert q.read(entry) == big
+    assert q.read(entry) == big and entry.hold is None
+
+
+@pytest.mark.parametrize("fault", ["drop_after_final_dot", "stall_after_data"])
+def test_connection_lost_after_final_dot_is_held_as_uncertain_not_resent(
+    tmp_path: Path, fault: str
+) -> None:
+    with fake_smtp(**{fault: 1 if fault == "drop_after_final_dot" else True}) as srv:
+        acc = account(srv.port)
+        q = Queue.for_account(tmp_path, acc.name)
+        ident = queue_one(q, acc)
+        report = flush(acc, q, opener(srv.port, timeout=1))
+        out = report.of(ident)
+        assert out is not None and out.status == "uncertain", out
+        assert "after the message's final dot" in out.message
+        assert f"tmail flush --resend {ident}" in out.message
+        [entry] = q.entries()
+        assert entry.hold == "uncertain" and q.read(entry) == MESSAGE
+        # Neither the next due flush nor a forced one sends it again by itself.
+        for force in (False, True):
+            again = flush(acc, q, opener(srv.port, timeout=1), force=force)
+            assert again.of(ident).status == "uncertain"  # type: ignore[union-attr]
+        assert srv.connections == 1 and srv.received == []
+
+
+def test_resend_uncertain_account_option_sends_it_again_by_itself(tmp_path: Path) -> None:
+    with fake_smtp(drop_after_final_dot=1) as srv:
+        acc = account(srv.port, resend_uncertain=True)
+        q = Queue.for_account(tmp_path, acc.name)
+        ident = queue_one(q, acc)
+        first = flush(acc, q, opener(srv.port))
+        assert first.of(ident).status == "queued"  # type: ignore[union-attr]
+        second = flush(acc, q, opener(srv.port), force=True)
+    assert second.of(ident).status == "delivered"  # type: ignore[union-attr]
+    assert len(srv.dropped) == 1 and len(srv.received) == 1
 
 
 def test_one_connection_for_all_queued_messages(tmp_path: Path) -> None:
@@ -267,7 +304,7 @@ def test_starttls_not_offered_sends_nothing_and_stays_queued(
     assert entry.last_error is not None and "STARTTLS" in entry.last_error
 
 
-def test_auth_refused_stays_queued_with_the_reason(
+def test_auth_refused_is_held_with_the_reason_and_not_tried_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tmail.outbox.service import smtp_opener
@@ -282,11 +319,20 @@ def test_auth_refused_stays_queued_with_the_reason(
         q = Queue.for_account(tmp_path, acc.name)
         ident = queue_one(q, acc)
         report = flush(acc, q, smtp_opener(acc))
+        again = flush(acc, q, smtp_opener(acc), force=True)
+        logins = srv.connections
+        # A later login that works (a new message, the password fixed) lets it go again.
+        srv.script.auth_reply = "235 2.7.0 Authentication successful"
+        other = queue_one(q, acc)
+        flush(acc, q, smtp_opener(acc), only=[other])
+        last = flush(acc, q, smtp_opener(acc))
     outcome = report.of(ident)
-    assert outcome is not None and outcome.status == "queued"
-    assert "535" in outcome.message or "authentication" in outcome.message.lower()
-    assert not any(c.upper().startswith("MAIL") for c in srv.commands)
-    assert [e.id for e in q.entries()] == [ident]
+    assert outcome is not None and outcome.status == "held"
+    assert "535" in outcome.message and f"tmail flush --resend {ident}" in outcome.message
+    assert not any(c.upper().startswith("MAIL") for c in srv.commands[:3])
+    assert again.of(ident).status == "held" and logins == 1  # type: ignore[union-attr]
+    assert last.of(ident).status == "delivered"  # type: ignore[union-attr]
+    assert [r.recipients for r in srv.received] == [["b@example.test"]] * 2
 
 
 def test_without_pipelining_one_command_at_a_time(tmp_path: Path) -> None:

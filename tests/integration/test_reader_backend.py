@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import time
 from pathlib import Path
 
@@ -111,3 +113,34 @@ def test_dollar_sends_what_waits_in_the_outbox_now(
         assert [(e.subject, e.status) for e in sent] == [("queued while offline", "delivered")]
         assert stack.wait_for(rcpt.name, 1) == 1
         assert store.count("acct", "Sent") == 1
+
+
+def test_a_sent_copy_reaches_a_server_that_had_no_sent_folder(
+    mail_user: MailUser, make_mail_user: object, tmp_path: Path
+) -> None:
+    # The fixture's Dovecot configures no namespace mailboxes: a new user has INBOX only.
+    # The reader's send keeps the copy in the local Sent for the next sync to upload; that
+    # sync made no Sent on the server, so the copy stayed pending (and local) forever.
+    from tmail.mime.compose import Draft
+
+    stack = mail_user.stack
+    rcpt: MailUser = make_mail_user()  # type: ignore[operator]
+    assert "Sent" not in stack.doveadm("mailbox", "list", "-u", mail_user.name).split()
+    out = f'outgoing.host = "{stack.host}"\noutgoing.port = {stack.ports.smtp}\n'
+    out += f'outgoing.security = "starttls"\noutgoing.ca_file = "{stack.ca_file}"\n'
+    cfg = write_config(tmp_path, stack, mail_user.name, mail_user.password, extra=out)
+    config = load_config(cfg)
+    draft = Draft(from_=stack.address(mail_user.name), to=(stack.address(rcpt.name),),
+                  subject="копия без папки", body="hello\n")  # fmt: skip
+    with Store.open(config.data_dir) as store:
+        backend = MailBackend(config, store)
+        assert backend.send("acct", draft).status == "delivered"
+        backend.sync("acct")
+        assert store.pending("acct") == []
+        backend.sync("acct")  # a second sync neither duplicates nor re-fetches it
+        assert store.count("acct", "Sent") == 1
+    assert stack.wait_for(mail_user.name, 1, mailbox="Sent") == 1
+    [copy] = stack.stored_messages(mail_user.name, "Sent")
+    parsed = email.message_from_bytes(copy, policy=email.policy.default)
+    assert parsed["Subject"] == "копия без папки"
+    assert stack.wait_for(rcpt.name, 1) == 1

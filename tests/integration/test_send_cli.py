@@ -63,9 +63,10 @@ outgoing.ca_file = "{stack.ca_file}"
 
 
 def run(
-    cfg: Path, user: MailUser, *args: str, stdin: bytes = b""
+    cfg: Path, user: MailUser, *args: str, stdin: bytes = b"", password: str | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "TMAIL_TEST_PW": user.password, "TMAIL_CONFIG": str(cfg)}
+    pw = user.password if password is None else password
+    env = {**os.environ, "TMAIL_TEST_PW": pw, "TMAIL_CONFIG": str(cfg)}
     return subprocess.run(
         [*TMAIL, *args], input=stdin, capture_output=True, env=env, timeout=120, check=False
     )
@@ -144,9 +145,30 @@ def test_bad_input_exits_65_and_queues_nothing(
     res = run(cfg, sender, "send", "--to", "a@example.test", "--subject", "x\r\nBcc: evil@x.test")
     assert res.returncode == 65
     assert b"line break" in res.stderr and b"Traceback" not in res.stderr
-    res = run(cfg, sender, "send", "--to", "a@example.test", "--attach", str(tmp_path / "nope"))
+    res = run(
+        cfg, sender, "send", "--to", "a@example.test", "-s", "x", "--attach", str(tmp_path / "nope")
+    )
     assert res.returncode == 65 and b"nope does not exist" in res.stderr
     assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
+
+
+def test_send_without_subject_is_refused_unless_empty_is_asked_for(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    cfg = write_config(tmp_path, sender)
+    res = run(cfg, sender, "send", "--to", rcpt.address, stdin=b"body\n")
+    assert res.returncode == 2
+    err = res.stderr.decode()
+    assert err.count("\n") == 1 and "--subject" in err and "Traceback" not in err
+    assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
+    res = run(cfg, sender, "send", "--to", rcpt.address, "--subject", "", stdin=b"body\n")
+    assert res.returncode == 0, res.stderr.decode()
+    assert sender.stack.wait_for(rcpt.name, 1) == 1
+    got = email.message_from_bytes(
+        sender.stack.stored_messages(rcpt.name)[0], policy=email.policy.default
+    )
+    assert not got["Subject"]
 
 
 def test_mutt_style_dash_a_file_is_explained(
@@ -176,6 +198,68 @@ def test_refused_exits_69_with_the_server_words_and_keeps_the_message(
     assert "failed" in listing and "looks like spam" in listing
 
 
+def test_wrong_password_holds_the_message_and_never_logs_in_again_with_it(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    stack = sender.stack
+    cfg = write_config(tmp_path, sender)
+    log = stack.root / "postfix.log"
+
+    def refused_logins() -> int:
+        lines = log.read_text(errors="replace").splitlines()
+        return sum("authentication failed" in ln and sender.name in ln for ln in lines)
+
+    res = run(cfg, sender, "send", "--to", rcpt.address, "-s", "held", stdin=b"b\n", password="no")
+    assert res.returncode == 77, res.stderr.decode()
+    err = res.stderr.decode()
+    assert err.startswith("tmail: test (") and "535" in err and "held as" in err
+    assert "--resend" in err and err.count("\n") == 1
+    ident = err.split("held as ")[1].split(":")[0]
+    listing = run(cfg, sender, "queue").stdout.decode()
+    assert f"{ident}  held" in listing and "535" in listing
+    # Every later flush, with the same wrong password, keeps it held without a new login.
+    for _ in range(2):
+        res = run(cfg, sender, "flush", password="no")
+        assert res.returncode == 77 and f"{ident} held" in res.stderr.decode()
+    # The right password alone does not release it either: the user says so.
+    assert run(cfg, sender, "flush").returncode == 77
+    res = run(cfg, sender, "flush", "--resend", ident[:14])
+    assert res.returncode == 0, res.stderr.decode()
+    assert f"{ident} delivered" in res.stdout.decode()
+    assert stack.wait_for(rcpt.name, 1) == 1
+    # Postfix saw exactly one refused login for this user: the first one.
+    assert refused_logins() == 1, log.read_text()
+    assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
+
+
+def test_delivery_uncertain_is_kept_for_the_user_to_resend_or_drop(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender = make_mail_user("s")
+    with fake_smtp(drop_after_final_dot=2) as srv:
+        cfg = write_config(tmp_path, sender, port=srv.port, security="none")
+        ids = []
+        for subject in ("first", "second"):
+            res = run(cfg, sender, "send", "--to", "a@example.test", "-s", subject, stdin=b"b\n")
+            assert res.returncode == 75, res.stderr.decode()
+            err = res.stderr.decode()
+            assert "delivery uncertain" in err and "--resend" in err and "--drop" in err
+            ids.append(err.split("queued as ")[1].split(":")[0])
+        listing = run(cfg, sender, "queue").stdout.decode()
+        assert f"{ids[0]}  uncertain first" in listing and f"{ids[1]}  uncertain second" in listing
+        res = run(cfg, sender, "flush")  # not sent again by itself
+        lines = res.stderr.decode().splitlines()
+        assert res.returncode == 75 and len(lines) == 2
+        assert all(" uncertain: " in ln for ln in lines)
+        assert srv.connections == 2
+        assert run(cfg, sender, "queue", "--drop", ids[0]).returncode == 0
+        res = run(cfg, sender, "flush", "--resend", ids[1])
+        assert res.returncode == 0, res.stderr.decode()
+    assert [b"Subject: second" in r.data for r in srv.received] == [True]
+    assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
+
+
 def test_temporary_failure_exits_75_then_queue_and_flush(
     make_mail_user: Callable[..., MailUser], tmp_path: Path
 ) -> None:
@@ -199,7 +283,9 @@ def test_temporary_failure_exits_75_then_queue_and_flush(
 def test_queue_drop(make_mail_user: Callable[..., MailUser], tmp_path: Path) -> None:
     sender = make_mail_user("s")
     cfg = write_config(tmp_path, sender)
-    res = run(cfg, sender, "send", "--queue-only", "--to", "a@example.test", stdin=b"b\n")
+    res = run(
+        cfg, sender, "send", "--queue-only", "--to", "a@example.test", "-s", "x", stdin=b"b\n"
+    )
     assert res.returncode == 0
     ident = res.stdout.decode().split()[-1]
     assert ident in run(cfg, sender, "queue").stdout.decode()

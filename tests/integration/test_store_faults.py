@@ -122,3 +122,91 @@ def test_two_processes_write_one_store_safely(tmp_path: Path) -> None:
         seen = [r for r in store.list_messages(folder="INBOX", limit=500) if Flag.SEEN in r.flags]
         assert len(seen) == 72  # 3 of every 5 flagged seen, one of those moved away
         assert store.integrity_problems() == []
+
+
+def _tmail_under_file_size_limit(
+    data: Path, limit: int, *argv: str
+) -> subprocess.CompletedProcess[str]:
+    import resource
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = dict(os.environ, TMAIL_DATA_DIR=str(data), TMAIL_CONFIG=str(data.parent / "none.toml"))
+    return subprocess.run(
+        [sys.executable, "-m", "tmail", *argv],
+        env=env,
+        preexec_fn=limited,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("limit", [8192, 65536])
+def test_a_file_size_limit_is_named_when_the_index_is_created(tmp_path: Path, limit: int) -> None:
+    # 64 KiB: the migration's COMMIT failed, and a ROLLBACK after it hid the cause behind
+    # "cannot rollback - no transaction is active"; 8 KiB: "disk I/O error".
+    done = _tmail_under_file_size_limit(tmp_path / "data", limit, "list")
+    assert done.returncode == 74 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "cannot write the index" in done.stderr and "File too large" in done.stderr
+    assert "ulimit -f" in done.stderr
+
+
+GROW = textwrap.dedent(
+    """
+    import os, resource, sys
+    from tmail.core.errors import StoreError
+    from tmail.store import Store
+
+    store = Store.open(sys.argv[1])
+    limit = 2 * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    for i in range(200):
+        body = os.urandom(60_000).hex().encode()  # text the index keeps for search
+        raw = b"Subject: big %d\\r\\nMessage-ID: <%d@x>\\r\\n\\r\\n" % (i, i) + body
+        try:
+            store.add_message("acc", "INBOX", raw, uid=i + 1)
+        except StoreError as exc:
+            print(exc.one_line())
+            break
+    """
+)
+
+
+def test_a_file_size_limit_is_named_when_the_index_grows(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", GROW, str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "cannot write the index" in done.stdout and "File too large" in done.stdout
+
+
+def test_a_full_disk_is_named_when_the_index_is_created(tiny_disk: Path) -> None:
+    ballast = tiny_disk / "ballast"
+    free = os.statvfs(tiny_disk).f_bavail * os.statvfs(tiny_disk).f_frsize
+    ballast.write_bytes(b"\0" * (free - 16384))
+    with pytest.raises(StoreError) as info:
+        Store.open(tiny_disk / "data")
+    line = info.value.one_line()
+    assert "cannot write the index" in line and "No space left on device" in line
+    assert "rollback" not in line
+    ballast.unlink()
+    Store.open(tiny_disk / "data").close()  # room again: the index is created
+
+
+def test_a_read_only_file_system_is_named(tiny_disk: Path) -> None:
+    Store.open(tiny_disk / "data").close()
+    (tiny_disk / "fresh" / "mail").mkdir(parents=True)
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    for data in ("data", "fresh"):
+        with pytest.raises(StoreError) as info:
+            Store.open(tiny_disk / data)
+        line = info.value.one_line()
+        assert "cannot write the index" in line and "Read-only file system" in line

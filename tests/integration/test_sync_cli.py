@@ -76,7 +76,7 @@ def test_every_security_mode_and_a_failing_account_in_one_pass(
     assert res.returncode == 1, res.stderr
     lines = sorted(res.stdout.splitlines())
     assert lines == [
-        "broken: 0 new, 0 changed, 0 removed, 1 errors",
+        "broken: 0 new, 0 changed, 0 removed, 1 error",
         "imapplain: 5 new, 0 changed, 0 removed, 0 errors",
         "imaps: 1 new, 0 changed, 0 removed, 0 errors",
         "imapstls: 2 new, 0 changed, 0 removed, 0 errors",

@@ -432,3 +432,66 @@ def test_a_deleted_folder_is_not_taken_for_a_new_one_created_meanwhile(
     assert not any("was renamed" in n for n in result.notes)
     assert set(local(store, mail_user, "Projects")) == {"old-1", "old-2"}
     assert set(local(store, mail_user, "Other")) == {"new-1"}
+
+
+def _server_by_subject(stack: MailStack, user: MailUser, folder: str) -> dict[str, frozenset[Flag]]:
+    s = imap_session(stack, user.name, user.password)
+    try:
+        s.select(folder)
+        subjects = _subjects(s)
+        return {subjects[uid]: flags for uid, flags in s.flags().items()}
+    finally:
+        s.logout()
+
+
+@pytest.mark.parametrize("move_ext", [True, False], ids=["MOVE", "COPY+EXPUNGE"])
+def test_flags_changed_before_a_move_arrive_on_the_moved_copy(
+    mailstack: MailStack, mail_user: MailUser, store: Store, move_ext: bool
+) -> None:
+    mailstack.create_mailbox(mail_user.name, "Archive")
+    mailstack.bulk_save(mail_user.name, [message("flag-then-move"), message("move-then-flag")])
+    imap_sync(mailstack, mail_user, store)
+    rows = {r.subject: r for r in store.list_messages(mail_user.name, "INBOX")}
+    first, second = rows["flag-then-move"], rows["move-then-flag"]
+    store.change_flags([first.id], add=frozenset({Flag.FLAGGED, Flag.SEEN}))
+    store.move(first.id, "Archive")
+    store.move(second.id, "Archive")
+    store.change_flags([second.id], add=frozenset({Flag.FLAGGED}))
+    acct = account(mailstack, mail_user.name, mail_user.password)
+
+    def opener(a: Account) -> ImapSession:
+        s = imap_session(mailstack, mail_user.name, mail_user.password)
+        if not move_ext:
+            s.capabilities = s.capabilities - {"MOVE"}
+        return s
+
+    assert sync_imap_account(StoreAdapter(store), acct, opener).ok  # one sync is enough
+    on_server = _server_by_subject(mailstack, mail_user, "Archive")
+    assert on_server == {
+        "flag-then-move": frozenset({Flag.FLAGGED, Flag.SEEN}),
+        "move-then-flag": frozenset({Flag.FLAGGED}),
+    }
+    assert sync_imap_account(StoreAdapter(store), acct, opener).ok
+    assert local(store, mail_user, "Archive") == on_server
+    assert _server_by_subject(mailstack, mail_user, "Archive") == on_server
+    assert store.pending(mail_user.name) == []
+
+
+def test_flags_changed_and_moved_back_before_a_sync_reach_the_server(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    mailstack.create_mailbox(mail_user.name, "Archive")
+    mailstack.bulk_save(mail_user.name, [message("back-and-forth")])
+    imap_sync(mailstack, mail_user, store)
+    (row,) = store.list_messages(mail_user.name, "INBOX")
+    store.move(row.id, "Archive")
+    store.change_flags([row.id], add=frozenset({Flag.FLAGGED}))
+    store.move(row.id, "INBOX")  # changed one's mind: it never left the server's INBOX
+    imap_sync(mailstack, mail_user, store)
+    assert _server_by_subject(mailstack, mail_user, "INBOX") == {
+        "back-and-forth": frozenset({Flag.FLAGGED})
+    }
+    assert mailstack.message_count(mail_user.name, "Archive") == 0
+    imap_sync(mailstack, mail_user, store)
+    assert local(store, mail_user) == {"back-and-forth": frozenset({Flag.FLAGGED})}
+    assert store.pending(mail_user.name) == []

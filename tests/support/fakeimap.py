@@ -40,6 +40,7 @@ class FakeImap:
         self.sock.listen(8)
         self.port: int = self.sock.getsockname()[1]
         self.connections = 0
+        self.commands: list[str] = []  # "CMD args" of every command, in order
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
@@ -76,6 +77,7 @@ class FakeImap:
                 if not m:
                     continue
                 tag, cmd, args = m.group(1).decode(), m.group(2).upper().decode(), m.group(3)
+                self.commands.append(f"{cmd} {args.decode('latin-1')}".rstrip())
                 if not self.handle(conn, tag, cmd, args.decode("latin-1")):
                     break
         except OSError:
@@ -258,3 +260,19 @@ class LiteralShorterThanSize(FakeImap):
             head = f"* {uid} FETCH (UID {uid} FLAGS () RFC822.SIZE {size} BODY[] "
             self.send(conn, head + f"{{{len(raw)}}}\r\n", raw, ")\r\n")
         self.send(conn, f"{tag} OK fetched\r\n")
+
+
+class RefuseCreate(FakeImap):
+    """Answers CREATE with NO (a server whose namespace does not let the user make folders)."""
+
+    def handle(self, conn: socket.socket, tag: str, cmd: str, args: str) -> bool:
+        if cmd == "CREATE":
+            self.send(conn, f"{tag} NO [NOPERM] Permission denied\r\n")
+            return True
+        return super().handle(conn, tag, cmd, args)
+
+
+class OffersCreateSpecialUse(FakeImap):
+    """Announces CREATE-SPECIAL-USE (RFC 6154), which the test Dovecot does not."""
+
+    capabilities = "IMAP4rev1 UIDPLUS SPECIAL-USE CREATE-SPECIAL-USE"

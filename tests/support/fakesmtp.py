@@ -31,6 +31,7 @@ class Script:
     drop_during_data: bool = False  # close the socket after reading part of the message
     close_after_greeting: bool = False
     stall_after_data: bool = False  # read the whole message, then never answer
+    drop_after_final_dot: int = 0  # read the whole message, then close without a reply (N times)
 
 
 @dataclass
@@ -99,6 +100,11 @@ class _Handler(socketserver.StreamRequestHandler):
                     if chunk == b".\r\n":
                         break
                     data += chunk[1:] if chunk.startswith(b"..") else chunk
+                if s.drop_after_final_dot > 0:
+                    s.drop_after_final_dot -= 1
+                    self.server.dropped.append(data)  # it may have been taken: who can tell?
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 if s.stall_after_data:
                     self.server.stalled.set()
                     self.rfile.readline()  # until the client goes away
@@ -131,6 +137,7 @@ class _Server(socketserver.ThreadingTCPServer):
         self.commands: list[str] = []
         self.connections = 0
         self.stalled = threading.Event()
+        self.dropped: list[bytes] = []
 
     @property
     def port(self) -> int:

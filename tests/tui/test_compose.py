@@ -155,7 +155,7 @@ def test_attach_detach_html_and_postpone(ui: Harness, tmp_path: Path) -> None:
     ui.press("tab")
     assert f"Attach file: {f}" in ui.screen()
     ui.press("enter")
-    assert "1. notes.txt  (5 bytes)" in ui.screen()
+    assert "1. notes.txt  (5 B)" in ui.screen()
     ui.press("H")
     assert "HTML alternative: yes" in ui.screen()
     ui.press("D", "y")
@@ -179,7 +179,7 @@ def test_typing_an_absolute_path_after_the_filled_in_folder(ui: Harness, tmp_pat
     ui.press("tab")
     assert f"Attach file: {f}" in ui.screen()
     ui.press("enter")
-    assert "1. report.txt  (7 bytes)" in ui.screen()
+    assert "1. report.txt  (7 B)" in ui.screen()
 
 
 def test_bad_address_is_one_line_on_the_status(ui: Harness) -> None:

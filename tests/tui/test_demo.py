@@ -232,7 +232,7 @@ def test_postpone_without_recipients_then_resume_and_send(demo: Demo, tmp_path: 
     screen = demo.screen()
     assert "Compose: review and send" in screen
     assert "Bcc: boss@corp.example" in screen and "Subject: Plans" in screen
-    assert "1. notes.txt  (12 bytes)" in screen and "Got it, thanks!" in screen
+    assert "1. notes.txt  (12 B)" in screen and "Got it, thanks!" in screen
     demo.app.press("E", *"anna@petrova.example")  # the form starts on the empty To
     demo.app.press("enter", "enter", "enter", "enter")  # Cc, Bcc, Subject: back to review
     assert "To: anna@petrova.example" in demo.screen()

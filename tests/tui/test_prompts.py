@@ -103,7 +103,7 @@ def test_the_attach_prompt_starts_over_at_a_typed_tilde(
     ui.type("~/notes.txt")
     assert _prompt_line(ui) == "Attach file: ~/notes.txt"
     ui.press("enter")
-    assert "1. notes.txt  (5 bytes)" in ui.screen()
+    assert "1. notes.txt  (5 B)" in ui.screen()
 
 
 def test_compose_fields_have_readline_keys(ui: Harness) -> None:

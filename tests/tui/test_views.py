@@ -525,7 +525,7 @@ def test_wide_characters_in_the_sender_do_not_push_the_size_off_the_line() -> No
     for width in (120, 80, 60):
         line = next(x for x in ui.app.render_text(width, 10).splitlines() if "山田" in x)
         assert calc_width(line, 0, len(line)) == width
-        assert line.endswith("4K"), line  # the size column is whole, at the right edge
+        assert line.endswith(" 4.2 KB"), line  # the size column is whole, at the right edge
 
 
 def test_the_first_sync_fills_the_index_as_it_goes() -> None:

@@ -166,7 +166,7 @@ def test_attachment_over_max_attachment_size_names_file_and_limit(tmp_path: Path
 def test_message_over_max_message_size_names_the_limit(tmp_path: Path) -> None:
     p = tmp_path / "a.bin"
     p.write_bytes(b"y" * 1000)
-    with pytest.raises(MessageError, match=r"a\.bin.*limit 1000 bytes"):
+    with pytest.raises(MessageError, match=r"a\.bin.*limit 1\.0 KB"):
         compose(
             Draft(from_=IVAN, to=("a@x.test",), attachments=(p,)), Limits(max_message_size=1000)
         )

@@ -90,7 +90,7 @@ def test_attachments_command_lists_and_saves(tmp_path: Path) -> None:
     code, out, _ = run("attachments", str(path))
     assert code == 0
     assert out.splitlines() == [
-        "  1  ../.profile  application/octet-stream  10 B",
+        "  1  profile  application/octet-stream  10 B",
         "  2  Тест.txt  text/plain  4 B",
     ]
     code, out, _ = run("attachments", "--json", str(path))
@@ -98,6 +98,7 @@ def test_attachments_command_lists_and_saves(tmp_path: Path) -> None:
         "number": "2",
         "index": 2,
         "filename": "Тест.txt",
+        "original_filename": "Тест.txt",
         "content_type": "text/plain",
         "size": 4,
         "inline": False,
@@ -107,8 +108,10 @@ def test_attachments_command_lists_and_saves(tmp_path: Path) -> None:
     assert code == 0
     assert (dest / "profile").read_bytes() == b"echo pwned"
     assert (dest / "Тест.txt").read_bytes() == b"\xf4\xc5\xd3\xd4"
+    assert out.splitlines() == [str(dest / "profile"), str(dest / "Тест.txt")]  # as tmail(1)
     code, out, _ = run("attachments", str(path), "--save", str(dest), "--index", "2")
     assert (dest / "Тест (1).txt").read_bytes() == b"\xf4\xc5\xd3\xd4"
+    assert out == f"{dest / 'Тест (1).txt'}\n"
     assert sorted(p.name for p in dest.iterdir()) == ["profile", "Тест (1).txt", "Тест.txt"]
 
 
@@ -140,3 +143,41 @@ def test_attachments_inside_an_enclosed_message(tmp_path: Path) -> None:
     assert code == 0 and (dest / "inner.pdf").read_bytes() == b"%PDF"
     code, out, _ = run("attachments", str(path), "--save", str(dest))
     assert sorted(p.name for p in dest.iterdir()) == ["inner.pdf", "part1.eml"]
+
+
+HOSTILE_NAMES = (
+    b"Subject: names\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+    b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+    b'--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename="../../.bashrc"'
+    b"\r\n\r\nx\r\n"
+    b"--b\r\nContent-Type: application/octet-stream\r\n"
+    b'Content-Disposition: attachment; filename="..\\\\..\\\\Windows\\\\System32\\\\evil.dll"'
+    b"\r\n\r\nx\r\n"
+    b"--b\r\nContent-Type: text/plain\r\n"
+    b'Content-Disposition: attachment; filename="/etc/cron.d/job"\r\n\r\nx\r\n'
+    b"--b--\r\n"
+)
+SAFE = ["bashrc", "evil.dll", "job"]
+ORIGINAL = ["../../.bashrc", "..\\..\\Windows\\System32\\evil.dll", "/etc/cron.d/job"]
+
+
+def test_attachment_names_are_shown_and_emitted_as_saved(tmp_path: Path) -> None:
+    # A script that saves under the JSON "filename" must not escape its folder.
+    path = tmp_path / "m.eml"
+    path.write_bytes(HOSTILE_NAMES)
+    code, out, _ = run("attachments", str(path))
+    assert code == 0 and [line.split()[1] for line in out.splitlines()] == SAFE
+    assert ".." not in out and "\\" not in out and "/etc" not in out
+    items = json.loads(run("attachments", "--json", str(path))[1])
+    assert [a["filename"] for a in items] == SAFE
+    assert [a["original_filename"] for a in items] == ORIGINAL
+    shown = json.loads(run("show", "--json", str(path))[1])["attachments"]
+    assert [a["filename"] for a in shown] == SAFE
+    assert [a["original_filename"] for a in shown] == ORIGINAL
+    code, out, _ = run("show", str(path))
+    listed = out.split("[-- Attachments --]")[1]
+    assert ".." not in listed and "\\" not in listed and "/etc" not in listed
+    assert "1. bashrc  (text/plain" in listed
+    dest = tmp_path / "saved"
+    code, out, _ = run("attachments", str(path), "--save", str(dest))
+    assert code == 0 and sorted(p.name for p in dest.iterdir()) == sorted(SAFE)

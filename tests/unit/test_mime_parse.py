@@ -310,3 +310,101 @@ def test_html_charset_from_meta_and_related_root() -> None:
 def test_unreadable_date_is_shown_as_sent() -> None:
     out = render_text(parse_message(msg("Date: the day after \x1b[2J tomorrow", "", "x")))
     assert "Date: the day after ^[[2J tomorrow" in out
+
+
+def test_quoted_printable_soft_break_with_transport_padding() -> None:
+    # RFC 2045 6.7: blanks after a final "=" (and at any line end) were added in transport.
+    raw = msg(
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Transfer-Encoding: quoted-printable",
+        "",
+        "one long line cut =  ",
+        "here and =\t",
+        "there; caf=C3=A9 =20",
+        "trailing blanks go  ",
+        "end= ",
+    )
+    text = parse_message(raw).text
+    assert text == "one long line cut here and there; café  \ntrailing blanks go\nend\n"
+
+
+def nested_multiparts(levels: int, text: bytes = b"the text at the bottom") -> bytes:
+    head = b"".join(
+        f"Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n".encode()
+        for i in range(levels)
+    )
+    tail = b"".join(f"\r\n--b{i}--".encode() for i in reversed(range(levels)))
+    return b"Subject: deep\r\n" + head + b"Content-Type: text/plain\r\n\r\n" + text + tail
+
+
+def nested_messages(levels: int) -> bytes:
+    head = b"".join(
+        f"Subject: level {i}\r\nContent-Type: message/rfc822\r\n\r\n".encode()
+        for i in range(levels)
+    )
+    return head + b"Subject: innermost\r\n\r\nthe forwarded text\r\n"
+
+
+def test_fifty_and_a_hundred_nested_multiparts_show_their_text() -> None:
+    for levels in (50, 120):
+        p = parse_message(nested_multiparts(levels))
+        assert p.text == "the text at the bottom\n" and p.attachments == ()
+        assert not p.problems
+
+
+def test_a_hundred_enclosed_messages_are_read() -> None:
+    p = parse_message(nested_messages(100))
+    depth = 0
+    while p.nested:
+        (p,) = p.nested
+        depth += 1
+    assert depth == 100 and p.subject == "innermost" and p.text == "the forwarded text\n"
+
+
+def test_nesting_past_the_limit_says_so_in_the_text() -> None:
+    from tmail.mime.parse import MAX_DEPTH
+
+    p = parse_message(nested_multiparts(MAX_DEPTH + 50))
+    assert p.text == (
+        f"[-- parts nested more than {MAX_DEPTH} levels deep are not shown: "
+        "kept as attachment 1 --]\n"
+    )
+    (att,) = p.attachments
+    assert b"the text at the bottom" in att.data()
+    assert any("nested too deeply" in problem for problem in p.problems)
+
+
+def test_deep_nesting_needs_no_recursion() -> None:
+    # Under a recursion limit far below the nesting depth, the parser still reads the text: it
+    # walks the structure with its own stack (a subprocess: the limit is process-wide).
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tests.unit.test_mime_parse import nested_messages, nested_multiparts\n"
+        "from tmail.mime import parse_message, render_text\n"
+        "raw, chain = nested_multiparts(127), nested_messages(120)\n"
+        "sys.setrecursionlimit(60)\n"
+        "print(repr(parse_message(raw).text))\n"
+        "p = parse_message(chain)\n"
+        "print(len(p.nested), p.problems)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["'the text at the bottom\\n'", "1 ()"]
+
+
+def test_sending_a_deeply_nested_message_from_stdin_does_not_recurse() -> None:
+    # The email package recurses once per level (RecursionError at a few hundred): tmail hands
+    # it only the header (prepare_raw, `tmail send` reading a whole message); the body is sent
+    # byte for byte.
+    from tmail.mime.compose import prepare_raw
+
+    for body in (nested_multiparts(5000), nested_messages(5000)):
+        raw = b"From: a@x.test\r\nTo: b@y.test\r\n" + body
+        composed = prepare_raw(raw, default_from=Address("", "a@x.test"))
+        assert composed.recipients == ("b@y.test",)
+        assert body.replace(b"\r\n", b"\n").split(b"\n\n", 1)[1] in composed.data

@@ -101,9 +101,9 @@ def test_flag_usage_errors(data: Path) -> None:
 
 def test_reindex_rebuilds(data: Path) -> None:
     code, out, _ = run("reindex")
-    assert code == 0 and out.startswith("3 message(s) indexed")
+    assert code == 0 and out.startswith("3 messages indexed")
     code, out, _ = run("reindex", "--check")
-    assert code == 0 and out.startswith("0 change(s)")
+    assert code == 0 and out.startswith("0 changes")
 
 
 def test_list_starts_without_importing_the_parser(data: Path) -> None:
@@ -163,3 +163,29 @@ def test_list_shows_an_undeclared_koi8r_subject_of_an_account_with_assumed_chars
     assert json.loads(out)[0]["subject"] == "ТЕСТ СВЯЗИ"
     code, out, _ = run("--config", str(config), "search", "проверка", "--json")
     assert code == 0 and len(json.loads(out)) == 1
+
+
+def test_an_empty_list_or_search_says_no_messages(data: Path) -> None:
+    # On stderr: a script reading stdout still gets nothing; --json still prints [].
+    assert run("list", "--folder", "Drafts") == (0, "", "no messages in Drafts\n")
+    assert run("list", "--folder", "Drafts", "--threads") == (0, "", "no messages in Drafts\n")
+    assert run("list", "--unread", "--account", "home", "--folder", "Archive") == (
+        0,
+        "",
+        "no unread messages in Archive of home\n",
+    )
+    assert run("list", "--folder", "Drafts", "--json") == (0, "[]\n", "")
+    assert run("search", "nothing-like-this") == (1, "", "no messages match\n")
+    assert run("search", "--ids", "nothing-like-this") == (1, "", "no messages match\n")
+    assert run("search", "--json", "nothing-like-this") == (1, "[]\n", "")
+    assert run("search", "--count", "nothing-like-this") == (0, "0\n", "")
+
+
+def test_counts_are_pluralised(data: Path) -> None:
+    from tmail.core.counts import plural
+
+    assert [plural(n, "error") for n in (0, 1, 2)] == ["0 errors", "1 error", "2 errors"]
+    assert plural(2, "entry", "entries") == "2 entries"
+    assert run("flag", "1", "2", "+F") == (0, "2 messages changed\n", "")
+    assert run("flag", "1", "-F") == (0, "1 message changed\n", "")
+    assert run("move", "1", "Archive") == (0, "1 message moved to Archive\n", "")

@@ -46,7 +46,7 @@ def test_summary_line_counts_everything() -> None:
         folders=(FolderResult("INBOX", new=2, changed=1), FolderResult("Sent", removed=4)),
         errors=("work (h:993): boom",),
     )
-    assert r.summary() == "work: 2 new, 1 changed, 4 removed, 1 errors"
+    assert r.summary() == "work: 2 new, 1 changed, 4 removed, 1 error"  # not "1 errors"
     assert not r.ok and r.as_dict()["new"] == 2
 
 

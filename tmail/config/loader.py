@@ -89,6 +89,7 @@ ACCOUNT_KEYS = (
     "blocked_extensions",
     "save_sent",
     "max_queue_age",
+    "resend_uncertain",
     "on_new_mail",
 )
 
@@ -416,6 +417,7 @@ class _Loader:
             blocked_extensions=self._strings(table, "blocked_extensions", where),
             save_sent=_default(self._bool(table, "save_sent", where), True),
             max_queue_age=5 * 86400.0 if max_queue_age is None else max_queue_age,
+            resend_uncertain=bool(self._bool(table, "resend_uncertain", where)),
             on_new_mail=self._str(table, "on_new_mail", where),
         )
 

@@ -90,6 +90,9 @@ class Account:
     blocked_extensions: tuple[str, ...] = ()
     save_sent: bool = True  # copy sent mail to the Sent folder (IMAP APPEND or local)
     max_queue_age: float = 5 * 86400.0
+    # Connection lost after the final dot: hold the message for the user (False) or send it
+    # again by itself at the next try, risking a duplicate (True).
+    resend_uncertain: bool = False
     on_new_mail: str | None = None  # command run with TMAIL_ACCOUNT and TMAIL_NEW_COUNT set
 
 

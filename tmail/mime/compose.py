@@ -38,6 +38,7 @@ from pathlib import Path
 from tmail import __version__
 from tmail.core.errors import MessageError
 from tmail.core.models import Address
+from tmail.core.sizes import human_size
 
 USER_AGENT = f"tmail/{__version__}"
 
@@ -168,8 +169,8 @@ def check_attachments(paths: Sequence[Path], limits: Limits) -> list[tuple[Path,
         size = path.stat().st_size
         if limits.max_attachment_size is not None and size > limits.max_attachment_size:
             raise MessageError(
-                f"attachment {path} is {_size(size)}, over max_attachment_size "
-                f"{_size(limits.max_attachment_size)}",
+                f"attachment {path} is {human_size(size)}, over max_attachment_size "
+                f"{human_size(limits.max_attachment_size)}",
                 hint="send a link or split the file",
             )
         try:
@@ -182,18 +183,12 @@ def check_attachments(paths: Sequence[Path], limits: Limits) -> list[tuple[Path,
     if limits.max_message_size is not None and total * 4 // 3 > limits.max_message_size:
         biggest = max(loaded, key=lambda pd: len(pd[1]))[0]
         raise MessageError(
-            f"attachments ({_size(total)}, {_size(total * 4 // 3)} encoded; largest {biggest}) "
-            f"exceed the message size limit {_size(limits.max_message_size)}",
+            f"attachments ({human_size(total)}, {human_size(total * 4 // 3)} encoded; "
+            f"largest {biggest}) "
+            f"exceed the message size limit {human_size(limits.max_message_size)}",
             hint="attach fewer or smaller files",
         )
     return loaded
-
-
-def _size(n: int) -> str:
-    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} bytes"
 
 
 # ------------------------------------------------------------------------------ types
@@ -360,8 +355,8 @@ def compose(draft: Draft, limits: Limits | None = None, *, postponed: bool = Fal
     data = _flatten(msg, enclosed)
     if limits.max_message_size is not None and len(data) > limits.max_message_size:
         raise MessageError(
-            f"the message is {_size(len(data))}, over the size limit "
-            f"{_size(limits.max_message_size)}",
+            f"the message is {human_size(len(data))}, over the size limit "
+            f"{human_size(limits.max_message_size)}",
             hint="attach fewer or smaller files",
         )
     recipients = _dedupe([a.addr for a in (*to, *cc, *bcc)])

@@ -21,7 +21,7 @@ CSP = (
 def html_original(raw: bytes) -> str | None:
     """The message's first HTML body part (not an attachment) as a page safe to open, or None."""
     try:
-        top = _Parser(()).entity(raw, 0, len(raw), 0)
+        top = _Parser(()).parse(raw)
     except Exception:  # a message the splitter cannot read has no HTML to show
         return None
     queue: list[_Part] = [top]

@@ -6,8 +6,9 @@ The MIME structure is split here on bytes, by hand, instead of with ``email.mess
   (start, end) span of the raw bytes found with ``bytes.find``, decoded only when it is shown or
   saved. A 100 MB attachment is never copied to be listed (docs/benchmarks.md has the figures);
 * robustness: the stdlib parser recursed until RecursionError on deep nesting (PITFALLS.md) and its
-  header objects raise on unknown charsets; this parser is depth- and part-count-limited and
-  records what it could not read in ``problems`` instead of raising.
+  header objects raise on unknown charsets; this parser walks the structure with its own stack (no
+  recursion), is depth- and part-count-limited (a limit reached is said in the text) and records
+  what it could not read in ``problems`` instead of raising.
 
 Header values, addresses, dates and parameters are read by :mod:`tmail.mime.headers`, text by
 :mod:`tmail.mime.charsets`, HTML by :mod:`tmail.mime.html`. Nothing in this module raises on any
@@ -25,12 +26,17 @@ from datetime import datetime
 from tmail.core.models import Address
 from tmail.core.safe import safe_text
 from tmail.mime import headers as hdr
+from tmail.mime.attachments import safe_filename
 from tmail.mime.charsets import Buffer, decode_text, normalize_charset
 from tmail.mime.flowed import unflow
 from tmail.mime.html import html_to_text
 from tmail.mime.uuencode import extract_uuencoded
 
-MAX_DEPTH = 32  # nested multiparts/messages; deeper parts are kept as opaque attachments
+# Nested multiparts/messages read; a deeper part is kept whole as an attachment and the text says
+# so. Real clients read letters forwarded or wrapped dozens of times; the parser uses no
+# recursion, and the nested messages it returns stay well inside Python's recursion limit for
+# the code that walks them (``show --json``).
+MAX_DEPTH = 128
 MAX_PARTS = 2000  # parts per message; the rest is kept as one opaque attachment
 MAX_HEADER_BYTES = 1 << 20  # a header block longer than this ends there
 
@@ -40,6 +46,9 @@ class Attachment:
     """A part that is not shown as text: what it is called, its type, its decoded size.
 
     ``index`` numbers the attachments of one message from 1 (``tmail attachments --index N``).
+    ``filename`` is the safe base name that saving uses (:func:`~tmail.mime.attachments.
+    safe_filename`: no directories, no leading dot, no controls), the name to show and emit;
+    ``original_filename`` is the name the sender gave, as given ("" when it gave none).
     The bytes are decoded only when :meth:`data` is called.
     """
 
@@ -49,6 +58,7 @@ class Attachment:
     size: int
     inline: bool = False
     content_id: str | None = None
+    original_filename: str = ""
     _load: Callable[[], bytes] = field(default=lambda: b"", repr=False, compare=False)
     # For an enclosed message (message/rfc822): the same message parsed, with its own attachments.
     message: ParsedMessage | None = field(default=None, repr=False, compare=False)
@@ -112,6 +122,7 @@ class ParsedMessage:
 # --- structure ------------------------------------------------------------------------------
 
 _HEADER_NAME = re.compile(rb"[!-9;-~]+[ \t]*:")
+_MESSAGE_TYPES = ("message/rfc822", "message/global")
 
 
 @dataclass
@@ -125,7 +136,8 @@ class _Part:
     ctype: str = "text/plain"
     params: dict[str, str] = field(default_factory=dict)
     children: list[_Part] = field(default_factory=list)
-    message: _Part | None = None  # for message/rfc822: the enclosed message
+    message: _Part | None = None  # for message/rfc822 (and text/rfc822-headers): what it holds
+    cut: bool = False  # nested deeper than MAX_DEPTH: kept whole, as an attachment
 
     def get(self, name: str) -> str | None:
         for key, value in self.fields:
@@ -282,17 +294,30 @@ def _trim_newline(buf: bytes, start: int, end: int) -> int:
 
 
 class _Parser:
+    """Splits a message into its parts, depth first with an explicit stack instead of recursion:
+    a letter nested thousands of levels deep can neither exhaust the Python stack nor hide the
+    text of one nested a few hundred deep (:data:`MAX_DEPTH` levels are read)."""
+
     def __init__(self, assumed: Sequence[str], html_width: int = 78) -> None:
         self.assumed = assumed
         self.html_width = html_width  # columns HTML is converted to (the reader's pager width)
         self.problems: list[str] = []
         self.parts = 0
+        self.too_many = False  # MAX_PARTS was reached: some parts are not shown
 
-    def entity(
-        self, buf: bytes, start: int, end: int, depth: int, default: str = "text/plain"
-    ) -> _Part:
-        if start == 0 and depth == 0:
-            start = _skip_leading_blank_lines(buf, end)
+    def parse(self, buf: bytes, depth: int = 0) -> _Part:
+        """The message in ``buf`` and every part inside it (``depth`` 0: a whole message)."""
+        start = _skip_leading_blank_lines(buf, len(buf)) if depth == 0 else 0
+        top = self.entity(buf, start, len(buf))
+        stack = [(top, depth)]
+        while stack:
+            part, level = stack.pop()
+            inner = self._inner(part, level)
+            stack.extend((child, level + 1) for child in reversed(inner))
+        return top
+
+    def entity(self, buf: bytes, start: int, end: int, default: str = "text/plain") -> _Part:
+        """One part's header and type; what is inside it is split by :meth:`_inner`."""
         fields, body = _read_headers(buf, start, end, self.assumed)
         part = _Part(buf, fields, body, end)
         self.parts += 1
@@ -305,36 +330,63 @@ class _Parser:
             part.ctype, part.params = ctype, params
         else:
             part.ctype = default
-        if part.ctype.startswith("multipart/"):
-            self._split(part, depth)
-        elif part.ctype in ("message/rfc822", "message/global") and _cte(part) not in (
-            "base64",
-            "quoted-printable",
-        ):
-            if depth >= MAX_DEPTH or self.parts > MAX_PARTS:
-                self.problems.append("message nested too deeply: kept as an attachment")
-                part.ctype = "application/octet-stream"
-            else:
-                part.message = self.entity(buf, part.start, part.end, depth + 1)
         return part
 
-    def _split(self, part: _Part, depth: int) -> None:
+    def _inner(self, part: _Part, depth: int) -> list[_Part]:
+        """The parts directly inside ``part`` (its children, or the message it encloses)."""
+        if part.ctype.startswith("multipart/"):
+            return self._split(part, depth)
+        headers_only = part.ctype == "text/rfc822-headers"  # a bounce's copy of a header
+        if part.ctype not in _MESSAGE_TYPES and not headers_only:
+            return []
+        encoded = _cte(part) in ("base64", "quoted-printable")
+        if depth >= MAX_DEPTH or self.parts > MAX_PARTS:
+            if depth < MAX_DEPTH:
+                self._too_many()
+            elif not headers_only:
+                self.problems.append("message nested too deeply: kept as an attachment")
+                part.cut = True
+            if not encoded and not headers_only:
+                part.ctype = "application/octet-stream"
+            return []
+        if encoded or headers_only:
+            data = _decoded(part)
+            inner = self.entity(data, 0, len(data))
+        else:
+            inner = self.entity(part.buf, part.start, part.end)
+        part.message = inner
+        if headers_only:  # a header without its body: nothing inside to split
+            if inner.ctype.startswith("multipart/") or inner.ctype in _MESSAGE_TYPES:
+                inner.ctype = "text/plain"
+            return []
+        return [inner]
+
+    def _too_many(self) -> None:
+        if not self.too_many:
+            self.too_many = True
+            self.problems.append(f"more than {MAX_PARTS} parts: the rest is not shown")
+
+    def _split(self, part: _Part, depth: int) -> list[_Part]:
         boundary = part.params.get("boundary", "")
         if depth >= MAX_DEPTH or self.parts > MAX_PARTS:
-            self.problems.append("multipart nested too deeply: kept as an attachment")
+            if depth >= MAX_DEPTH:
+                self.problems.append("multipart nested too deeply: kept as an attachment")
+                part.cut = True
+            else:
+                self._too_many()
             part.ctype = "application/octet-stream"
-            return
+            return []
         if not boundary:
             self.problems.append(f"{part.ctype} without a boundary: read as text")
             part.ctype = "text/plain"
-            return
+            return []
         delims, close = _boundaries(
             part.buf, part.start, part.end, boundary.encode("utf-8", errors="replace")
         )
         if not delims:
             self.problems.append(f"{part.ctype} boundary not found: read as text")
             part.ctype = "text/plain"
-            return
+            return []
         if close == part.end:
             self.problems.append(f"{part.ctype}: final boundary missing")
         default = "message/rfc822" if part.ctype == "multipart/digest" else "text/plain"
@@ -343,9 +395,10 @@ class _Parser:
             child_start = _line_after(part.buf, begin, part.end)
             child_end = _trim_newline(part.buf, child_start, stop)
             if self.parts > MAX_PARTS:
-                self.problems.append(f"more than {MAX_PARTS} parts: the rest is not shown")
+                self._too_many()
                 break
-            part.children.append(self.entity(part.buf, child_start, child_end, depth + 1, default))
+            part.children.append(self.entity(part.buf, child_start, child_end, default))
+        return part.children
 
 
 def _cte(part: _Part) -> str:
@@ -384,6 +437,16 @@ def _b64_size(buf: bytes, start: int, end: int) -> int:
     return max(0, (count * 3) // 4 - (0 if count % 4 else min(pad, 2)))
 
 
+# RFC 2045 section 6.7: white space at the end of a quoted-printable line was added in transport
+# and is deleted, so "=" followed by spaces or tabs is still a soft line break (rule 5). The
+# look-behind makes each run of blanks be tried once (no quadratic time on a long run).
+_QP_TRAILING_BLANKS = re.compile(rb"(?<![ \t])[ \t]+(?=\r?\n|\Z)")
+
+
+def _qp(data: Buffer) -> bytes:
+    return binascii.a2b_qp(_QP_TRAILING_BLANKS.sub(b"", data))
+
+
 def _decoded(part: _Part) -> bytes:
     """The body bytes with the transfer encoding undone; bad encodings tolerated."""
     view = memoryview(part.buf)[part.start : part.end]
@@ -391,7 +454,7 @@ def _decoded(part: _Part) -> bytes:
     if cte == "base64":
         return _b64(view)
     if cte in ("quoted-printable", "quoted_printable"):
-        return binascii.a2b_qp(view)
+        return _qp(view)
     if cte in ("x-uuencode", "uuencode", "x-uue"):
         files = extract_uuencoded(bytes(view).decode("latin-1"))[1]
         return files[0][1] if files else bytes(view)
@@ -492,15 +555,18 @@ class _Body:
     charset: str | None
     detected: bool
     links: tuple[str, ...] = ()
+    note: bool = False  # tmail's own line (a limit reached), not the sender's text
 
 
 class _View:
     """Walks a parsed structure and sorts it into body text, attachments, nested messages."""
 
-    def __init__(self, assumed: Sequence[str], parser: _Parser, depth: int) -> None:
+    def __init__(
+        self, assumed: Sequence[str], built: dict[int, ParsedMessage], html_width: int = 78
+    ) -> None:
         self.assumed = assumed
-        self.parser = parser
-        self.depth = depth
+        self.html_width = html_width
+        self.built = built  # the enclosed messages, already read, by id() of their _Part
         self.bodies: list[_Body] = []
         self.attachments: list[Attachment] = []
         self.nested: list[ParsedMessage] = []
@@ -509,9 +575,8 @@ class _View:
     def attach(
         self, part: _Part, inline: bool = False, message: ParsedMessage | None = None
     ) -> None:
-        name = _filename(part, self.assumed)
-        if not name:
-            name = f"part{len(self.attachments) + 1}{_GENERATED_EXT.get(part.ctype, '.bin')}"
+        original = _filename(part, self.assumed)
+        generated = f"part{len(self.attachments) + 1}{_GENERATED_EXT.get(part.ctype, '.bin')}"
 
         def load(p: _Part = part) -> bytes:
             return _decoded(p)
@@ -520,9 +585,10 @@ class _View:
         self.attachments.append(
             Attachment(
                 index=len(self.attachments) + 1,
-                filename=name,
+                filename=safe_filename(original, generated),
                 content_type=part.ctype,
                 size=_decoded_size(part),
+                original_filename=original,
                 inline=inline,
                 content_id=cid.strip() if cid else None,
                 _load=load,
@@ -534,9 +600,10 @@ class _View:
         self.attachments.append(
             Attachment(
                 index=len(self.attachments) + 1,
-                filename=name,
+                filename=safe_filename(name, f"part{len(self.attachments) + 1}.bin"),
                 content_type=ctype,
                 size=len(data),
+                original_filename=name,
                 _load=lambda: data,
             )
         )
@@ -548,7 +615,7 @@ class _View:
             if declared is None:
                 declared = _meta_charset(data)
             decoded = decode_text(data, declared, self.assumed)
-            text, links = html_to_text(decoded.text, self.parser.html_width)
+            text, links = html_to_text(decoded.text, self.html_width)
             self.bodies.append(
                 _Body(safe_text(text), True, decoded.charset, decoded.detected, links)
             )
@@ -567,54 +634,65 @@ class _View:
         text = safe_text(text) if changed else _safe_body(text, view, decoded.charset)
         self.bodies.append(_Body(text, False, decoded.charset, decoded.detected))
 
-    def walk(self, part: _Part) -> None:
+    def walk(self, top: _Part) -> None:
+        """Sort ``top`` and the parts inside it into bodies, attachments and nested messages,
+        in reading order (an explicit stack: no recursion however deep the nesting)."""
+        todo: list[tuple[str, _Part]] = [("walk", top)]
+        while todo:
+            action, part = todo.pop()
+            if action == "attach":
+                self.attach(part)
+            elif action == "inline":
+                self.attach(part, inline=True)
+            else:
+                todo.extend(self._visit(part))
+
+    def _visit(self, part: _Part) -> list[tuple[str, _Part]]:
+        """Handle one part; returns what to do next, last first (it goes on the stack)."""
         ctype = part.ctype
         disposition = _disposition(part)
         if part.children:
             sub = ctype.partition("/")[2]
             if sub == "alternative":
-                self.walk(_preferred(part.children))
-            elif sub == "related":
+                return [("walk", _preferred(part.children))]
+            if sub == "related":
                 start = part.params.get("start")
                 root = next(
                     (c for c in part.children if start and c.get("content-id") == start),
                     part.children[0],
                 )
-                self.walk(root)
-                for child in part.children:
-                    if child is not root:
-                        self.attach(child, inline=True)
-            elif sub in ("signed", "encrypted"):
-                self.walk(part.children[0])
-                for child in part.children[1:]:
-                    self.attach(child)
-            else:
-                for child in part.children:
-                    self.walk(child)
-            return
+                rest = [("inline", c) for c in reversed(part.children) if c is not root]
+                return [*rest, ("walk", root)]
+            if sub in ("signed", "encrypted"):
+                signature = [("attach", c) for c in reversed(part.children[1:])]
+                return [*signature, ("walk", part.children[0])]
+            return [("walk", c) for c in reversed(part.children)]
+        if part.cut:
+            self.bodies.append(
+                _Body(
+                    f"[-- parts nested more than {MAX_DEPTH} levels deep are not shown: "
+                    f"kept as attachment {len(self.attachments) + 1} --]\n",
+                    False,
+                    None,
+                    False,
+                    note=True,
+                )
+            )
+        if ctype == "text/rfc822-headers":
+            if part.message is not None:
+                self.nested.append(self.built[id(part.message)])
+            return []
         if part.message is not None:
-            inner = self.parser_view(part.message)
+            inner = self.built[id(part.message)]
             self.nested.append(inner)
             self.attach(part, message=inner)
-            return
-        if ctype in ("message/rfc822", "message/global"):
-            # base64/QP-encoded enclosed message: decode, then parse it on its own.
-            enclosed = None
-            if self.depth < MAX_DEPTH:
-                enclosed = _parse(
-                    _decoded(part), self.assumed, self.depth + 1, self.parser.html_width
-                )
-                self.nested.append(enclosed)
-            self.attach(part, message=enclosed)
-            return
+            return []
+        if ctype in _MESSAGE_TYPES:  # too deep to read: kept as it is
+            self.attach(part)
+            return []
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
             self.dsn = _delivery_report(_decoded(part))
-            return
-        if ctype == "text/rfc822-headers":
-            self.nested.append(
-                _parse(_decoded(part), self.assumed, self.depth + 1, self.parser.html_width)
-            )
-            return
+            return []
         inline_text = ctype in ("text/plain", "text/html") and (
             disposition == "inline" or (disposition != "attachment" and not _filename(part, ()))
         )
@@ -622,21 +700,18 @@ class _View:
             self.text_part(part)
         else:
             self.attach(part, inline=disposition == "inline")
-
-    def parser_view(self, message: _Part) -> ParsedMessage:
-        return _build(
-            message, self.assumed, self.parser, self.depth + 1, message.end - message.start
-        )
+        return []
 
 
 def _kind(part: _Part) -> int:
-    """How good a part of multipart/alternative is for reading: plain 3, html 2, other 1."""
+    """How good a part of multipart/alternative is for reading: plain 3, html 2, other 1
+    (a multipart counts as its first part)."""
+    while part.children:
+        part = part.children[0]
     if part.ctype == "text/plain":
         return 3
     if part.ctype == "text/html":
         return 2
-    if part.children:
-        return max((_kind(c) for c in part.children[:1]), default=1)
     return 1
 
 
@@ -700,7 +775,31 @@ def _typed(value: str) -> str:
 def _build(
     top: _Part, assumed: Sequence[str], parser: _Parser, depth: int, size: int
 ) -> ParsedMessage:
-    view = _View(assumed, parser, depth)
+    """The readable view of ``top``. The messages enclosed in it are built first, innermost
+    first, so that building one never recurses into the next."""
+    enclosed: list[tuple[_Part, int]] = []
+    stack = [(top, depth)]
+    while stack:
+        part, level = stack.pop()
+        if part.message is not None:
+            enclosed.append((part.message, level + 1))
+            stack.append((part.message, level + 1))
+        stack.extend((child, level) for child in part.children)
+    built: dict[int, ParsedMessage] = {}
+    for part, level in reversed(enclosed):  # a message's inner ones come after it in the list
+        built[id(part)] = _build_one(part, assumed, parser, level, part.end - part.start, built)
+    return _build_one(top, assumed, parser, depth, size, built)
+
+
+def _build_one(
+    top: _Part,
+    assumed: Sequence[str],
+    parser: _Parser,
+    depth: int,
+    size: int,
+    built: dict[int, ParsedMessage],
+) -> ParsedMessage:
+    view = _View(assumed, built, parser.html_width)
     view.walk(top)
 
     def addresses(name: str) -> tuple[Address, ...]:
@@ -710,8 +809,18 @@ def _build(
         value = top.get(name)
         return " ".join(value.split()) or None if value is not None else None
 
+    if parser.too_many and depth == 0:
+        view.bodies.append(
+            _Body(
+                f"[-- more than {MAX_PARTS} parts: the rest is not shown --]\n",
+                False,
+                None,
+                False,
+                note=True,
+            )
+        )
     if view.bodies:
-        first = view.bodies[0]
+        first = next((b for b in view.bodies if not b.note), view.bodies[0])
         if len(view.bodies) == 1:
             text = first.text  # no copy of a big body
             if text and not text.endswith("\n"):
@@ -752,7 +861,7 @@ def _build(
 def _parse(raw: bytes, assumed: Sequence[str], depth: int, html_width: int = 78) -> ParsedMessage:
     parser = _Parser(assumed, html_width)
     try:
-        top = parser.entity(raw, 0, len(raw), depth)
+        top = parser.parse(raw, depth)
         return _build(top, assumed, parser, depth, len(raw))
     except RecursionError:
         parser.problems.append("message nested too deeply to read")

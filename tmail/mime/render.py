@@ -11,20 +11,11 @@ from collections.abc import Iterator, Sequence
 
 from tmail.core.models import Address
 from tmail.core.safe import safe_line
+from tmail.core.sizes import human_size
 from tmail.mime.parse import ParsedMessage
 
 MAX_NESTED_RENDER = 8  # levels of forwarded messages shown inline
 _SLICE = 1 << 20  # characters of body per piece from render_chunks
-
-
-def human_size(n: int) -> str:
-    """``1.2 MiB``-style sizes for attachment lists."""
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
 
 
 def format_addresses(addresses: Sequence[Address]) -> str:

@@ -8,7 +8,15 @@ Every message ends a flush in exactly one state, each with words for the user:
 * ``queued``    – a 4xx reply or network trouble: stays, with the reason and the next try;
 * ``waiting``   – held back by a rate limit, with the time it may go;
 * ``failed``    – a 5xx reply (or ``max_queue_age`` passed): moved to ``failed`` with the
-  server's words explained.
+  server's words explained;
+* ``held``      – the server refused the login: stays, held for the account until the user
+  lets it go (``tmail flush --resend``) or a later login works; never retried with the same
+  password by itself (a provider locks an account after a few wrong passwords);
+* ``uncertain`` – the connection was lost after the final dot, before the server's reply: the
+  server may have it. Stays, held, until the user sends it again or drops it (or the account's
+  ``resend_uncertain`` sends it again by itself, as ``queued``).
+
+A held entry is skipped by every flush (it is reported, not tried) until released.
 """
 
 from __future__ import annotations
@@ -21,12 +29,12 @@ from typing import Literal
 
 from tmail.config.model import Account
 from tmail.core.durations import format_duration
-from tmail.core.errors import TmailError
+from tmail.core.errors import AuthFailed, TmailError
 from tmail.outbox.policy import gave_up, next_allowed, retry_delay
 from tmail.outbox.queue import Attempt, Entry, Queue, RecipientResult
 from tmail.protocols.smtp import Delivery, Dsn, Reply, SmtpFailure, SmtpSession
 
-Status = Literal["delivered", "partial", "queued", "waiting", "failed"]
+Status = Literal["delivered", "partial", "queued", "waiting", "failed", "held", "uncertain"]
 
 # Pauses shorter than this (per_second pacing) are slept through; longer ones end the flush.
 MAX_INLINE_WAIT = 5.0
@@ -99,6 +107,7 @@ class Flusher:
         self.sleep = sleep
         self.warnings: list[str] = []
         self.server = account.outgoing.label if account.outgoing else ""
+        self._login_held = False
 
     # ------------------------------------------------------------ bookkeeping
     def _temporary(self, entry: Entry, why: str) -> Outcome:
@@ -128,6 +137,33 @@ class Flusher:
         entry = self.queue.fail(entry)
         return Outcome(entry, status, why)
 
+    def _hold(self, entry: Entry, kind: str, why: str) -> Outcome:
+        """Keep the entry, held for the user (see the module docstring)."""
+        now = self.clock()
+        outcome = "login refused" if kind == "login" else "uncertain"
+        entry = replace(
+            entry,
+            attempts=(*entry.attempts, Attempt(now, outcome, why)),
+            last_error=why,
+            hold=kind,
+            waiting_until=None,
+        )
+        self.queue.update(entry)
+        return self._held(entry)
+
+    def _held(self, entry: Entry) -> Outcome:
+        return Outcome(entry, "held" if entry.hold == "login" else "uncertain", held_words(entry))
+
+    def _release_login_holds(self) -> None:
+        """A login just worked: entries held for a refused login may go again (next flush)."""
+        if not self._login_held:
+            return
+        self._login_held = False
+        now = self.clock()
+        for e in self.queue.entries():
+            if e.hold == "login":
+                self.queue.update(replace(e, hold=None, next_try=now))
+
     def _words(self, reply: Reply) -> str:
         return self.explain(reply.code, reply.text)
 
@@ -150,6 +186,8 @@ class Flusher:
         try:
             delivery = session.send(data, entry.sender, entry.recipients, dsn)
         except SmtpFailure as exc:
+            if exc.uncertain and not self.account.resend_uncertain:
+                return self._hold(entry, "uncertain", exc.what)
             if exc.reply is None:
                 return self._temporary(entry, exc.what)
             words = f"{exc.what}: {self._words(exc.reply)}"
@@ -219,6 +257,7 @@ class Flusher:
                 )
             self.queue.prune_delivered(self.clock())
             entries = self.queue.entries()
+            self._login_held = any(e.hold == "login" for e in entries)
             self.warnings += self.queue.warnings
             wanted = set(only) if only is not None else None
             now = self.clock()
@@ -226,7 +265,9 @@ class Flusher:
             for entry in entries:
                 if wanted is not None and entry.id not in wanted:
                     continue
-                if gave_up(entry.created, now, self.account.max_queue_age):
+                if entry.hold:
+                    outcomes.append(self._held(entry))  # until the user lets it go
+                elif gave_up(entry.created, now, self.account.max_queue_age):
                     age = format_duration(now - entry.created)
                     why = f"gave up after {age} in the queue; last error: {entry.last_error}"
                     outcomes.append(self._permanent(entry, why))
@@ -246,7 +287,7 @@ class Flusher:
                 now = self.clock()
                 allowed = next_allowed(limits, sent, now) if limited else now
                 if allowed > now + MAX_INLINE_WAIT:
-                    outcomes += [self._hold(e, allowed) for e in due[i:]]
+                    outcomes += [self._wait(e, allowed) for e in due[i:]]
                     break
                 if allowed > now:
                     self.sleep(allowed - now)
@@ -259,10 +300,15 @@ class Flusher:
                         why = _open_failure(exc)
                         if isinstance(exc, SmtpFailure) and exc.permanent and exc.reply:
                             why = f"{exc.what}: {self._words(exc.reply)}"
-                        # Nothing was sent: every due message stays queued with the reason.
-                        outcomes += [self._temporary(e, why) for e in due[i:]]
+                        if isinstance(exc, AuthFailed):
+                            # The same password would be refused again: hold, do not retry.
+                            outcomes += [self._hold(e, "login", why) for e in due[i:]]
+                        else:
+                            # Nothing was sent: every due message stays queued with the reason.
+                            outcomes += [self._temporary(e, why) for e in due[i:]]
                         session = None
                         break
+                    self._release_login_holds()
                     self.queue.remember_server_size(session.size_limit)
                 outcome = self._deliver(session, entry)
                 outcomes.append(outcome)
@@ -273,10 +319,24 @@ class Flusher:
                 session.close()
         return outcomes
 
-    def _hold(self, entry: Entry, until: float) -> Outcome:
+    def _wait(self, entry: Entry, until: float) -> Outcome:
         entry = replace(entry, waiting_until=until, next_try=max(entry.next_try, until))
         self.queue.update(entry)
         return Outcome(entry, "waiting", f"rate limit reached; waits until {clock_time(until)}")
+
+
+def held_words(entry: Entry) -> str:
+    """Why a held entry waits and what the user can do, in one line."""
+    why = entry.last_error or ""
+    if entry.hold == "login":
+        return (
+            f"{why}; held: not tried again with the same password — fix the password, then "
+            f"'tmail flush --resend {entry.id}' (a later login that works lets it go too)"
+        )
+    return (
+        f"{why}: delivery uncertain, the server may have it — 'tmail flush --resend "
+        f"{entry.id}' sends it again, 'tmail queue --drop {entry.id}' forgets it"
+    )
 
 
 def _open_failure(exc: TmailError | SmtpFailure) -> str:

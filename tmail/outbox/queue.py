@@ -14,8 +14,10 @@ An entry exists when its message is in ``new/``: the envelope is written first (
 rename), then the message (tmp/, fsync, rename into new/, fsync of the folder). ``tmail send``
 returns only after that, and no SMTP byte is sent before it. After the server accepts a message,
 message and envelope move to ``.delivered/``; a crash between the server's 250 and that move
-sends the message again on the next flush. At least once is the safe side: a duplicate letter is
-a nuisance the receiver can spot (same Message-ID); a lost one is silent, and nobody knows.
+sends the message again on the next flush. (A connection lost after the final dot, when tmail
+is still running to see it, holds the entry as "delivery uncertain" for the user to decide.)
+At least once is the safe side: a duplicate letter is a nuisance the receiver can spot (same
+Message-ID); a lost one is silent, and nobody knows.
 """
 
 from __future__ import annotations
@@ -74,6 +76,10 @@ class Entry:
     size: int = 0
     state: State = "queued"
     sent_copy_done: bool = False
+    # Held for the user, never tried by itself: "login" (the server refused the login: the same
+    # password would be refused again) or "uncertain" (the connection was lost after the final
+    # dot: the server may have it). ``Queue.release`` (tmail flush --resend) lets it go again.
+    hold: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -221,19 +227,47 @@ class Queue:
 
     def drop(self, ident: str) -> Entry:
         """Remove a queued or failed entry by its id (or an unambiguous prefix of it)."""
-        matches = [e for e in (*self.entries(), *self.failed()) if e.id.startswith(ident)]
-        if len(matches) != 1:
-            from tmail.core.errors import UsageError
-
-            what = "no queued message" if not matches else "more than one queued message"
-            raise UsageError(f"{what} matches {ident!r}", account=self.account)
-        entry = matches[0]
+        entry = self.find(ident)
         base = self.failed_root if entry.state == "failed" else self.root
         with contextlib.suppress(FileNotFoundError):
             (base / "new" / entry.id).unlink()
         with contextlib.suppress(FileNotFoundError):
             (base / "envelopes" / f"{entry.id}.json").unlink()
         return entry
+
+    def find(self, ident: str) -> Entry:
+        """The queued or failed entry whose id is ``ident`` or starts with it."""
+        matches = [e for e in (*self.entries(), *self.failed()) if e.id.startswith(ident)]
+        if len(matches) != 1:
+            from tmail.core.errors import UsageError
+
+            what = "no queued message" if not matches else "more than one queued message"
+            raise UsageError(f"{what} matches {ident!r}", account=self.account)
+        return matches[0]
+
+    def release(self, ident: str, now: float) -> list[Entry]:
+        """Let a held entry go at the next flush (``tmail flush --resend``); returns the entries
+        released. A login hold is the account's, not the message's: every entry held for it
+        is released together (one login decides for all)."""
+        entry = self.find(ident)
+        if entry.state == "failed":
+            from tmail.core.errors import UsageError
+
+            raise UsageError(
+                f"message {entry.id} was refused for good and is not sent again",
+                account=self.account,
+                hint="'tmail queue' shows why; 'tmail queue --drop ID' removes it",
+            )
+        if entry.hold == "login":
+            chosen = [e for e in self.entries() if e.hold == "login"]
+        else:
+            chosen = [entry]
+        out = []
+        for e in chosen:
+            e = replace(e, hold=None, next_try=now, waiting_until=None)
+            self.update(e)
+            out.append(e)
+        return out
 
     # ------------------------------------------------------------------ reading
     def read(self, entry: Entry) -> bytes:
@@ -280,6 +314,30 @@ class Queue:
 
     def failed(self) -> list[Entry]:
         return self._load(self.failed_root, "failed")
+
+    def peek(self) -> list[Entry]:
+        """Queued and failed entries, oldest first, read only: nothing is moved aside or
+        cleaned up, so it is safe beside a flush or an add in another thread or process (an
+        entry being written, or unreadable, is simply left out)."""
+        out: list[Entry] = []
+        places: tuple[tuple[Path, State], ...] = (
+            (self.root, "queued"),
+            (self.failed_root, "failed"),
+        )
+        for base, state in places:
+            new, envs = self._dirs(base)
+            try:
+                names = sorted(p.name for p in new.iterdir() if not p.name.startswith("."))
+            except OSError:
+                continue
+            for name in names:
+                try:
+                    entry = Entry.from_json((envs / f"{name}.json").read_text(encoding="utf-8"))
+                except (OSError, ValueError, TypeError, KeyError):
+                    continue
+                out.append(replace(entry, state=state))
+        out.sort(key=lambda e: (e.created, e.id))
+        return out
 
     # ------------------------------------------------------------------ locking
     @contextlib.contextmanager

@@ -17,7 +17,7 @@ from tmail.outbox.flush import FlushReport, Opener, Outcome, SentSink, enqueue, 
 from tmail.outbox.queue import Entry, Queue
 from tmail.protocols import smtpcodes
 from tmail.protocols.connect import open_imap, open_smtp
-from tmail.protocols.imap import ImapSession, assign_roles
+from tmail.protocols.imap import ROLE_USE, ImapSession, assign_roles
 from tmail.protocols.smtp import Dsn, SmtpSession, open_session
 from tmail.store.store import Store
 
@@ -66,7 +66,7 @@ class ImapSentCopy:
             found = next((f.name for f in folders if f.role == "Sent"), None)
             if found is None:
                 found = "Sent"
-                self._session.create_folder(found)
+                self._session.create_folder(found, ROLE_USE["Sent"])
             self._folder = found
         assert self._folder is not None
         self._session.append(self._folder, data, {Flag.SEEN})

@@ -1011,6 +1011,10 @@ def _smtp_login(
                 auth_object = smtp.auth_plain if mech == "PLAIN" else smtp.auth_login
                 smtp.auth(mech, auth_object, initial_response_ok=True)
         except smtplib.SMTPAuthenticationError as exc:
+            if 400 <= exc.smtp_code < 500:  # RFC 4954 454: a passing trouble, not the password
+                where.fail(
+                    NetworkError, f"login failed for now: {_server_text(exc)}", "tried again later"
+                )
             where.fail(
                 AuthFailed,
                 f"login refused for {s.username!r}: {_server_text(exc)}",

@@ -19,6 +19,7 @@ from typing import Any
 
 from tmail.config.model import Account, Role, ServerSettings
 from tmail.config.secrets import password_source
+from tmail.core.counts import plural
 from tmail.core.errors import (
     AuthFailed,
     ConnectFailed,
@@ -27,6 +28,7 @@ from tmail.core.errors import (
     TmailError,
 )
 from tmail.core.safe import safe_line
+from tmail.core.sizes import human_size
 from tmail.protocols import connect
 from tmail.protocols.smtpcodes import explain
 
@@ -149,7 +151,7 @@ def _connected(run: _Run, started: float, sock: Any) -> None:
     if info.cert is not None:
         c = info.cert
         days = (c.not_after - datetime.now(UTC)).days
-        detail += f"; expires {c.not_after:%Y-%m-%d} ({days} days)"
+        detail += f"; expires {c.not_after:%Y-%m-%d} ({plural(days, 'day')})"
         extra = (
             f"subject {c.subject}",
             f"issuer  {c.issuer}",
@@ -194,12 +196,16 @@ def _check_imap(run: _Run) -> None:
         run.add(
             "INBOX",
             True,
-            f"{st.get(b'MESSAGES', '?')} messages, {st.get(b'UNSEEN', '?')} unseen, "
+            f"{_messages(st.get(b'MESSAGES'))}, {st.get(b'UNSEEN', '?')} unseen, "
             f"{st.get(b'RECENT', '?')} recent",
         )
     finally:
         with contextlib.suppress(Exception):
             client.logout()
+
+
+def _messages(n: object) -> str:
+    return plural(n, "message") if isinstance(n, int) else "? messages"
 
 
 # ------------------------------------------------------------------------------------- POP3
@@ -220,7 +226,7 @@ def _check_pop3(run: _Run) -> None:
         connect.login_pop3(run.account, pop)
         run.add("login", True, _login_detail(run))
         count, size = pop.stat()
-        run.add("mailbox", True, f"{count} messages, {size} bytes")
+        run.add("mailbox", True, f"{plural(count, 'message')}, {human_size(size)}")
     finally:
         with contextlib.suppress(Exception):
             pop.quit()  # nothing was marked for deletion: QUIT is safe here

@@ -38,6 +38,7 @@ SPECIAL_USE: dict[bytes, str] = {
     b"\\junk": "Junk",
     b"\\archive": "Archive",
 }
+ROLE_USE: dict[str, str] = {role: use.decode().title() for use, role in SPECIAL_USE.items()}
 # Servers without SPECIAL-USE: the usual names, case-insensitive (last path element).
 COMMON_NAMES: dict[str, str] = {
     "sent": "Sent",
@@ -240,9 +241,18 @@ class ImapSession:
             )
         return assign_roles(out)
 
-    def create_folder(self, name: str) -> None:
+    def create_folder(self, name: str, special_use: str | None = None) -> None:
+        """CREATE and SUBSCRIBE a folder. With ``special_use`` (``\\Sent``) the server is asked
+        to mark it so (RFC 6154 section 3, ``CREATE name (USE (\\Sent))``) where it offers
+        CREATE-SPECIAL-USE; elsewhere it is created plain (its name still gives its role)."""
         with self._errors(f"CREATE {name}"):
-            self._c.create_folder(name)
+            if special_use and self.has("CREATE-SPECIAL-USE"):
+                folder = self._c._normalise_folder(name)  # modified UTF-7, quoted
+                typ, data = self._imap._simple_command("CREATE", folder, f"(USE ({special_use}))")
+                if typ != "OK":
+                    raise imapclient.IMAPClient.Error(_as_text(data[-1] if data else typ))
+            else:
+                self._c.create_folder(name)
             with contextlib.suppress(imapclient.IMAPClient.Error):
                 self._c.subscribe_folder(name)
 

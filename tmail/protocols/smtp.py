@@ -79,13 +79,25 @@ class Delivery:
 
 
 class SmtpFailure(Exception):
-    """The whole message was not accepted. ``reply`` is None for network trouble."""
+    """The whole message was not accepted. ``reply`` is None for network trouble.
 
-    def __init__(self, what: str, reply: Reply | None, *, connection_lost: bool = False) -> None:
+    ``uncertain``: the connection was lost (or the reply never came) after the message's final
+    dot, so the server may have taken it: sending it again may deliver it twice.
+    """
+
+    def __init__(
+        self,
+        what: str,
+        reply: Reply | None,
+        *,
+        connection_lost: bool = False,
+        uncertain: bool = False,
+    ) -> None:
         super().__init__(what if reply is None else f"{what}: {reply}")
         self.what = what
         self.reply = reply
         self.connection_lost = connection_lost
+        self.uncertain = uncertain
 
     @property
     def permanent(self) -> bool:
@@ -242,9 +254,24 @@ class SmtpSession:
                 if data_reply.code == 421:
                     self.broken = True
                 raise SmtpFailure("the server refused DATA", data_reply)
-            final = self._end_data(wire)
+            self._send_body(wire)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            raise self._lost("during DATA, before the server confirmed the message", exc) from exc
+            raise self._lost("during DATA, before the message's final dot", exc) from exc
+        try:
+            final = self._reply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # Every byte and the final dot went out; the reply did not come back. The server
+            # may have taken the message (RFC 5321 4.1.1.4 and 6.1: it is responsible once it
+            # has sent 250, and the 250 may be what was lost), so this is neither sent nor not.
+            self.broken = True
+            detail = _text(str(exc)) or type(exc).__name__
+            raise SmtpFailure(
+                f"connection lost after the message's final dot, before the server's reply "
+                f"({detail})",
+                None,
+                connection_lost=True,
+                uncertain=True,
+            ) from exc
         self._dirty = False
         if final.code == 421:
             self.broken = True
@@ -252,12 +279,16 @@ class SmtpSession:
             raise SmtpFailure("the server did not accept the message", final)
         return Delivery(accepted, refused, final, tuple(notes))
 
-    def _end_data(self, wire: bytes) -> Reply:
-        """Send the message after 354: dot-stuffed (RFC 5321 4.5.2), CRLF.CRLF, then the reply."""
+    def _send_body(self, wire: bytes) -> None:
+        """Send the message after 354: dot-stuffed (RFC 5321 4.5.2), then CRLF.CRLF."""
         body = _LEADING_DOT.sub(b"..", wire)
         if body and not body.endswith(b"\r\n"):
             body += b"\r\n"
         self._conn.send(body + b".\r\n")
+
+    def _end_data(self, wire: bytes) -> Reply:
+        """The message after 354, then the server's reply."""
+        self._send_body(wire)
         return self._reply()
 
     def close(self) -> None:

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 from tmail.config.model import Account, Config
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
-from tmail.runtime.session import PushWait, SendResult, SyncResult
+from tmail.runtime.session import OutboxItem, PushWait, SendResult, SyncResult
 from tmail.store import Store
 
 if TYPE_CHECKING:
     from tmail.mime.compose import Composed, Draft
+    from tmail.outbox.queue import Entry
     from tmail.protocols.smtp import SmtpSession
 
 TRASH_NAMES = ("Trash", "Deleted Items", "Deleted Messages", "[Gmail]/Trash")
@@ -75,6 +76,15 @@ class LocalBackend:
 
     def send_queued(self, account: str) -> list[tuple[str, SendResult]]:
         return []  # no outbox here (the demo delivers at once)
+
+    def outbox(self) -> list[OutboxItem]:
+        return []
+
+    def resend(self, account: str, entry_id: str) -> list[tuple[str, SendResult]]:
+        raise TmailError("there is no outbox here", account=account)
+
+    def drop_queued(self, account: str, entry_id: str) -> str:
+        raise TmailError("there is no outbox here", account=account)
 
     def _account(self, name: str) -> Account:
         return self.config.account(name)
@@ -175,16 +185,55 @@ class MailBackend(LocalBackend):
             self.store.add_message(acc.name, sent, data, frozenset({Flag.SEEN}), record_append=True)
 
         report = flush(acc, queue, opener, force=True, sent_sink=keep_sent)
+        return [(o.entry.subject, _result(o.status, o.message)) for o in report.outcomes]
+
+    def outbox(self) -> list[OutboxItem]:
+        """Every account's outbox, read without changing anything (see Queue.peek)."""
+        from tmail.outbox.queue import Queue
+
         out = []
-        for o in report.outcomes:
-            if o.status in ("delivered", "partial"):
-                result = SendResult("delivered", o.message)
-            elif o.status in ("queued", "waiting"):
-                result = SendResult("queued", o.message)
-            else:
-                result = SendResult("refused", o.message)
-            out.append((o.entry.subject, result))
+        for acc in self.config.accounts.values():
+            for e in Queue.for_account(self.config.data_dir, acc.name).peek():
+                out.append(outbox_item(e))
         return out
+
+    def resend(self, account: str, entry_id: str) -> list[tuple[str, SendResult]]:
+        """The user's "send again": a held entry is released (a login hold: all of the
+        account's), then sent now; (subject, outcome) of each."""
+        import time
+
+        from tmail.outbox.flush import flush
+        from tmail.outbox.queue import Queue
+
+        acc = self._account(account)
+        queue = Queue.for_account(self.config.data_dir, acc.name)
+        released = [e.id for e in queue.release(entry_id, time.time())]
+        opener = self._smtp_opener(acc)
+        if opener is None:
+            raise TmailError(
+                "no outgoing (SMTP) server configured",
+                account=account,
+                hint=f"add [accounts.{account}.outgoing] to the config file",
+            )
+        sent = self._folder_named(acc.name, SENT_NAMES, "Sent")
+
+        def keep_sent(_entry: object, data: bytes) -> None:
+            self.store.add_message(acc.name, sent, data, frozenset({Flag.SEEN}), record_append=True)
+
+        report = flush(acc, queue, opener, only=released, sent_sink=keep_sent)
+        return [(o.entry.subject, _result(o.status, o.message)) for o in report.outcomes]
+
+    def drop_queued(self, account: str, entry_id: str) -> str:
+        from tmail.outbox.queue import Queue
+
+        acc = self._account(account)
+        queue = Queue.for_account(self.config.data_dir, acc.name)
+        with queue.lock(timeout=5.0) as locked:  # not while a flush (here or elsewhere) sends
+            if not locked:
+                raise TmailError(
+                    "the outbox is being sent from; try again in a moment", account=account
+                )
+            return queue.drop(entry_id).subject
 
     def _flush_due(self, acc: Account) -> None:
         """Retry what waits in the outbox and is due (its back-off and rate limits decide); a
@@ -280,8 +329,41 @@ class MailBackend(LocalBackend):
         outcome = report.of(entry.id)
         if outcome is None:
             return SendResult("queued", "in the outbox")
-        if outcome.status in ("delivered", "partial"):
-            return SendResult("delivered", outcome.message)
-        if outcome.status in ("queued", "waiting"):
-            return SendResult("queued", outcome.message)
-        return SendResult("refused", outcome.message)
+        return _result(outcome.status, outcome.message)
+
+
+def _result(status: str, message: str) -> SendResult:
+    """The outbox's outcome as the reader's words: delivered, queued, held or refused."""
+    if status in ("delivered", "partial"):
+        return SendResult("delivered", message)
+    if status in ("queued", "waiting"):
+        return SendResult("queued", message)
+    if status in ("held", "uncertain"):
+        return SendResult("held", message)
+    return SendResult("refused", message)
+
+
+def outbox_item(entry: Entry) -> OutboxItem:
+    """An outbox entry as the reader lists it."""
+    from tmail.core.safe import safe_line
+
+    if entry.state == "failed":
+        state, nxt = "failed", None
+    elif entry.hold == "login":
+        state, nxt = "held", None
+    elif entry.hold:
+        state, nxt = "uncertain", None
+    elif entry.waiting_until:
+        state, nxt = "waiting", entry.waiting_until
+    else:
+        state, nxt = "queued", entry.next_try
+    error = entry.last_error or ""
+    return OutboxItem(
+        account=entry.account,
+        id=entry.id,
+        subject=safe_line(entry.subject),
+        recipients=safe_line(", ".join(entry.recipients or entry.delivered)),
+        state=state,
+        last_error=safe_line(error),
+        next_try=nxt,
+    )

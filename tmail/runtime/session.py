@@ -97,6 +97,22 @@ class PostponeDraft(Request):
     draft: Draft
 
 
+@dataclass(frozen=True, kw_only=True)
+class ResendQueued(Request):
+    """Send an outbox entry now, held or not (the user's "send again"); MessageSent follows."""
+
+    account: str
+    entry_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DropQueued(Request):
+    """Forget an outbox entry (not sent, or delivery uncertain and the user says it went)."""
+
+    account: str
+    entry_id: str
+
+
 # ------------------------------------------------------------------------------ events
 
 
@@ -134,7 +150,8 @@ class SyncFailed(Event):
     error: str  # one line, terminal-safe
 
 
-SendStatus = Literal["delivered", "queued", "refused"]
+# held: kept in the outbox but not tried again by itself (login refused, delivery uncertain)
+SendStatus = Literal["delivered", "queued", "refused", "held"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,6 +173,27 @@ class DraftPostponed(Event):
 @dataclass(frozen=True, kw_only=True)
 class ChangesApplied(Event):
     ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboxChanged(Event):
+    """The outcome of ResendQueued / DropQueued; ``text`` says what happened, when anything."""
+
+    account: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message in an outbox, as the reader lists it (terminal-safe text)."""
+
+    account: str
+    id: str
+    subject: str
+    recipients: str
+    state: str  # queued, waiting (rate limit), held (login refused), uncertain, failed
+    last_error: str
+    next_try: float | None  # when it goes by itself; None: it does not
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -202,6 +240,14 @@ class Backend(Protocol):
         ...
 
     def postpone(self, account: str, draft: Draft) -> str: ...
+
+    def resend(self, account: str, entry_id: str) -> Sequence[tuple[str, SendResult]]:
+        """Let an outbox entry go again (held or not) and send it now; (subject, outcome)."""
+        ...
+
+    def drop_queued(self, account: str, entry_id: str) -> str:
+        """Remove an outbox entry; returns its subject."""
+        ...
 
     def close(self) -> None: ...
 
@@ -255,6 +301,12 @@ class MailSession:
         """Queue a request; returns its id (found again on its outcome event)."""
         self._requests.put(request)
         return request.request_id
+
+    def outbox(self) -> list[OutboxItem]:
+        """What waits in the outboxes, oldest first. Read on the caller's thread: it only
+        reads small files and changes nothing (no worker round trip for a listing)."""
+        listing = getattr(self.backend, "outbox", None)
+        return list(listing()) if listing is not None else []
 
     def drain(self) -> list[Event]:
         """Every event waiting, oldest first (call it from the UI thread on the doorbell)."""
@@ -432,6 +484,20 @@ class MailSession:
         if isinstance(request, PostponeDraft):
             folder = self.backend.postpone(request.account, request.draft)
             return DraftPostponed(request_id=rid, account=request.account, folder=folder)
+        if isinstance(request, ResendQueued):
+            for subject, result in self.backend.resend(request.account, request.entry_id):
+                sent = MessageSent(
+                    account=request.account,
+                    subject=safe_line(subject),
+                    status=result.status,
+                    detail=safe_line(result.detail),
+                )
+                emit(sent)
+            return OutboxChanged(request_id=rid, account=request.account)
+        if isinstance(request, DropQueued):
+            subject = self.backend.drop_queued(request.account, request.entry_id)
+            text = safe_line(f"dropped from the outbox: {subject or '(no subject)'}")
+            return OutboxChanged(request_id=rid, account=request.account, text=text)
         raise TypeError(f"unknown request {request!r}")
 
     def _send_queued(self, account: str, emit: Callable[[Event], None]) -> None:

@@ -104,6 +104,8 @@ class PendingChange:
     ``move``
         the message ``message`` left ``folder`` (where it had ``uid``) for ``data["to"]``;
         its row now sits in the target folder with no UID until the sync sets one.
+        ``data["base"]`` (Maildir letters, when known): the server's flags at the move; the
+        sync sets what changed since on the server's copy before it moves it.
     ``delete``
         the message with ``uid`` in ``folder`` was expunged locally (``message`` is the id it
         had; the row and file are gone). This is the planner's tombstone.

@@ -7,6 +7,7 @@ its own transaction. The index is a cache of the Maildirs, except for the tables
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 
 MIGRATIONS: tuple[str, ...] = (
@@ -136,7 +137,11 @@ def migrate(conn: sqlite3.Connection) -> int:
             conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # A failed COMMIT (disk full, file size limit) has already rolled back: a ROLLBACK
+            # then fails too ("no transaction is active") and would hide the real error.
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             raise
         version = number
     return version

@@ -19,6 +19,7 @@ from typing import Any
 from tmail.core.errors import StoreError
 from tmail.core.models import Address, Flag, MessageSummary, flags_from_maildir, flags_to_maildir
 from tmail.store import maildir
+from tmail.store.diskerrors import index_error
 from tmail.store.models import (
     FolderInfo,
     MessageRow,
@@ -159,7 +160,10 @@ class Store:
             conn.execute("SELECT count(*) FROM folders").fetchone()
         except sqlite3.DatabaseError as exc:
             if not _is_corruption(exc):
-                raise StoreError(f"cannot open the index {self.index_path}: {exc}") from exc
+                refused = index_error(exc, self.index_path)  # names the cause: EFBIG, ENOSPC..
+                raise refused or StoreError(
+                    f"cannot open the index {self.index_path}: {exc}"
+                ) from exc
             with contextlib.suppress(Exception):
                 conn.close()
             self._set_aside_corrupt_index()
@@ -1261,17 +1265,24 @@ class Store:
             with self._tx() as conn:
                 fid = self._folder_id(conn, row.account, target)
                 src_fid = self._folder_id(conn, row.account, row.folder)
+                # The flags the server has for it: the sync sets what changed here on the
+                # server's copy before it moves it (the move carries the flags there).
+                (base,) = conn.execute(
+                    "SELECT synced_flags FROM messages WHERE id = ?", (row.id,)
+                ).fetchone()
                 conn.execute(
                     "UPDATE messages SET folder_id = ?, fname = ?, uid = NULL, synced_flags = NULL "
                     "WHERE id = ?",
                     (fid, rel, row.id),
                 )
                 if record:
-                    self._record_move(conn, row, target)
+                    self._record_move(conn, row, target, base)
                 self._advance_stamp(conn, fid, dst, dst_before)
                 self._advance_stamp(conn, src_fid, src, src_before)
 
-    def _record_move(self, conn: sqlite3.Connection, row: MessageRow, target: str) -> None:
+    def _record_move(
+        self, conn: sqlite3.Connection, row: MessageRow, target: str, base: str | None
+    ) -> None:
         prior = conn.execute(
             "SELECT id, kind, folder, uid, data FROM pending WHERE message = ? "
             "AND kind IN ('move', 'append')",
@@ -1283,18 +1294,31 @@ class Store:
                 conn.execute("UPDATE pending SET folder = ? WHERE id = ?", (target, pid))
             elif pfolder == target:  # moved back where it was on the server
                 conn.execute("DELETE FROM pending WHERE id = ?", (pid,))
-                conn.execute("UPDATE messages SET uid = ? WHERE id = ?", (_puid, row.id))
+                back = replace(row, folder=target, uid=_puid)
+                self._restore_base(conn, back, json.loads(pdata).get("base"))
             else:
                 data = json.loads(pdata)
                 data["to"] = target
                 conn.execute("UPDATE pending SET data = ? WHERE id = ?", (json.dumps(data), pid))
             return
-        # Pending flag changes go with the message: its flags travel in the file name.
+        # Pending flag changes go with the message: its flags travel in the file name (and the
+        # move's "base", the server's flags, tells the sync what to set before moving it).
         conn.execute("DELETE FROM pending WHERE message = ? AND kind = 'flags'", (row.id,))
         if row.uid is None:
             self._record(conn, row.account, target, "append", row.id, None, {})
             return
-        self._record(conn, row.account, row.folder, "move", row.id, row.uid, {"to": target})
+        data = {"to": target} | ({"base": base} if base is not None else {})
+        self._record(conn, row.account, row.folder, "move", row.id, row.uid, data)
+
+    def _restore_base(self, conn: sqlite3.Connection, row: MessageRow, base: str | None) -> None:
+        """A message moved back before a sync: its UID and the server's flags again, and its
+        flags changed meanwhile as a pending change."""
+        conn.execute(
+            "UPDATE messages SET uid = ?, synced_flags = ? WHERE id = ?", (row.uid, base, row.id)
+        )
+        if base is not None:
+            conn.execute("DELETE FROM pending WHERE message = ? AND kind = 'flags'", (row.id,))
+            self._record_flags(conn, replace(row, flags=flags_from_maildir(base)), row.flags)
 
     def remove(self, message: int, *, record: bool = True) -> None:
         """Delete the message's file and row for good (expunge).
@@ -1939,11 +1963,9 @@ def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
 
 def _db_error(exc: sqlite3.Error, path: Path) -> StoreError:
     text = str(exc)
-    if "full" in text.lower():
-        return StoreError(
-            f"the disk is full: cannot write the index {path}",
-            hint="free some space; nothing was half-written",
-        )
+    refused = index_error(exc, path)  # the real cause: File too large, No space left on device..
+    if refused is not None:
+        return refused
     if "locked" in text.lower() or "busy" in text.lower():
         return StoreError(
             "the index is busy: another tmail has held it for 30 s",

@@ -21,9 +21,10 @@ from datetime import UTC, datetime, timedelta
 
 from tmail.config.model import Account
 from tmail.core.errors import ConnectFailed, NetworkError, ProtocolError, StoreError, TmailError
+from tmail.core.models import flags_from_maildir
 from tmail.core.safe import safe_line
-from tmail.protocols.imap import FolderInfo, ImapSession
-from tmail.store import NewMessage
+from tmail.protocols.imap import ROLE_USE, FolderInfo, ImapSession
+from tmail.store import NewMessage, PendingChange
 from tmail.sync.plan import (
     DeleteRemote,
     Fetch,
@@ -113,7 +114,8 @@ def sync_imap_account(
     except TmailError as exc:
         return SyncResult(account.name, errors=(exc.one_line(),))
     try:
-        folders = choose_folders(account, session.folders())
+        listed = session.folders()
+        folders = choose_folders(account, listed)
         if only_folders is not None:
             wanted = set(only_folders)
             folders = [f for f in folders if f.name in wanted or local_name(f) in wanted]
@@ -122,6 +124,10 @@ def sync_imap_account(
                 errors.append(safe_line(f"{account.name}: no folder named {known} on the server"))
         notes.extend(_notice_folder_changes(store, account, session, folders, only_folders is None))
         server_names = {local_name(f): f.name for f in folders}
+        if only_folders is None:
+            notes.extend(
+                _create_for_uploads(store, account, session, listed, folders, server_names)
+            )
         for folder in folders:
             if stop is not None and stop():
                 stopped = True
@@ -200,6 +206,54 @@ def _notice_folder_changes(
                 "or unsubscribed); its local copy is kept"
             )
         )
+    return notes
+
+
+def _create_for_uploads(
+    store: SyncStore,
+    account: Account,
+    session: ImapSession,
+    listed: list[FolderInfo],
+    folders: list[FolderInfo],
+    server_names: dict[str, str],
+) -> list[str]:
+    """Local folders with messages to upload (a sent copy, a postponed draft) that the server
+    lacks are created there, marked with their special use where the server can (RFC 6154),
+    and join this sync, whose APPENDs fill them. Without this a new account's sent copies wait
+    forever for a Sent folder nobody makes. A server that refuses: the copies stay in the
+    local folder, and the notes say so once (the folder is remembered as local only)."""
+    acct = account.name
+    waiting = {f: ids for f, ids in store.uploads_waiting(acct).items() if f not in server_names}
+    if not waiting:
+        return []
+    local_only = store.local_only_folders(acct)
+    delimiter = next((f.delimiter for f in listed if f.delimiter), None)
+    there = {local_name(f): f for f in listed}
+    notes = []
+    for name, ids in sorted(waiting.items()):
+        if name in there:  # on the server, only not chosen (unsubscribed): upload all the same
+            folders.append(there[name])
+            server_names[name] = there[name].name
+            continue
+        if name in local_only:
+            store.clear_pending(ids)  # said once already
+            continue
+        remote = name.replace("/", delimiter) if delimiter else name
+        role = name if name in LOCAL_ROLES else None
+        try:
+            session.create_folder(remote, ROLE_USE.get(role or ""))
+        except ProtocolError as exc:
+            store.set_local_only(acct, name)
+            store.clear_pending(ids)
+            notes.append(
+                safe_line(
+                    f"{acct}: the server has no {name} folder and would not create one "
+                    f"({exc.message}); what goes to {name} is kept in the local {name} folder"
+                )
+            )
+            continue
+        folders.append(FolderInfo(remote, delimiter or "/", frozenset(), role, True))
+        server_names[name] = remote
     return notes
 
 
@@ -356,11 +410,12 @@ def _push_moves_and_appends(
             target = dest.replace("/", folder.delimiter) if folder.delimiter else dest
             session.create_folder(target)
             server_names[dest] = target
+        moved_flags = _flags_before_move(store, session, changes, items)
         mapping = session.move([uid for _p, uid, _m in items], target)
         for _pid, uid, message in items:
             new_uid = mapping.get(uid)
             if new_uid is not None:
-                store.set_uid(message, new_uid, None)
+                store.set_uid(message, new_uid, moved_flags.get(message))
         store.clear_pending([pid for pid, _u, _m in items])
         done += len(items)
     for ch in changes:
@@ -381,6 +436,36 @@ def _push_moves_and_appends(
         store.clear_pending([ch.id])
         done += 1
     return done
+
+
+def _flags_before_move(
+    store: SyncStore,
+    session: ImapSession,
+    changes: list[PendingChange],
+    items: list[tuple[int, int, int]],
+) -> dict[int, Flags]:
+    """Set on the server's copies the flags changed here since the last sync (before or after
+    the local move), so that the move carries them to the destination; a MOVE or COPY keeps a
+    message's flags (RFC 6851 section 3.3). Returns the flags each message now has there.
+
+    What changed is the difference between the message's flags now and the server's flags
+    when it was moved (the move's ``base``); a move recorded without one pushes nothing.
+    """
+    base = {ch.message: ch.data.get("base") for ch in changes if ch.kind == "move"}
+    by_change: dict[tuple[Flags, Flags], list[int]] = {}
+    agreed: dict[int, Flags] = {}
+    for _pid, uid, message in items:
+        letters = base.get(message)
+        now = store.message_flags(message)
+        if not isinstance(letters, str) or now is None:
+            continue
+        was = flags_from_maildir(letters)
+        by_change.setdefault((now - was, was - now), []).append(uid)
+        agreed[message] = now
+    for (add, remove), uids in by_change.items():
+        session.add_flags(uids, add)
+        session.remove_flags(uids, remove)
+    return agreed
 
 
 def _header_message_id(raw: bytes) -> str | None:

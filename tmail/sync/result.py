@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tmail.core.counts import plural
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -71,7 +73,7 @@ class SyncResult:
         pushed = f"{self.pushed} pushed, " if self.pushed else ""
         return (
             f"{self.account}: {self.new} new, {self.changed} changed, "
-            f"{self.removed} removed, {pushed}{len(self.errors)} errors"
+            f"{self.removed} removed, {pushed}{plural(len(self.errors), 'error')}"
         )
 
     def as_dict(self) -> dict[str, object]:

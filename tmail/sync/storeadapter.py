@@ -67,6 +67,23 @@ class StoreAdapter:
     def pending(self, account: str, folder: str) -> list[PendingChange]:
         return self.store.pending(account, folder)
 
+    def uploads_waiting(self, account: str) -> dict[str, list[int]]:
+        """Folder -> ids of its pending APPENDs (sent copies, drafts made here)."""
+        out: dict[str, list[int]] = {}
+        for ch in self.store.pending(account):
+            if ch.kind == "append":
+                out.setdefault(ch.folder, []).append(ch.id)
+        return out
+
+    def local_only_folders(self, account: str) -> set[str]:
+        """Folders the server would not create: what is put there stays local."""
+        return set(self.store.account_state(account).get("local_only", []))
+
+    def set_local_only(self, account: str, folder: str) -> None:
+        state = self.store.account_state(account)
+        state["local_only"] = sorted({*state.get("local_only", []), folder})
+        self.store.set_account_state(account, state)
+
     # ---- server changes
     def apply_server_flags(self, account: str, folder: str, flags: dict[int, Flags]) -> None:
         self.store.set_server_flags(account, folder, flags)

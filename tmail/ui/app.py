@@ -41,7 +41,7 @@ import urwid
 
 from tmail.core.errors import TmailError
 from tmail.runtime.session import Event, MailSession
-from tmail.ui import commands, composeflow, reading
+from tmail.ui import commands, composeflow, outbox, reading
 from tmail.ui.compose import Identity
 from tmail.ui.events import Events
 from tmail.ui.index import IndexView
@@ -175,6 +175,7 @@ class App:
         view = self.index.view
         current = (view.account, view.folder) if view.query is None else None
         self.sidebar.update(accounts, self.folders, current)
+        outbox.refresh(self)
 
     def toggle_sidebar(self) -> None:
         self.options.sidebar = not sidebar_shown(self.options.sidebar, self.screen_columns)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import urwid
 
+from tmail.core.sizes import human_size
 from tmail.ui import external
-from tmail.ui.index import human_size
 from tmail.ui.pager import Pager
 from tmail.ui.prompt import path_complete, typed_path
 from tmail.ui.reading import render

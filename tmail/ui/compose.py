@@ -20,6 +20,7 @@ import urwid
 
 from tmail.core.models import Address
 from tmail.core.safe import safe_line
+from tmail.core.sizes import human_size
 from tmail.ui.lineedit import LineEdit
 from tmail.ui.source import Contact
 from tmail.ui.urwidtypes import Size, Widgets, Wrap
@@ -475,7 +476,7 @@ def review_lines(state: ComposeState, warnings: Sequence[str] = ()) -> Widgets:
                 size = path.stat().st_size
             except OSError:
                 size = -1
-            label = f"  {i}. {safe_line(path.name)}  ({size if size >= 0 else '?'} bytes)"
+            label = f"  {i}. {safe_line(path.name)}  ({human_size(size) if size >= 0 else '?'})"
             rows.append(urwid.AttrMap(_Selectable(label), "attachment", "field_focus"))
     else:
         rows.append(urwid.Text("No attachments (a: attach a file)"))

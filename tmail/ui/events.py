@@ -17,6 +17,7 @@ from tmail.runtime.session import (
     Event,
     MessageSent,
     NewMessages,
+    OutboxChanged,
     RequestFailed,
     SyncFailed,
     SyncFinished,
@@ -76,6 +77,8 @@ class Events:
                     app.notice(f"sent: {ev.subject}")
                 elif ev.status == "queued":
                     app.notice(f"queued, will retry: {ev.detail or ev.subject}")
+                elif ev.status == "held":
+                    app.notice(f"held in the outbox: {ev.detail}", error=True)
                 else:
                     app.notice(f"not sent: {ev.detail}", error=True)
                 changed = True
@@ -86,6 +89,10 @@ class Events:
                 changed = True
             elif isinstance(ev, RequestFailed):
                 app.notice(ev.error, error=True)
+                changed = True
+            elif isinstance(ev, OutboxChanged):
+                if ev.text:
+                    app.notice(ev.text)
                 changed = True
         if new_total:
             app.notice(f"{new_total} new message{'s' if new_total != 1 else ''}")
@@ -156,5 +163,5 @@ class Events:
 def _saved_elsewhere(ev: Event) -> bool:
     """The composed message is safe somewhere else: delivered, in the outbox, or in Drafts."""
     if isinstance(ev, MessageSent):
-        return ev.status in ("delivered", "queued")
+        return ev.status in ("delivered", "queued", "held")
     return isinstance(ev, DraftPostponed)

@@ -17,20 +17,13 @@ from urwid.str_util import calc_width
 
 from tmail.core.models import Flag
 from tmail.core.safe import safe_line
+from tmail.core.sizes import human_size
 from tmail.ui.source import MailSource, Row, View
 from tmail.ui.urwidtypes import Markup, Size, Wrap
 from tmail.ui.widths import screen_text
 
 PAGE = 100
 MAX_PAGES = 20  # pages kept in memory (2,000 rows)
-
-
-def human_size(n: int) -> str:
-    if n >= 1 << 20:
-        return f"{n / (1 << 20):.1f}M"
-    if n >= 1 << 10:
-        return f"{round(n / 1024)}K"
-    return f"{n}B"
 
 
 def short_date(when: datetime | None, now: datetime | None = None, narrow: bool = False) -> str:
@@ -152,7 +145,7 @@ class RowWidget(urwid.Widget):
             self.head += fit(where, room) + " "  # a nested folder by its own name
         # columns, not characters: a sender in CJK takes two columns a character
         self._head_width = calc_width(self.head, 0, len(self.head))
-        self.size = human_size(self.row.size).rjust(5 if narrow else 7)
+        self.size = human_size(self.row.size).rjust(6)
 
     def rows(self, size: Size, focus: bool = False) -> int:
         return 1

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tmail.core.errors import ConfigError
-from tmail.ui import attachments_view, changes, commands, composeflow, help, reading
+from tmail.ui import attachments_view, changes, commands, composeflow, help, outbox, reading
 
 if TYPE_CHECKING:
     from tmail.ui.app import App
@@ -52,7 +52,7 @@ class Action:
 
 _ALL = ("all",)
 _LISTS = ("index", "pager", "help")
-_LINES = ("index", "pager", "sidebar", "help", "attachments", "review")
+_LINES = ("index", "pager", "sidebar", "help", "attachments", "review", "outbox")
 _MAIL = ("index", "pager")
 
 REGISTRY: tuple[Action, ...] = (
@@ -316,6 +316,30 @@ REGISTRY: tuple[Action, ...] = (
         "Save",
         do=attachments_view.save,
     ),
+    # the outbox (@): what waits to be sent
+    Action(
+        "outbox",
+        ("@",),
+        "the outbox: messages waiting to be sent, their state and last error",
+        ("index", "pager", "sidebar"),
+        do=outbox.open_view,
+    ),
+    Action(
+        "resend",
+        ("y",),
+        "send the message again now (also one held: login refused, delivery uncertain)",
+        ("outbox",),
+        "SendAgain",
+        do=outbox.resend,
+    ),
+    Action(
+        "drop_queued",
+        ("d",),
+        "drop the message from the outbox (after asking)",
+        ("outbox",),
+        "Drop",
+        do=outbox.drop,
+    ),
     # the review screen of compose
     Action("send", ("y",), "send the message", ("review",), "Send", do=composeflow.send),
     Action("edit", ("e",), "edit the body again", ("review",), "Edit", do=composeflow.edit),
@@ -358,7 +382,7 @@ REGISTRY: tuple[Action, ...] = (
 ACTIONS: tuple[Action, ...] = tuple(a for a in REGISTRY if a.views)
 COMMANDS: tuple[Action, ...] = tuple(a for a in REGISTRY if a.command is not None)
 ACTION_NAMES = frozenset(a.name for a in ACTIONS)
-VIEWS = ("index", "pager", "sidebar", "review", "help", "attachments")
+VIEWS = ("index", "pager", "sidebar", "review", "help", "attachments", "outbox")
 
 
 class KeyMap:

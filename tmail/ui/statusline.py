@@ -29,6 +29,7 @@ _TITLES = {
     "help": " Help",
     "errors": " Error log",
     "attachments": " Attachments",
+    "outbox": " Outbox",
 }
 
 
@@ -67,6 +68,7 @@ class StatusBar:
         self.app = app
         self.errors: list[tuple[float, str]] = []  # (time.time(), text), the last 500
         self.sync_state = ""
+        self.outbox_status = ""  # "outbox 2" on the status line while mail waits there
         self.note = Notice()  # the one message on the status line
         self.left = urwid.Text("", wrap="ellipsis")
         self.right = urwid.Text("", align="right", wrap="ellipsis")
@@ -104,6 +106,8 @@ class StatusBar:
             left.append(f"  [{order}{', threads' if view.threads else ''}]")
             if screen.kind == "pager" and isinstance(screen.widget, Pager):
                 left.append("  raw source" if screen.widget.show_raw else "")
+            if self.outbox_status:
+                left.append(f"  [{self.outbox_status}: {app.keys.label('outbox')}]")
         else:
             left.append(_TITLES.get(screen.kind, screen.kind))
         self.left.set_text([str(p) for p in left if p])

@@ -15,6 +15,7 @@ from tmail.cli.base import Context
 from tmail.core.errors import UsageError
 from tmail.core.models import Flag
 from tmail.core.safe import safe_line
+from tmail.core.sizes import human_size
 
 if TYPE_CHECKING:
     from tmail.store import MessageRow, Store
@@ -97,14 +98,6 @@ def flag_letters(flags: frozenset[Flag]) -> str:
     out += "R" if Flag.REPLIED in flags else ("P" if Flag.PASSED in flags else "-")
     out += "D" if Flag.DRAFT in flags else ("T" if Flag.TRASHED in flags else "-")
     return out
-
-
-def human_size(n: int) -> str:
-    if n < 1000:
-        return f"{n}B"
-    if n < 1_000_000:
-        return f"{n / 1000:.0f}K" if n >= 10_000 else f"{n / 1000:.1f}K"
-    return f"{n / 1_000_000:.1f}M"
 
 
 def row_json(row: MessageRow) -> dict[str, Any]:

@@ -10,9 +10,9 @@ from tmail.cli.base import Command, Context
 from tmail.cli.messages import load_message
 from tmail.core.errors import StoreError, UsageError
 from tmail.core.safe import safe_line
+from tmail.core.sizes import human_size
 from tmail.mime import Attachment, parse_message
 from tmail.mime.attachments import save_bytes
-from tmail.mime.render import human_size
 
 MAX_LEVELS = 8  # enclosed messages listed inside enclosed messages
 
@@ -74,7 +74,7 @@ class Attachments(Command):
             )
         if args.save:
             directory = Path(args.save).expanduser()
-            for label, att in chosen:
+            for _label, att in chosen:
                 try:
                     path = save_bytes(att.data(), directory, att.filename)
                 except OSError as exc:
@@ -83,7 +83,7 @@ class Attachments(Command):
                         f"{exc.strerror or exc}",
                         hint="check that the directory is writable and the disk has room",
                     ) from exc
-                ctx.stdout.write(f"{label}: {safe_line(str(path))} ({human_size(att.size)})\n")
+                ctx.stdout.write(safe_line(str(path)) + "\n")  # tmail(1): one path a line
             return 0
         if args.json:
             items = [
@@ -91,6 +91,7 @@ class Attachments(Command):
                     "number": label,
                     "index": a.index,
                     "filename": safe_line(a.filename),
+                    "original_filename": safe_line(a.original_filename),
                     "content_type": safe_line(a.content_type),
                     "size": a.size,
                     "inline": a.inline,

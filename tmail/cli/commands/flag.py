@@ -6,6 +6,7 @@ import argparse
 
 from tmail.cli.base import Command, Context
 from tmail.cli.commands._store import open_store, parse_ids
+from tmail.core.counts import plural
 from tmail.core.errors import UsageError
 from tmail.core.models import Flag
 
@@ -76,5 +77,5 @@ class FlagCommand(Command):
             )
         with open_store(ctx, check=False) as store:
             changed = store.change_flags(ids, add, remove)
-        ctx.stdout.write(f"{len(changed)} message(s) changed\n")
+        ctx.stdout.write(f"{plural(len(changed), 'message')} changed\n")
         return 0

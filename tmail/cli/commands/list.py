@@ -6,6 +6,7 @@ import argparse
 
 from tmail.cli.base import Command, Context
 from tmail.cli.commands._store import open_store, write_rows
+from tmail.core.safe import safe_line
 
 
 class ListCommand(Command):
@@ -40,8 +41,21 @@ class ListCommand(Command):
                 limit=max(0, a.limit),
                 unread_only=a.unread,
             )
-            write_rows(ctx, rows, as_json=a.json, show_folder=a.account is None and _multi(store))
+            shown = write_rows(
+                ctx, rows, as_json=a.json, show_folder=a.account is None and _multi(store)
+            )
+        if not shown and not a.json:
+            _say_none(ctx, folder)
         return 0
+
+
+def _say_none(ctx: Context, folder: str) -> None:
+    """An empty list says so, on stderr: a script reading stdout still gets nothing."""
+    what = "no unread messages" if ctx.args.unread else "no messages"
+    where = f"in {folder}" if ctx.args.folder or ctx.args.account else "in the inboxes"
+    if ctx.args.account:
+        where += f" of {ctx.args.account}"
+    ctx.stderr.write(safe_line(f"{what} {where}") + "\n")
 
 
 def _multi(store: object) -> bool:
@@ -77,9 +91,13 @@ def _threads(ctx: Context, store: object, account: str | None, folder: str) -> i
             )
         ctx.stdout.write(json.dumps(out, ensure_ascii=False, indent=1) + "\n")
         return 0
+    shown = 0
     for t in threads:
         for e in store.thread(t.thread_id):
             if e.message.folder != folder and e.depth == 0 and t.count == 1:
                 continue
             ctx.stdout.write(row_line(e.message, indent=e.depth) + "\n")
+            shown += 1
+    if not shown:
+        _say_none(ctx, folder)
     return 0

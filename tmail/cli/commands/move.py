@@ -6,6 +6,7 @@ import argparse
 
 from tmail.cli.base import Command, Context
 from tmail.cli.commands._store import open_store, parse_ids
+from tmail.core.counts import plural
 from tmail.core.errors import UsageError
 
 
@@ -24,5 +25,5 @@ class MoveCommand(Command):
         with open_store(ctx, check=False) as store:
             for mid in ids:
                 store.move(mid, ctx.args.folder)
-        ctx.stdout.write(f"{len(ids)} message(s) moved to {ctx.args.folder}\n")
+        ctx.stdout.write(f"{plural(len(ids), 'message')} moved to {ctx.args.folder}\n")
         return 0

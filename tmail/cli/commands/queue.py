@@ -8,7 +8,7 @@ import time
 from tmail.cli.base import Command, Context
 from tmail.cli.commands._sending import load_all
 from tmail.core.safe import safe_line
-from tmail.outbox.flush import clock_time
+from tmail.outbox.flush import clock_time, held_words
 from tmail.outbox.queue import Entry
 from tmail.outbox.service import queue_for
 
@@ -16,15 +16,18 @@ from tmail.outbox.service import queue_for
 def describe(entry: Entry, now: float) -> list[str]:
     """The lines ``tmail queue`` prints for one entry."""
     rcpts = ", ".join(entry.recipients) or "-"
-    head = f"{entry.id}  {entry.state:<7} {safe_line(entry.subject) or '(no subject)'}"
+    state = state_word(entry)
+    head = f"{entry.id}  {state:<7} {safe_line(entry.subject) or '(no subject)'}"
     lines = [head, f"    to: {safe_line(rcpts)}"]
     if entry.delivered:
         lines.append(f"    already delivered to: {safe_line(', '.join(entry.delivered))}")
     failures = sum(1 for a in entry.attempts if a.outcome in ("temporary", "permanent"))
     lines.append(f"    attempts: {failures}, queued {clock_time(entry.created)}")
-    if entry.last_error:
+    if entry.hold:
+        lines.append(f"    {safe_line(held_words(entry))}")
+    elif entry.last_error:
         lines.append(f"    last error: {safe_line(entry.last_error)}")
-    if entry.state == "queued":
+    if entry.state == "queued" and not entry.hold:
         if entry.waiting_until and entry.waiting_until > now:
             lines.append(f"    rate limit: waits until {clock_time(entry.waiting_until)}")
         elif entry.next_try > now:
@@ -32,6 +35,15 @@ def describe(entry: Entry, now: float) -> list[str]:
         else:
             lines.append("    next try: now (tmail flush)")
     return lines
+
+
+def state_word(entry: Entry) -> str:
+    """queued, failed, held (login refused) or uncertain (delivery uncertain)."""
+    if entry.hold == "login":
+        return "held"
+    if entry.hold == "uncertain":
+        return "uncertain"
+    return entry.state
 
 
 class QueueCommand(Command):

@@ -7,6 +7,7 @@ import time
 
 from tmail.cli.base import Command, Context
 from tmail.cli.commands._store import config_charsets, data_dir
+from tmail.core.counts import plural
 
 
 class ReindexCommand(Command):
@@ -33,21 +34,21 @@ class ReindexCommand(Command):
             now = time.monotonic()
             if tty and now - last[0] > 0.2:
                 last[0] = now
-                ctx.stderr.write(f"\r{done} messages ({where})\x1b[K")
+                ctx.stderr.write(f"\r{plural(done, 'message')} ({where})\x1b[K")
                 ctx.stderr.flush()
 
         with Store.open(data_dir(ctx), check=False, assumed_charsets=config_charsets(ctx)) as store:
             if ctx.args.check:
                 n = store.check(progress)
                 problems = store.integrity_problems()
-                word = "change(s)"
+                done = plural(n, "change")
             else:
                 n = store.reindex(ctx.args.account, progress)
                 problems = []
-                word = "message(s) indexed"
+                done = plural(n, "message") + " indexed"
         if tty:
             ctx.stderr.write("\r\x1b[K")
         for p in problems:
             ctx.stderr.write(f"tmail: index problem: {p}\n")
-        ctx.stdout.write(f"{n} {word} in {time.monotonic() - started:.1f}s\n")
+        ctx.stdout.write(f"{done} in {time.monotonic() - started:.1f}s\n")
         return 1 if problems else 0

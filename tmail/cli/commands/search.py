@@ -31,9 +31,11 @@ class SearchCommand(Command):
                 )
                 return 0
             ids = store.search(query, account=a.account, folder=a.folder, limit=a.limit)
+            if not ids and not a.json:  # on stderr: a script reading stdout gets nothing
+                ctx.stderr.write("no messages match\n")
             if a.ids:
                 ctx.stdout.write("".join(f"{i}\n" for i in ids))
-                return 0
+                return 0 if ids else 1  # as without --ids (tmail(1): 1 when nothing matches)
             # Rows are read 500 at a time: a query matching 100,000 messages prints them all
             # without holding them all.
             pages = (store.get_many(ids[i : i + 500]) for i in range(0, len(ids), 500))

@@ -2,7 +2,8 @@
 durably, then try to deliver it at once.
 
 Exit status, as sendmail's callers (mutt, git send-email, cron) read it: 0 delivered (or queued
-with ``--queue-only``), 75 queued for a later try, 65 bad input, 69 refused by the server.
+with ``--queue-only``), 75 queued for a later try (or delivery uncertain: kept for the user),
+65 bad input, 69 refused by the server, 77 the server refused the login (held, not retried).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ EX_OK = 0
 EX_DATAERR = 65
 EX_UNAVAILABLE = 69
 EX_TEMPFAIL = 75
+EX_NOPERM = 77
 
 DSN_VALUES = ("success", "failure", "delay", "never")
 
@@ -50,7 +52,9 @@ class Send(Command):
         parser.add_argument("--to", action="append", default=[], metavar="ADDR")
         parser.add_argument("--cc", action="append", default=[], metavar="ADDR")
         parser.add_argument("--bcc", action="append", default=[], metavar="ADDR")
-        parser.add_argument("--subject", "-s", default="", metavar="TEXT")
+        parser.add_argument(
+            "--subject", "-s", metavar="TEXT", help="required; --subject '' sends without one"
+        )
         parser.add_argument("--attach", action="append", default=[], metavar="FILE")
         parser.add_argument("--html", metavar="FILE", help="add FILE as the HTML alternative")
         parser.add_argument("--in-reply-to", metavar="MSGID")
@@ -100,6 +104,15 @@ class Send(Command):
                 account=account.name,
                 hint=f"add outgoing.host and outgoing.port to [accounts.{account.name}]",
             )
+        if args.subject is None and not args.from_headers:
+            # A script that forgot --subject gets an error, not a letter titled "(no subject)";
+            # an empty subject is still possible when asked for (mutt asks the same question).
+            raise UsageError(
+                "send: no --subject given",
+                account=account.name,
+                hint="add --subject TEXT (--subject '' sends without one); "
+                "for a whole message on stdin (mutt, git send-email) use send -t",
+            )
         dsn = _dsn(args.dsn or args.sm_notify, args.sm_ret, args.sm_envid)
         stdin = _stdin()
         if stdin.isatty():
@@ -131,9 +144,13 @@ class Send(Command):
             if not args.from_headers:
                 ctx.stdout.write(f"sent: {_safe(outcome.message)}\n")
             return EX_OK
-        if outcome.status in ("queued", "waiting"):
+        if outcome.status in ("queued", "waiting", "uncertain"):
             ctx.stderr.write(f"tmail: {where}: queued as {entry.id}: {_safe(outcome.message)}\n")
             return EX_TEMPFAIL
+        if outcome.status == "held":
+            ctx.stderr.write(f"tmail: {where}: not sent, held as {entry.id}: ")
+            ctx.stderr.write(f"{_safe(outcome.message)}\n")
+            return EX_NOPERM
         what = "only partly sent" if outcome.status == "partial" else "not sent"
         ctx.stderr.write(f"tmail: {where}: {what}: {_safe(outcome.message)}\n")
         ctx.stderr.write("tmail: the message is kept in the failed folder (tmail queue)\n")
@@ -163,7 +180,7 @@ def _compose(
     name = args.full_name if args.full_name is not None else account.display_name
     me = Address(name, account.email)
     if args.from_headers:
-        if args.to or args.cc or args.bcc or args.attach or args.html or args.subject:
+        if args.to or args.cc or args.bcc or args.attach or args.html or args.subject is not None:
             raise UsageError("-t takes the whole message from stdin; --to/--subject/... do not mix")
         return prepare_raw(
             raw,
@@ -193,7 +210,7 @@ def _compose(
         to=tuple(args.to) + tuple(args.recipients),
         cc=tuple(args.cc),
         bcc=tuple(args.bcc),
-        subject=args.subject,
+        subject=args.subject or "",
         body=body,
         html=html,
         attachments=tuple(Path(p).expanduser() for p in args.attach),

@@ -40,6 +40,7 @@ def message_json(parsed: ParsedMessage) -> dict[str, Any]:
             {
                 "index": a.index,
                 "filename": safe_line(a.filename),
+                "original_filename": safe_line(a.original_filename),
                 "content_type": safe_line(a.content_type),
                 "size": a.size,
             }

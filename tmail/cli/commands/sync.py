@@ -11,7 +11,9 @@ from types import FrameType
 from typing import TextIO
 
 from tmail.cli.base import Command, Context
+from tmail.core.counts import plural
 from tmail.core.safe import safe_line
+from tmail.core.sizes import human_size
 from tmail.sync.result import Progress
 
 
@@ -28,7 +30,7 @@ class _ProgressLine:
         elapsed = max(0.001, time.monotonic() - self.started)
         rate = p.bytes / elapsed
         text = safe_line(
-            f"{p.account} {p.folder} {p.done}/{p.total} {_human(p.bytes)} {_human(rate)}/s"
+            f"{p.account} {p.folder} {p.done}/{p.total} {human_size(p.bytes)} {human_size(rate)}/s"
         )
         with self.lock:
             self.out.write("\r\x1b[K" + text[:120])
@@ -41,14 +43,6 @@ class _ProgressLine:
                 self.out.write("\r\x1b[K")
                 self.out.flush()
                 self.shown = False
-
-
-def _human(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
 
 
 class Sync(Command):
@@ -99,7 +93,8 @@ class Sync(Command):
             if args.watch:
                 if not args.quiet:
                     ctx.stderr.write(
-                        f"tmail: watching {len(accounts)} account(s); Ctrl-C or SIGTERM to stop\n"
+                        f"tmail: watching {plural(len(accounts), 'account')}; "
+                        "Ctrl-C or SIGTERM to stop\n"
                     )
 
                 def log(line: str) -> None:
@@ -130,6 +125,8 @@ class Sync(Command):
                 )
         for r in results:
             for line in r.errors:
+                ctx.stderr.write(f"tmail: {safe_line(line)}\n")
+            for line in () if args.quiet else r.notes:  # renamed folders, a Sent kept local
                 ctx.stderr.write(f"tmail: {safe_line(line)}\n")
         if stop.is_set():
             return 130 if not all(r.ok for r in results) else 0
