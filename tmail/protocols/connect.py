@@ -40,6 +40,7 @@ from typing import Any, NoReturn, cast
 
 import imapclient
 import imapclient.exceptions
+import imapclient.imap4
 
 from tmail.config.model import Account, Role, ServerSettings
 from tmail.config.secrets import get_secret
@@ -52,6 +53,7 @@ from tmail.core.errors import (
     TLSFailure,
 )
 from tmail.core.safe import safe_line
+from tmail.protocols.tlsprobe import ImplicitTLSPort, guard_greeting
 
 Transcript = Callable[[str, str], None]
 
@@ -199,10 +201,24 @@ class _Where:
                 f"check {self.role}.host and the network",
             )
         except ConnectionRefusedError:
+            # Worded for a server that worked before (down, restarting); callers that know the
+            # account never reached it say so with ConnectFailed.as_first_contact().
+            raise ConnectFailed(
+                f"the server is not answering (connection refused on port {s.port})",
+                account=self.account.name,
+                server=s.label,
+                hint="it may be down or restarting: try again later",
+                first_contact=(
+                    f"connection refused on port {s.port}: nothing listens there",
+                    f"check {self.role}.host, {self.role}.port and {self.role}.security",
+                ),
+            ) from None
+        except ImplicitTLSPort:
             self.fail(
-                ConnectFailed,
-                f"connection refused on port {s.port}",
-                f"check {self.role}.port and {self.role}.security",
+                TLSFailure,
+                f"port {s.port} expects TLS from the first byte (implicit TLS), "
+                f"not a greeting in clear (security = {s.security})",
+                f'use {self.role}.security = "tls" for this port',
             )
         except TimeoutError:
             self.fail(
@@ -530,7 +546,7 @@ def open_imap(
     red = _Redactor(transcript, [secret] if secret else [], "imap")
     red.note(f"connecting to {s.label} ({s.security})")
     with where.errors("connect"), _imap_errors(where, "greeting"):
-        client = imapclient.IMAPClient(
+        client = _IMAPClient(
             s.host, port=s.port, ssl=s.security == "tls", ssl_context=ctx, timeout=s.timeout
         )
     cast(Any, client)._tmail_redactor = red
@@ -548,6 +564,22 @@ def open_imap(
         with contextlib.suppress(Exception):
             client.shutdown()
         raise
+
+
+class _GuardedIMAP4(imapclient.imap4.IMAP4WithTimeout):  # type: ignore[misc]
+    """A cleartext IMAP connection that notices an implicit-TLS port before the greeting."""
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        sock: socket.socket = super()._create_socket(timeout)
+        guard_greeting(sock, self.host, self.port, sock.gettimeout())
+        return sock
+
+
+class _IMAPClient(imapclient.IMAPClient):  # type: ignore[misc]
+    def _create_IMAP4(self) -> Any:
+        if self.ssl or self.stream:
+            return super()._create_IMAP4()
+        return _GuardedIMAP4(self.host, self.port, getattr(self._timeout, "connect", None))
 
 
 def _hook_imap(client: imapclient.IMAPClient, red: _Redactor, max_literal: int) -> None:
@@ -705,6 +737,11 @@ class _POP3(_BoundedMixin, poplib.POP3):
     def __init__(self, host: str, port: int, timeout: float, red: _Redactor) -> None:
         self.red = red
         super().__init__(host, port, timeout=timeout)
+
+    def _create_socket(self, timeout: float) -> socket.socket:
+        sock: socket.socket = super()._create_socket(timeout)  # type: ignore[misc]
+        guard_greeting(sock, self.host, self.port, timeout)
+        return sock
 
 
 class _POP3_SSL(_BoundedMixin, poplib.POP3_SSL):
@@ -870,6 +907,15 @@ def _hook_smtp(smtp: smtplib.SMTP, red: _Redactor) -> None:
     smtp.set_debuglevel(1)
 
 
+class _SMTP(smtplib.SMTP):
+    """A cleartext SMTP connection that notices an implicit-TLS port before the greeting."""
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        guard_greeting(sock, host, port, timeout)
+        return sock
+
+
 def open_smtp(
     account: Account,
     *,
@@ -888,7 +934,7 @@ def open_smtp(
         # set once connected.
         smtplib.SMTP_SSL(local_hostname="localhost", timeout=s.timeout, context=ctx)
         if s.security == "tls"
-        else smtplib.SMTP(local_hostname="localhost", timeout=s.timeout)
+        else _SMTP(local_hostname="localhost", timeout=s.timeout)
     )
     cast(Any, smtp)._tmail_redactor = red
     if transcript is not None:

@@ -12,7 +12,7 @@ import contextlib
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -88,15 +88,23 @@ class _Run:
         )
 
 
-def check_account(account: Account, transcript: Transcript | None = None) -> list[ServerCheck]:
-    """Every server of the account, incoming first."""
-    out = [check_server(account, "incoming", transcript)]
+def check_account(
+    account: Account, transcript: Transcript | None = None, reached: Collection[Role] = ()
+) -> list[ServerCheck]:
+    """Every server of the account, incoming first. ``reached``: the roles whose server the
+    account has logged in to before (a refusal there is an outage, elsewhere a setting)."""
+    out = [check_server(account, "incoming", transcript, reached)]
     if account.outgoing is not None:
-        out.append(check_server(account, "outgoing", transcript))
+        out.append(check_server(account, "outgoing", transcript, reached))
     return out
 
 
-def check_server(account: Account, role: Role, transcript: Transcript | None = None) -> ServerCheck:
+def check_server(
+    account: Account,
+    role: Role,
+    transcript: Transcript | None = None,
+    reached: Collection[Role] = (),
+) -> ServerCheck:
     settings = account.incoming if role == "incoming" else account.outgoing
     assert settings is not None
     run = _Run(account, role, settings, transcript)
@@ -110,6 +118,8 @@ def check_server(account: Account, role: Role, transcript: Transcript | None = N
         else:
             _check_smtp(run)
     except TmailError as exc:
+        if isinstance(exc, ConnectFailed) and role not in reached:
+            exc = exc.as_first_contact()
         run.add(_failed_step(exc, run), False, exc.one_line())
     return run.result()
 
