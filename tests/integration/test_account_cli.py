@@ -137,18 +137,56 @@ def test_check_passes_for_every_protocol_and_mode(
     code, out, err = run("--config", str(path), "check")
     assert code == 0, out + err
     assert "all 2 servers pass" in out
-    assert "TLSv1." in out and "subject CN=localhost" in out
+    assert "TLSv1." in out and "certificate expires" in out
     if protocol == "imap":
         assert "INBOX        0 messages, 0 unseen" in out
     else:
         assert "mailbox      0 messages" in out
-    # SMTP: EHLO extensions, the probe ended by RSET, each reply explained.
+    # SMTP: SIZE and AUTH, and the probe (nothing is sent).
     assert "SIZE 52428800" in out and "AUTH PLAIN LOGIN" in out
-    assert f"RCPT TO:<{mail_user.address}> -> 250 2.1.5 destination address valid" in out
-    assert "RSET -> 250" in out
-    assert "235 2.7.0" in out and "(success)" in out
+    assert f"probe        the server would accept mail from and to {mail_user.address}" in out
+    # The default is short: a header per server and one line per step, nothing more.
+    body = [line for line in out.splitlines()[1:-1] if not line.startswith("  incoming ")]
+    body = [line for line in body if not line.startswith("  outgoing ")]
+    assert all(line.startswith("    ok   ") for line in body), out
+    # --verbose: each reply in the transcript explained, before the step it led to; details.
+    code, out, err = run("--config", str(path), "check", "--verbose")
+    assert code == 0, out + err
+    assert "subject CN=localhost" in out
+    rcpt = out.index(f"C: RCPT TO:<{mail_user.address}>")
+    assert "S: 250 2.1.5 Ok   [250 2.1.5: destination address valid (success)]" in out[rcpt:]
+    assert rcpt < out.index("ok   probe") and "C: RSET" in out
+    assert "[235 2.7.0: other security or policy status (success)]" in out
     # Nothing was sent: the mailbox is still empty.
     assert not any((mail_user.stack.maildir(mail_user.name) / "new").glob("*"))
+
+
+@pytest.mark.parametrize(("protocol", "security"), MODES)
+def test_check_asks_capabilities_once_and_lists_them_once(
+    tmp_path: Path, mail_user: MailUser, protocol: str, security: str
+) -> None:
+    # Issue 11: SMTP capabilities were listed twice (a summary, then every line again) and the
+    # POP3 check sent CAPA three times; STARTTLS needs one question before and one after.
+    wait_for_user(mail_user)
+    smtp_security = "tls" if security == "tls" else "starttls"
+    path = config_for(
+        tmp_path, mail_user.stack, mail_user.name, protocol=protocol, security=security,
+        smtp_security=smtp_security,
+    )  # fmt: skip
+    code, out, err = run("--config", str(path), "check", "--verbose")
+    assert code == 0, out + err
+    lines = out.splitlines()
+    said = [line.strip() for line in lines if line.startswith("         C: ")]
+    asked = sum(1 for c in said if c.upper().endswith((" CAPABILITY", "C: CAPA")))
+    # Dovecot's IMAP greeting carries its capabilities; after STLS, POP3 asks again.
+    expected = {("imap", "tls"): 0, ("imap", "starttls"): 1, ("pop3", "tls"): 1,
+                ("pop3", "starttls"): 2}[(protocol, security)]  # fmt: skip
+    assert asked == expected, said
+    steps = [line for line in lines if not line.startswith("         C: ")]
+    steps = [line for line in steps if not line.startswith("         S: ")]
+    assert sum("AUTH PLAIN LOGIN" in line for line in steps) == 1, steps
+    assert sum("SIZE 52428800" in line for line in steps) == 1, steps
+    assert not any(line.strip() == "PIPELINING" for line in steps)
 
 
 def test_check_verbose_shows_transcript_without_secrets(

@@ -556,7 +556,12 @@ def open_imap(
         with where.errors("greeting"), _imap_errors(where, "CAPABILITY"):
             if s.security == "starttls":
                 _imap_starttls(client, ctx, where, red)
-            caps = set(client.capabilities())
+                # imaplib asked CAPABILITY inside TLS as its STARTTLS ended; asking again
+                # would only repeat it (imapclient does, on every call before login).
+                caps = {c.upper().encode("ascii") for c in client._imap.capabilities}
+            else:
+                caps = set(client.capabilities())
+        cast(Any, client)._tmail_caps = frozenset(caps)
         if login:
             _imap_login(account, client, caps, where, red, secret)
         return client
@@ -773,6 +778,22 @@ def _pop3_capa(pop: poplib.POP3) -> dict[str, list[str]]:
         return {}
 
 
+def _pop3_stls(pop: poplib.POP3, ctx: ssl.SSLContext) -> None:
+    """What ``poplib.POP3.stls`` does after its own CAPA (the caller has just read CAPA: one
+    is enough): STLS, wrap, a new reader so nothing read in clear is used (RFC 2595 4)."""
+    p = cast(Any, pop)
+    p._shortcmd("STLS")
+    p.sock = ctx.wrap_socket(p.sock, server_hostname=p.host)
+    p.file = p.sock.makefile("rb")
+    p._tls_established = True
+
+
+def pop3_capabilities(pop: poplib.POP3) -> dict[str, list[str]]:
+    """The CAPA answer read when the connection was opened (after TLS): no new CAPA."""
+    caps = getattr(pop, "_tmail_caps", None)
+    return caps if isinstance(caps, dict) else _pop3_capa(pop)
+
+
 def open_pop3(
     account: Account,
     *,
@@ -807,11 +828,12 @@ def open_pop3(
                     )
                 red.note("starting TLS")
                 try:
-                    pop.stls(ctx)
+                    _pop3_stls(pop, ctx)
                 except poplib.error_proto as exc:
                     where.fail(TLSFailure, f"the server refused STLS: {_server_text(exc)}")
                 red.note(f"TLS established: {_describe_tls(pop.sock)}")
             caps = _pop3_capa(pop)  # after TLS: read again, never reuse the cleartext answer
+        cast(Any, pop)._tmail_caps = caps
         if login:
             _pop3_login(account, pop, caps, where, red, secret)
         return pop
@@ -1084,15 +1106,24 @@ def login_imap(account: Account, client: imapclient.IMAPClient, secret: str | No
     s = _settings(account, "incoming", ("imap",))
     where = _Where(account, "incoming", s)
     with where.errors("CAPABILITY"), _imap_errors(where, "CAPABILITY"):
-        caps = set(client.capabilities())
+        caps = set(imap_capabilities(client))
     _imap_login(account, client, caps, where, _redactor_of(client, "imap"), secret)
+
+
+def imap_capabilities(client: imapclient.IMAPClient) -> frozenset[bytes]:
+    """Before login: the capabilities read when the connection was opened (after TLS), without
+    asking again; after login, what the server says now."""
+    caps = getattr(client, "_tmail_caps", None)
+    if client._imap.state == "NONAUTH" and isinstance(caps, frozenset):
+        return caps
+    return frozenset(c.upper() for c in client.capabilities())
 
 
 def login_pop3(account: Account, pop: poplib.POP3, secret: str | None = None) -> None:
     s = _settings(account, "incoming", ("pop3",))
     where = _Where(account, "incoming", s)
     with where.errors("CAPA"):
-        caps = _pop3_capa(pop)
+        caps = pop3_capabilities(pop)
     _pop3_login(account, pop, caps, where, _redactor_of(pop, "pop3"), secret)
 
 

@@ -30,11 +30,12 @@ class Check(Command):
             "--verbose",
             "-v",
             action="store_true",
-            help="print the protocol transcript (passwords and AUTH payloads hidden)",
+            help="also print each step's details (certificate, capability lists, the probe's "
+            "replies) and the protocol transcript before it (passwords and AUTH payloads hidden)",
         )
 
     def run(self, ctx: Context) -> int:
-        from tmail.protocols.diagnose import check_account
+        from tmail.protocols.diagnose import Step, check_server, roles
 
         config = load(ctx)
         accounts = (
@@ -45,32 +46,39 @@ class Check(Command):
         if not accounts:
             config.account()  # raises "no accounts configured" with its hint
         out = ctx.stdout
+        verbose = bool(ctx.args.verbose)
 
+        # One line per step as it is decided; --verbose adds the transcript that led to it
+        # (before it) and the step's details (after it). A failed step always shows details.
         def transcript(direction: str, text: str) -> None:
-            out.write(f"      {direction}: {safe_line(text)}\n")
+            out.write(f"         {direction}: {safe_line(text)}\n")
+            out.flush()
+
+        def step(s: Step) -> None:
+            out.write(f"    {'ok  ' if s.ok else 'FAIL'} {s.name:<12} {s.detail}\n")
+            if verbose or not s.ok:
+                for line in s.extra:
+                    out.write(f"         {'':<12} {line}\n")
             out.flush()
 
         total = failed = 0
         store = _store_if_any(config.data_dir)
         for account in accounts:
             out.write(f"{account.name} <{account.email}>\n")
-            out.flush()
             reached = _reached(store, account)
-            for server in check_account(account, transcript if ctx.args.verbose else None, reached):
+            for role in roles(account):
+                settings = account.incoming if role == "incoming" else account.outgoing
+                assert settings is not None
+                out.write(
+                    f"  {role} {settings.protocol.upper()} {settings.label} "
+                    f"(security {settings.security})\n"
+                )
+                out.flush()
+                server = check_server(account, role, transcript if verbose else None, reached, step)
                 total += 1
                 failed += 0 if server.ok else 1
                 if server.ok and store is not None:
                     _remember(store, account, server.role)
-                out.write(
-                    f"  {server.role} {server.protocol.upper()} {server.label} "
-                    f"(security {server.security}): {'ok' if server.ok else 'FAILED'}\n"
-                )
-                for step in server.steps:
-                    mark = "ok  " if step.ok else "FAIL"
-                    out.write(f"    {mark} {step.name:<12} {step.detail}\n")
-                    for line in step.extra:
-                        out.write(f"         {'':<12} {line}\n")
-                out.flush()
         if store is not None:
             store.close()
         if failed:
