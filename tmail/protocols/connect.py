@@ -934,7 +934,9 @@ class _SMTP(smtplib.SMTP):
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
-        guard_greeting(sock, host, port, timeout)
+        # Port 25 may sit behind a greeting delay that takes a talking client for a spammer
+        # (Postfix postscreen): no ClientHello is sent there, only peeked.
+        guard_greeting(sock, host, port, timeout, probe=port != 25)
         return sock
 
 

@@ -20,6 +20,8 @@ import ssl
 # How long a server may keep quiet before tmail asks, on a second connection, whether the port
 # speaks TLS. Real servers greet within milliseconds; a slow one only costs that probe.
 GREETING_GRACE = 1.5
+# The ports RFC 8314 (and SMTPS) give to implicit TLS.
+IMPLICIT_TLS_PORTS = (993, 995, 465)
 # TLS record types a server sends first: handshake (ServerHello) or alert; version major 3.
 _TLS_CONTENT_TYPES = (0x15, 0x16)
 
@@ -62,24 +64,30 @@ def speaks_tls(host: str, port: int, timeout: float) -> bool:
         return False
 
 
-def guard_greeting(sock: socket.socket, host: str, port: int, timeout: float | None) -> None:
+def guard_greeting(
+    sock: socket.socket, host: str, port: int, timeout: float | None, *, probe: bool = True
+) -> None:
     """Raise :class:`ImplicitTLSPort` (``sock`` closed) when the server on ``sock`` speaks TLS
-    instead of greeting.
+    instead of greeting. ``probe=False``: after silence, ask with a ClientHello only on a port
+    known for implicit TLS (an SMTP server on port 25 with a greeting delay counts a client
+    that talks first as a spammer: Postfix postscreen's pregreet test).
 
     Otherwise nothing is read from ``sock`` (MSG_PEEK) and its timeout is restored.
     """
-    if _speaks_tls_first(sock, host, port, timeout):
+    if _speaks_tls_first(sock, host, port, timeout, probe or port in IMPLICIT_TLS_PORTS):
         sock.close()
         raise ImplicitTLSPort(f"port {port} speaks TLS")
 
 
-def _speaks_tls_first(sock: socket.socket, host: str, port: int, timeout: float | None) -> bool:
+def _speaks_tls_first(
+    sock: socket.socket, host: str, port: int, timeout: float | None, probe: bool
+) -> bool:
     grace = GREETING_GRACE if timeout is None else min(GREETING_GRACE, timeout)
     sock.settimeout(grace)
     try:
         first = sock.recv(5, socket.MSG_PEEK)
     except TimeoutError:
-        return speaks_tls(host, port, grace)
+        return probe and speaks_tls(host, port, grace)
     except OSError:
         return False  # the library meets the same error and reports it
     finally:

@@ -418,7 +418,7 @@ class Wizard:
         fields = ["user", "password"] + [
             f"{r} {f}" for r in roles for f in ("host", "port", "security", "ca")
         ]
-        suggestion = _suggest(failure) if failure is not None else "quit"
+        suggestion = suggest_change(failure) if failure is not None else "quit"
         p.say(
             "Change one answer and test again (the others are kept), or save the account as "
             "it is, or quit without saving."
@@ -427,9 +427,11 @@ class Wizard:
         default_role = failure[0] if failure is not None else "incoming"
 
         def check(answer: str) -> str | None:
-            return None if _field(answer, default_role, fields) else "please name one of the above"
+            return (
+                None if menu_entry(answer, default_role, fields) else "please name one of the above"
+            )
 
-        choice = _field(p.checked("What to change?", check, suggestion), default_role, fields)
+        choice = menu_entry(p.checked("What to change?", check, suggestion), default_role, fields)
         assert choice is not None
         if choice == "quit":
             return False
@@ -475,7 +477,7 @@ def _suggest_name(domain: str, taken: set[str]) -> str:
     return name
 
 
-def _suggest(failure: tuple[Role, TmailError]) -> str:
+def suggest_change(failure: tuple[Role, TmailError]) -> str:
     role, exc = failure
     if isinstance(exc, AuthFailed | SecretError):
         return "password"
@@ -488,7 +490,7 @@ def _suggest(failure: tuple[Role, TmailError]) -> str:
     return f"{role} port"
 
 
-def _field(answer: str, role: Role, fields: list[str]) -> str | None:
+def menu_entry(answer: str, role: Role, fields: list[str]) -> str | None:
     """The menu entry an answer names: 'port' means the failing server's port."""
     words = answer.lower().split()
     text = " ".join(words)
