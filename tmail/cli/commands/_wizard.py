@@ -19,7 +19,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from tmail.config import Preset, guess_preset
 from tmail.config.loader import ACCOUNT_NAME, DEFAULT_PORTS
@@ -35,9 +35,6 @@ from tmail.core.errors import (
     UsageError,
 )
 from tmail.core.safe import safe_line
-
-if TYPE_CHECKING:
-    from tmail.cli.base import Context
 
 SECURITY = ("tls", "starttls", "none")
 # The security a well-known port speaks (RFC 8314 implicit TLS; STARTTLS on the others).
@@ -241,15 +238,11 @@ def _toml(value: str | int) -> str:
 class Wizard:
     def __init__(
         self,
-        ctx: Context,
         prompt: Prompter,
-        path: Path,
         taken: set[str],
         validate: Callable[[str], Account],
     ) -> None:
-        self.ctx = ctx
         self.prompt = prompt
-        self.path = path
         self.taken = taken
         self.validate = validate  # the whole new section -> the Account the loader makes of it
         self.a = Answers(default=not taken)

@@ -148,9 +148,7 @@ def _add(ctx: Context, prompt: Prompter) -> int:
         return (before.rstrip("\n") + "\n\n" if before.strip() else "") + section
 
     wizard = Wizard(
-        ctx,
         prompt,
-        path,
         set(existing.accounts) if existing is not None else set(),
         lambda section: _validate(path, whole_file(section), wizard.a.name),
     )
