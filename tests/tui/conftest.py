@@ -161,10 +161,8 @@ class Harness:
 
     def work(self) -> None:
         """Let the session do what was asked, as the worker would, then deliver the events."""
-        while not self.session._requests.empty():
-            req = self.session._requests.get_nowait()
-            for ev in self.session.run_once(req):  # type: ignore[arg-type]
-                self.session.events.put(ev)
+        for ev in self.session.run_pending():
+            self.session.events.put(ev)
         self.app.handle_events(self.session.drain())
 
 

@@ -139,3 +139,28 @@ def test_local_changes_and_postpone_outcomes() -> None:
     assert isinstance(session.run_once(SetFlags(ids=(1, 2)))[0], ChangesApplied)
     (p,) = session.run_once(PostponeDraft(account="a", draft=DRAFT))
     assert isinstance(p, DraftPostponed) and p.folder == "Drafts"
+
+
+def test_a_session_not_started_hands_over_its_requests_in_order() -> None:
+    session = MailSession(Backend(), poll=False)
+    asked = [SetFlags(ids=(1,), add=frozenset({Flag.SEEN})), SyncNow(account="a")]
+    for request in asked:
+        session.submit(request)
+    assert session.take_requests() == asked
+    assert session.take_requests() == []
+    assert session.events.empty()  # taken, not done
+
+
+def test_run_pending_does_every_waiting_request_as_the_worker_would() -> None:
+    backend = Backend()
+    session = MailSession(backend, poll=False)
+    flags = SetFlags(ids=(1,), add=frozenset({Flag.SEEN}))
+    sync = SyncNow(account="a")
+    session.submit(flags)
+    session.submit(sync)
+    events = session.run_pending()
+    assert [type(e) for e in outcomes(events, flags)] == [ChangesApplied]
+    assert [type(e) for e in outcomes(events, sync)] == [SyncFinished]
+    assert events.index(outcomes(events, flags)[0]) < events.index(outcomes(events, sync)[0])
+    assert backend.flags == [((1,), frozenset({Flag.SEEN}), frozenset())]
+    assert session.run_pending() == [] and session.take_requests() == []

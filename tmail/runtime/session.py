@@ -312,6 +312,29 @@ class MailSession:
         self._handle(request, out.append)
         return out
 
+    def take_requests(self) -> list[Request]:
+        """Remove and return the requests waiting for the worker, oldest first.
+
+        For a session that was not started (tests, tools): see what was asked for, or do it
+        with :meth:`run_once` or :meth:`run_pending`."""
+        out: list[Request] = []
+        while True:
+            try:
+                item = self._requests.get_nowait()
+            except queue.Empty:
+                return out
+            if not isinstance(item, _Stop):
+                out.append(item)
+
+    def run_pending(self) -> list[Event]:
+        """Do every waiting request on the calling thread, as the worker would, and return
+        their events in order (for a session that was not started: tests, tools)."""
+        out: list[Event] = []
+        while requests := self.take_requests():
+            for request in requests:
+                out.extend(self.run_once(request))
+        return out
+
     def _emit(self, event: Event) -> None:
         self.events.put(event)
         self._notify()
