@@ -10,7 +10,7 @@ import pytest
 
 from tmail.core.models import Address, Flag
 from tmail.mime.compose import Draft
-from tmail.runtime.session import MailSession, SendResult, SyncResult
+from tmail.runtime.session import Backend, MailSession, SendResult, SyncResult
 from tmail.ui.app import App, Options
 from tmail.ui.compose import Identity
 from tmail.ui.source import MemorySource, Row
@@ -91,7 +91,7 @@ def mailbox() -> MemorySource:
 
 
 @dataclass
-class RecordingBackend:
+class RecordingBackend(Backend):
     """Does every request at once in memory and remembers it."""
 
     source: MemorySource

@@ -9,6 +9,7 @@ import pytest
 from tmail.core.errors import AuthFailed
 from tmail.core.models import Address, Flag
 from tmail.mime.compose import Draft
+from tmail.runtime.session import Backend as SessionBackend
 from tmail.runtime.session import (
     ChangesApplied,
     DeleteMessages,
@@ -33,7 +34,7 @@ from tmail.runtime.session import (
 DRAFT = Draft(from_=Address("Me", "me@x.test"), to=("a@x.test",), subject="hi", body="b")
 
 
-class Backend:
+class Backend(SessionBackend):
     def __init__(self, fail: Exception | None = None) -> None:
         self.fail = fail
         self.flags: list[tuple[tuple[int, ...], frozenset[Flag], frozenset[Flag]]] = []
@@ -164,3 +165,15 @@ def test_run_pending_does_every_waiting_request_as_the_worker_would() -> None:
     assert events.index(outcomes(events, flags)[0]) < events.index(outcomes(events, sync)[0])
     assert backend.flags == [((1,), frozenset({Flag.SEEN}), frozenset())]
     assert session.run_pending() == [] and session.take_requests() == []
+
+
+def test_a_backend_without_an_outbox_or_push_has_the_protocols_defaults() -> None:
+    # the test Backend defines neither send_queued nor push_waiter: it inherits them
+    backend = Backend()
+    assert "send_queued" not in vars(Backend) and "push_waiter" not in vars(Backend)
+    assert backend.push_waiter("a") is None
+    session = MailSession(backend, poll=False)
+    sync = SyncNow(account="a", send_now=True)
+    events = session.run_once(sync)
+    assert [type(e) for e in outcomes(events, sync)] == [SyncFinished]
+    assert not [e for e in events if isinstance(e, MessageSent)]

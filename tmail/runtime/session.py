@@ -179,7 +179,10 @@ class SendResult:
 
 
 class Backend(Protocol):
-    """The synchronous work behind the session (see :mod:`tmail.runtime.backend`)."""
+    """The synchronous work behind the session (see :mod:`tmail.runtime.backend`).
+
+    ``send_queued`` and ``push_waiter`` have defaults (no outbox, no push): a backend that
+    lacks either subclasses ``Backend`` to inherit them."""
 
     def accounts(self) -> Sequence[str]: ...
 
@@ -199,7 +202,11 @@ class Backend(Protocol):
 
     def send_queued(self, account: str) -> Sequence[tuple[str, SendResult]]:
         """Send what waits in the outbox now, whatever its retry time; (subject, outcome)."""
-        ...
+        return ()
+
+    def push_waiter(self, account: str) -> PushWait | None:
+        """How to wait for new mail on ``account`` (IMAP IDLE), or None where there is none."""
+        return None
 
     def postpone(self, account: str, draft: Draft) -> str: ...
 
@@ -457,10 +464,7 @@ class MailSession:
         raise TypeError(f"unknown request {request!r}")
 
     def _send_queued(self, account: str, emit: Callable[[Event], None]) -> None:
-        send_queued = getattr(self.backend, "send_queued", None)
-        if send_queued is None:
-            return
-        for subject, result in send_queued(account):
+        for subject, result in self.backend.send_queued(account):
             emit(MessageSent(account=account, subject=subject, status=result.status,
                              detail=result.detail))  # fmt: skip
 
