@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from imapclient.response_parser import parse_fetch_response
 
 from tmail.core.errors import ConnectFailed
+from tmail.core.models import Flag
 from tmail.protocols.imap import (
     FetchedMessage,
     ImapSession,
@@ -218,8 +219,9 @@ class ImaplibOverBytes:
     """imaplib's side of one connection, over the bytes a server sent: lines come without
     their CRLF, literals are read by size; what tmail sends is kept."""
 
-    def __init__(self, received: bytes) -> None:
+    def __init__(self, received: bytes = b"", answer: list[Any] | None = None) -> None:
         self.received = io.BytesIO(received)
+        self.answer = answer or []  # imaplib's data of a UID FETCH (``uid()``)
         self.sent: list[bytes] = []
         self.tagged_commands: dict[bytes, object] = {}
         self._tags = itertools.count(1)
@@ -238,6 +240,10 @@ class ImaplibOverBytes:
     def send(self, data: bytes) -> None:
         self.sent.append(data)
 
+    def uid(self, command: str, *args: str) -> tuple[str, list[Any]]:
+        self.sent.append(" ".join(("UID", command, *args)).encode())
+        return "OK", self.answer
+
 
 class LoggedIn:
     """The imapclient side ImapSession needs at start: its imaplib object and CAPABILITY."""
@@ -249,8 +255,10 @@ class LoggedIn:
         return (b"IMAP4REV1",)
 
 
-def session_reading(received: bytes, max_literal: int = 1024 * 1024) -> ImapSession:
-    imap = ImaplibOverBytes(received)
+def session_reading(
+    received: bytes = b"", max_literal: int = 1024 * 1024, answer: list[Any] | None = None
+) -> ImapSession:
+    imap = ImaplibOverBytes(received, answer)
     return ImapSession(LoggedIn(imap), account="acct", server="imap:993", max_literal=max_literal)
 
 
@@ -286,3 +294,13 @@ def test_a_huge_literal_announced_is_refused_before_it_is_read() -> None:
     with pytest.raises(ConnectFailed, match="999999999999-byte literal"):
         list(session.fetch_messages([5]))
     assert session.broken
+
+
+def test_an_unsolicited_fetch_without_a_uid_is_not_taken_for_an_answer() -> None:
+    # RFC 3501 7.4.2: a FETCH may come unasked (another client changed flags); without a UID it
+    # names a sequence number (7 here), not one of the UIDs asked for
+    answer = [b"7 (FLAGS (\\Deleted))", b"1 (UID 300 FLAGS (\\Seen) RFC822.SIZE 12)"]
+    assert _fast_simple_fetch(answer) is None  # imapclient's parser reads this one
+    session = session_reading(answer=answer)
+    assert session.flags([300]) == {300: frozenset({Flag.SEEN})}
+    assert session.sizes([300]) == {300: 12}

@@ -314,7 +314,10 @@ class ImapSession:
         fast = _fast_simple_fetch(data)
         if fast is not None:
             return fast
-        return dict(parse_fetch_response(data, True, True)) if data else {}
+        # Keyed by UID. A FETCH without one came unasked (RFC 3501 7.4.2: another client
+        # changed flags) and names a sequence number, which imapclient would key it by.
+        parsed = parse_fetch_response(data, True, False) if data else {}
+        return {d.pop(b"UID"): d for d in parsed.values() if b"UID" in d}
 
     def search_message_id(self, message_id: str) -> list[int]:
         """UIDs of the selected folder's messages with this Message-ID header."""
