@@ -585,7 +585,9 @@ def _fast_simple_fetch(data: list[Any]) -> dict[int, dict[bytes, Any]] | None:
                 d[b"MODSEQ"] = tuple(int(x) for x in im.group(4).split())
         if body[pos:].strip() or b"UID" not in d:
             return None
-        out[int(d.pop(b"UID"))] = d
+        # a second answer about one message (an unasked FETCH) adds to the first, as in
+        # imapclient's parser; replacing it lost the RFC822.SIZE asked for
+        out.setdefault(int(d.pop(b"UID")), {}).update(d)
     return out
 
 
