@@ -312,3 +312,13 @@ def test_two_answers_about_one_message_add_up_as_imapclient_adds_them() -> None:
     session = session_reading(answer=answer)
     assert session.sizes([5]) == {5: 10}
     assert session.flags([5]) == {5: frozenset({Flag.SEEN})}
+
+
+def test_a_keyword_of_digits_only_is_dropped_like_any_other_keyword() -> None:
+    # "1" is an atom like "$label1" (RFC 3501 9); imapclient's parser reads it as a number.
+    # Both answers are in shapes the fast parsers leave to imapclient.
+    received = b"* 1 FETCH (UID 5 BODY[] {3}\r\nabc FLAGS (\\Seen 1))\r\nA1 OK done\r\n"
+    (msg,) = session_reading(received).fetch_messages([5])
+    assert (msg.uid, msg.raw, msg.flags) == (5, b"abc", frozenset({Flag.SEEN}))
+    session = session_reading(answer=[b"1 (UID 5 FLAGS (\\Flagged 42) INTERNALDATE NIL)"])
+    assert session.flags([5]) == {5: frozenset({Flag.FLAGGED})}

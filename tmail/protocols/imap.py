@@ -58,11 +58,12 @@ _UIDSET_RANGE = re.compile(r"(\d+)(?::(\d+))?")
 DEFAULT_MAX_LITERAL = 256 * 1024 * 1024  # no mail server accepts messages this big
 
 
-def flags_from_imap(items: Iterable[bytes | str]) -> frozenset[Flag]:
-    """tmail's flags from IMAP flag atoms; keywords tmail does not model are dropped."""
+def flags_from_imap(items: Iterable[bytes | str | int]) -> frozenset[Flag]:
+    """tmail's flags from IMAP flag atoms; keywords tmail does not model are dropped (also
+    one of digits only, which imapclient's parser hands over as an int)."""
     out = set()
     for item in items:
-        raw = item.encode() if isinstance(item, str) else item
+        raw = item if isinstance(item, bytes) else str(item).encode()
         flag = _FROM_IMAP.get(raw.lower())
         if flag is not None:
             out.add(flag)
