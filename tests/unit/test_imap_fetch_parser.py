@@ -286,6 +286,38 @@ def test_several_messages_with_unsolicited_responses_between_them() -> None:
     ]
 
 
+UNASKED = st.sampled_from(
+    [
+        b"* 4 EXISTS\r\n",
+        b"* 2 EXPUNGE\r\n",
+        b"* 1 FETCH (FLAGS (\\Seen))\r\n",
+        b"* 1 FETCH (UID 5 MODSEQ (77) FLAGS ())\r\n",
+        b"* OK [HIGHESTMODSEQ 77] noted\r\n",
+        b'* LIST (\\HasNoChildren) "/" "Odd {3}"\r\n',
+        b'* LIST () "/" {5}\r\nA1 OK\r\n',  # a folder name sent as a literal
+    ]
+)
+# bodies that look like the protocol around them: read as literals, they are only bytes
+BODY_BYTES = st.lists(
+    st.sampled_from([b"A1 OK done\r\n", b")\r\n", b"* 9 FETCH (UID 9 BODY[] {2}\r\n", b"\r\n"])
+    | st.binary(max_size=40),
+    max_size=6,
+).map(b"".join)
+
+
+@given(st.lists(st.tuples(BODY_BYTES, st.lists(UNASKED, max_size=2)), min_size=1, max_size=5))
+def test_any_stream_of_our_answers_yields_each_message_once_in_order(
+    answers: list[tuple[bytes, list[bytes]]],
+) -> None:
+    received = b"".join(
+        b"".join(unasked) + fetched(100 + i, body) for i, (body, unasked) in enumerate(answers)
+    )
+    session = session_reading(received + b"A1 OK UID FETCH done\r\n")
+    got = list(session.fetch_messages([100 + i for i in range(len(answers))]))
+    assert [(m.uid, m.raw) for m in got] == [(100 + i, b) for i, (b, _) in enumerate(answers)]
+    assert session._imap.received.read() == b""  # read up to the tagged OK, and no further
+
+
 def test_a_huge_literal_announced_is_refused_before_it_is_read() -> None:
     received = b"* 1 FETCH (UID 5 BODY[] {999999999999}\r\nabc)\r\nA1 OK done\r\n"
     session = session_reading(received, max_literal=1000)
