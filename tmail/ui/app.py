@@ -1302,11 +1302,8 @@ class App:
     def _start_push(self) -> None:
         """IDLE on each IMAP account's INBOX, where the backend offers it."""
         backend = self.session.backend
-        waiter_for = getattr(backend, "push_waiter", None)
-        if not callable(waiter_for):
-            return
         for account in backend.accounts():
-            wait = waiter_for(account)
+            wait = backend.push_waiter(account)
             if wait is not None:
                 interval = backend.poll_interval(account) or 300.0
                 self.session.watch(account, wait, interval)
