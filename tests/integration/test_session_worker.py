@@ -10,6 +10,7 @@ from tests.tui.conftest import Harness
 from tmail.core.models import Flag
 from tmail.mime.compose import Draft
 from tmail.runtime.session import (
+    Backend,
     MailSession,
     NewMessages,
     SendResult,
@@ -20,7 +21,7 @@ from tmail.runtime.session import (
 )
 
 
-class SlowBackend:
+class SlowBackend(Backend):
     """A sync that takes a while and finds mail; polling every ``interval`` seconds."""
 
     def __init__(self, delay: float = 0.0, interval: float | None = None) -> None:

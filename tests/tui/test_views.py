@@ -506,7 +506,7 @@ def test_dollar_asks_to_send_the_outbox_now(ui: Harness) -> None:
     from tmail.runtime.session import SyncNow
 
     ui.press("$")
-    request = ui.session._requests.get_nowait()
+    request = ui.session.take_requests()[0]
     assert isinstance(request, SyncNow) and request.send_now
     assert "syncing" in ui.screen()
 

@@ -281,16 +281,10 @@ class MailBackend(LocalBackend):
 
     def _smtp_opener(self, acc: Account) -> Callable[[], SmtpSession] | None:
         """The SMTP connection of ``acc`` (TLS and login by :mod:`tmail.protocols.connect`)."""
-        import importlib
-
+        from tmail.protocols.connect import open_smtp
         from tmail.protocols.smtp import open_session
 
-        try:
-            connect = importlib.import_module("tmail.protocols.connect")
-        except ImportError:
-            return None
-        open_smtp = getattr(connect, "open_smtp", None)
-        if open_smtp is None or acc.outgoing is None:
+        if acc.outgoing is None:
             return None
         server = acc.outgoing.label
 

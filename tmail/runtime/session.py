@@ -217,7 +217,10 @@ class SendResult:
 
 
 class Backend(Protocol):
-    """The synchronous work behind the session (see :mod:`tmail.runtime.backend`)."""
+    """The synchronous work behind the session (see :mod:`tmail.runtime.backend`).
+
+    ``send_queued`` and ``push_waiter`` have defaults (no outbox, no push): a backend that
+    lacks either subclasses ``Backend`` to inherit them."""
 
     def accounts(self) -> Sequence[str]: ...
 
@@ -237,7 +240,11 @@ class Backend(Protocol):
 
     def send_queued(self, account: str) -> Sequence[tuple[str, SendResult]]:
         """Send what waits in the outbox now, whatever its retry time; (subject, outcome)."""
-        ...
+        return ()
+
+    def push_waiter(self, account: str) -> PushWait | None:
+        """How to wait for new mail on ``account`` (IMAP IDLE), or None where there is none."""
+        return None
 
     def postpone(self, account: str, draft: Draft) -> str: ...
 
@@ -363,6 +370,29 @@ class MailSession:
         """Do one request synchronously and return its events (the worker's body; for tests)."""
         out: list[Event] = []
         self._handle(request, out.append)
+        return out
+
+    def take_requests(self) -> list[Request]:
+        """Remove and return the requests waiting for the worker, oldest first.
+
+        For a session that was not started (tests, tools): see what was asked for, or do it
+        with :meth:`run_once` or :meth:`run_pending`."""
+        out: list[Request] = []
+        while True:
+            try:
+                item = self._requests.get_nowait()
+            except queue.Empty:
+                return out
+            if not isinstance(item, _Stop):
+                out.append(item)
+
+    def run_pending(self) -> list[Event]:
+        """Do every waiting request on the calling thread, as the worker would, and return
+        their events in order (for a session that was not started: tests, tools)."""
+        out: list[Event] = []
+        while requests := self.take_requests():
+            for request in requests:
+                out.extend(self.run_once(request))
         return out
 
     def _emit(self, event: Event) -> None:
@@ -501,10 +531,7 @@ class MailSession:
         raise TypeError(f"unknown request {request!r}")
 
     def _send_queued(self, account: str, emit: Callable[[Event], None]) -> None:
-        send_queued = getattr(self.backend, "send_queued", None)
-        if send_queued is None:
-            return
-        for subject, result in send_queued(account):
+        for subject, result in self.backend.send_queued(account):
             emit(MessageSent(account=account, subject=subject, status=result.status,
                              detail=result.detail))  # fmt: skip
 

@@ -150,11 +150,8 @@ class Events:
         """IDLE on each IMAP account's INBOX, where the backend offers it."""
         session = self.app.session
         backend = session.backend
-        waiter_for = getattr(backend, "push_waiter", None)
-        if not callable(waiter_for):
-            return
         for account in backend.accounts():
-            wait = waiter_for(account)
+            wait = backend.push_waiter(account)
             if wait is not None:
                 interval = backend.poll_interval(account) or 300.0
                 session.watch(account, wait, interval)
