@@ -264,8 +264,14 @@ def test_refused_port_and_unknown_host_are_one_line() -> None:
     with never_greets() as port:
         pass  # closed again: nothing listens there now
     server = ServerSettings("imap", "127.0.0.1", port, timeout=2)
-    with pytest.raises(ConnectFailed, match="connection refused"):
+    with pytest.raises(ConnectFailed, match="connection refused") as refused:
         open_imap(Account("acct", "a@x.test", server))
+    # Worded for a server that worked before (it is down), and for a first contact (settings).
+    assert "the server is not answering" in refused.value.one_line()
+    assert "check incoming" not in refused.value.one_line()
+    first = refused.value.as_first_contact().one_line()
+    assert f"connection refused on port {port}: nothing listens there" in first
+    assert "check incoming.host, incoming.port and incoming.security" in first
     server = ServerSettings("imap", "no-such-host.invalid", 993, timeout=2)
     with pytest.raises(TmailError, match=r"cannot resolve host name 'no-such-host\.invalid'"):
         open_imap(Account("acct", "a@x.test", server))
@@ -309,3 +315,27 @@ def test_bytes_injected_before_the_tls_handshake_are_discarded(
             assert b"INJECTED" not in caps
         finally:
             conn.close() if protocol != "imap" else conn.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("protocol", "security"),
+    [("imap", "none"), ("imap", "starttls"), ("pop3", "none"), ("pop3", "starttls"),
+     ("smtp", "none"), ("smtp", "starttls")],
+)  # fmt: skip
+def test_cleartext_security_on_an_implicit_tls_port_says_the_port_expects_tls(
+    mailstack: MailStack, protocol: str, security: Security
+) -> None:
+    # Dovecot's IMAPS/POP3S and Postfix's SMTPS ports wait for a ClientHello and say nothing:
+    # the answer is known within the short grace, not after the whole timeout.
+    port = {"imap": mailstack.ports.imaps, "pop3": mailstack.ports.pop3s,
+            "smtp": mailstack.ports.smtps}[protocol]  # fmt: skip
+    account = make_account(
+        mailstack, "alice", "x", protocol, security, port=port, timeout=20,
+        allow_plaintext_auth=True,
+    )  # fmt: skip
+    with pytest.raises(TLSFailure) as info:
+        OPENERS[protocol](account)
+    line = info.value.one_line()
+    role = "outgoing" if protocol == "smtp" else "incoming"
+    assert f"port {port} expects TLS from the first byte" in line
+    assert f'use {role}.security = "tls"' in line

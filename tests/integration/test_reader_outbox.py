@@ -57,10 +57,8 @@ class Reader:
         return self.app.render_text(120, 30)
 
     def work(self) -> None:
-        while not self.session._requests.empty():
-            req = self.session._requests.get_nowait()
-            for ev in self.session.run_once(req):  # type: ignore[arg-type]
-                self.session.events.put(ev)
+        for ev in self.session.run_pending():
+            self.session.events.put(ev)
         self.app.handle_events(self.session.drain())
 
 

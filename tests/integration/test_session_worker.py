@@ -16,6 +16,7 @@ from tmail.core.models import Address, Flag
 from tmail.mime.compose import Draft
 from tmail.runtime.backend import LocalBackend
 from tmail.runtime.session import (
+    Backend,
     DeleteMessages,
     Event,
     MailSession,
@@ -36,7 +37,7 @@ E = TypeVar("E", bound=Event)
 DRAFT = Draft(from_=Address("Me", "me@x.test"), to=("a@x.test",), subject="hi", body="b")
 
 
-class SlowBackend:
+class SlowBackend(Backend):
     """A sync that takes a while and finds mail; polling every ``interval`` seconds."""
 
     def __init__(self, delay: float = 0.0, interval: float | None = None) -> None:

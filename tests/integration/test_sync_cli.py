@@ -149,3 +149,37 @@ def test_the_summary_says_what_a_sync_pushed(
     )  # it really reached the server
     again = run(cfg, "--json")
     assert json.loads(again.stdout)["accounts"][0]["pushed"] == 0
+
+
+def test_a_server_that_worked_and_went_down_is_not_answering_a_new_one_points_to_settings(
+    mailstack: MailStack, mail_user: MailUser, tmp_path: Path
+) -> None:
+    from tests.support.faultservers import goes_down
+
+    closed = free_ports(1)[0]
+    cfg = tmp_path / "config.toml"
+    with goes_down(mailstack.ports.imaps) as server:
+        cfg.write_text(
+            f'[general]\ndata_dir = "{tmp_path / "data"}"\n'
+            + account_toml(mailstack, "work", mail_user, "imap", "tls", server.port)
+            + account_toml(mailstack, "fresh", None, "imap", "tls", closed)
+        )
+        first = run(cfg, "--account", "work")
+        assert first.returncode == 0, first.stderr
+        server.stop()  # the server goes down (a restart, an outage)
+        down = run(cfg, "--account", "work")
+        never = run(cfg, "--account", "fresh")
+        check = subprocess.run(
+            [*TMAIL, "--config", str(cfg), "check"], capture_output=True, text=True, timeout=120
+        )
+    assert down.returncode == 1 and never.returncode == 1
+    # It worked a minute ago: the server is down; the settings are not the suspect.
+    assert f"work (127.0.0.1:{server.port}): the server is not answering" in down.stderr
+    assert "try again later" in down.stderr and "check incoming" not in down.stderr
+    # Never reached: the settings are the suspect.
+    assert f"connection refused on port {closed}" in never.stderr
+    assert "check incoming.host, incoming.port and incoming.security" in never.stderr
+    # tmail check words each account's refusal the same way.
+    work, fresh = check.stdout.split("fresh <")
+    assert "the server is not answering" in work and "check incoming" not in work
+    assert "check incoming.host, incoming.port and incoming.security" in fresh

@@ -6,6 +6,8 @@
 * :func:`wrong_host_proxy`: forwards 127.0.0.2:PORT to a real server on 127.0.0.1, whose
   certificate names only localhost and 127.0.0.1: a certificate that does not match the host.
 * :func:`drops_after`: forwards to a real server and drops the connection after N bytes.
+* :func:`goes_down`: forwards to a real server until ``.stop()``; then the port refuses (a
+  server that is down or restarting).
 """
 
 from __future__ import annotations
@@ -181,6 +183,48 @@ def drops_after(target_port: int, nbytes: int) -> Iterator[int]:
         for s in socks:
             with contextlib.suppress(OSError):
                 s.close()
+
+
+@dataclass
+class Outage:
+    port: int
+    stop: Callable[[], None]
+
+
+@contextlib.contextmanager
+def goes_down(target_port: int) -> Iterator[Outage]:
+    """A port on 127.0.0.1 forwarding to a real server on ``target_port`` until ``.stop()``:
+    from then on nothing listens there and a connection is refused, as when the server is down
+    or restarting. TLS passes through untouched."""
+    with _listener() as srv:
+        socks: list[socket.socket] = []
+
+        def pipe(a: socket.socket, b: socket.socket) -> None:
+            with contextlib.suppress(OSError):
+                while data := a.recv(65536):
+                    b.sendall(data)
+            with contextlib.suppress(OSError):
+                b.shutdown(socket.SHUT_WR)
+
+        def handle(conn: socket.socket) -> None:
+            up = socket.create_connection(("127.0.0.1", target_port), timeout=10)
+            socks.extend((conn, up))
+            threading.Thread(target=pipe, args=(conn, up), daemon=True).start()
+            pipe(up, conn)
+
+        def stop() -> None:
+            with contextlib.suppress(OSError):
+                srv.shutdown(socket.SHUT_RDWR)  # wakes the accept loop; the port stops listening
+            srv.close()
+            for s in socks:
+                with contextlib.suppress(OSError):
+                    s.close()
+
+        _accept_loop(srv, handle)
+        try:
+            yield Outage(srv.getsockname()[1], stop)
+        finally:
+            stop()
 
 
 Responder = Callable[[bytes], "list[bytes] | None"]

@@ -10,7 +10,7 @@ import pytest
 
 from tmail.core.models import Address, Flag
 from tmail.mime.compose import Draft
-from tmail.runtime.session import MailSession, SendResult, SyncResult
+from tmail.runtime.session import Backend, MailSession, SendResult, SyncResult
 from tmail.ui.app import App, Options
 from tmail.ui.compose import Identity
 from tmail.ui.source import MemorySource, Row
@@ -91,7 +91,7 @@ def mailbox() -> MemorySource:
 
 
 @dataclass
-class RecordingBackend:
+class RecordingBackend(Backend):
     """Does every request at once in memory and remembers it."""
 
     source: MemorySource
@@ -161,10 +161,8 @@ class Harness:
 
     def work(self) -> None:
         """Let the session do what was asked, as the worker would, then deliver the events."""
-        while not self.session._requests.empty():
-            req = self.session._requests.get_nowait()
-            for ev in self.session.run_once(req):  # type: ignore[arg-type]
-                self.session.events.put(ev)
+        for ev in self.session.run_pending():
+            self.session.events.put(ev)
         self.app.handle_events(self.session.drain())
 
 

@@ -28,10 +28,8 @@ class Demo:
 
     def work(self) -> None:
         s = self.app.session
-        while not s._requests.empty():
-            req = s._requests.get_nowait()
-            for ev in s.run_once(req):  # type: ignore[arg-type]
-                s.events.put(ev)
+        for ev in s.run_pending():
+            s.events.put(ev)
         self.app.handle_events(s.drain())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +82,21 @@ def test_console_script_runs_as_a_process() -> None:
     )
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["list", "--limit", "1"]])
+def test_commands_other_than_the_reader_start_without_urwid(
+    argv: list[str], tmp_path: Path
+) -> None:
+    # `tmail ui` imports the reader inside its run(): the other commands never load it
+    code = (
+        "import sys\nfrom tmail.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'urwid' or "
+        "m.startswith('tmail.ui')))"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TMAIL_DATA_DIR": str(tmp_path)}
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert res.stdout.splitlines()[-1] == "[]", res.stderr

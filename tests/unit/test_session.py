@@ -9,6 +9,7 @@ import pytest
 from tmail.core.errors import AuthFailed
 from tmail.core.models import Address, Flag
 from tmail.mime.compose import Draft
+from tmail.runtime.session import Backend as SessionBackend
 from tmail.runtime.session import (
     ChangesApplied,
     DeleteMessages,
@@ -34,7 +35,7 @@ from tmail.runtime.session import (
 DRAFT = Draft(from_=Address("Me", "me@x.test"), to=("a@x.test",), subject="hi", body="b")
 
 
-class Backend:
+class Backend(SessionBackend):
     def __init__(self, fail: Exception | None = None) -> None:
         self.fail = fail
         self.flags: list[tuple[tuple[int, ...], frozenset[Flag], frozenset[Flag]]] = []
@@ -176,3 +177,39 @@ def test_every_failed_folder_of_every_account_reaches_the_user() -> None:
 def test_a_syncs_progress_reaches_the_ui_as_events() -> None:
     events = MailSession(TwoFoldersFail(), poll=False).run_once(SyncNow(account="a"))
     assert SyncProgress(account="a", folder="INBOX", done=200, total=500) in events
+
+
+def test_a_session_not_started_hands_over_its_requests_in_order() -> None:
+    session = MailSession(Backend(), poll=False)
+    asked = [PostponeDraft(account="a", draft=DRAFT), SyncNow(account="a")]
+    for request in asked:
+        session.submit(request)
+    assert session.take_requests() == asked
+    assert session.take_requests() == []
+    assert session.events.empty()  # taken, not done
+
+
+def test_run_pending_does_every_waiting_request_as_the_worker_would() -> None:
+    backend = Backend()
+    session = MailSession(backend, poll=False)
+    flags = SetFlags(ids=(1,), add=frozenset({Flag.SEEN}))
+    sync = SyncNow(account="a")
+    session.submit(flags)  # a local change: applied at once, not handed to a worker
+    assert backend.flags == [((1,), frozenset({Flag.SEEN}), frozenset())]
+    assert [type(e) for e in outcomes(session.drain(), flags)] == [ChangesApplied]
+    session.submit(sync)
+    events = session.run_pending()
+    assert [type(e) for e in outcomes(events, sync)] == [SyncFinished]
+    assert session.run_pending() == [] and session.take_requests() == []
+
+
+def test_a_backend_without_an_outbox_or_push_has_the_protocols_defaults() -> None:
+    # the test Backend defines neither send_queued nor push_waiter: it inherits them
+    backend = Backend()
+    assert "send_queued" not in vars(Backend) and "push_waiter" not in vars(Backend)
+    assert backend.push_waiter("a") is None
+    session = MailSession(backend, poll=False)
+    sync = SyncNow(account="a", send_now=True)
+    events = session.run_once(sync)
+    assert [type(e) for e in outcomes(events, sync)] == [SyncFinished]
+    assert not [e for e in events if isinstance(e, MessageSent)]

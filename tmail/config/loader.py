@@ -44,7 +44,7 @@ DEFAULT_PORTS: dict[tuple[str, str], int] = {
 }
 # Sections read by other parts of tmail (the UI's keys and theme); the loader leaves them alone.
 OTHER_SECTIONS = ("ui", "keys", "theme")
-_ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]?)i?b?", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
@@ -334,7 +334,7 @@ class _Loader:
 
     def _account(self, name: str, table: Any, poll_interval: float) -> Account:
         where = f"account {name!r}: "
-        if not _ACCOUNT_NAME.fullmatch(name):
+        if not ACCOUNT_NAME.fullmatch(name):
             raise self.error(
                 f"[accounts.{name}]",
                 "account names are letters, digits, '.', '_' and '-' (up to 64)",

@@ -11,7 +11,8 @@ and the UI catch :class:`TmailError` and print :meth:`TmailError.one_line`.
     ├── ConfigError                 bad config file or value (exit 2): file, account, key, allowed
     ├── SecretError                 no password: keyring unavailable, password command failed
     ├── NetworkError                could not talk to a server
-    │   ├── ConnectFailed           DNS failure, refused, unreachable, timed out
+    │   ├── ConnectFailed           DNS failure, refused, unreachable, timed out (worded
+    │   │                           for a server that worked before, or for a first contact)
     │   ├── TLSFailure              handshake failed, STARTTLS missing/refused
     │   │   └── CertificateError    certificate not trusted / wrong host / pinned one changed
     │   ├── AuthFailed              the server refused the login
@@ -82,7 +83,28 @@ class NetworkError(TmailError):
 
 
 class ConnectFailed(NetworkError):
-    pass
+    """No connection. ``first_contact``, when set, is the ``(message, hint)`` for an account
+    that has never reached this server: there a setting is the likely cause, while a server
+    that worked before and refuses now is simply down (:meth:`as_first_contact` picks it)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        account: str | None = None,
+        server: str | None = None,
+        hint: str | None = None,
+        first_contact: tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, account=account, server=server, hint=hint)
+        self.first_contact = first_contact
+
+    def as_first_contact(self) -> ConnectFailed:
+        """This error as said to an account that never reached the server (itself if alike)."""
+        if self.first_contact is None:
+            return self
+        message, hint = self.first_contact
+        return ConnectFailed(message, account=self.account, server=self.server, hint=hint)
 
 
 class TLSFailure(NetworkError):

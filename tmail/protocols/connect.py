@@ -40,6 +40,7 @@ from typing import Any, NoReturn, cast
 
 import imapclient
 import imapclient.exceptions
+import imapclient.imap4
 
 from tmail.config.model import Account, Role, ServerSettings
 from tmail.config.secrets import get_secret
@@ -52,6 +53,7 @@ from tmail.core.errors import (
     TLSFailure,
 )
 from tmail.core.safe import safe_line
+from tmail.protocols.tlsprobe import ImplicitTLSPort, guard_greeting
 
 Transcript = Callable[[str, str], None]
 
@@ -199,10 +201,24 @@ class _Where:
                 f"check {self.role}.host and the network",
             )
         except ConnectionRefusedError:
+            # Worded for a server that worked before (down, restarting); callers that know the
+            # account never reached it say so with ConnectFailed.as_first_contact().
+            raise ConnectFailed(
+                f"the server is not answering (connection refused on port {s.port})",
+                account=self.account.name,
+                server=s.label,
+                hint="it may be down or restarting: try again later",
+                first_contact=(
+                    f"connection refused on port {s.port}: nothing listens there",
+                    f"check {self.role}.host, {self.role}.port and {self.role}.security",
+                ),
+            ) from None
+        except ImplicitTLSPort:
             self.fail(
-                ConnectFailed,
-                f"connection refused on port {s.port}",
-                f"check {self.role}.port and {self.role}.security",
+                TLSFailure,
+                f"port {s.port} expects TLS from the first byte (implicit TLS), "
+                f"not a greeting in clear (security = {s.security})",
+                f'use {self.role}.security = "tls" for this port',
             )
         except TimeoutError:
             self.fail(
@@ -530,7 +546,7 @@ def open_imap(
     red = _Redactor(transcript, [secret] if secret else [], "imap")
     red.note(f"connecting to {s.label} ({s.security})")
     with where.errors("connect"), _imap_errors(where, "greeting"):
-        client = imapclient.IMAPClient(
+        client = _IMAPClient(
             s.host, port=s.port, ssl=s.security == "tls", ssl_context=ctx, timeout=s.timeout
         )
     cast(Any, client)._tmail_redactor = red
@@ -540,7 +556,12 @@ def open_imap(
         with where.errors("greeting"), _imap_errors(where, "CAPABILITY"):
             if s.security == "starttls":
                 _imap_starttls(client, ctx, where, red)
-            caps = set(client.capabilities())
+                # imaplib asked CAPABILITY inside TLS as its STARTTLS ended; asking again
+                # would only repeat it (imapclient does, on every call before login).
+                caps = {c.upper().encode("ascii") for c in client._imap.capabilities}
+            else:
+                caps = set(client.capabilities())
+        cast(Any, client)._tmail_caps = frozenset(caps)
         if login:
             _imap_login(account, client, caps, where, red, secret)
         return client
@@ -548,6 +569,22 @@ def open_imap(
         with contextlib.suppress(Exception):
             client.shutdown()
         raise
+
+
+class _GuardedIMAP4(imapclient.imap4.IMAP4WithTimeout):  # type: ignore[misc]
+    """A cleartext IMAP connection that notices an implicit-TLS port before the greeting."""
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        sock: socket.socket = super()._create_socket(timeout)
+        guard_greeting(sock, self.host, self.port, sock.gettimeout())
+        return sock
+
+
+class _IMAPClient(imapclient.IMAPClient):  # type: ignore[misc]
+    def _create_IMAP4(self) -> Any:
+        if self.ssl or self.stream:
+            return super()._create_IMAP4()
+        return _GuardedIMAP4(self.host, self.port, getattr(self._timeout, "connect", None))
 
 
 def _hook_imap(client: imapclient.IMAPClient, red: _Redactor, max_literal: int) -> None:
@@ -706,6 +743,11 @@ class _POP3(_BoundedMixin, poplib.POP3):
         self.red = red
         super().__init__(host, port, timeout=timeout)
 
+    def _create_socket(self, timeout: float) -> socket.socket:
+        sock: socket.socket = super()._create_socket(timeout)  # type: ignore[misc]
+        guard_greeting(sock, self.host, self.port, timeout)
+        return sock
+
 
 class _POP3_SSL(_BoundedMixin, poplib.POP3_SSL):
     def __init__(
@@ -734,6 +776,22 @@ def _pop3_capa(pop: poplib.POP3) -> dict[str, list[str]]:
         return {k.upper(): v for k, v in pop.capa().items()}
     except poplib.error_proto:
         return {}
+
+
+def _pop3_stls(pop: poplib.POP3, ctx: ssl.SSLContext) -> None:
+    """What ``poplib.POP3.stls`` does after its own CAPA (the caller has just read CAPA: one
+    is enough): STLS, wrap, a new reader so nothing read in clear is used (RFC 2595 4)."""
+    p = cast(Any, pop)
+    p._shortcmd("STLS")
+    p.sock = ctx.wrap_socket(p.sock, server_hostname=p.host)
+    p.file = p.sock.makefile("rb")
+    p._tls_established = True
+
+
+def pop3_capabilities(pop: poplib.POP3) -> dict[str, list[str]]:
+    """The CAPA answer read when the connection was opened (after TLS): no new CAPA."""
+    caps = getattr(pop, "_tmail_caps", None)
+    return caps if isinstance(caps, dict) else _pop3_capa(pop)
 
 
 def open_pop3(
@@ -770,11 +828,12 @@ def open_pop3(
                     )
                 red.note("starting TLS")
                 try:
-                    pop.stls(ctx)
+                    _pop3_stls(pop, ctx)
                 except poplib.error_proto as exc:
                     where.fail(TLSFailure, f"the server refused STLS: {_server_text(exc)}")
                 red.note(f"TLS established: {_describe_tls(pop.sock)}")
             caps = _pop3_capa(pop)  # after TLS: read again, never reuse the cleartext answer
+        cast(Any, pop)._tmail_caps = caps
         if login:
             _pop3_login(account, pop, caps, where, red, secret)
         return pop
@@ -870,6 +929,17 @@ def _hook_smtp(smtp: smtplib.SMTP, red: _Redactor) -> None:
     smtp.set_debuglevel(1)
 
 
+class _SMTP(smtplib.SMTP):
+    """A cleartext SMTP connection that notices an implicit-TLS port before the greeting."""
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        # Port 25 may sit behind a greeting delay that takes a talking client for a spammer
+        # (Postfix postscreen): no ClientHello is sent there, only peeked.
+        guard_greeting(sock, host, port, timeout, probe=port != 25)
+        return sock
+
+
 def open_smtp(
     account: Account,
     *,
@@ -888,7 +958,7 @@ def open_smtp(
         # set once connected.
         smtplib.SMTP_SSL(local_hostname="localhost", timeout=s.timeout, context=ctx)
         if s.security == "tls"
-        else smtplib.SMTP(local_hostname="localhost", timeout=s.timeout)
+        else _SMTP(local_hostname="localhost", timeout=s.timeout)
     )
     cast(Any, smtp)._tmail_redactor = red
     if transcript is not None:
@@ -1042,15 +1112,24 @@ def login_imap(account: Account, client: imapclient.IMAPClient, secret: str | No
     s = _settings(account, "incoming", ("imap",))
     where = _Where(account, "incoming", s)
     with where.errors("CAPABILITY"), _imap_errors(where, "CAPABILITY"):
-        caps = set(client.capabilities())
+        caps = set(imap_capabilities(client))
     _imap_login(account, client, caps, where, _redactor_of(client, "imap"), secret)
+
+
+def imap_capabilities(client: imapclient.IMAPClient) -> frozenset[bytes]:
+    """Before login: the capabilities read when the connection was opened (after TLS), without
+    asking again; after login, what the server says now."""
+    caps = getattr(client, "_tmail_caps", None)
+    if client._imap.state == "NONAUTH" and isinstance(caps, frozenset):
+        return caps
+    return frozenset(c.upper() for c in client.capabilities())
 
 
 def login_pop3(account: Account, pop: poplib.POP3, secret: str | None = None) -> None:
     s = _settings(account, "incoming", ("pop3",))
     where = _Where(account, "incoming", s)
     with where.errors("CAPA"):
-        caps = _pop3_capa(pop)
+        caps = pop3_capabilities(pop)
     _pop3_login(account, pop, caps, where, _redactor_of(pop, "pop3"), secret)
 
 

@@ -1,7 +1,13 @@
 """``tmail check`` in tmail's own types: each server of an account, step by step, as an admin
 would check it with telnet: resolve, connect, TLS, capabilities, login, then for IMAP the folders
 and INBOX counts, for POP3 the mailbox size, for SMTP a MAIL FROM/RCPT TO probe to the account's
-own address ended by RSET (nothing is sent). Every SMTP reply is explained (smtpcodes).
+own address ended by RSET (nothing is sent). Every SMTP reply in the transcript is explained
+(smtpcodes).
+
+Each :class:`Step` has a one-line ``detail`` (the short report) and ``extra`` lines (certificate,
+full capability lists, the probe's replies) for ``--verbose`` or a failed step. ``on_step``
+receives each step as it is decided, so a caller can print it between the transcript lines that
+led to it. Each server is asked for its capabilities once (twice around STARTTLS).
 
 Library objects stay in here; the CLI gets :class:`ServerCheck` values.
 """
@@ -12,7 +18,7 @@ import contextlib
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -62,26 +68,46 @@ class ServerCheck:
         return all(s.ok for s in self.steps)
 
 
+StepHook = Callable[[Step], None]
+# IMAP extensions tmail's sync uses when offered (imap.py): shown as the short report.
+USED_IMAP = ("IDLE", "MOVE", "UIDPLUS", "CONDSTORE", "SPECIAL-USE")
+
+
 @dataclass
 class _Run:
     account: Account
     role: Role
     settings: ServerSettings
     transcript: Transcript | None
+    on_step: StepHook | None = None
     steps: list[Step] = field(default_factory=list)
-    lines: list[tuple[str, str]] = field(default_factory=list)
+    first: str | None = None  # the first line of a multi-line SMTP reply in the transcript
 
     def hook(self, direction: str, text: str) -> None:
-        self.lines.append((direction, text))
-        if self.transcript is not None:
-            if self.settings.protocol == "smtp" and direction == "S":
-                m = _FINAL_REPLY.match(text)
-                if m:
-                    text = f"{text}   [{explain(int(m.group(1)), m.group(2) or '').kind}]"
-            self.transcript(direction, text)
+        if self.transcript is None:
+            return
+        if self.settings.protocol == "smtp" and direction == "S":
+            text = self._explained(text)
+        self.transcript(direction, text)
+
+    def _explained(self, text: str) -> str:
+        # A multi-line reply is explained on its last line, by its first line's words.
+        if re.match(r"^\d{3}-", text):
+            self.first = self.first if self.first is not None else text[4:]
+            return text
+        m = _FINAL_REPLY.match(text)
+        words, self.first = (self.first, None) if self.first is not None else (None, None)
+        if not m:
+            return text
+        reply = explain(int(m.group(1)), words if words is not None else (m.group(2) or ""))
+        code = f"{reply.code} {reply.enhanced}" if reply.enhanced else str(reply.code)
+        return f"{text}   [{code}: {reply.meaning} ({reply.kind})]"
 
     def add(self, name: str, ok: bool, detail: str, extra: tuple[str, ...] = ()) -> None:
-        self.steps.append(Step(name, ok, safe_line(detail), tuple(safe_line(e) for e in extra)))
+        step = Step(name, ok, safe_line(detail), tuple(safe_line(e) for e in extra))
+        self.steps.append(step)
+        if self.on_step is not None:
+            self.on_step(step)
 
     def result(self) -> ServerCheck:
         s = self.settings
@@ -90,18 +116,29 @@ class _Run:
         )
 
 
-def check_account(account: Account, transcript: Transcript | None = None) -> list[ServerCheck]:
-    """Every server of the account, incoming first."""
-    out = [check_server(account, "incoming", transcript)]
-    if account.outgoing is not None:
-        out.append(check_server(account, "outgoing", transcript))
-    return out
+def check_account(
+    account: Account, transcript: Transcript | None = None, reached: Collection[Role] = ()
+) -> list[ServerCheck]:
+    """Every server of the account, incoming first. ``reached``: the roles whose server the
+    account has logged in to before (a refusal there is an outage, elsewhere a setting)."""
+    return [check_server(account, role, transcript, reached) for role in roles(account)]
 
 
-def check_server(account: Account, role: Role, transcript: Transcript | None = None) -> ServerCheck:
+def roles(account: Account) -> list[Role]:
+    """The account's servers to check, incoming first."""
+    return ["incoming", "outgoing"] if account.outgoing is not None else ["incoming"]
+
+
+def check_server(
+    account: Account,
+    role: Role,
+    transcript: Transcript | None = None,
+    reached: Collection[Role] = (),
+    on_step: StepHook | None = None,
+) -> ServerCheck:
     settings = account.incoming if role == "incoming" else account.outgoing
     assert settings is not None
-    run = _Run(account, role, settings, transcript)
+    run = _Run(account, role, settings, transcript, on_step)
     if not _resolve(run):
         return run.result()
     try:
@@ -112,6 +149,8 @@ def check_server(account: Account, role: Role, transcript: Transcript | None = N
         else:
             _check_smtp(run)
     except TmailError as exc:
+        if isinstance(exc, ConnectFailed) and role not in reached:
+            exc = exc.as_first_contact()
         run.add(_failed_step(exc, run), False, exc.one_line())
     return run.result()
 
@@ -151,15 +190,15 @@ def _connected(run: _Run, started: float, sock: Any) -> None:
     if info.cert is not None:
         c = info.cert
         days = (c.not_after - datetime.now(UTC)).days
-        detail += f"; expires {c.not_after:%Y-%m-%d} ({plural(days, 'day')})"
+        detail += f"; certificate expires {c.not_after:%Y-%m-%d} ({plural(days, 'day')})"
+        if run.settings.pinned_cert is not None:
+            detail += "; trusted as the pinned certificate (tmail account trust)"
         extra = (
             f"subject {c.subject}",
             f"issuer  {c.issuer}",
             f"names   {', '.join(c.names) or '-'}",
             f"SHA-256 {c.sha256}",
         )
-        if run.settings.pinned_cert is not None:
-            extra += ("trusted by: the pinned certificate (tmail account trust)",)
     run.add("tls", True, detail, extra)
 
 
@@ -175,12 +214,23 @@ def _check_imap(run: _Run) -> None:
     client = connect.open_imap(run.account, transcript=run.hook, login=False)
     try:
         _connected(run, started, client._imap.sock)
-        caps = sorted(c.decode("ascii", "replace") for c in client.capabilities())
-        run.add("capabilities", True, " ".join(caps))
+        caps = sorted(c.decode("ascii", "replace") for c in connect.imap_capabilities(client))
+        auth = [c for c in caps if c.startswith("AUTH=") or c == "LOGINDISABLED"]
+        run.add(
+            "capabilities",
+            True,
+            f"{len(caps)} before login; {' '.join(auth) or 'LOGIN only'}",
+            ("before login: " + " ".join(caps),),
+        )
         connect.login_imap(run.account, client)
         run.add("login", True, _login_detail(run))
-        caps = sorted(c.decode("ascii", "replace") for c in client.capabilities())
-        run.add("capabilities", True, "after login: " + " ".join(caps))
+        caps = sorted(c.decode("ascii", "replace") for c in connect.imap_capabilities(client))
+        used = [c for c in USED_IMAP if c in caps]
+        missing = [c for c in USED_IMAP if c not in caps]
+        detail = " ".join(used) or "none of " + " ".join(USED_IMAP)
+        if used and missing:
+            detail += f"; not offered: {' '.join(missing)}"
+        run.add("extensions", True, detail, ("after login: " + " ".join(caps),))
         try:
             folders = [f[2] for f in client.list_folders()]
         except Exception as exc:
@@ -214,14 +264,11 @@ def _check_pop3(run: _Run) -> None:
     pop = connect.open_pop3(run.account, transcript=run.hook, login=False)
     try:
         _connected(run, started, pop.sock)
-        try:
-            caps = pop.capa()
-            run.add(
-                "capabilities",
-                True,
-                " ".join(f"{k} {' '.join(v)}".strip() for k, v in sorted(caps.items())),
-            )
-        except Exception:
+        caps = connect.pop3_capabilities(pop)
+        if caps:
+            shown = ", ".join(f"{k} {' '.join(v)}".strip() for k, v in sorted(caps.items()))
+            run.add("capabilities", True, shown)
+        else:
             run.add("capabilities", True, "the server does not answer CAPA (an old server)")
         connect.login_pop3(run.account, pop)
         run.add("login", True, _login_detail(run))
@@ -238,19 +285,23 @@ def _check_smtp(run: _Run) -> None:
     smtp = connect.open_smtp(run.account, transcript=run.hook, login=False)
     try:
         _connected(run, started, smtp.sock)
+        # One line: SIZE and AUTH (what sending depends on), then the other extensions once;
+        # the EHLO reply itself is in the transcript (--verbose).
         feats = smtp.esmtp_features
-        shown = [f"{k.upper()} {v.strip()}".strip() for k, v in sorted(feats.items())]
         tls_on = connect.tls_info(smtp.sock) is not None
         missing = [
             x
             for x in INTERESTING_EHLO
             if x.lower() not in feats and not (x == "STARTTLS" and tls_on)
         ]
-        extra = tuple(shown) + ((f"not offered: {' '.join(missing)}",) if missing else ())
         size = feats.get("size", "").strip()
         summary = f"SIZE {size}" if size else "no SIZE"
         auth = feats.get("auth", "").strip()
         summary += f"; AUTH {auth}" if auth else "; no AUTH"
+        others = sorted(k.upper() for k in feats if k not in ("size", "auth"))
+        if others:
+            summary += f"; {' '.join(others)}"
+        extra = (f"not offered: {' '.join(missing)}",) if missing else ()
         run.add("capabilities", True, summary, extra)
         if run.settings.username:
             connect.login_smtp(run.account, smtp)
@@ -261,21 +312,6 @@ def _check_smtp(run: _Run) -> None:
     finally:
         with contextlib.suppress(Exception):
             smtp.quit()
-    replies = []
-    first: str | None = None  # a multi-line reply is explained by its first line
-    for direction, text in run.lines:
-        if direction != "S":
-            continue
-        if re.match(r"^\d{3}-", text):
-            first = first if first is not None else text[4:]
-            continue
-        m = _FINAL_REPLY.match(text)
-        if m:
-            words = first if first is not None else (m.group(2) or "")
-            replies.append(explain(int(m.group(1)), words).explain())
-        first = None
-    if replies:
-        run.add("replies", True, f"{len(replies)} replies, explained:", tuple(replies))
 
 
 def _smtp_probe(run: _Run, smtp: Any) -> None:
@@ -302,4 +338,5 @@ def _smtp_probe(run: _Run, smtp: Any) -> None:
         if ok
         else f"the server refused the probe for {addr}"
     )
-    run.add("probe", ok, detail, tuple(steps))
+    # The replies, explained, when refused (a passing probe is in the --verbose transcript).
+    run.add("probe", ok, detail, () if ok else tuple(steps))

@@ -61,11 +61,12 @@ _UIDSET_RANGE = re.compile(r"(\d+)(?::(\d+))?")
 DEFAULT_MAX_LITERAL = 256 * 1024 * 1024  # no mail server accepts messages this big
 
 
-def flags_from_imap(items: Iterable[bytes | str]) -> frozenset[Flag]:
-    """tmail's flags from IMAP flag atoms; keywords tmail does not model are dropped."""
+def flags_from_imap(items: Iterable[bytes | str | int]) -> frozenset[Flag]:
+    """tmail's flags from IMAP flag atoms; keywords tmail does not model are dropped (also
+    one of digits only, which imapclient's parser hands over as an int)."""
     out = set()
     for item in items:
-        raw = item.encode() if isinstance(item, str) else item
+        raw = item if isinstance(item, bytes) else str(item).encode()
         flag = _FROM_IMAP.get(raw.lower())
         if flag is not None:
             out.add(flag)
@@ -328,7 +329,10 @@ class ImapSession:
         fast = _fast_simple_fetch(data)
         if fast is not None:
             return fast
-        return dict(parse_fetch_response(data, True, True)) if data else {}
+        # Keyed by UID. A FETCH without one came unasked (RFC 3501 7.4.2: another client
+        # changed flags) and names a sequence number, which imapclient would key it by.
+        parsed = parse_fetch_response(data, True, False) if data else {}
+        return {d.pop(b"UID"): d for d in parsed.values() if b"UID" in d}
 
     def search_message_id(self, message_id: str) -> list[int]:
         """UIDs of the selected folder's messages with this Message-ID header."""
@@ -655,7 +659,9 @@ def _fast_simple_fetch(data: list[Any]) -> dict[int, dict[bytes, Any]] | None:
                 d[b"MODSEQ"] = tuple(int(x) for x in im.group(4).split())
         if body[pos:].strip() or b"UID" not in d:
             return None
-        out[int(d.pop(b"UID"))] = d
+        # a second answer about one message (an unasked FETCH) adds to the first, as in
+        # imapclient's parser; replacing it lost the RFC822.SIZE asked for
+        out.setdefault(int(d.pop(b"UID")), {}).update(d)
     return out
 
 

@@ -234,7 +234,10 @@ class SendResult:
 
 
 class Backend(Protocol):
-    """The synchronous work behind the session (see :mod:`tmail.runtime.backend`)."""
+    """The synchronous work behind the session (see :mod:`tmail.runtime.backend`).
+
+    ``send_queued`` and ``push_waiter`` have defaults (no outbox, no push): a backend that
+    lacks either subclasses ``Backend`` to inherit them."""
 
     def accounts(self) -> Sequence[str]: ...
 
@@ -259,7 +262,11 @@ class Backend(Protocol):
 
     def send_queued(self, account: str) -> Sequence[tuple[str, SendResult]]:
         """Send what waits in the outbox now, whatever its retry time; (subject, outcome)."""
-        ...
+        return ()
+
+    def push_waiter(self, account: str) -> PushWait | None:
+        """How to wait for new mail on ``account`` (IMAP IDLE), or None where there is none."""
+        return None
 
     def postpone(self, account: str, draft: Draft) -> str: ...
 
@@ -275,10 +282,6 @@ class Backend(Protocol):
 
 
 PushWait = Callable[[float, Callable[[], bool]], bool]  # (timeout, stop) -> mail arrived?
-
-
-class _Stop:
-    pass
 
 
 class _SyncJoin:
@@ -349,7 +352,7 @@ class MailSession:
         self._notify = notify
         # Requests for the workers made before start() (or in a session never started, which
         # a test drives with run_once): handed to the workers by start().
-        self._requests: queue.Queue[Request | _Stop] = queue.Queue()
+        self._requests: queue.Queue[Request] = queue.Queue()
         self._clock = clock
         self._poll = poll
         self._workers: dict[str, AccountWorker] = {}
@@ -371,13 +374,8 @@ class MailSession:
         self._started = True
         for account in self.backend.accounts():
             self._worker(account)
-        while True:  # what was asked before the start, in order
-            try:
-                item = self._requests.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(item, Request):
-                self._route(item)
+        for request in self.take_requests():  # what was asked before the start, in order
+            self._route(request)
 
     def set_notify(self, notify: Callable[[], None]) -> None:
         """Replace the doorbell (the UI sets it once its main loop exists)."""
@@ -445,6 +443,28 @@ class MailSession:
         """Do one request synchronously and return its events (the workers' body; for tests)."""
         out: list[Event] = []
         self._handle(request, out.append)
+        return out
+
+    def take_requests(self) -> list[Request]:
+        """Remove and return the requests waiting for the workers, oldest first.
+
+        For a session that was not started (tests, tools): see what was asked for, or do it
+        with :meth:`run_once` or :meth:`run_pending`. Local changes are not among them: they
+        were applied when submitted."""
+        out: list[Request] = []
+        while True:
+            try:
+                out.append(self._requests.get_nowait())
+            except queue.Empty:
+                return out
+
+    def run_pending(self) -> list[Event]:
+        """Do every waiting request on the calling thread, as the worker would, and return
+        their events in order (for a session that was not started: tests, tools)."""
+        out: list[Event] = []
+        while requests := self.take_requests():
+            for request in requests:
+                out.extend(self.run_once(request))
         return out
 
     def _emit(self, event: Event) -> None:
@@ -622,9 +642,6 @@ class MailSession:
         return errors
 
     def _send_queued(self, account: str, emit: Callable[[Event], None]) -> None:
-        send_queued = getattr(self.backend, "send_queued", None)
-        if send_queued is None:
-            return
-        for subject, result in send_queued(account):
+        for subject, result in self.backend.send_queued(account):
             emit(MessageSent(account=account, subject=subject, status=result.status,
                              detail=result.detail))  # fmt: skip

@@ -17,6 +17,7 @@ from tmail.protocols.connect import open_imap, open_pop3
 from tmail.protocols.imap import ImapSession
 from tmail.protocols.pop3 import Pop3Session
 from tmail.store import Store
+from tmail.sync.contact import remembering
 from tmail.sync.imap_sync import ImapOpener, sync_imap_account
 from tmail.sync.pop3_fetch import Pop3Opener, fetch_pop3_account
 from tmail.sync.result import ProgressFn, StopFn, SyncResult
@@ -67,9 +68,11 @@ def sync_account(
     view = StoreAdapter(store)
     try:
         if account.incoming.protocol == "pop3":
-            return fetch_pop3_account(view, account, openers.pop3, progress=progress, stop=stop)
+            pop3 = remembering(openers.pop3, store)
+            return fetch_pop3_account(view, account, pop3, progress=progress, stop=stop)
+        imap = remembering(openers.imap, store)
         return sync_imap_account(
-            view, account, openers.imap, only_folders=folders, progress=progress, stop=stop
+            view, account, imap, only_folders=folders, progress=progress, stop=stop
         )
     except TmailError as exc:
         return SyncResult(account.name, errors=(exc.one_line(),))

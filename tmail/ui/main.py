@@ -152,15 +152,9 @@ def run(config_path: str | None, demo: bool) -> int:
         store = Store.open(config.data_dir, assumed_charsets=config.assumed_charsets)
         backend: LocalBackend = DemoBackend(config, store)
     else:
-        from tmail import config as config_pkg
+        from tmail.config import load_config
 
-        load = getattr(config_pkg, "load_config", None)
-        if load is None:
-            raise ConfigError(
-                "reading the config file is not available in this build",
-                hint="try 'tmail --demo'",
-            )
-        config = load(config_path)
+        config = load_config(config_path)
         if not config.accounts:
             # The reader shows the configured accounts' mail: with none it would open empty
             # and silent. Say what to do instead, as 'tmail sync' does.
@@ -178,7 +172,7 @@ def run(config_path: str | None, demo: bool) -> int:
         app.log_path = log_to_file()
         if not demo:
             # fetch at start, as every mail client does; the screen opens at once
-            app.do_sync(send_now=False)
+            app.sync(send_now=False)
         try:
             app.run(palette(settings.get("theme")), monochrome=bool(os.environ.get("NO_COLOR")))
         except Exception as exc:

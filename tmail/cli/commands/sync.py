@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import threading
+import threading  # noqa: TID251 (the signal handler's stop Event, the progress line's lock)
 import time
 from types import FrameType
 from typing import TextIO

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 
 from tmail.cli.base import Command, Context
 
@@ -21,9 +20,10 @@ class Ui(Command):
         )
 
     def run(self, ctx: Context) -> int:
-        # The CLI and the UI are siblings on the top floor and do not import each other; the
-        # command only hands over to the UI's entry point by name.
-        main = importlib.import_module("tmail.ui.main")
+        # The one import from the CLI into its sibling, declared in pyproject.toml's layers
+        # contract; here, not at the top, so that other commands never load urwid.
+        from tmail.ui import main
+
         demo = bool(getattr(ctx.args, "demo", False) or getattr(ctx.args, "ui_demo", False))
         status: int = main.run(ctx.config_path, demo)
         return status
