@@ -28,10 +28,10 @@ from tmail.runtime.session import (
     SetFlags,
     SyncFinished,
     SyncNow,
-    SyncResult,
 )
 from tmail.store.models import NewMessage
 from tmail.store.store import Store
+from tmail.sync.result import FolderResult, SyncResult
 
 E = TypeVar("E", bound=Event)
 DRAFT = Draft(from_=Address("Me", "me@x.test"), to=("a@x.test",), subject="hi", body="b")
@@ -55,7 +55,7 @@ class SlowBackend(Backend):
     def sync(self, account: str, progress: object = None, stop: object = None) -> SyncResult:
         time.sleep(self.delay)
         self.syncs += 1
-        return SyncResult(new={"INBOX": 500})
+        return SyncResult(account, folders=(FolderResult("INBOX", new=500),))
 
     def set_flags(self, ids: Sequence[int], add: Iterable[Flag], remove: Iterable[Flag]) -> None:
         self.flag_calls += 1
@@ -185,7 +185,7 @@ class LongSyncBackend(LocalBackend):
             deadline = time.monotonic() + 3  # a sync not told to stop (old code) ends anyway
             while time.monotonic() < deadline and not (callable(stop) and stop()):
                 time.sleep(0.01)
-        return SyncResult(new={})
+        return SyncResult(account)
 
     def send(self, account: str, draft: Draft) -> SendResult:
         self.sent.append(draft.subject)
@@ -285,7 +285,7 @@ def test_the_readers_polling_backs_off_after_a_failed_sync_as_the_watch_loop_doe
             self.syncs += 1
             if self.syncs <= 2:
                 raise ConnectFailed("connection refused", account="demo", server="imap:993")
-            return SyncResult(new={})
+            return SyncResult(account)
 
     backend = Flaky(interval=300.0)
     session = MailSession(backend)

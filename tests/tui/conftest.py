@@ -10,7 +10,8 @@ import pytest
 
 from tmail.core.models import Address, Flag
 from tmail.mime.compose import Draft
-from tmail.runtime.session import Backend, MailSession, SendResult, SyncResult
+from tmail.runtime.session import Backend, MailSession, SendResult
+from tmail.sync.result import SyncResult
 from tmail.ui.app import App, Options
 from tmail.ui.compose import Identity
 from tmail.ui.source import MemorySource, Row
@@ -105,7 +106,7 @@ class RecordingBackend(Backend):
 
     def sync(self, account: str, progress: object = None, stop: object = None) -> SyncResult:
         self.calls.append(("sync", account))
-        return SyncResult(new={})
+        return SyncResult(account)
 
     def set_flags(self, ids: Sequence[int], add: Iterable[Flag], remove: Iterable[Flag]) -> None:
         self.calls.append(("flags", (tuple(ids), frozenset(add), frozenset(remove))))

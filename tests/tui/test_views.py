@@ -414,12 +414,12 @@ def test_every_failed_folder_is_in_the_error_log(
 ) -> None:
     # Two folders failed in one sync: both lines reach the reader (the error log E), not
     # only the first one.
-    from tmail.runtime.session import SyncResult
+    from tmail.sync.result import SyncResult
 
     errors = ["demo (imap.example:993): Lists: NO over quota", "demo (imap.example:993): Old: NO"]
 
     def sync(account: str, progress: object = None, stop: object = None) -> SyncResult:
-        return SyncResult(new={}, errors=errors)
+        return SyncResult(account, errors=tuple(errors))
 
     monkeypatch.setattr(ui.backend, "sync", sync)
     ui.press("$")

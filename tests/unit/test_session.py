@@ -29,8 +29,8 @@ from tmail.runtime.session import (
     SyncFinished,
     SyncNow,
     SyncProgress,
-    SyncResult,
 )
+from tmail.sync.result import FolderResult, SyncResult
 
 DRAFT = Draft(from_=Address("Me", "me@x.test"), to=("a@x.test",), subject="hi", body="b")
 
@@ -52,7 +52,7 @@ class Backend(SessionBackend):
 
     def sync(self, account: str, progress: object = None, stop: object = None) -> SyncResult:
         self._maybe_fail()
-        return SyncResult(new={"INBOX": 3}, folders=["INBOX"])
+        return SyncResult(account, folders=(FolderResult("INBOX", new=3),))
 
     def set_flags(self, ids: Sequence[int], add: Iterable[Flag], remove: Iterable[Flag]) -> None:
         self._maybe_fail()
@@ -149,8 +149,8 @@ class TwoFoldersFail(Backend):
     def sync(self, account: str, progress: object = None, stop: object = None) -> SyncResult:
         assert callable(progress)
         progress("INBOX", 200, 500)
-        errors = ["a (imap:993): Lists: NO over quota", "a (imap:993): Archive: NO gone"]
-        return SyncResult(new={"INBOX": 500}, folders=["INBOX"], errors=errors)
+        errors = ("a (imap:993): Lists: NO over quota", "a (imap:993): Archive: NO gone")
+        return SyncResult(account, folders=(FolderResult("INBOX", new=500),), errors=errors)
 
 
 def test_every_failed_folder_reaches_the_user_not_only_the_first() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tmail.config.model import Account, Config
@@ -21,9 +22,9 @@ from tmail.runtime.session import (
     PushWait,
     SendResult,
     StopFn,
-    SyncResult,
 )
 from tmail.store import Store
+from tmail.sync.result import SyncResult
 
 if TYPE_CHECKING:
     from tmail.mime.compose import Composed, Draft
@@ -130,7 +131,7 @@ class DemoBackend(LocalBackend):
     def sync(
         self, account: str, progress: ProgressFn | None = None, stop: StopFn | None = None
     ) -> SyncResult:
-        return SyncResult(new={}, folders=[f.name for f in self.store.folders(account)])
+        return SyncResult(account)  # nothing to fetch: the demo's mail is all here
 
     def send(self, account: str, draft: Draft) -> SendResult:
         acc = self._account(account)
@@ -163,13 +164,12 @@ class MailBackend(LocalBackend):
             self._announce(acc, result.new_in_inbox)
         if not (stop is not None and stop()):
             self._flush_due(acc)
-        new = {f.folder: f.new for f in result.folders}
         # the engine's errors are already one line naming the account and the server
-        errors = [
+        errors = tuple(
             TmailError(e, account=None if e.startswith(account) else account).one_line()
             for e in result.errors
-        ]
-        return SyncResult(new=new, folders=list(new), errors=errors)
+        )
+        return replace(result, errors=errors)
 
     def _announce(self, acc: Account, count: int) -> None:
         """Run the account's ``on_new_mail`` command as ``tmail sync --watch`` does, on a thread

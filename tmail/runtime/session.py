@@ -30,7 +30,7 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -38,6 +38,7 @@ from tmail.core.counts import plural
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
 from tmail.core.safe import safe_line
+from tmail.sync.result import SyncResult
 
 if TYPE_CHECKING:
     from tmail.mime.compose import Draft
@@ -216,13 +217,6 @@ class RequestFailed(Event):
 # ------------------------------------------------------------------------------ backend
 
 
-@dataclass(frozen=True)
-class SyncResult:
-    new: Mapping[str, int]  # folder -> messages that arrived
-    folders: Sequence[str] = ()  # folders synced
-    errors: Sequence[str] = ()  # one line for each folder (or step) that failed
-
-
 ProgressFn = Callable[[str, int, int], None]  # (folder, done, total) as a sync stores mail
 StopFn = Callable[[], bool]  # True: the session is closing, end the sync early
 
@@ -246,8 +240,9 @@ class Backend(Protocol):
     def sync(
         self, account: str, progress: ProgressFn | None = None, stop: StopFn | None = None
     ) -> SyncResult:
-        """Sync one account; a failure of a folder is one line in ``errors`` (the others
-        still synced), a failure of the whole account may raise :class:`TmailError`."""
+        """Sync one account (:class:`tmail.sync.result.SyncResult`, the engine's own outcome);
+        a failure of a folder is one line in ``errors`` (the others still synced), a failure
+        of the whole account may raise :class:`TmailError`."""
         ...
 
     def set_flags(
@@ -630,9 +625,9 @@ class MailSession:
                 )
 
             result = self.backend.sync(account, progress, self._stopping.is_set)
-            for folder, count in result.new.items():
-                if count:
-                    emit(NewMessages(account=account, folder=safe_line(folder), count=count))
+            for f in result.folders:
+                if f.new:
+                    emit(NewMessages(account=account, folder=safe_line(f.folder), count=f.new))
             errors += [safe_line(e) for e in result.errors]
         except TmailError as exc:
             errors.append(exc.one_line())

@@ -1,7 +1,8 @@
 """What the session tells the reader: a batch of events (new mail, a sync started, progressed,
 finished or failed, a message sent, a draft postponed, changes applied) becomes notices, counts
-and a refreshed index, with one redraw per batch (no polling of the store). Also the requests behind them that the reader
-starts on its own: sync now (``$``), and IDLE on each account's INBOX.
+and a refreshed index, with one redraw per batch (no polling of the store). Also the requests
+behind them that the reader starts on its own: sync now (``$``), and IDLE on each account's
+INBOX.
 """
 
 from __future__ import annotations
