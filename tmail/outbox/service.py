@@ -16,12 +16,13 @@ from pathlib import Path
 from tmail.config.model import Account
 from tmail.core.errors import ConfigError, TmailError
 from tmail.core.models import Flag
+from tmail.core.roles import folder_for
 from tmail.mime.compose import Composed
 from tmail.outbox.flush import FlushReport, Opener, SentSink, enqueue, flush
 from tmail.outbox.queue import Entry, Queue
 from tmail.protocols import smtpcodes
 from tmail.protocols.connect import open_imap, open_smtp
-from tmail.protocols.imap import COMMON_NAMES, ROLE_USE, ImapSession, assign_roles
+from tmail.protocols.imap import ROLE_USE, ImapSession, assign_roles
 from tmail.protocols.smtp import Dsn, SmtpSession, open_session
 from tmail.store.store import Store
 
@@ -130,12 +131,8 @@ class SentCopy:
 
 
 def local_sent_folder(store: Store, account: str) -> str:
-    """The account's Sent folder in the store: one named like Sent ("Sent Items", ...), else
-    "Sent"."""
-    for f in store.folders(account):
-        if COMMON_NAMES.get(f.name.rsplit("/", 1)[-1].lower()) == "Sent":
-            return f.name
-    return "Sent"
+    """The account's Sent folder in the store (:mod:`tmail.core.roles`), else "Sent"."""
+    return folder_for("Sent", (f.name for f in store.folders(account))) or "Sent"
 
 
 def sent_sink_for(account: Account, data_dir: Path, store: Store | None = None) -> SentCopy | None:

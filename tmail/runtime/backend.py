@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from tmail.config.model import Account, Config
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
+from tmail.core.roles import folder_for
 from tmail.runtime.session import (
     OutboxItem,
     ProgressFn,
@@ -30,10 +31,6 @@ if TYPE_CHECKING:
     from tmail.mime.compose import Composed, Draft
     from tmail.outbox.flush import FlushReport, Outcome
     from tmail.outbox.queue import Entry
-
-TRASH_NAMES = ("Trash", "Deleted Items", "Deleted Messages", "[Gmail]/Trash")
-DRAFTS_NAMES = ("Drafts", "[Gmail]/Drafts")
-SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "[Gmail]/Sent Mail")
 
 
 class LocalBackend:
@@ -51,13 +48,13 @@ class LocalBackend:
         interval = acc.poll_interval if acc else 0.0
         return interval or None
 
-    def _folder_named(self, account: str, names: Sequence[str], default: str) -> str:
-        known = {f.name.lower(): f.name for f in self.store.folders(account)}
-        for name in names:
-            if name.lower() in known:
-                return known[name.lower()]
-        self.store.ensure_folder(account, default)
-        return default
+    def _folder_for(self, account: str, role: str) -> str:
+        """The account's folder playing ``role`` (:mod:`tmail.core.roles`), made when missing."""
+        found = folder_for(role, (f.name for f in self.store.folders(account)))
+        if found is not None:
+            return found
+        self.store.ensure_folder(account, role)
+        return role
 
     def set_flags(self, ids: Sequence[int], add: Iterable[Flag], remove: Iterable[Flag]) -> None:
         self.store.change_flags(list(ids), add=frozenset(add), remove=frozenset(remove))
@@ -76,7 +73,7 @@ class LocalBackend:
             row = self.store.get(message)
             if row is None:
                 continue
-            trash = self._folder_named(row.account, TRASH_NAMES, "Trash")
+            trash = self._folder_for(row.account, "Trash")
             if row.folder == trash:
                 self.store.remove(message)
             else:
@@ -114,7 +111,7 @@ class LocalBackend:
     def postpone(self, account: str, draft: Draft) -> str:
         acc = self._account(account)
         composed = self._compose(acc, draft, postponed=True)
-        folder = self._folder_named(account, DRAFTS_NAMES, "Drafts")
+        folder = self._folder_for(account, "Drafts")
         self.store.add_message(
             account, folder, composed.data, frozenset({Flag.SEEN, Flag.DRAFT}), record_append=True
         )
@@ -136,7 +133,7 @@ class DemoBackend(LocalBackend):
     def send(self, account: str, draft: Draft) -> SendResult:
         acc = self._account(account)
         composed = self._compose(acc, draft)
-        sent = self._folder_named(account, SENT_NAMES, "Sent")
+        sent = self._folder_for(account, "Sent")
         self.store.add_message(account, sent, composed.data, frozenset({Flag.SEEN}))
         self.store.add_message(account, "INBOX", composed.data, frozenset())
         to = ", ".join(composed.recipients)
