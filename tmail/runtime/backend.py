@@ -2,8 +2,10 @@
 
 :class:`MailBackend` joins the store, the sync engines and the outbox for configured accounts;
 :class:`DemoBackend` is the same over the demo store, where sending delivers into the demo's own
-Inbox and syncing touches no network. Both run on the session's worker thread (the store gives
-each thread its own SQLite connection); a test may call them directly.
+Inbox and syncing touches no network. Syncing and sending run on each account's worker thread;
+flag changes, moves and deletes on the caller's (the store gives each thread its own SQLite
+connection); a test may call them directly. Sending goes through :mod:`tmail.outbox.service`,
+the one send path ``tmail send`` and ``tmail flush`` take too.
 """
 
 from __future__ import annotations
