@@ -27,33 +27,15 @@ from typing import Any
 import imapclient
 from imapclient.response_parser import parse_fetch_response
 
+from tmail.core import roles
 from tmail.core.errors import ConnectFailed, NetworkError, ProtocolError
 from tmail.core.models import IMAP_FLAGS, Flag
 
-# Special-use attributes (RFC 6154) -> tmail's local folder names.
-SPECIAL_USE: dict[bytes, str] = {
-    b"\\sent": "Sent",
-    b"\\drafts": "Drafts",
-    b"\\trash": "Trash",
-    b"\\junk": "Junk",
-    b"\\archive": "Archive",
-}
+# Special-use attributes (RFC 6154) -> tmail's local folder names (tmail.core.roles).
+SPECIAL_USE: dict[bytes, str] = {use.encode(): role for use, role in roles.SPECIAL_USE.items()}
 ROLE_USE: dict[str, str] = {role: use.decode().title() for use, role in SPECIAL_USE.items()}
 # Servers without SPECIAL-USE: the usual names, case-insensitive (last path element).
-COMMON_NAMES: dict[str, str] = {
-    "sent": "Sent",
-    "sent items": "Sent",
-    "sent messages": "Sent",
-    "drafts": "Drafts",
-    "trash": "Trash",
-    "deleted items": "Trash",
-    "deleted messages": "Trash",
-    "junk": "Junk",
-    "spam": "Junk",
-    "junk e-mail": "Junk",
-    "archive": "Archive",
-    "archives": "Archive",
-}
+COMMON_NAMES: dict[str, str] = roles.COMMON_NAMES
 
 _FROM_IMAP: dict[bytes, Flag] = {v.lower().encode(): k for k, v in IMAP_FLAGS.items()}
 _LITERAL = re.compile(rb"\{(\d+)\+?\}$")
