@@ -82,6 +82,13 @@ def test_special_use_beats_names_and_each_role_goes_once() -> None:
     }
 
 
+def test_sent_mail_and_draft_without_special_use_get_their_roles() -> None:
+    # Names the reader already knew (storesource, compose) now count on the server too.
+    fs = assign_roles([folder("INBOX"), folder("INBOX.Sent Mail"), folder("INBOX.Draft")])
+    assert [f.role for f in fs] == ["INBOX", "Sent", "Drafts"]
+    assert [local_name(f) for f in fs] == ["INBOX", "Sent", "Drafts"]
+
+
 def test_folder_choice_subscribed_include_exclude() -> None:
     fs = assign_roles(
         [

@@ -29,31 +29,7 @@ from imapclient.response_parser import parse_fetch_response
 
 from tmail.core.errors import ConnectFailed, NetworkError, ProtocolError
 from tmail.core.models import IMAP_FLAGS, Flag
-
-# Special-use attributes (RFC 6154) -> tmail's local folder names.
-SPECIAL_USE: dict[bytes, str] = {
-    b"\\sent": "Sent",
-    b"\\drafts": "Drafts",
-    b"\\trash": "Trash",
-    b"\\junk": "Junk",
-    b"\\archive": "Archive",
-}
-ROLE_USE: dict[str, str] = {role: use.decode().title() for use, role in SPECIAL_USE.items()}
-# Servers without SPECIAL-USE: the usual names, case-insensitive (last path element).
-COMMON_NAMES: dict[str, str] = {
-    "sent": "Sent",
-    "sent items": "Sent",
-    "sent messages": "Sent",
-    "drafts": "Drafts",
-    "trash": "Trash",
-    "deleted items": "Trash",
-    "deleted messages": "Trash",
-    "junk": "Junk",
-    "spam": "Junk",
-    "junk e-mail": "Junk",
-    "archive": "Archive",
-    "archives": "Archive",
-}
+from tmail.core.roles import Role, leaf_role, special_use_role
 
 _FROM_IMAP: dict[bytes, Flag] = {v.lower().encode(): k for k, v in IMAP_FLAGS.items()}
 _LITERAL = re.compile(rb"\{(\d+)\+?\}$")
@@ -99,7 +75,7 @@ class FolderInfo:
     name: str  # the server's name (decoded from modified UTF-7)
     delimiter: str
     attributes: frozenset[str]  # lower-case, e.g. "\\noselect", "\\sent"
-    role: str | None  # INBOX, Sent, Drafts, Trash, Junk, Archive or None
+    role: Role | None  # from a special-use attribute or a well-known name (assign_roles)
     subscribed: bool
 
     @property
@@ -709,27 +685,27 @@ def _fast_fetch(parts: list[Any]) -> FetchedMessage | None:
 
 
 def assign_roles(folders: list[FolderInfo]) -> list[FolderInfo]:
-    """Give each folder its role: INBOX, a special-use attribute, else a well-known name.
+    """Give each folder its role: INBOX, a special-use attribute, else a well-known name
+    (:mod:`tmail.core.roles`; the last path element, as ``INBOX.Sent Items``).
 
     A role goes to one folder only: special-use attributes beat names, subscribed beats not.
     """
-    taken: set[str] = set()
-    roles: dict[str, str] = {}
+    taken: set[Role] = set()
+    roles: dict[str, Role] = {}
     for f in folders:
         if f.name.upper() == "INBOX":
-            roles[f.name] = "INBOX"
-            taken.add("INBOX")
+            roles[f.name] = Role.INBOX
+            taken.add(Role.INBOX)
     for f in sorted(folders, key=lambda f: not f.subscribed):
         for attr in f.attributes:
-            role = SPECIAL_USE.get(attr.encode())
+            role = special_use_role((attr,))
             if role and role not in taken and f.name not in roles:
                 roles[f.name] = role
                 taken.add(role)
     for f in sorted(folders, key=lambda f: not f.subscribed):
         if f.name in roles:
             continue
-        leaf = f.name.rsplit(f.delimiter, 1)[-1].lower() if f.delimiter else f.name.lower()
-        role = COMMON_NAMES.get(leaf)
+        role = leaf_role(f.name, f.delimiter)
         if role and role not in taken:
             roles[f.name] = role
             taken.add(role)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from tmail.config.model import Account, Config
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
+from tmail.core.roles import Role, names_for
 from tmail.runtime.session import OutboxItem, PushWait, SendResult, SyncResult
 from tmail.store import Store
 
@@ -22,10 +23,6 @@ if TYPE_CHECKING:
     from tmail.mime.compose import Composed, Draft
     from tmail.outbox.queue import Entry
     from tmail.protocols.smtp import SmtpSession
-
-TRASH_NAMES = ("Trash", "Deleted Items", "Deleted Messages", "[Gmail]/Trash")
-DRAFTS_NAMES = ("Drafts", "[Gmail]/Drafts")
-SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "[Gmail]/Sent Mail")
 
 
 class LocalBackend:
@@ -68,7 +65,7 @@ class LocalBackend:
             row = self.store.get(message)
             if row is None:
                 continue
-            trash = self._folder_named(row.account, TRASH_NAMES, "Trash")
+            trash = self._folder_named(row.account, names_for(Role.TRASH), "Trash")
             if row.folder == trash:
                 self.store.remove(message)
             else:
@@ -106,7 +103,7 @@ class LocalBackend:
     def postpone(self, account: str, draft: Draft) -> str:
         acc = self._account(account)
         composed = self._compose(acc, draft, postponed=True)
-        folder = self._folder_named(account, DRAFTS_NAMES, "Drafts")
+        folder = self._folder_named(account, names_for(Role.DRAFTS), "Drafts")
         self.store.add_message(
             account, folder, composed.data, frozenset({Flag.SEEN, Flag.DRAFT}), record_append=True
         )
@@ -126,7 +123,7 @@ class DemoBackend(LocalBackend):
     def send(self, account: str, draft: Draft) -> SendResult:
         acc = self._account(account)
         composed = self._compose(acc, draft)
-        sent = self._folder_named(account, SENT_NAMES, "Sent")
+        sent = self._folder_named(account, names_for(Role.SENT), "Sent")
         self.store.add_message(account, sent, composed.data, frozenset({Flag.SEEN}))
         self.store.add_message(account, "INBOX", composed.data, frozenset())
         to = ", ".join(composed.recipients)
@@ -179,7 +176,7 @@ class MailBackend(LocalBackend):
         opener = self._smtp_opener(acc)
         if opener is None:
             return []
-        sent = self._folder_named(acc.name, SENT_NAMES, "Sent")
+        sent = self._folder_named(acc.name, names_for(Role.SENT), "Sent")
 
         def keep_sent(_entry: object, data: bytes) -> None:
             self.store.add_message(acc.name, sent, data, frozenset({Flag.SEEN}), record_append=True)
@@ -215,7 +212,7 @@ class MailBackend(LocalBackend):
                 account=account,
                 hint=f"add [accounts.{account}.outgoing] to the config file",
             )
-        sent = self._folder_named(acc.name, SENT_NAMES, "Sent")
+        sent = self._folder_named(acc.name, names_for(Role.SENT), "Sent")
 
         def keep_sent(_entry: object, data: bytes) -> None:
             self.store.add_message(acc.name, sent, data, frozenset({Flag.SEEN}), record_append=True)
@@ -248,7 +245,7 @@ class MailBackend(LocalBackend):
         opener = self._smtp_opener(acc)
         if opener is None:
             return
-        sent = self._folder_named(acc.name, SENT_NAMES, "Sent")
+        sent = self._folder_named(acc.name, names_for(Role.SENT), "Sent")
 
         def keep_sent(_entry: object, data: bytes) -> None:
             self.store.add_message(acc.name, sent, data, frozenset({Flag.SEEN}), record_append=True)
@@ -314,7 +311,7 @@ class MailBackend(LocalBackend):
         opener = self._smtp_opener(acc)
         if opener is None:
             return SendResult("queued", "in the outbox; 'tmail send' delivers it")
-        sent = self._folder_named(account, SENT_NAMES, "Sent")
+        sent = self._folder_named(account, names_for(Role.SENT), "Sent")
 
         def keep_sent(_entry: object, data: bytes) -> None:
             self.store.add_message(account, sent, data, frozenset({Flag.SEEN}), record_append=True)

@@ -22,8 +22,9 @@ from datetime import UTC, datetime, timedelta
 from tmail.config.model import Account
 from tmail.core.errors import ConnectFailed, NetworkError, ProtocolError, StoreError, TmailError
 from tmail.core.models import flags_from_maildir
+from tmail.core.roles import Role, local_role, special_use
 from tmail.core.safe import safe_line
-from tmail.protocols.imap import ROLE_USE, FolderInfo, ImapSession
+from tmail.protocols.imap import FolderInfo, ImapSession
 from tmail.store import NewMessage, PendingChange
 from tmail.sync.plan import (
     DeleteRemote,
@@ -38,7 +39,6 @@ from tmail.sync.plan import (
 from tmail.sync.result import FolderResult, Progress, ProgressFn, StopFn, SyncResult
 from tmail.sync.storeview import FolderState, SyncStore
 
-LOCAL_ROLES = ("INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive")
 PARTIAL_HEADER = b"X-Tmail-Partial"
 # New mail is committed in batches: one fsync per directory and one commit per batch. A kill
 # loses at most the batch in flight, which the next sync fetches again (no duplicates).
@@ -61,7 +61,7 @@ def local_name(folder: FolderInfo) -> str:
     the local name is shown on terminals, the server name is kept for talking to the server.
     """
     if folder.role:
-        return folder.role
+        return folder.role.value
     name = folder.name
     if folder.delimiter and folder.delimiter != "/":
         name = name.replace(folder.delimiter, "/")
@@ -84,7 +84,7 @@ def choose_folders(account: Account, folders: list[FolderInfo]) -> list[FolderIn
         if not f.selectable:
             continue
         if account.folders_include:
-            if not matches(f, account.folders_include) and f.role != "INBOX":
+            if not matches(f, account.folders_include) and f.role is not Role.INBOX:
                 continue
         elif not f.subscribed and f.role is None:
             continue
@@ -239,9 +239,9 @@ def _create_for_uploads(
             store.clear_pending(ids)  # said once already
             continue
         remote = name.replace("/", delimiter) if delimiter else name
-        role = name if name in LOCAL_ROLES else None
+        role = local_role(name)
         try:
-            session.create_folder(remote, ROLE_USE.get(role or ""))
+            session.create_folder(remote, special_use(role))
         except ProtocolError as exc:
             store.set_local_only(acct, name)
             store.clear_pending(ids)

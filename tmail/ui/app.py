@@ -39,6 +39,7 @@ import urwid
 
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
+from tmail.core.roles import Role, role_of
 from tmail.core.safe import safe_line
 from tmail.core.sizes import human_size
 from tmail.runtime.session import (
@@ -1146,12 +1147,11 @@ class App:
         self._delete(row)
 
     def _in_trash(self, row: Row) -> bool:
-        names = ("trash", "deleted items", "deleted messages", "[gmail]/trash")
         role = next(
             (f.role for f in self._folders if (f.account, f.name) == (row.account, row.folder)),
             None,
         )
-        return role == "trash" or row.folder.lower() in names
+        return role is Role.TRASH or role_of(row.folder) is Role.TRASH
 
     def _delete(self, row: Row) -> None:
         self.index.walker.replace_row(replace(row, flags=row.flags | {Flag.TRASHED}))

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from tmail.core.models import Flag
+from tmail.core.roles import Role
 
 SortKey = Literal["date", "from", "subject", "size"]
 SORT_KEYS: tuple[SortKey, ...] = ("date", "from", "subject", "size")
@@ -29,7 +30,7 @@ class FolderInfo:
     name: str
     total: int
     unread: int
-    role: str | None = None  # inbox, sent, drafts, trash, junk, archive
+    role: Role | None = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ class MemorySource:
             c[0] += 1
             c[1] += row.unread
         return [
-            FolderInfo(a, f, t, u, "inbox" if f == "INBOX" else None)
+            FolderInfo(a, f, t, u, Role.INBOX if f == "INBOX" else None)
             for (a, f), (t, u) in counts.items()
         ]
 
