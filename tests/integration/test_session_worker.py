@@ -17,7 +17,7 @@ from tmail.runtime.session import (
     SetFlags,
     SyncFinished,
     SyncNow,
-    SyncResult,
+    SyncOutcome,
 )
 
 
@@ -36,10 +36,10 @@ class SlowBackend(Backend):
     def poll_interval(self, account: str) -> float | None:
         return self.interval
 
-    def sync(self, account: str) -> SyncResult:
+    def sync(self, account: str) -> SyncOutcome:
         time.sleep(self.delay)
         self.syncs += 1
-        return SyncResult(new={"INBOX": 500})
+        return SyncOutcome(new={"INBOX": 500})
 
     def set_flags(self, ids: Sequence[int], add: Iterable[Flag], remove: Iterable[Flag]) -> None:
         self.flag_calls += 1

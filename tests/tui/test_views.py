@@ -483,10 +483,10 @@ def test_a_60_column_terminal_keeps_subjects_and_help_readable(ui: Harness) -> N
 
 
 def test_a_long_account_name_takes_one_line_of_the_narrow_sidebar(ui: Harness) -> None:
-    from tmail.ui.source import FolderInfo
+    from tmail.ui.source import SidebarFolder
 
     name = "my-very-long-account-name"
-    ui.app.sidebar.update([name], [FolderInfo(name, "INBOX", 0, 0)], None)
+    ui.app.sidebar.update([name], [SidebarFolder(name, "INBOX", 0, 0)], None)
     ui.app.options.sidebar = True
     lines = ui.app.render_text(60, 10).splitlines()
     assert lines[1].startswith("my-very-lon…│") and lines[2].startswith(" INBOX ")

@@ -28,7 +28,7 @@ from tmail.runtime.session import (
     SyncFailed,
     SyncFinished,
     SyncNow,
-    SyncResult,
+    SyncOutcome,
 )
 
 DRAFT = Draft(from_=Address("Me", "me@x.test"), to=("a@x.test",), subject="hi", body="b")
@@ -49,9 +49,9 @@ class Backend(SessionBackend):
         if self.fail is not None:
             raise self.fail
 
-    def sync(self, account: str) -> SyncResult:
+    def sync(self, account: str) -> SyncOutcome:
         self._maybe_fail()
-        return SyncResult(new={"INBOX": 3}, folders=["INBOX"])
+        return SyncOutcome(new={"INBOX": 3}, folders=["INBOX"])
 
     def set_flags(self, ids: Sequence[int], add: Iterable[Flag], remove: Iterable[Flag]) -> None:
         self._maybe_fail()

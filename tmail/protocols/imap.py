@@ -69,7 +69,7 @@ def parse_uid_set(text: str) -> list[int]:
 
 
 @dataclass(frozen=True)
-class FolderInfo:
+class RemoteFolder:
     """One folder as LIST shows it."""
 
     name: str  # the server's name (decoded from modified UTF-7)
@@ -194,12 +194,12 @@ class ImapSession:
         return capability.upper() in self.capabilities
 
     # ------------------------------------------------------------------------ folders
-    def folders(self) -> list[FolderInfo]:
+    def folders(self) -> list[RemoteFolder]:
         """Every folder LIST shows, with its special-use role and whether it is subscribed."""
         with self._errors("LIST"):
             listed = self._c.list_folders()
             subscribed = {name for _f, _d, name in self._c.list_sub_folders()}
-        out: list[FolderInfo] = []
+        out: list[RemoteFolder] = []
         for flags, delim, name in listed:
             name = str(name)
             attrs = frozenset(
@@ -208,7 +208,7 @@ class ImapSession:
             )
             delimiter = (delim.decode() if isinstance(delim, bytes) else delim) or "/"
             out.append(
-                FolderInfo(
+                RemoteFolder(
                     name=name,
                     delimiter=delimiter,
                     attributes=attrs,
@@ -684,7 +684,7 @@ def _fast_fetch(parts: list[Any]) -> FetchedMessage | None:
     )
 
 
-def assign_roles(folders: list[FolderInfo]) -> list[FolderInfo]:
+def assign_roles(folders: list[RemoteFolder]) -> list[RemoteFolder]:
     """Give each folder its role: INBOX, a special-use attribute, else a well-known name
     (:mod:`tmail.core.roles`; the last path element, as ``INBOX.Sent Items``).
 
@@ -710,7 +710,7 @@ def assign_roles(folders: list[FolderInfo]) -> list[FolderInfo]:
             roles[f.name] = role
             taken.add(role)
     return [
-        FolderInfo(f.name, f.delimiter, f.attributes, roles.get(f.name), f.subscribed)
+        RemoteFolder(f.name, f.delimiter, f.attributes, roles.get(f.name), f.subscribed)
         for f in folders
     ]
 

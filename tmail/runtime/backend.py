@@ -16,7 +16,7 @@ from tmail.config.model import Account, Config
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
 from tmail.core.roles import Role, names_for
-from tmail.runtime.session import OutboxItem, PushWait, SendResult, SyncResult
+from tmail.runtime.session import OutboxItem, PushWait, SendResult, SyncOutcome
 from tmail.store import Store
 
 if TYPE_CHECKING:
@@ -117,8 +117,8 @@ class DemoBackend(LocalBackend):
     """The demo: no network. Sending delivers into the demo account's own Inbox (and keeps a
     copy in Sent), so a newcomer can send a message and read it arrive."""
 
-    def sync(self, account: str) -> SyncResult:
-        return SyncResult(new={}, folders=[f.name for f in self.store.folders(account)])
+    def sync(self, account: str) -> SyncOutcome:
+        return SyncOutcome(new={}, folders=[f.name for f in self.store.folders(account)])
 
     def send(self, account: str, draft: Draft) -> SendResult:
         acc = self._account(account)
@@ -133,7 +133,7 @@ class DemoBackend(LocalBackend):
 class MailBackend(LocalBackend):
     """Configured accounts: the sync engine fetches into the store; the outbox sends."""
 
-    def sync(self, account: str) -> SyncResult:
+    def sync(self, account: str) -> SyncOutcome:
         from tmail.sync.engine import sync_account
 
         acc = self._account(account)
@@ -146,7 +146,7 @@ class MailBackend(LocalBackend):
             # the engine's errors are already one line naming the account and the server
             error = str(result.errors[0])
             raise TmailError(error, account=None if error.startswith(account) else account)
-        return SyncResult(new=new, folders=list(new))
+        return SyncOutcome(new=new, folders=list(new))
 
     def _announce(self, acc: Account, count: int) -> None:
         """Run the account's ``on_new_mail`` command as ``tmail sync --watch`` does, on a thread

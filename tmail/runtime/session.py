@@ -205,7 +205,11 @@ class RequestFailed(Event):
 
 
 @dataclass(frozen=True)
-class SyncResult:
+class SyncOutcome:
+    """What one account's sync told the reader (the worker emits a FolderSynced per folder and a
+    NewMessages per folder with new mail); the sync engine's own, fuller report is
+    :class:`tmail.sync.result.AccountSyncResult`."""
+
     new: Mapping[str, int]  # folder -> messages that arrived
     folders: Sequence[str] = ()  # folders synced
 
@@ -226,7 +230,7 @@ class Backend(Protocol):
 
     def poll_interval(self, account: str) -> float | None: ...
 
-    def sync(self, account: str) -> SyncResult: ...
+    def sync(self, account: str) -> SyncOutcome: ...
 
     def set_flags(
         self, ids: Sequence[int], add: Iterable[Flag], remove: Iterable[Flag]

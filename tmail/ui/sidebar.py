@@ -9,7 +9,7 @@ import urwid
 
 from tmail.core.roles import rank
 from tmail.core.safe import safe_line
-from tmail.ui.source import ALL_INBOXES, FolderInfo
+from tmail.ui.source import ALL_INBOXES, SidebarFolder
 from tmail.ui.urwidtypes import Size, Widgets, Wrap
 
 HIDE_BELOW = 100  # columns: on a narrower terminal the folder list hides unless asked for
@@ -57,7 +57,7 @@ class FolderItem(Wrap):
         return False
 
 
-def folder_sort_key(f: FolderInfo) -> tuple[int, str]:
+def folder_sort_key(f: SidebarFolder) -> tuple[int, str]:
     order = rank(f.role)
     if f.name.upper() == "INBOX":
         order = 0
@@ -73,7 +73,7 @@ class Sidebar(Wrap):
     def update(
         self,
         accounts: Sequence[str],
-        folders: Sequence[FolderInfo],
+        folders: Sequence[SidebarFolder],
         current: tuple[str, str] | None,
     ) -> None:
         old = self.focused()

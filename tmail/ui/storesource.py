@@ -15,7 +15,7 @@ from tmail.core.roles import Role, is_outgoing, role_of
 from tmail.store import Store
 from tmail.store.models import MessageRow
 from tmail.store.threadsort import iter_thread_ids
-from tmail.ui.source import Contact, FolderInfo, Row, View
+from tmail.ui.source import Contact, Row, SidebarFolder, View
 
 
 @dataclass
@@ -73,9 +73,9 @@ class StoreSource:
                 names.append(a)
         return names
 
-    def folders(self) -> Sequence[FolderInfo]:
+    def folders(self) -> Sequence[SidebarFolder]:
         out = [
-            FolderInfo(f.account, f.name, f.total, f.unread, role_of(f.name))
+            SidebarFolder(f.account, f.name, f.total, f.unread, role_of(f.name))
             for f in self.store.folders()
         ]
         # Every configured account has an Inbox to open, also before its first mail (a POP3
@@ -83,7 +83,7 @@ class StoreSource:
         have = {f.account for f in out if f.name.upper() == "INBOX"}
         for account in self._accounts:
             if account not in have:
-                out.append(FolderInfo(account, "INBOX", 0, 0, Role.INBOX))
+                out.append(SidebarFolder(account, "INBOX", 0, 0, Role.INBOX))
         return out
 
     @staticmethod
