@@ -64,7 +64,7 @@ class ImapSentCopy:
                 server=self.account.incoming.label,
             )
             folders = assign_roles(self._session.folders())
-            found = next((f.name for f in folders if f.role is Role.SENT), None)
+            found = next((f.name for f in folders if f.role == Role.SENT), None)
             if found is None:
                 found = "Sent"
                 self._session.create_folder(found, special_use(Role.SENT))

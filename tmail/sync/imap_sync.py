@@ -84,7 +84,7 @@ def choose_folders(account: Account, folders: list[RemoteFolder]) -> list[Remote
         if not f.selectable:
             continue
         if account.folders_include:
-            if not matches(f, account.folders_include) and f.role is not Role.INBOX:
+            if not matches(f, account.folders_include) and f.role != Role.INBOX:
                 continue
         elif not f.subscribed and f.role is None:
             continue

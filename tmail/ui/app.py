@@ -1151,7 +1151,7 @@ class App:
             (f.role for f in self._folders if (f.account, f.name) == (row.account, row.folder)),
             None,
         )
-        return role is Role.TRASH or role_of(row.folder) is Role.TRASH
+        return role == Role.TRASH or role_of(row.folder) is Role.TRASH
 
     def _delete(self, row: Row) -> None:
         self.index.walker.replace_row(replace(row, flags=row.flags | {Flag.TRASHED}))
