@@ -48,6 +48,10 @@ def _body(screen: str) -> list[str]:
     return screen.splitlines()[:-2]  # without the status and hint lines
 
 
+def _no_folder_list(screen: str) -> bool:
+    return not any("│" in line for line in _body(screen))
+
+
 def test_at_80_columns_the_message_has_the_width_and_b_brings_the_folders(narrow: Pane) -> None:
     assert not any("│" in line for line in _body(narrow.screen()))  # no folder list
     narrow.keys("/", "subject:weekly", "Enter")
@@ -72,15 +76,18 @@ def test_at_80_columns_the_message_has_the_width_and_b_brings_the_folders(narrow
     screen = narrow.wait_for("│From: ")
     assert screen.splitlines()[0].startswith("All inboxes")
     narrow.resize(80, 24)
-    narrow.wait_for("From: ")
-    assert not any("│" in line for line in _body(narrow.screen()))
+    # "│From: " contains "From: ": wait for the folder list to go, not for a text to be there
+    narrow.wait_until("the folder list going at 80 columns", _no_folder_list)
     narrow.keys("B")
     screen = narrow.wait_for("│From: ")
     assert screen.splitlines()[0].startswith("All inbox")
     narrow.keys("B")
+    narrow.wait_until("B hiding the folder list again", _no_folder_list)
     narrow.keys("q")
-    narrow.wait_for("search: subject:weekly")
-    assert not any("│" in line for line in _body(narrow.screen()))
+    # the pager's title also reads "search: subject:weekly": wait for its text to go
+    screen = narrow.wait_until("q back to the results", lambda s: "Welcome back!" not in s)
+    assert "search: subject:weekly" in screen
+    assert _no_folder_list(screen)
 
 
 def test_the_save_prompt_takes_a_typed_path_and_readline_keys(wide: Pane, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 TMAIL = Path(sys.executable).with_name("tmail")
@@ -77,6 +78,17 @@ class Pane:
                 return screen
             time.sleep(0.1)
         raise AssertionError(f"{text!r} did not appear; the screen was:\n{screen}")
+
+    def wait_until(self, what: str, test: Callable[[str], bool], timeout: float = 20.0) -> str:
+        """The screen once ``test`` holds for it (``what`` names the wait in the failure)."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if test(screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{what} did not happen; the screen was:\n{screen}")
 
     def close(self) -> None:
         subprocess.run(

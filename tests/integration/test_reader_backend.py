@@ -62,7 +62,7 @@ def test_a_refused_login_is_one_readable_line_on_the_status(
     with Store.open(config.data_dir) as store:
         app = build_app(config, store, MailBackend(config, store), {}, poll=False)
         session: MailSession = app.session
-        app.do_sync()
+        app.sync()
         for ev in session.run_pending():
             session.events.put(ev)
         app.handle_events(session.drain())

@@ -353,7 +353,7 @@ def test_attachments_list_saves_without_overwriting(
     assert f"saved {saved[0]}" in h.screen()
     opened: list[list[str]] = []
     h.app.options.opener = lambda argv: opened.append(list(argv)) or 0
-    monkeypatch.setattr("tmail.ui.app.shutil.which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr("tmail.ui.attachments_view.shutil.which", lambda name: f"/usr/bin/{name}")
     h.press("enter")
     assert opened[0][:2] == ["/usr/bin/run-mailcap", "--action=view"]
     assert opened[0][2].endswith("report.pdf")
@@ -631,7 +631,10 @@ def test_a_bug_is_one_line_not_a_traceback(ui: Harness) -> None:
     def broken() -> None:
         raise ZeroDivisionError("oops")
 
-    ui.app.do_flag = broken  # type: ignore[method-assign]
+    from dataclasses import replace
+
+    flag = ui.app.keys.actions["flag"]  # what F does, from the action registry
+    ui.app.keys.actions["flag"] = replace(flag, do=lambda app: broken())
     ui.press("F")
     screen = ui.screen()
     assert "internal error: ZeroDivisionError('oops')" in screen

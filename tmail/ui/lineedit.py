@@ -22,7 +22,7 @@ Ctrl-Y          put back the text deleted last; Ctrl-_ undo
 A prompt filled with a path (the save and attach prompts) starts over when the first key typed
 is ``/`` or ``~``: a new absolute path replaces the suggestion instead of being appended to it
 (``/home/me/report.pdf/tmp/saved/``). Any other first key edits the suggestion as usual; later,
-``//`` or ``/~`` inside the text starts over too (see :func:`tmail.ui.app.typed_path`).
+``//`` or ``/~`` inside the text starts over too (see :func:`tmail.ui.prompt.typed_path`).
 """
 
 from __future__ import annotations

@@ -172,7 +172,7 @@ def run(config_path: str | None, demo: bool) -> int:
         app.log_path = log_to_file()
         if not demo:
             # fetch at start, as every mail client does; the screen opens at once
-            app.do_sync(send_now=False)
+            app.sync(send_now=False)
         try:
             app.run(palette(settings.get("theme")), monochrome=bool(os.environ.get("NO_COLOR")))
         except Exception as exc:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import urwid
 
 from tmail.runtime.session import DropQueued, OutboxItem, ResendQueued
+from tmail.ui.screens import Screen
 from tmail.ui.urwidtypes import Size, Widgets, Wrap
 from tmail.ui.widths import screen_text
 
@@ -125,19 +126,17 @@ class OutboxView(Wrap):
 
 def open_view(app: App) -> None:
     """@: the outbox, on top of what was shown (q goes back)."""
-    from tmail.ui.app import _Screen
-
     if app.screen.kind == "outbox":
         refresh(app)
         return
     keys = {"send": app.keys.label("resend"), "drop": app.keys.label("drop_queued")}
-    app.push(_Screen("outbox", OutboxView(app.session.outbox(), keys)))
+    app.push(Screen("outbox", OutboxView(app.session.outbox(), keys)))
 
 
 def refresh(app: App) -> None:
     """Read the outbox again: the status line's count, and the view when it is open."""
     items = app.session.outbox()
-    app.outbox_status = status_text(items)
+    app.status.outbox_status = status_text(items)
     for screen in app.stack:
         if isinstance(screen.widget, OutboxView):
             screen.widget.show(items)
@@ -177,4 +176,4 @@ def drop(app: App) -> None:
     def go() -> None:
         app.session.submit(DropQueued(account=item.account, entry_id=item.id))
 
-    app.ask_key(f"{question}? (y/n) ", {"y": go})
+    app.prompt.ask_key(f"{question}? (y/n) ", {"y": go})

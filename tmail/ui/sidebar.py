@@ -118,6 +118,3 @@ class Sidebar(Wrap):
         if isinstance(w, FolderItem):
             return (w.account, w.folder)
         return None
-
-    def folder_names(self) -> list[tuple[str, str]]:
-        return [(w.account, w.folder) for w in self.walker if isinstance(w, FolderItem)]

@@ -1,0 +1,348 @@
+"""Writing a message in the reader: new (``m``), reply (``r``, ``g``), forward (``f``) and a
+postponed one resumed (``R``); the headers form, the editor, the review screen and its keys
+(send, postpone, attach, detach, HTML, edit again).
+
+The message itself is built and sent by the session (``SendDraft``, ``PostponeDraft``); the
+temporary files of a forward are removed when its outcome arrives (:mod:`tmail.ui.events`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import urwid
+
+from tmail.core.errors import TmailError
+from tmail.core.models import Flag
+from tmail.core.safe import safe_line
+from tmail.runtime.session import PostponeDraft, SendDraft
+from tmail.ui import external
+from tmail.ui.compose import (
+    ComposeState,
+    HeaderForm,
+    Identity,
+    Original,
+    attach_problem,
+    forgotten_attachment,
+    forward_state,
+    is_blank,
+    is_drafts_folder,
+    reply_state,
+    resumed_state,
+    review_lines,
+)
+from tmail.ui.prompt import path_complete, typed_path
+from tmail.ui.screens import Screen
+from tmail.ui.source import Row
+from tmail.ui.urwidtypes import Widgets
+
+if TYPE_CHECKING:
+    from tmail.ui.app import App
+
+
+def identity_for(app: App, account: str | None) -> Identity:
+    for ident in app.identities:
+        if ident.account == account:
+            return ident
+    if not app.identities:
+        raise TmailError("no account to send from", hint="add an account to the config file")
+    return app.identities[0]
+
+
+def compose(app: App, to: str = "") -> None:
+    view = app.index.view
+    ident = identity_for(app, None if view.unified else view.account)
+    start_compose(app, ComposeState(identity=ident, to=to))
+
+
+def _original(app: App) -> tuple[Row, bytes] | None:
+    row = app.target_row()
+    if row is None:
+        return None
+    return row, app.source.raw(row.id)
+
+
+def reply(app: App) -> None:
+    _reply(app, False)
+
+
+def reply_all(app: App) -> None:
+    _reply(app, True)
+
+
+def _reply(app: App, all_: bool) -> None:
+    got = _original(app)
+    if got is None:
+        return
+    row, raw = got
+    from tmail.mime import parse_message
+
+    state = reply_state(
+        Original.of(parse_message(raw, app.assumed(row.account))),
+        identity_for(app, row.account),
+        reply_all=all_,
+        own_addresses=app.own_addresses,
+        message_row_id=row.id,
+    )
+    start_compose(app, state)
+
+
+def forward(app: App) -> None:
+    got = _original(app)
+    if got is None:
+        return
+    row, raw = got
+    from tmail.mime import parse_message
+    from tmail.mime.attachments import save_bytes
+
+    parsed = parse_message(raw, app.assumed(row.account))
+    original = Original.of(parsed)
+    ident = identity_for(app, row.account)
+
+    def inline() -> None:
+        # The attachments go along: saved to a private temp folder, removed afterwards.
+        files = []
+        if parsed.attachments:
+            folder = Path(tempfile.mkdtemp(prefix="tmail-fwd-"))
+            for a in parsed.attachments:
+                files.append(save_bytes(a.data(), folder, a.filename))
+        start_compose(app, forward_state(original, ident, attachments=files, message_row_id=row.id))
+
+    def attached() -> None:
+        from tmail.mime.attachments import safe_filename
+
+        folder = Path(tempfile.mkdtemp(prefix="tmail-fwd-"))
+        # named after its subject, as Thunderbird does: the recipient sees what it is
+        subject = " ".join(original.subject.replace("/", "-").replace("\\", "-").split())
+        name = safe_filename(subject[:100] + ".eml") if subject else "forwarded-message.eml"
+        path = folder / name
+        path.write_bytes(raw)
+        start_compose(
+            app, forward_state(original, ident, as_attachment=path, message_row_id=row.id)
+        )
+
+    app.prompt.ask_key(
+        "Forward (i)nline or as (a)ttachment? ", {"i": inline, "a": attached, "enter": inline}
+    )
+
+
+def resume(app: App) -> None:
+    """A postponed message (in Drafts) back on the review screen, attachments and all."""
+    row = app.target_row()
+    if row is None:
+        return
+    if Flag.DRAFT not in row.flags and not is_drafts_folder(row.folder):
+        app.notice("not a draft: R continues a postponed message (open Drafts with c)")
+        return
+    from tmail.mime import parse_message
+    from tmail.mime.attachments import save_bytes
+
+    raw = app.source.raw(row.id)
+    parsed = parse_message(raw, app.assumed(row.account))
+    files = []
+    if parsed.attachments:
+        folder = Path(tempfile.mkdtemp(prefix="tmail-draft-"))
+        for a in parsed.attachments:
+            files.append(save_bytes(a.data(), folder, a.filename))
+    sender = parsed.from_[0].addr.lower() if parsed.from_ else ""
+    ident = next(
+        (i for i in app.identities if i.address.addr.lower() == sender),
+        identity_for(app, row.account),
+    )
+    html = re.search(rb"(?im)^content-type:\s*text/html", raw) is not None
+    state = resumed_state(parsed, ident, attachments=files, html=html, message_row_id=row.id)
+    if app.screen.kind == "pager":
+        app.pop()
+    _show_review(app, state)
+
+
+def start_compose(app: App, state: ComposeState) -> None:
+    def done(result: ComposeState) -> None:
+        app.pop()
+        if not result.to.strip():
+            app.notice("who is it for? fill in To (E on the review screen)")
+        _edit_body(app, result, first=True)
+
+    def abandon() -> None:
+        app.pop()
+        cleanup(state)
+        app.notice("message abandoned")
+
+    def cancel() -> None:  # Esc: a message with anything in it is not lost unasked
+        if is_blank(state) and is_blank(form.result()):
+            abandon()
+        else:
+            app.prompt.ask_key("Abandon this message? (y/n) ", {"y": abandon})
+
+    form = HeaderForm(state, app.identities, app.source.contacts, done, cancel)
+    app.push(Screen("compose", urwid.Filler(form, "top"), state=state))
+
+
+def _edit_body(app: App, state: ComposeState, first: bool = False) -> None:
+    text = external.edit_text(app, state.body)
+    if text is None:
+        if first:
+            app.notice("the editor failed; the message is kept on the review screen", True)
+    else:
+        state = replace(state, body=text)
+    _show_review(app, state)
+
+
+def _show_review(app: App, state: ComposeState) -> None:
+    warnings = []
+    if forgotten_attachment(state):
+        warnings.append("the text mentions an attachment, but nothing is attached")
+    if not state.to.strip() and not state.cc.strip() and not state.bcc.strip():
+        warnings.append("no recipients yet: E edits the headers")
+    listbox = urwid.ListBox(urwid.SimpleFocusListWalker(review_lines(state, warnings)))
+    screen = Screen("review", listbox, state=state)
+    if app.screen.kind == "review":
+        app.replace(screen)
+        app.update_status()
+    else:
+        app.push(screen)
+    body: Widgets = list(listbox.body)  # type: ignore[call-overload]
+    for i, w in enumerate(body):
+        if w.selectable():
+            listbox.set_focus(i)
+            break
+
+
+def _review_state(app: App) -> ComposeState:
+    state = app.screen.state
+    assert state is not None
+    return state
+
+
+def edit(app: App) -> None:
+    _edit_body(app, _review_state(app))
+
+
+def edit_headers(app: App) -> None:
+    state = _review_state(app)
+
+    def done(result: ComposeState) -> None:
+        app.pop()
+        _show_review(app, result)
+
+    def cancel() -> None:  # Esc: changed headers are not dropped unasked
+        if form.result() == state:
+            app.pop()
+        else:
+            app.prompt.ask_key("Drop the changes to the headers? (y/n) ", {"y": app.pop})
+
+    form = HeaderForm(state, app.identities, app.source.contacts, done, cancel)
+    app.push(Screen("compose", urwid.Filler(form, "top"), state=state))
+
+
+def attach(app: App) -> None:
+    state = _review_state(app)
+
+    def answer(text: str) -> None:
+        if not text.strip():
+            return
+        path = Path(typed_path(text))
+        problem = attach_problem(path)
+        if problem is not None:
+            app.notice(f"{safe_line(str(path))}: {problem}", error=True)
+            if path.is_dir():  # the folder's files are one Tab away
+                here = str(path).rstrip("/") + "/"
+                app.prompt.ask("Attach file: ", answer, text=here, complete=path_complete)
+            return
+        _show_review(app, replace(state, attachments=[*state.attachments, path]))
+
+    app.prompt.ask("Attach file: ", answer, text=str(Path.cwd()) + "/", complete=path_complete)
+
+
+def detach(app: App) -> None:
+    state = _review_state(app)
+    if not state.attachments:
+        app.notice("nothing attached")
+        return
+    listbox = app.screen.widget
+    drop = len(state.attachments) - 1
+    if isinstance(listbox, urwid.ListBox):
+        items: Widgets = list(listbox.body)  # type: ignore[call-overload]
+        selectable = [i for i, w in enumerate(items) if w.selectable()]
+        if listbox.focus_position in selectable:
+            drop = selectable.index(listbox.focus_position)
+    kept = [p for i, p in enumerate(state.attachments) if i != drop]
+    name = safe_line(state.attachments[drop].name)
+
+    def go() -> None:
+        app.notice(f"detached {name}")
+        _show_review(app, replace(state, attachments=kept))
+
+    app.prompt.ask_key(f"Remove {name} from the message? (y/n) ", {"y": go})
+
+
+def html(app: App) -> None:
+    state = _review_state(app)
+    _show_review(app, replace(state, html=not state.html))
+
+
+def postpone(app: App) -> None:
+    state = _review_state(app)
+    draft = state.to_draft()
+    rid = app.session.submit(PostponeDraft(account=state.identity.account, draft=draft))
+    app.events.cleanup_after[rid] = state
+    _finish(app)
+    app.notice("postponing…")
+
+
+def send(app: App) -> None:
+    state = _review_state(app)
+    if not (state.to.strip() or state.cc.strip() or state.bcc.strip()):
+        app.notice("no recipients: press E and fill in To", error=True)
+        return
+    draft = state.to_draft()  # raises MessageError on a bad address: shown in the status
+
+    def go() -> None:
+        rid = app.session.submit(
+            SendDraft(
+                account=state.identity.account,
+                draft=draft,
+                replied_id=state.replied_id,
+                forwarded_id=state.forwarded_id,
+            )
+        )
+        app.events.cleanup_after[rid] = state
+        _finish(app)
+        app.notice("sending…")
+
+    if forgotten_attachment(state):
+        app.prompt.ask_key(
+            "You wrote about an attachment but attached nothing. Send anyway? (y/n) ",
+            {"y": go},
+        )
+        return
+    go()
+
+
+def abandon(app: App) -> None:
+    """q on the review screen, answered yes: the message and its temporary files go."""
+    state = _review_state(app)
+    _finish(app)
+    cleanup(state)
+    app.notice("message abandoned")
+
+
+def _finish(app: App) -> None:
+    """Off the compose and review screens, back to where writing started."""
+    while len(app.stack) > 1 and app.screen.kind in ("review", "compose"):
+        app.stack.pop()
+    app.main.original_widget = app.screen.widget
+    app.columns.focus_position = 2
+
+
+def cleanup(state: ComposeState) -> None:
+    """The temporary files of a message (a forward's attachments, a resumed draft's)."""
+    for path in state.cleanup:
+        with contextlib.suppress(OSError):
+            path.unlink()
+            path.parent.rmdir()
