@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tmail.core.roles import (
+    COMMON_NAMES,
+    SPECIAL_USE,
     Role,
+    folder_for,
     is_outgoing,
     leaf_role,
     local_role,
@@ -87,3 +90,15 @@ def test_outgoing_folders_and_the_folder_list_order() -> None:
     assert not is_outgoing("INBOX") and not is_outgoing("Trash")
     order = sorted([None, Role.TRASH, Role.SENT, Role.INBOX, Role.JUNK, Role.DRAFTS], key=rank)
     assert order == [Role.INBOX, Role.DRAFTS, Role.SENT, Role.JUNK, Role.TRASH, None]
+
+
+def test_the_folder_for_a_role_is_the_preferred_name_that_exists() -> None:
+    assert folder_for(Role.TRASH, ["Deleted Items", "trash", "INBOX"]) == "trash"
+    assert folder_for("Sent", ["Sent Messages", "Sent Items"]) == "Sent Items"
+    assert folder_for(Role.SENT, ["Lists/Sent", "[Gmail]/Sent Mail"]) == "[Gmail]/Sent Mail"
+    assert folder_for(Role.DRAFTS, ["INBOX", "Archive"]) is None
+
+
+def test_the_special_use_table_reads_attributes_in_lower_case() -> None:
+    assert SPECIAL_USE["\\sent"] is Role.SENT and COMMON_NAMES["junk e-mail"] is Role.JUNK
+    assert "inbox" not in COMMON_NAMES

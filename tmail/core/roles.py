@@ -29,13 +29,13 @@ class Role(StrEnum):
     TRASH = "Trash"
 
 
-# The special-use attribute of each role (RFC 6154 section 2); INBOX has none.
-SPECIAL_USE: dict[Role, str] = {
-    Role.DRAFTS: "\\Drafts",
-    Role.SENT: "\\Sent",
-    Role.ARCHIVE: "\\Archive",
-    Role.JUNK: "\\Junk",
-    Role.TRASH: "\\Trash",
+# Special-use attributes (RFC 6154 section 2), lower case, -> the role; INBOX has none.
+SPECIAL_USE: dict[str, Role] = {
+    "\\drafts": Role.DRAFTS,
+    "\\sent": Role.SENT,
+    "\\archive": Role.ARCHIVE,
+    "\\junk": Role.JUNK,
+    "\\trash": Role.TRASH,
 }
 # The known names of each role, the preferred one first. Gmail's are these under GMAIL.
 NAMES: dict[Role, tuple[str, ...]] = {
@@ -51,8 +51,8 @@ GMAIL = "[Gmail]/"
 OUTGOING: frozenset[Role] = frozenset({Role.SENT, Role.DRAFTS})
 OUTBOX_NAMES = ("Outbox",)
 
-_BY_USE = {use.lower(): role for role, use in SPECIAL_USE.items()}
-_BY_LEAF = {
+# Lower-case known name (a path's last element) -> role; INBOX is a whole name only.
+COMMON_NAMES: dict[str, Role] = {
     name.lower(): role for role, names in NAMES.items() if role is not Role.INBOX for name in names
 }
 
@@ -66,10 +66,17 @@ def names_for(role: Role) -> tuple[str, ...]:
     return names + tuple(GMAIL + n for n in names)
 
 
+def folder_for(role: Role | str, names: Iterable[str]) -> str | None:
+    """Of the folders ``names``, the one that plays ``role`` by its whole name (any case), the
+    preferred name first (:func:`names_for`); None when none does."""
+    known = {n.lower(): n for n in names}
+    return next((known[c.lower()] for c in names_for(Role(role)) if c.lower() in known), None)
+
+
 def special_use_role(attributes: Iterable[str]) -> Role | None:
     """The role a special-use attribute among ``attributes`` gives (``\\Sent``, any case)."""
     for attr in attributes:
-        role = _BY_USE.get(attr.lower())
+        role = SPECIAL_USE.get(attr.lower())
         if role is not None:
             return role
     return None
@@ -77,7 +84,7 @@ def special_use_role(attributes: Iterable[str]) -> Role | None:
 
 def special_use(role: Role | None) -> str | None:
     """The attribute to ask for when creating ``role``'s folder (``\\Sent``), None for INBOX."""
-    return SPECIAL_USE.get(role) if role is not None else None
+    return f"\\{role.value}" if role is not None and role is not Role.INBOX else None
 
 
 def role_of(name: str, special_use: Iterable[str] = ()) -> Role | None:
@@ -91,13 +98,13 @@ def role_of(name: str, special_use: Iterable[str] = ()) -> Role | None:
         return Role.INBOX
     if lower.startswith(GMAIL.lower()):
         lower = lower[len(GMAIL) :]
-    return _BY_LEAF.get(lower)
+    return COMMON_NAMES.get(lower)
 
 
 def leaf_role(name: str, delimiter: str | None = "/") -> Role | None:
     """The role the last path element of ``name`` names (never INBOX, which is a whole name)."""
     leaf = name.rsplit(delimiter, 1)[-1] if delimiter else name
-    return _BY_LEAF.get(leaf.lower())
+    return COMMON_NAMES.get(leaf.lower())
 
 
 def local_role(name: str) -> Role | None:
