@@ -31,7 +31,7 @@ from tmail.runtime.session import (
 )
 from tmail.store.models import NewMessage
 from tmail.store.store import Store
-from tmail.sync.result import FolderResult, SyncResult
+from tmail.sync.result import AccountSyncResult, FolderResult
 
 E = TypeVar("E", bound=Event)
 DRAFT = Draft(from_=Address("Me", "me@x.test"), to=("a@x.test",), subject="hi", body="b")
@@ -52,10 +52,10 @@ class SlowBackend(Backend):
     def poll_interval(self, account: str) -> float | None:
         return self.interval
 
-    def sync(self, account: str, progress: object = None, stop: object = None) -> SyncResult:
+    def sync(self, account: str, progress: object = None, stop: object = None) -> AccountSyncResult:
         time.sleep(self.delay)
         self.syncs += 1
-        return SyncResult(account, folders=(FolderResult("INBOX", new=500),))
+        return AccountSyncResult(account, folders=(FolderResult("INBOX", new=500),))
 
     def set_flags(self, ids: Sequence[int], add: Iterable[Flag], remove: Iterable[Flag]) -> None:
         self.flag_calls += 1
@@ -179,13 +179,13 @@ class LongSyncBackend(LocalBackend):
         self.syncing = threading.Event()
         self.sent: list[str] = []
 
-    def sync(self, account: str, progress: object = None, stop: object = None) -> SyncResult:
+    def sync(self, account: str, progress: object = None, stop: object = None) -> AccountSyncResult:
         if account == "slow":
             self.syncing.set()
             deadline = time.monotonic() + 30  # a sync never told to stop ends some time
             while time.monotonic() < deadline and not (callable(stop) and stop()):
                 time.sleep(0.01)
-        return SyncResult(account)
+        return AccountSyncResult(account)
 
     def send(self, account: str, draft: Draft) -> SendResult:
         self.sent.append(draft.subject)
@@ -281,11 +281,13 @@ def test_the_readers_polling_backs_off_after_a_failed_sync_as_the_watch_loop_doe
     monkeypatch.setattr(worker_mod, "backoff_delay", quick)
 
     class Flaky(SlowBackend):
-        def sync(self, account: str, progress: object = None, stop: object = None) -> SyncResult:
+        def sync(
+            self, account: str, progress: object = None, stop: object = None
+        ) -> AccountSyncResult:
             self.syncs += 1
             if self.syncs <= 2:
                 raise ConnectFailed("connection refused", account="demo", server="imap:993")
-            return SyncResult(account)
+            return AccountSyncResult(account)
 
     backend = Flaky(interval=300.0)
     session = MailSession(backend)

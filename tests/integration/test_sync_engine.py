@@ -19,7 +19,7 @@ from tmail.protocols.pop3 import Pop3Session
 from tmail.store import Store
 from tmail.sync.imap_sync import sync_imap_account
 from tmail.sync.pop3_fetch import fetch_pop3_account
-from tmail.sync.result import SyncResult
+from tmail.sync.result import AccountSyncResult
 from tmail.sync.storeadapter import StoreAdapter
 
 pytestmark = pytest.mark.stack
@@ -32,7 +32,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def imap_sync(stack: MailStack, user: MailUser, store: Store, **kw: object) -> SyncResult:
+def imap_sync(stack: MailStack, user: MailUser, store: Store, **kw: object) -> AccountSyncResult:
     acct = account(stack, user.name, user.password, **kw)
 
     def opener(a: Account) -> ImapSession:
@@ -43,7 +43,7 @@ def imap_sync(stack: MailStack, user: MailUser, store: Store, **kw: object) -> S
     return result
 
 
-def pop_fetch(stack: MailStack, user: MailUser, store: Store, **kw: object) -> SyncResult:
+def pop_fetch(stack: MailStack, user: MailUser, store: Store, **kw: object) -> AccountSyncResult:
     acct = account(stack, user.name, user.password, protocol="pop3", **kw)
 
     def opener(a: Account) -> Pop3Session:
@@ -335,7 +335,7 @@ def test_pop3_without_uidl_falls_back_to_header_hashes(
     raws = [message(f"n{i}") for i in range(3)]
     mailstack.bulk_save(mail_user.name, raws)
 
-    def fetch(**kw: object) -> SyncResult:
+    def fetch(**kw: object) -> AccountSyncResult:
         acct = account(mailstack, mail_user.name, mail_user.password, protocol="pop3", **kw)
 
         def opener(a: Account) -> Pop3Session:

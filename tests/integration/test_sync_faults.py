@@ -36,7 +36,7 @@ from tmail.protocols.pop3 import Pop3Session
 from tmail.store import Store
 from tmail.sync.imap_sync import sync_imap_account
 from tmail.sync.pop3_fetch import fetch_pop3_account
-from tmail.sync.result import SyncResult
+from tmail.sync.result import AccountSyncResult
 from tmail.sync.storeadapter import StoreAdapter
 
 
@@ -47,7 +47,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def sync(server: FakeImap, store: Store, timeout: float = 5) -> SyncResult:
+def sync(server: FakeImap, store: Store, timeout: float = 5) -> AccountSyncResult:
     acct = Account("acct", "a@x", ServerSettings("imap", "127.0.0.1", server.port, "none"))
 
     def opener(a: Account) -> ImapSession:

@@ -414,12 +414,12 @@ def test_every_failed_folder_is_in_the_error_log(
 ) -> None:
     # Two folders failed in one sync: both lines reach the reader (the error log E), not
     # only the first one.
-    from tmail.sync.result import SyncResult
+    from tmail.sync.result import AccountSyncResult
 
     errors = ["demo (imap.example:993): Lists: NO over quota", "demo (imap.example:993): Old: NO"]
 
-    def sync(account: str, progress: object = None, stop: object = None) -> SyncResult:
-        return SyncResult(account, errors=tuple(errors))
+    def sync(account: str, progress: object = None, stop: object = None) -> AccountSyncResult:
+        return AccountSyncResult(account, errors=tuple(errors))
 
     monkeypatch.setattr(ui.backend, "sync", sync)
     ui.press("$")
@@ -504,10 +504,10 @@ def test_a_60_column_terminal_keeps_subjects_and_help_readable(ui: Harness) -> N
 
 
 def test_a_long_account_name_takes_one_line_of_the_narrow_sidebar(ui: Harness) -> None:
-    from tmail.ui.source import FolderInfo
+    from tmail.ui.source import SidebarFolder
 
     name = "my-very-long-account-name"
-    ui.app.sidebar.update([name], [FolderInfo(name, "INBOX", 0, 0)], None)
+    ui.app.sidebar.update([name], [SidebarFolder(name, "INBOX", 0, 0)], None)
     ui.app.options.sidebar = True
     lines = ui.app.render_text(60, 10).splitlines()
     assert lines[1].startswith("my-very-lon…│") and lines[2].startswith(" INBOX ")

@@ -30,7 +30,7 @@ from tmail.runtime.session import (
     SyncNow,
     SyncProgress,
 )
-from tmail.sync.result import FolderResult, SyncResult
+from tmail.sync.result import AccountSyncResult, FolderResult
 
 DRAFT = Draft(from_=Address("Me", "me@x.test"), to=("a@x.test",), subject="hi", body="b")
 
@@ -50,9 +50,9 @@ class Backend(SessionBackend):
         if self.fail is not None:
             raise self.fail
 
-    def sync(self, account: str, progress: object = None, stop: object = None) -> SyncResult:
+    def sync(self, account: str, progress: object = None, stop: object = None) -> AccountSyncResult:
         self._maybe_fail()
-        return SyncResult(account, folders=(FolderResult("INBOX", new=3),))
+        return AccountSyncResult(account, folders=(FolderResult("INBOX", new=3),))
 
     def set_flags(self, ids: Sequence[int], add: Iterable[Flag], remove: Iterable[Flag]) -> None:
         self._maybe_fail()
@@ -146,11 +146,11 @@ def test_local_changes_and_postpone_outcomes() -> None:
 class TwoFoldersFail(Backend):
     """A sync where two folders failed (the others synced), reporting progress on the way."""
 
-    def sync(self, account: str, progress: object = None, stop: object = None) -> SyncResult:
+    def sync(self, account: str, progress: object = None, stop: object = None) -> AccountSyncResult:
         assert callable(progress)
         progress("INBOX", 200, 500)
         errors = ("a (imap:993): Lists: NO over quota", "a (imap:993): Archive: NO gone")
-        return SyncResult(account, folders=(FolderResult("INBOX", new=500),), errors=errors)
+        return AccountSyncResult(account, folders=(FolderResult("INBOX", new=500),), errors=errors)
 
 
 def test_every_failed_folder_reaches_the_user_not_only_the_first() -> None:

@@ -16,13 +16,13 @@ from pathlib import Path
 from tmail.config.model import Account
 from tmail.core.errors import ConfigError, TmailError
 from tmail.core.models import Flag
-from tmail.core.roles import folder_for
+from tmail.core.roles import Role, folder_for, special_use
 from tmail.mime.compose import Composed
 from tmail.outbox.flush import FlushReport, Opener, SentSink, enqueue, flush
 from tmail.outbox.queue import Entry, Queue
 from tmail.protocols import smtpcodes
 from tmail.protocols.connect import open_imap, open_smtp
-from tmail.protocols.imap import ROLE_USE, ImapSession, assign_roles
+from tmail.protocols.imap import ImapSession, assign_roles
 from tmail.protocols.smtp import Dsn, SmtpSession, open_session
 from tmail.store.store import Store
 
@@ -90,10 +90,10 @@ class SentCopy:
                 server=self.account.incoming.label,
             )
             folders = assign_roles(self._session.folders())
-            found = next((f.name for f in folders if f.role == "Sent"), None)
+            found = next((f.name for f in folders if f.role == Role.SENT), None)
             if found is None:
                 found = "Sent"
-                self._session.create_folder(found, ROLE_USE["Sent"])
+                self._session.create_folder(found, special_use(Role.SENT))
             self._folder = found
         assert self._folder is not None
         self._session.append(self._folder, data, {Flag.SEEN})

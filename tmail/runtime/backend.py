@@ -27,7 +27,7 @@ from tmail.runtime.session import (
     StopFn,
 )
 from tmail.store import Store
-from tmail.sync.result import SyncResult
+from tmail.sync.result import AccountSyncResult
 
 if TYPE_CHECKING:
     from tmail.mime.compose import Composed, Draft
@@ -129,8 +129,8 @@ class DemoBackend(LocalBackend):
 
     def sync(
         self, account: str, progress: ProgressFn | None = None, stop: StopFn | None = None
-    ) -> SyncResult:
-        return SyncResult(account)  # nothing to fetch: the demo's mail is all here
+    ) -> AccountSyncResult:
+        return AccountSyncResult(account)  # nothing to fetch: the demo's mail is all here
 
     def send(self, account: str, draft: Draft) -> SendResult:
         acc = self._account(account)
@@ -147,7 +147,7 @@ class MailBackend(LocalBackend):
 
     def sync(
         self, account: str, progress: ProgressFn | None = None, stop: StopFn | None = None
-    ) -> SyncResult:
+    ) -> AccountSyncResult:
         """Fetch and push, then retry what is due in the outbox. Each failed folder is one
         line in ``errors`` (naming the account and the server); the others still synced."""
         from tmail.sync.engine import sync_account

@@ -38,7 +38,7 @@ from tmail.core.counts import plural
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
 from tmail.core.safe import safe_line
-from tmail.sync.result import SyncResult
+from tmail.sync.result import AccountSyncResult
 
 if TYPE_CHECKING:
     from tmail.mime.compose import Draft
@@ -239,10 +239,10 @@ class Backend(Protocol):
 
     def sync(
         self, account: str, progress: ProgressFn | None = None, stop: StopFn | None = None
-    ) -> SyncResult:
-        """Sync one account (:class:`tmail.sync.result.SyncResult`, the engine's own outcome);
-        a failure of a folder is one line in ``errors`` (the others still synced), a failure
-        of the whole account may raise :class:`TmailError`."""
+    ) -> AccountSyncResult:
+        """Sync one account (:class:`tmail.sync.result.AccountSyncResult`, the engine's own
+        outcome); a failure of a folder is one line in ``errors`` (the others still synced), a
+        failure of the whole account may raise :class:`TmailError`."""
         ...
 
     def set_flags(

@@ -27,7 +27,7 @@ from tmail.runtime.worker import BACKOFF_MAX, BACKOFF_START, AccountWorker, back
 from tmail.store import Store
 from tmail.sync.engine import DEFAULT_OPENERS, Openers, sync_account
 from tmail.sync.idle import InboxWatcher
-from tmail.sync.result import ProgressFn, SyncResult
+from tmail.sync.result import AccountSyncResult, ProgressFn
 
 StoreOpener = Callable[[], Store]
 LogFn = Callable[[str], None]
@@ -44,16 +44,16 @@ def sync_accounts(
     progress: ProgressFn | None = None,
     stop: threading.Event | None = None,
     openers: Openers = DEFAULT_OPENERS,
-) -> list[SyncResult]:
+) -> list[AccountSyncResult]:
     """One pass over ``accounts``, in parallel; results in the order of ``accounts``."""
     folder_list = list(folders) if folders is not None else None
     stop_fn = stop.is_set if stop is not None else None
 
-    def one(account: Account) -> SyncResult:
+    def one(account: Account) -> AccountSyncResult:
         try:
             store = open_store()
         except TmailError as exc:
-            return SyncResult(account.name, errors=(exc.one_line(),))
+            return AccountSyncResult(account.name, errors=(exc.one_line(),))
         try:
             return sync_account(
                 config,
@@ -104,7 +104,7 @@ def watch(
     log: LogFn,
     stop: threading.Event,
     folders: Iterable[str] | None = None,
-    on_result: Callable[[SyncResult], None] | None = None,
+    on_result: Callable[[AccountSyncResult], None] | None = None,
     openers: Openers = DEFAULT_OPENERS,
 ) -> None:
     """Sync every account on its own worker until ``stop`` is set; returns after all workers
@@ -153,7 +153,7 @@ def _account_worker(
     log: LogFn,
     stop: threading.Event,
     folders: list[str] | None,
-    on_result: Callable[[SyncResult], None] | None,
+    on_result: Callable[[AccountSyncResult], None] | None,
     openers: Openers,
 ) -> tuple[AccountWorker, InboxWatcher | None]:
     """The account's worker: its pass is one sync with its log lines and hook; IMAP accounts

@@ -5,10 +5,10 @@ starts at :class:`Store`; :mod:`tmail.store.query` documents the search language
 """
 
 from tmail.store.models import (
-    FolderInfo,
     MessageRow,
     NewMessage,
     PendingChange,
+    StoredFolder,
     ThreadEntry,
     ThreadInfo,
 )
@@ -26,12 +26,12 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "INBOX",
-    "FolderInfo",
     "MessageRow",
     "NewMessage",
     "PendingChange",
     "QueryError",
     "Store",
+    "StoredFolder",
     "ThreadEntry",
     "ThreadInfo",
     "normalize_folder",

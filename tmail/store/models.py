@@ -58,8 +58,8 @@ class MessageRow:
 
 
 @dataclass(frozen=True)
-class FolderInfo:
-    """A folder of one account with its message counts."""
+class StoredFolder:
+    """A folder of one account in the local store, with its message counts."""
 
     account: str
     name: str

@@ -21,11 +21,11 @@ from tmail.core.models import Address, Flag, MessageSummary, flags_from_maildir,
 from tmail.store import maildir
 from tmail.store.diskerrors import index_error
 from tmail.store.models import (
-    FolderInfo,
     MessageRow,
     NewMessage,
     PendingChange,
     SortKey,
+    StoredFolder,
     ThreadEntry,
     ThreadInfo,
 )
@@ -287,7 +287,7 @@ class Store:
                 (maildir.dir_stamp(path), fid),
             )
 
-    def folders(self, account: str | None = None) -> list[FolderInfo]:
+    def folders(self, account: str | None = None) -> list[StoredFolder]:
         """Folders with total, unread and flagged counts, INBOX first then by name.
 
         Counted from the (folder, flags) index: about 25 ms for 100,000 messages.
@@ -311,7 +311,7 @@ class Store:
         out = []
         for fid, acc, name in self.db.execute(sql, params):
             total, unread, flagged = counts.get(int(fid), (0, 0, 0))
-            out.append(FolderInfo(acc, name, total, unread, flagged))
+            out.append(StoredFolder(acc, name, total, unread, flagged))
         return out
 
     def accounts(self) -> list[str]:

@@ -1,9 +1,9 @@
 """The sync entry points other layers call: plain synchronous functions, no threads.
 
 ``sync_account`` runs one pass for one account (IMAP or POP3) and returns a
-:class:`~tmail.sync.result.SyncResult`; it never raises for server or store trouble. The runtime
-calls it from its workers (``tmail sync``, ``tmail sync --watch``, the TUI), each with its own
-:class:`tmail.store.Store`.
+:class:`~tmail.sync.result.AccountSyncResult`; it never raises for server or store trouble. The
+runtime calls it from its workers (``tmail sync``, ``tmail sync --watch``, the TUI), each with its
+own :class:`tmail.store.Store`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tmail.store import Store
 from tmail.sync.contact import remembering
 from tmail.sync.imap_sync import ImapOpener, sync_imap_account
 from tmail.sync.pop3_fetch import Pop3Opener, fetch_pop3_account
-from tmail.sync.result import ProgressFn, StopFn, SyncResult
+from tmail.sync.result import AccountSyncResult, ProgressFn, StopFn
 from tmail.sync.storeadapter import StoreAdapter
 
 
@@ -63,7 +63,7 @@ def sync_account(
     progress: ProgressFn | None = None,
     stop: StopFn | None = None,
     openers: Openers = DEFAULT_OPENERS,
-) -> SyncResult:
+) -> AccountSyncResult:
     """One pass over ``account``: IMAP folders synced both ways, or POP3 mail fetched."""
     view = StoreAdapter(store)
     try:
@@ -75,4 +75,4 @@ def sync_account(
             view, account, imap, only_folders=folders, progress=progress, stop=stop
         )
     except TmailError as exc:
-        return SyncResult(account.name, errors=(exc.one_line(),))
+        return AccountSyncResult(account.name, errors=(exc.one_line(),))

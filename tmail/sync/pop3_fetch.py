@@ -22,7 +22,7 @@ from tmail.protocols.pop3 import Pop3Session
 from tmail.store import NewMessage
 from tmail.sync.imap_sync import BATCH_BYTES, BATCH_MESSAGES, PARTIAL_HEADER
 from tmail.sync.plan import plan_pop3
-from tmail.sync.result import FolderResult, Progress, ProgressFn, StopFn, SyncResult
+from tmail.sync.result import AccountSyncResult, FolderResult, Progress, ProgressFn, StopFn
 from tmail.sync.storeview import SyncStore
 
 Pop3Opener = Callable[[Account], Pop3Session]
@@ -41,13 +41,13 @@ def fetch_pop3_account(
     progress: ProgressFn | None = None,
     stop: StopFn | None = None,
     headers_only: bool = False,
-) -> SyncResult:
+) -> AccountSyncResult:
     """One POP3 pass. Never raises for server or store trouble: each failure is one line in
-    ``SyncResult.errors``; whatever was stored stays stored and on the server."""
+    ``AccountSyncResult.errors``; whatever was stored stays stored and on the server."""
     try:
         session = open_session(account)
     except TmailError as exc:
-        return SyncResult(account.name, errors=(exc.one_line(),))
+        return AccountSyncResult(account.name, errors=(exc.one_line(),))
     acct = account.name
     new = removed = 0
     stopped = False
@@ -141,7 +141,7 @@ def fetch_pop3_account(
                 store.forget_uidls(acct, gone)
     except TmailError as exc:
         session.abandon()
-        return SyncResult(
+        return AccountSyncResult(
             acct,
             folders=(FolderResult(INBOX, new=new, error=exc.one_line()),),
             errors=(exc.one_line(),),
@@ -150,7 +150,7 @@ def fetch_pop3_account(
     except BaseException:
         session.abandon()
         raise
-    return SyncResult(
+    return AccountSyncResult(
         acct,
         folders=(FolderResult(INBOX, new=new, pushed=removed),),
         new_in_inbox=new,
