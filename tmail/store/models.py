@@ -9,7 +9,13 @@ from typing import Any, Literal
 
 from tmail.core.models import Address, Flag
 
+INBOX = "INBOX"
 SortKey = Literal["date", "from", "subject", "size"]
+
+
+def normalize_folder(name: str) -> str:
+    """Folder names as the index keeps them: the inbox is always ``INBOX`` (RFC 3501 5.1)."""
+    return INBOX if name.upper() == INBOX else name
 
 
 @dataclass(frozen=True)
