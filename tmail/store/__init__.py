@@ -6,6 +6,7 @@ starts at :class:`Store`; :mod:`tmail.store.query` documents the search language
 
 from tmail.store.models import (
     INBOX,
+    FolderState,
     MessageRow,
     NewMessage,
     PendingChange,
@@ -28,6 +29,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "INBOX",
+    "FolderState",
     "MessageRow",
     "NewMessage",
     "PendingChange",

@@ -118,8 +118,11 @@ class Indexer(Folders):
         fsynced once and every row is committed in one transaction. When this returns, every
         message survives a crash; a crash before leaves files that :meth:`check` indexes and a
         later ``add_message(uid=...)`` adopts, never a duplicate. UIDs the folder already has
-        return their existing ids and write nothing. Returns the ids in the order of ``items``.
+        return their existing ids and write nothing. Returns the ids in the order of ``items``;
+        an empty batch does nothing.
         """
+        if not items:
+            return []
         folder = normalize_folder(folder)
         assumed = self._assumed(account)
         summaries = [_summarize(it.raw, assumed) for it in items]  # outside the lock: the slow part

@@ -93,6 +93,16 @@ class ThreadEntry:
     message: MessageRow
 
 
+@dataclass(frozen=True)
+class FolderState:
+    """What the last completed sync of a folder recorded (kept as JSON in the folder's row)."""
+
+    server_name: str
+    uidvalidity: int
+    uidnext: int
+    highestmodseq: int | None
+
+
 PendingKind = Literal["flags", "move", "delete", "append"]
 
 

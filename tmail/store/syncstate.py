@@ -9,7 +9,7 @@ from typing import Any
 
 from tmail.core.models import Flag, flags_from_maildir, flags_to_maildir
 from tmail.store.folders import Folders
-from tmail.store.models import normalize_folder
+from tmail.store.models import FolderState, normalize_folder
 
 
 class SyncState(Folders):
@@ -18,7 +18,7 @@ class SyncState(Folders):
     def uid_flags(self, account: str, folder: str) -> dict[int, frozenset[Flag]]:
         """``{uid: flags}`` of every message of the folder that has a server UID.
 
-        With :meth:`tombstones` this is the planner's ``local_now``.
+        :meth:`local_flags` adds the :meth:`tombstones`: the planner's ``local_now``.
         """
         fid = self._find_folder(account, folder)
         if fid is None:
@@ -59,25 +59,45 @@ class SyncState(Folders):
             )
         }
 
+    def local_flags(self, account: str, folder: str) -> dict[int, frozenset[Flag] | None]:
+        """The planner's ``local_now``: :meth:`uid_flags`, and None for each of the
+        :meth:`tombstones` (deleted here, not yet expunged on the server)."""
+        out: dict[int, frozenset[Flag] | None] = dict(self.uid_flags(account, folder))
+        for uid in self.tombstones(account, folder):
+            out[uid] = None
+        return out
+
     # ------------------------------------------------------------------ sync state
 
-    def folder_state(self, account: str, folder: str) -> dict[str, Any]:
-        """The sync engine's JSON state of a folder (``{}`` when none), e.g.
-        ``{"uidvalidity": 7, "highestmodseq": 1234, "uidnext": 99}``. The store does not
-        interpret it."""
+    def folder_state(self, account: str, folder: str) -> FolderState | None:
+        """What the last completed sync of the folder recorded; None when there is none (or it
+        is not one a sync wrote: the next sync then starts the folder afresh)."""
         row = self.db.execute(
             "SELECT sync_state FROM folders WHERE account = ? AND name = ?",
             (account, normalize_folder(folder)),
         ).fetchone()
-        return dict(json.loads(row[0])) if row else {}
+        s = json.loads(row[0]) if row else {}
+        try:
+            return FolderState(
+                server_name=str(s["server_name"]),
+                uidvalidity=int(s["uidvalidity"]),
+                uidnext=int(s["uidnext"]),
+                highestmodseq=int(s["highestmodseq"]) if s.get("highestmodseq") else None,
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
 
-    def set_folder_state(self, account: str, folder: str, state: Mapping[str, Any]) -> None:
+    def set_folder_state(self, account: str, folder: str, state: FolderState) -> None:
         """Replace the folder's sync state (creates the folder entry if needed)."""
+        data = {
+            "server_name": state.server_name,
+            "uidvalidity": state.uidvalidity,
+            "uidnext": state.uidnext,
+            "highestmodseq": state.highestmodseq,
+        }
         with self._tx() as conn:
             fid = self._folder_id(conn, account, folder)
-            conn.execute(
-                "UPDATE folders SET sync_state = ? WHERE id = ?", (json.dumps(dict(state)), fid)
-            )
+            conn.execute("UPDATE folders SET sync_state = ? WHERE id = ?", (json.dumps(data), fid))
 
     def account_state(self, account: str) -> dict[str, Any]:
         """The sync engine's JSON state of an account (``{}`` when none)."""
@@ -93,6 +113,26 @@ class SyncState(Folders):
                 "ON CONFLICT (account) DO UPDATE SET state = excluded.state",
                 (account, json.dumps(dict(state))),
             )
+
+    def uploads_waiting(self, account: str) -> dict[str, list[int]]:
+        """Folder -> ids of its pending APPENDs (sent copies, drafts made here)."""
+        out: dict[str, list[int]] = {}
+        for pid, folder in self.db.execute(
+            "SELECT id, folder FROM pending WHERE account = ? AND kind = 'append' ORDER BY id",
+            (account,),
+        ):
+            out.setdefault(folder, []).append(int(pid))
+        return out
+
+    def local_only_folders(self, account: str) -> set[str]:
+        """Folders the server would not create: what is put there stays local."""
+        return set(self.account_state(account).get("local_only", []))
+
+    def set_local_only(self, account: str, folder: str) -> None:
+        """Remember that the server would not create ``folder`` (see :meth:`local_only_folders`)."""
+        state = self.account_state(account)
+        state["local_only"] = sorted({*state.get("local_only", []), folder})
+        self.set_account_state(account, state)
 
     def pop3_stored(self, account: str) -> dict[str, float]:
         """``{uidl: time stored}`` of every POP3 message safely stored: ``plan_pop3``'s ``stored``.
