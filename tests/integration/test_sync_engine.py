@@ -147,6 +147,26 @@ def test_moves_go_both_ways(mailstack: MailStack, mail_user: MailUser, store: St
     assert store.pending(mail_user.name) == []
 
 
+def test_a_flag_set_on_a_message_just_moved_here_reaches_the_server(
+    mailstack: MailStack, mail_user: MailUser, store: Store
+) -> None:
+    # The move gives the message its new UID but no agreed flags there yet: the base of the
+    # merge is the flags it had before the unpushed change (the journal's), not the change.
+    mailstack.create_mailbox(mail_user.name, "Archive")
+    mailstack.bulk_save(mail_user.name, [message("moved")])
+    imap_sync(mailstack, mail_user, store)
+    [row] = store.list_messages(mail_user.name, "INBOX")
+    store.move(row.id, "Archive")
+    imap_sync(mailstack, mail_user, store)  # pushes the move: the new UID comes by COPYUID
+    [moved] = store.list_messages(mail_user.name, "Archive")
+    assert moved.id == row.id and moved.uid is not None
+    store.change_flags([moved.id], add=frozenset({Flag.FLAGGED}))
+    imap_sync(mailstack, mail_user, store)
+    assert local(store, mail_user, "Archive") == {"moved": frozenset({Flag.FLAGGED})}
+    assert list(server(mailstack, mail_user, "Archive").values()) == [frozenset({Flag.FLAGGED})]
+    assert store.pending(mail_user.name) == []
+
+
 def test_uidvalidity_change_neither_duplicates_nor_drops(
     mailstack: MailStack, mail_user: MailUser, store: Store
 ) -> None:

@@ -193,6 +193,16 @@ def test_move_records_old_folder_and_uid(store: Store) -> None:
     assert store.by_uid("acc", "Archive", 77).id == mid  # type: ignore[union-attr]
 
 
+def test_a_flag_change_after_a_move_is_merged_from_the_flags_before_it(store: Store) -> None:
+    mid = store.add_message("acc", "INBOX", msg(1), frozenset({S}), uid=5)
+    store.move(mid, "Archive")
+    store.set_uid(mid, 77)  # the sync pushed the move: the new UID, no agreed flags there yet
+    assert store.synced_flags("acc", "Archive") == {}
+    store.change_flags([mid], add=frozenset({F}))
+    assert store.synced_flags("acc", "Archive") == {77: frozenset({S})}  # the journal's base
+    assert store.local_flags("acc", "Archive") == {77: frozenset({S, F})}
+
+
 def test_purge_leaves_a_tombstone(store: Store) -> None:
     mid = store.add_message("acc", "INBOX", msg(1), uid=5)
     store.remove(mid)

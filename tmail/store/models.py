@@ -116,7 +116,8 @@ class PendingChange:
         ``{"add": "FS", "remove": "T", "base": "S"}`` (Maildir letters; ``base``: the flags
         before the first unpushed change) for the message ``message`` whose
         server UID was ``uid`` in ``account``/``folder``. Several flag changes of one message
-        are merged into one row.
+        are merged into one row. The sync pushes the difference between the flags now and
+        ``Store.synced_flags``, which takes ``base`` for a UID with no agreed flags yet.
     ``move``
         the message ``message`` left ``folder`` (where it had ``uid``) for ``data["to"]``;
         its row now sits in the target folder with no UID until the sync sets one.

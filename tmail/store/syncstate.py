@@ -34,12 +34,15 @@ class SyncState(Folders):
         """``{uid: flags}`` both sides agreed on at the last sync: the planner's ``last_synced``.
 
         Set by ``add_message(uid=...)``, by ``set_flags(record=False)`` and by
-        :meth:`mark_synced`; a UID without a known base is left out.
+        :meth:`mark_synced`. A UID with no agreed flags yet (a message the user moved here, its
+        new UID just learnt) but with an unpushed flag change takes the flags it had before that
+        change, the journal's ``base``: the change is then pushed, not undone by the server's
+        flags. Any other UID without a known base is left out.
         """
         fid = self._find_folder(account, folder)
         if fid is None:
             return {}
-        return {
+        out = {
             int(uid): flags_from_maildir(flags)
             for uid, flags in self.db.execute(
                 "SELECT uid, synced_flags FROM messages WHERE folder_id = ? AND uid IS NOT NULL "
@@ -47,6 +50,14 @@ class SyncState(Folders):
                 (fid,),
             )
         }
+        for uid, base in self.db.execute(
+            "SELECT m.uid, json_extract(p.data, '$.base') FROM pending p "
+            "JOIN messages m ON m.id = p.message WHERE p.kind = 'flags' AND m.folder_id = ? "
+            "AND m.uid IS NOT NULL AND m.synced_flags IS NULL",
+            (fid,),
+        ):
+            out[int(uid)] = flags_from_maildir(base or "")
+        return out
 
     def tombstones(self, account: str, folder: str) -> set[int]:
         """UIDs the user deleted locally that the server still has to expunge (pending deletes)."""
