@@ -50,6 +50,7 @@ def record(
     uid: int | None,
     data: Mapping[str, Any],
 ) -> None:
+    """Add one row to the journal (see :class:`tmail.store.PendingChange` for its kinds)."""
     conn.execute(
         "INSERT INTO pending (account, folder, kind, message, uid, data, created) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -197,7 +197,7 @@ _NOT_FOLDERS = frozenset({"cur", "new", "tmp"})
 def _walk_maildirs(
     root: Path, parts: tuple[str, ...], plus: bool, depth: int = 0
 ) -> Iterator[tuple[Path, tuple[str, ...]]]:
-    """Maildirs below ``root`` with their folder-name parts (see ``Store._disk_folders``)."""
+    """Maildirs below ``root`` with their folder-name parts (see ``Repair._disk_folders``)."""
     if depth > 8:
         return
     try:

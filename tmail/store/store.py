@@ -10,6 +10,15 @@ there imports this one (``[tool.importlinter]`` in pyproject.toml keeps it so):
 - :mod:`tmail.store.changes`: flags, moves, deletes and the pending-changes journal
 - :mod:`tmail.store.syncstate`: what the sync engines keep (folder state, synced flags, UIDLs)
 - :mod:`tmail.store.repair`: the start-up check, rescans, reindex
+
+Below them: :mod:`tmail.store.journal` (the pending-changes rows several jobs write),
+:mod:`tmail.store.threads` (thread ids and reply trees), :mod:`tmail.store.models`,
+:mod:`tmail.store.maildir`, :mod:`tmail.store.query`, :mod:`tmail.store.schema`.
+
+Each job is one class (``Folders``, ``Indexer``, ...) that inherits the jobs it builds on, all
+of them sharing one :class:`~tmail.store.index_db.IndexDb` (connections, lock, paths); ``Store``
+inherits the top ones, so its API is theirs together and a job can only call jobs below it.
+A new job gets a new module and class in that picture, and a place in the contract.
 """
 
 from __future__ import annotations
