@@ -21,7 +21,6 @@ from tmail.sync.contact import remembering
 from tmail.sync.imap_sync import ImapOpener, sync_imap_account
 from tmail.sync.pop3_fetch import Pop3Opener, fetch_pop3_account
 from tmail.sync.result import AccountSyncResult, ProgressFn, StopFn
-from tmail.sync.storeadapter import StoreAdapter
 
 
 def open_imap_session(account: Account) -> ImapSession:
@@ -65,14 +64,13 @@ def sync_account(
     openers: Openers = DEFAULT_OPENERS,
 ) -> AccountSyncResult:
     """One pass over ``account``: IMAP folders synced both ways, or POP3 mail fetched."""
-    view = StoreAdapter(store)
     try:
         if account.incoming.protocol == "pop3":
             pop3 = remembering(openers.pop3, store)
-            return fetch_pop3_account(view, account, pop3, progress=progress, stop=stop)
+            return fetch_pop3_account(store, account, pop3, progress=progress, stop=stop)
         imap = remembering(openers.imap, store)
         return sync_imap_account(
-            view, account, imap, only_folders=folders, progress=progress, stop=stop
+            store, account, imap, only_folders=folders, progress=progress, stop=stop
         )
     except TmailError as exc:
         return AccountSyncResult(account.name, errors=(exc.one_line(),))

@@ -25,7 +25,7 @@ from tmail.core.models import flags_from_maildir
 from tmail.core.roles import Role, local_role, special_use
 from tmail.core.safe import safe_line
 from tmail.protocols.imap import ImapSession, RemoteFolder
-from tmail.store import NewMessage, PendingChange
+from tmail.store import FolderState, NewMessage, PendingChange
 from tmail.sync.plan import (
     DeleteRemote,
     Fetch,
@@ -37,7 +37,7 @@ from tmail.sync.plan import (
     plan,
 )
 from tmail.sync.result import AccountSyncResult, FolderResult, Progress, ProgressFn, StopFn
-from tmail.sync.storeview import FolderState, SyncStore
+from tmail.sync.storeview import SyncStore
 
 PARTIAL_HEADER = b"X-Tmail-Partial"
 # New mail is committed in batches: one fsync per directory and one commit per batch. A kill
@@ -321,7 +321,7 @@ def sync_folder(
             sel = session.select(folder.name)
 
     local = store.local_flags(acct, name)  # uid -> flags, None for a pending local deletion
-    last = store.base_flags(acct, name)  # uid -> flags the last sync agreed on
+    last = store.synced_flags(acct, name)  # uid -> flags the last sync agreed on
     remote: dict[int, Flags] = {}
     if sel.exists == 0:
         pass
@@ -358,11 +358,13 @@ def sync_folder(
     # 2. The server's changes.
     server_flags = {a.uid: a.flags for a in actions if isinstance(a, SetLocalFlags)}
     if server_flags:
-        store.apply_server_flags(acct, name, server_flags)
+        store.set_server_flags(acct, name, server_flags)
         changed_n = len(server_flags)
     for a in actions:
         if isinstance(a, RemoveLocal):
-            store.remove_by_server(acct, name, a.uid)
+            row = store.by_uid(acct, name, a.uid)
+            if row is not None:
+                store.remove(row.id, record=False)
             removed += 1
         elif isinstance(a, ForgetTombstone):
             store.forget_local_deletions(acct, name, [a.uid])
@@ -415,24 +417,24 @@ def _push_moves_and_appends(
         for _pid, uid, message in items:
             new_uid = mapping.get(uid)
             if new_uid is not None:
-                store.set_uid(message, new_uid, moved_flags.get(message))
+                store.set_uid(message, new_uid, synced_flags=moved_flags.get(message))
         store.clear_pending([pid for pid, _u, _m in items])
         done += len(items)
     for ch in changes:
         if ch.kind != "append" or ch.message is None:
             continue
-        raw = store.read_raw(ch.message)
-        flags = store.message_flags(ch.message)
-        if raw is None or flags is None:
+        row = store.get(ch.message)
+        if row is None:
             store.clear_pending([ch.id])
             continue
+        raw, flags = store.read_raw(row.id), row.flags
         mid = _header_message_id(raw)
         if mid and session.search_message_id(mid):
             store.clear_pending([ch.id])  # an earlier, interrupted sync already uploaded it
             continue
         new_uid = session.append(folder.name, raw, flags)
         if new_uid is not None:
-            store.set_uid(ch.message, new_uid, flags)
+            store.set_uid(ch.message, new_uid, synced_flags=flags)
         store.clear_pending([ch.id])
         done += 1
     return done
@@ -456,9 +458,10 @@ def _flags_before_move(
     agreed: dict[int, Flags] = {}
     for _pid, uid, message in items:
         letters = base.get(message)
-        now = store.message_flags(message)
-        if not isinstance(letters, str) or now is None:
+        row = store.get(message)
+        if not isinstance(letters, str) or row is None:
             continue
+        now = row.flags
         was = flags_from_maildir(letters)
         by_change.setdefault((now - was, was - now), []).append(uid)
         agreed[message] = now
@@ -508,7 +511,7 @@ def _fetch_new(
 
     def flush() -> None:
         nonlocal done, batch, batch_bytes, last_flush
-        store.add_batch(account.name, name, batch)
+        store.add_messages(account.name, name, batch)
         done += len(batch)
         batch, batch_bytes, last_flush = [], 0, time.monotonic()
         if progress is not None:

@@ -56,7 +56,7 @@ def fetch_pop3_account(
         if listing is None:
             count, _size = session.stat()
             listing = session.header_hash_uidls(count)
-        seen = store.pop3_seen(acct)
+        seen = store.pop3_stored(acct)
         previewed = {k[len(PREVIEW) :] for k in seen if k.startswith(PREVIEW)}
         stored = {k.removeprefix(PREVIEW): t for k, t in seen.items()}
         now = time.time()
@@ -85,9 +85,9 @@ def fetch_pop3_account(
         batch_bytes = 0
 
         def flush() -> None:
-            # add_batch returns only after fsync + rename + commit: only now may DELE go.
+            # add_messages returns only after fsync + rename + commit: only now may DELE go.
             nonlocal new, batch, batch_numbers
-            store.add_batch(acct, INBOX, batch)
+            store.add_messages(acct, INBOX, batch)
             new += len(batch)
             if not account.leave_on_server:
                 deletable.extend(batch_numbers)
@@ -103,12 +103,12 @@ def fetch_pop3_account(
                     NewMessage(raw + session.headers(number), uidl=PREVIEW + uidl_of[number])
                 )
                 if len(heads) >= BATCH_MESSAGES:
-                    store.add_batch(acct, INBOX, heads)
+                    store.add_messages(acct, INBOX, heads)
                     new, heads = new + len(heads), []
                 if stop is not None and stop():
                     stopped = True
                     break
-            store.add_batch(acct, INBOX, heads)
+            store.add_messages(acct, INBOX, heads)
             new, heads = new + len(heads), []
             for number, raw in () if stopped else session.retrieve(numbers):
                 batch.append(NewMessage(raw, uidl=uidl_of[number]))
@@ -122,7 +122,7 @@ def fetch_pop3_account(
                     stopped = True
                     break
         except TmailError:
-            store.add_batch(acct, INBOX, heads)  # whole messages already read are kept
+            store.add_messages(acct, INBOX, heads)  # whole messages already read are kept
             new += len(heads)
             flush()
             raise
