@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import platformdirs
 
+from tmail.config.identities import parse_identities
 from tmail.config.model import Account, Config, SendLimits, ServerSettings
 from tmail.config.presets import Preset, presets
 from tmail.core.durations import parse_duration
@@ -91,6 +92,7 @@ ACCOUNT_KEYS = (
     "max_queue_age",
     "resend_uncertain",
     "on_new_mail",
+    "identities",
 )
 
 
@@ -419,6 +421,9 @@ class _Loader:
             max_queue_age=5 * 86400.0 if max_queue_age is None else max_queue_age,
             resend_uncertain=bool(self._bool(table, "resend_uncertain", where)),
             on_new_mail=self._str(table, "on_new_mail", where),
+            identities=parse_identities(
+                table.get("identities"), file=self.file, account=name, error=self.error
+            ),
         )
 
     def _limits(self, raw: Any, where: str, base: SendLimits) -> SendLimits:

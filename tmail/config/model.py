@@ -15,6 +15,7 @@ Security = Literal["tls", "starttls", "none"]
 Protocol = Literal["imap", "pop3", "smtp"]
 AuthMethod = Literal["password", "xoauth2"]
 Role = Literal["incoming", "outgoing"]
+SignaturePlacement = Literal["below", "above"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,36 @@ class SendLimits:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """One address an account sends from: its main address, an alias, or a wildcard
+    (``*@example.org``, a catch-all domain) that stands for any address of that domain.
+
+    The signature comes from ``signature`` (text), ``signature_file`` or ``signature_command``
+    (its output), at most one of them; :mod:`tmail.config.signature` reads it.
+    """
+
+    address: str  # lower-case for a wildcard; as written otherwise
+    name: str = ""
+    reply_to: str | None = None
+    bcc_self: bool = False
+    signature: str | None = None
+    signature_file: Path | None = None
+    signature_command: str | None = None
+    signature_placement: SignaturePlacement = "below"  # in a reply: below or above the quote
+
+    @property
+    def wildcard(self) -> bool:
+        return self.address.startswith("*@")
+
+    def covers(self, address: str) -> bool:
+        """Whether mail to ``address`` is mail to this identity (case-insensitive)."""
+        addr = address.strip().lower()
+        if self.wildcard:
+            return addr.endswith(self.address[1:].lower()) and len(addr) > len(self.address) - 1
+        return addr == self.address.lower()
+
+
+@dataclass(frozen=True)
 class Account:
     """One mail account: an incoming server (IMAP or POP3) and an outgoing SMTP server."""
 
@@ -94,6 +125,14 @@ class Account:
     # again by itself at the next try, risking a duplicate (True).
     resend_uncertain: bool = False
     on_new_mail: str | None = None  # command run with TMAIL_ACCOUNT and TMAIL_NEW_COUNT set
+    # More addresses to send from ([[accounts.NAME.identities]]); see all_identities().
+    identities: tuple[Identity, ...] = ()
+
+    def all_identities(self) -> tuple[Identity, ...]:
+        """The main address first (as configured under identities, or plain), then the rest."""
+        main = next((i for i in self.identities if i.covers(self.email) and not i.wildcard), None)
+        first = main or Identity(self.email, self.display_name)
+        return (first, *(i for i in self.identities if i is not first))
 
 
 @dataclass(frozen=True)
