@@ -46,12 +46,55 @@ if TYPE_CHECKING:
 
 
 def identity_for(app: App, account: str | None) -> Identity:
-    for ident in app.identities:
+    """The account's main identity (the default account's for All inboxes)."""
+    usable = [i for i in app.identities if not i.wildcard]
+    for ident in usable:
         if ident.account == account:
             return ident
-    if not app.identities:
+    if not usable:
         raise TmailError("no account to send from", hint="add an account to the config file")
-    return app.identities[0]
+    return usable[0]
+
+
+def identity_for_message(app: App, account: str, raw: bytes) -> Identity:
+    """The identity a message was sent to (To, Cc, Delivered-To, X-Original-To), across all
+    accounts; else the message's account's main identity."""
+    from tmail.config.identities import choose
+    from tmail.mime.recipients import delivered_to
+
+    candidates = [(i.account, i.spec) for i in app.identities if i.spec is not None]
+    chosen = choose(candidates, delivered_to(raw))
+    if chosen is not None:
+        for ident in app.identities:
+            if ident.account == chosen.account and ident.spec == chosen.identity:
+                if ident.wildcard:  # the catch-all answers as the address that was written to
+                    return replace(ident, address=replace(ident.address, addr=chosen.address))
+                return ident
+    return identity_for(app, account)
+
+
+def signature_of(app: App, ident: Identity) -> str:
+    """The identity's signature; a failing or hanging command says so and gives none."""
+    if ident.spec is None:
+        return ""
+    from tmail.config.signature import signature_text
+
+    try:
+        return signature_text(ident.spec, ident.account)
+    except TmailError as exc:
+        app.notice(exc.one_line(), error=True)
+        return ""
+
+
+def _resigned(app: App, before: ComposeState, after: ComposeState) -> ComposeState:
+    """After the form: another identity chosen in From brings its own signature."""
+    if after.identity == before.identity:
+        return after
+    from tmail.mime.signature import swap_signature
+
+    new = signature_of(app, after.identity)
+    body = swap_signature(after.body, before.signature, new, top=after.signature_top)
+    return replace(after, body=body, signature=new)
 
 
 def compose(app: App, to: str = "") -> None:
@@ -84,7 +127,7 @@ def _reply(app: App, all_: bool) -> None:
 
     state = reply_state(
         Original.of(parse_message(raw, app.assumed(row.account))),
-        identity_for(app, row.account),
+        identity_for_message(app, row.account, raw),
         reply_all=all_,
         own_addresses=app.own_addresses,
         message_row_id=row.id,
@@ -102,7 +145,7 @@ def forward(app: App) -> None:
 
     parsed = parse_message(raw, app.assumed(row.account))
     original = Original.of(parsed)
-    ident = identity_for(app, row.account)
+    ident = identity_for_message(app, row.account, raw)
 
     def inline() -> None:
         # The attachments go along: saved to a private temp folder, removed afterwards.
@@ -162,8 +205,17 @@ def resume(app: App) -> None:
 
 
 def start_compose(app: App, state: ComposeState) -> None:
+    from tmail.mime.signature import add_signature
+
+    sig = signature_of(app, state.identity)
+    if sig:
+        state = replace(
+            state, body=add_signature(state.body, sig, top=state.signature_top), signature=sig
+        )
+
     def done(result: ComposeState) -> None:
         app.pop()
+        result = _resigned(app, state, result)
         if not result.to.strip():
             app.notice("who is it for? fill in To (E on the review screen)")
         _edit_body(app, result, first=True)
@@ -228,7 +280,7 @@ def edit_headers(app: App) -> None:
 
     def done(result: ComposeState) -> None:
         app.pop()
-        _show_review(app, result)
+        _show_review(app, _resigned(app, state, result))
 
     def cancel() -> None:  # Esc: changed headers are not dropped unasked
         if form.result() == state:

@@ -75,13 +75,18 @@ def ui_settings(path: Path | None) -> dict[str, Any]:
 
 
 def identities(config: Config) -> list[Identity]:
-    out = []
-    accounts = sorted(config.accounts.values(), key=lambda a: not a.default)
-    for acc in accounts:
-        out.append(
-            Identity(acc.name, Address(acc.display_name, acc.email), send_charset=acc.send_charset)
+    """Every identity of every account (the default account's first), main addresses first."""
+    from tmail.config.identities import all_identities
+
+    return [
+        Identity(
+            acc.name,
+            Address(ident.name or acc.display_name, ident.address),
+            send_charset=acc.send_charset,
+            spec=ident,
         )
-    return out
+        for acc, ident in all_identities(config)
+    ]
 
 
 def build_app(
