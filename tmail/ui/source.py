@@ -92,7 +92,14 @@ class Contact:
     addr: str
 
     def formatted(self) -> str:
-        return f"{self.name} <{self.addr}>" if self.name else self.addr
+        """``Name <addr>`` as typed in an address field; a name with a comma or another
+        special character quoted (RFC 5322), so that the field still splits right."""
+        if not self.name:
+            return self.addr
+        name = self.name
+        if any(c in name for c in ',;:<>@"()[]\\'):
+            name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f"{name} <{self.addr}>"
 
 
 class MailSource(Protocol):

@@ -7,10 +7,10 @@ time, each thread's messages in reply-tree order, keeping only the messages of t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from tmail.core.errors import TmailError
 from tmail.core.roles import Role, is_outgoing, role_of
 from tmail.store import Store
 from tmail.store.models import MessageRow
@@ -153,24 +153,12 @@ class StoreSource:
         return self.store.read_raw(message_id)
 
     def contacts(self, prefix: str, limit: int = 10) -> Sequence[Contact]:
-        """Addresses seen in From (and To of sent mail) that start with ``prefix``."""
-        words = re.findall(r"\w+", prefix)
-        if not words:
+        """The address book's best matches for what was typed: words of a name or an address,
+        any case or accent (:meth:`tmail.store.Store.contacts`), never one's own addresses."""
+        if not prefix.strip():
             return []
-        found: dict[str, Contact] = {}
-        for field_ in ("from", "to"):
-            try:
-                ids = self.store.search(f"{field_}:{words[0]}*", limit=200)
-            except Exception:  # a prefix that is not a valid query: no completion, no error
-                return []
-            for m in self.store.get_many(ids):
-                for a in (*m.from_, *m.to, *m.cc):
-                    low = prefix.lower()
-                    if a.addr and (
-                        a.addr.lower().startswith(low)
-                        or any(part.lower().startswith(low) for part in a.name.split())
-                    ):
-                        found.setdefault(a.addr.lower(), Contact(a.name, a.addr))
-                if len(found) >= limit:
-                    break
-        return list(found.values())[:limit]
+        try:
+            rows = self.store.contacts(prefix, limit=limit, exclude=self._own)
+        except TmailError:  # the index unreadable just now: no completion, no crash
+            return []
+        return [Contact(r.name, r.addr) for r in rows]

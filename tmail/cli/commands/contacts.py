@@ -1,0 +1,87 @@
+"""``tmail contacts [QUERY]``: the address book harvested from mail, best match first.
+
+Every word of the query must be in the name or the address (case- and accent-insensitive).
+``--json`` gives name, addresses, source, last contact and the counts; ``--mutt`` prints mutt's
+``query_command`` format (a status line, then ``address<TAB>name<TAB>info``), so that tmail can
+be mutt's address book. Names from mail are made terminal-safe in every format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING, Any
+
+from tmail.cli.base import Command, Context
+from tmail.cli.commands._store import open_store
+from tmail.core.safe import safe_line
+
+if TYPE_CHECKING:
+    from tmail.store.contacts import ContactRow
+
+
+class ContactsCommand(Command):
+    name = "contacts"
+    help = "search the address book harvested from mail (name or address, any case or accent)"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("query", nargs="*", help="words of a name or an address")
+        parser.add_argument("--limit", "-n", type=int, default=20, metavar="N", help="default 20")
+        parser.add_argument("--json", action="store_true", help="JSON for scripts")
+        parser.add_argument(
+            "--mutt", action="store_true", help="mutt's query_command format (address TAB name)"
+        )
+
+    def run(self, ctx: Context) -> int:
+        a = ctx.args
+        query = " ".join(a.query)
+        limit = a.limit if a.limit and a.limit > 0 else None
+        with open_store(ctx) as store:
+            rows = store.contacts(query, limit=limit, exclude=_own_addresses(ctx))
+        if a.json:
+            ctx.stdout.write(json.dumps([_json(r) for r in rows], ensure_ascii=False, indent=1))
+            ctx.stdout.write("\n")
+        elif a.mutt:
+            ctx.stdout.write(f"tmail: {len(rows)} contacts\n")
+            for r in rows:
+                ctx.stdout.write(f"{r.addr}\t{safe_line(r.name)}\t{_info(r)}\n")
+        else:
+            for r in rows:
+                who = safe_line(r.formatted())
+                ctx.stdout.write(f"{who:<50}  {_info(r)}\n")
+        if not rows and not a.json:
+            ctx.stderr.write("no contacts match\n")
+        return 0 if rows else 1
+
+
+def _info(r: ContactRow) -> str:
+    last = r.last.astimezone().strftime("%Y-%m-%d") if r.last else "-"
+    return f"sent {r.sent}, received {r.received}, last {last}"
+
+
+def _json(r: ContactRow) -> dict[str, Any]:
+    return {
+        "name": safe_line(r.name),
+        "addresses": [r.addr],
+        "source": r.source,
+        "last_contact": r.last.isoformat() if r.last else None,
+        "sent": r.sent,
+        "received": r.received,
+    }
+
+
+def _own_addresses(ctx: Context) -> list[str]:
+    """The user's own addresses (accounts and identities): no contacts of their own."""
+    from tmail.config import load_config
+    from tmail.core.errors import TmailError
+
+    try:
+        config = load_config(ctx.config_path)
+    except (TmailError, OSError):
+        return []
+    return [
+        i.address
+        for acc in config.accounts.values()
+        for i in acc.all_identities()
+        if not i.wildcard
+    ]
