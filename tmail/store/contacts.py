@@ -7,6 +7,8 @@ counts for everyone on it as *received*; drafts and junk count for nobody. No-re
 addresses are left out. The display name is the one of the most recent message that gave one.
 
 Messages indexed before this table existed (schema 5) are harvested at the first query.
+Addresses imported from vCard files (:meth:`Contacts.import_contacts`) join them: their name
+wins over the one from mail, and an address only imported is found too (source ``vcard``).
 Ranking: ``(3 * sent + received)`` halved every 90 days since the last message.
 """
 
@@ -44,7 +46,7 @@ class ContactRow:
     received: int  # messages from them or with them on it
     sent: int  # messages one sent to them
     last: datetime | None  # the newest message's date
-    source: str = "mail"
+    source: str = "mail"  # mail, vcard, or mail+vcard
 
     def score(self, now: float) -> float:
         age = max(0.0, now - self.last.timestamp()) if self.last else 10 * 365 * 86400.0
@@ -126,22 +128,45 @@ class Contacts(IndexDb):
         skip = {e.lower() for e in exclude}
         found: list[tuple[bool, float, ContactRow]] = []
         now = time.time()
-        for addr, name, received, sent, last in self.db.execute(
-            "SELECT addr, name, received, sent, last FROM contacts"
-        ):
+        imported = {
+            addr: name
+            for addr, name in self.db.execute(
+                "SELECT addr, name FROM contacts_imported ORDER BY source DESC"
+            )
+        }
+        rows = self.db.execute("SELECT addr, name, received, sent, last FROM contacts").fetchall()
+        known = {r[0] for r in rows}
+        rows += [(a, n, 0, 0, 0) for a, n in imported.items() if a not in known]
+        for addr, name, received, sent, last in rows:
             if addr in skip:
                 continue
+            source = "mail"
+            if addr in imported:
+                source = "vcard" if addr not in known else "mail+vcard"
+                name = imported[addr] or name
             text = fold(f"{name} {addr}")
             if not all(w in text for w in words):
                 continue
             parts = re.split(r"[\s@._+\-<>\"']+", text)
             starts = all(any(p.startswith(w) for p in parts) for w in words)
             when = datetime.fromtimestamp(last, UTC) if last else None
-            row = ContactRow(addr, name, received, sent, when)
+            row = ContactRow(addr, name, received, sent, when, source)
             found.append((not starts, -row.score(now), row))
         found.sort(key=lambda t: (t[0], t[1], t[2].addr))
         rows = [t[2] for t in found]
         return rows if limit is None else rows[:limit]
+
+    def import_contacts(self, source: str, entries: Sequence[tuple[str, str]]) -> int:
+        """Replace what was imported from ``source`` (a file or vdir path) by ``entries``
+        (name, address); return how many addresses it holds now."""
+        rows = {a.strip().lower(): n.strip() for n, a in entries if "@" in a}
+        with self._tx() as conn:
+            conn.execute("DELETE FROM contacts_imported WHERE source = ?", (source,))
+            conn.executemany(
+                "INSERT INTO contacts_imported (source, addr, name) VALUES (?, ?, ?)",
+                [(source, a, n) for a, n in rows.items()],
+            )
+        return len(rows)
 
     def _harvest_old(self) -> None:
         """Once: the messages indexed before the address book existed."""

@@ -117,7 +117,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 5: the address book harvested from mail (tmail.store.contacts): one row per address;
     # the messages already counted; the messages indexed before this, harvested at the first
-    # query (one row while that is still to do).
+    # query (one row while that is still to do); and the addresses imported from vCard files
+    # (state: not in the Maildirs, kept by reindex), by the file or vdir they came from.
     """
     CREATE TABLE IF NOT EXISTS contacts (
         addr TEXT PRIMARY KEY,                -- lower case
@@ -129,6 +130,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE TABLE IF NOT EXISTS contacts_harvested (message INTEGER PRIMARY KEY);
     CREATE TABLE IF NOT EXISTS contacts_backfill (upto INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS contacts_imported (
+        source TEXT NOT NULL,                 -- the file or vdir imported (absolute path)
+        addr TEXT NOT NULL,                   -- lower case
+        name TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (source, addr)
+    );
     INSERT INTO contacts_backfill (upto) SELECT id FROM messages ORDER BY id DESC LIMIT 1;
     """,
 )

@@ -1,4 +1,6 @@
-"""``tmail contacts [QUERY]``: the address book harvested from mail, best match first.
+"""``tmail contacts [QUERY]``: the address book harvested from mail, best match first;
+``tmail contacts import PATH`` adds a vCard file or a vdir; ``tmail contacts export`` writes
+vCard 4.0.
 
 Every word of the query must be in the name or the address (case- and accent-insensitive).
 ``--json`` gives name, addresses, source, last contact and the counts; ``--mutt`` prints mutt's
@@ -25,7 +27,11 @@ class ContactsCommand(Command):
     help = "search the address book harvested from mail (name or address, any case or accent)"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("query", nargs="*", help="words of a name or an address")
+        parser.add_argument(
+            "query",
+            nargs="*",
+            help="words of a name or an address; or: import PATH (a .vcf file or a vdir), export",
+        )
         parser.add_argument("--limit", "-n", type=int, default=20, metavar="N", help="default 20")
         parser.add_argument("--json", action="store_true", help="JSON for scripts")
         parser.add_argument(
@@ -34,6 +40,10 @@ class ContactsCommand(Command):
 
     def run(self, ctx: Context) -> int:
         a = ctx.args
+        if a.query and a.query[0] == "import":
+            return _import(ctx, a.query[1:])
+        if a.query and a.query[0] == "export":
+            return _export(ctx, a.query[1:])
         query = " ".join(a.query)
         limit = a.limit if a.limit and a.limit > 0 else None
         with open_store(ctx) as store:
@@ -52,6 +62,50 @@ class ContactsCommand(Command):
         if not rows and not a.json:
             ctx.stderr.write("no contacts match\n")
         return 0 if rows else 1
+
+
+MAX_PROBLEMS = 10  # lines of an import's problems shown; the rest are counted
+
+
+def _import(ctx: Context, args: list[str]) -> int:
+    from pathlib import Path
+
+    from tmail.core.errors import UsageError
+    from tmail.mime.vcard import read_path
+
+    if len(args) != 1:
+        raise UsageError(
+            "contacts import takes one PATH", hint="a .vcf file or a folder of them (a vdir)"
+        )
+    path = Path(args[0]).expanduser().resolve()
+    if not path.exists():
+        raise UsageError(f"contacts import: {safe_line(str(path))} does not exist")
+    result = read_path(path)
+    entries = [(card.name, addr) for card in result.cards for addr in card.emails]
+    with open_store(ctx) as store:
+        n = store.import_contacts(str(path), entries)
+    for problem in result.problems[:MAX_PROBLEMS]:
+        ctx.stderr.write(f"tmail: {safe_line(problem)}\n")
+    if len(result.problems) > MAX_PROBLEMS:
+        ctx.stderr.write(f"tmail: ... and {len(result.problems) - MAX_PROBLEMS} more problems\n")
+    files = f"{result.files} file" + ("s" if result.files != 1 else "")
+    ctx.stdout.write(
+        f"imported {n} addresses of {len(result.cards)} cards from {files} "
+        f"({safe_line(str(path))})\n"
+    )
+    return 0 if n else 1
+
+
+def _export(ctx: Context, args: list[str]) -> int:
+    from tmail.core.errors import UsageError
+    from tmail.mime.vcard import Card, vcard4
+
+    if args:
+        raise UsageError("contacts export takes no arguments", hint="redirect it: > contacts.vcf")
+    with open_store(ctx) as store:
+        rows = store.contacts(limit=None, exclude=_own_addresses(ctx))
+    ctx.stdout.write(vcard4(Card(r.name, (r.addr,)) for r in rows))
+    return 0
 
 
 def _info(r: ContactRow) -> str:
