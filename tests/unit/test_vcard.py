@@ -140,3 +140,25 @@ def test_import_search_and_export_through_the_command(
     assert code == 0 and out.count("BEGIN:VCARD") == 5  # 4 from the book + me@home.test
     code, _, err = run("contacts", "import", str(tmp_path / "missing.vcf"))
     assert code == 2 and "does not exist" in err
+
+
+def test_an_imported_vdir_is_read_again_when_its_files_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMAIL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TMAIL_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("")
+    vdir = tmp_path / "contacts"
+    vdir.mkdir()
+    (vdir / "anna.vcf").write_text("BEGIN:VCARD\nFN:Anna\nEMAIL:anna@x.test\nEND:VCARD\n")
+    assert run("contacts", "import", str(vdir))[0] == 0
+    assert run("contacts", "zoya")[0] == 1
+    (vdir / "zoya.vcf").write_text("BEGIN:VCARD\nFN:Zoya\nEMAIL:zoya@x.test\nEND:VCARD\n")
+    (vdir / "anna.vcf").write_text("BEGIN:VCARD\nFN:Anna Renamed\nEMAIL:anna@x.test\nEND:VCARD\n")
+    code, out, _ = run("contacts", "x.test")  # no second import: the change is seen
+    assert code == 0 and "Zoya <zoya@x.test>" in out and "Anna Renamed <anna@x.test>" in out
+    (vdir / "zoya.vcf").unlink()
+    code, out, _ = run("contacts", "x.test")
+    assert "zoya" not in out
+    with Store.open(tmp_path / "data") as s:
+        assert s.refresh_vcards() == []  # nothing changed since: nothing read

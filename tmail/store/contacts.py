@@ -9,11 +9,13 @@ addresses are left out. The display name is the one of the most recent message t
 Messages indexed before this table existed (schema 5) are harvested at the first query.
 Addresses imported from vCard files (:meth:`Contacts.import_contacts`) join them: their name
 wins over the one from mail, and an address only imported is found too (source ``vcard``).
+:meth:`Contacts.refresh_vcards` reads an imported file or vdir again when its files changed.
 Ranking: ``(3 * sent + received)`` halved every 90 days since the last message.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -22,10 +24,15 @@ import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tmail.core.models import Address
 from tmail.core.roles import Role, is_outgoing, leaf_role
 from tmail.store.index_db import IndexDb, chunks
+
+if TYPE_CHECKING:
+    from tmail.mime.vcard import ReadResult as VcardResult
 
 SENT_WEIGHT = 3
 HALF_LIFE_DAYS = 90.0
@@ -156,11 +163,40 @@ class Contacts(IndexDb):
         rows = [t[2] for t in found]
         return rows if limit is None else rows[:limit]
 
-    def import_contacts(self, source: str, entries: Sequence[tuple[str, str]]) -> int:
+    def import_vcards(self, path: Path) -> tuple[int, VcardResult]:
+        """Import a vCard file or vdir (replacing what it gave before); return how many
+        addresses it holds now, and what was read (cards, problems)."""
+        from tmail.mime.vcard import read_path
+
+        stamp = _stamp(path)
+        result = read_path(path)
+        entries = [(card.name, addr) for card in result.cards for addr in card.emails]
+        return self.import_contacts(str(path), entries, stamp), result
+
+    def refresh_vcards(self) -> list[str]:
+        """Read again the imported files and vdirs whose files changed since; return the
+        sources that were read again. A source that is gone keeps its last import."""
+        again = []
+        for source, stamp in self.db.execute(
+            "SELECT source, stamp FROM contacts_sources"
+        ).fetchall():
+            path = Path(source)
+            if path.exists() and _stamp(path) != stamp:
+                self.import_vcards(path)
+                again.append(source)
+        return again
+
+    def import_contacts(
+        self, source: str, entries: Sequence[tuple[str, str]], stamp: str = ""
+    ) -> int:
         """Replace what was imported from ``source`` (a file or vdir path) by ``entries``
         (name, address); return how many addresses it holds now."""
         rows = {a.strip().lower(): n.strip() for n, a in entries if "@" in a}
         with self._tx() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO contacts_sources (source, stamp) VALUES (?, ?)",
+                (source, stamp),
+            )
             conn.execute("DELETE FROM contacts_imported WHERE source = ?", (source,))
             conn.executemany(
                 "INSERT INTO contacts_imported (source, addr, name) VALUES (?, ?, ?)",
@@ -192,6 +228,19 @@ class Contacts(IndexDb):
                 ).fetchall():
                     harvest(conn, mid, fid, date, _addrs(f), _addrs(t), _addrs(c))
             conn.execute("DELETE FROM contacts_backfill")
+
+
+def _stamp(path: Path) -> str:
+    """What changes when a vCard file or a vdir's files change: names, sizes, mtimes."""
+    try:
+        files = sorted(path.iterdir()) if path.is_dir() else [path]
+        parts = []
+        for f in files:
+            st = f.stat()
+            parts.append(f"{f.name}:{st.st_size}:{st.st_mtime_ns}")
+    except OSError:
+        return ""
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _addrs(text: str) -> list[Address]:

@@ -136,6 +136,10 @@ MIGRATIONS: tuple[str, ...] = (
         name TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (source, addr)
     );
+    CREATE TABLE IF NOT EXISTS contacts_sources (
+        source TEXT PRIMARY KEY,              -- state: a file or vdir imported
+        stamp TEXT NOT NULL DEFAULT ''        -- its files' names, sizes and mtimes when read
+    );
     INSERT INTO contacts_backfill (upto) SELECT id FROM messages ORDER BY id DESC LIMIT 1;
     """,
 )

@@ -158,6 +158,7 @@ class StoreSource:
         if not prefix.strip():
             return []
         try:
+            self.store.refresh_vcards()  # imported vCard files edited since (a few stats)
             rows = self.store.contacts(prefix, limit=limit, exclude=self._own)
         except TmailError:  # the index unreadable just now: no completion, no crash
             return []

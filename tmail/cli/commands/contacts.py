@@ -47,6 +47,7 @@ class ContactsCommand(Command):
         query = " ".join(a.query)
         limit = a.limit if a.limit and a.limit > 0 else None
         with open_store(ctx) as store:
+            store.refresh_vcards()  # imported files edited since (khard, vdirsyncer)
             rows = store.contacts(query, limit=limit, exclude=_own_addresses(ctx))
         if a.json:
             ctx.stdout.write(json.dumps([_json(r) for r in rows], ensure_ascii=False, indent=1))
@@ -71,7 +72,6 @@ def _import(ctx: Context, args: list[str]) -> int:
     from pathlib import Path
 
     from tmail.core.errors import UsageError
-    from tmail.mime.vcard import read_path
 
     if len(args) != 1:
         raise UsageError(
@@ -80,10 +80,8 @@ def _import(ctx: Context, args: list[str]) -> int:
     path = Path(args[0]).expanduser().resolve()
     if not path.exists():
         raise UsageError(f"contacts import: {safe_line(str(path))} does not exist")
-    result = read_path(path)
-    entries = [(card.name, addr) for card in result.cards for addr in card.emails]
     with open_store(ctx) as store:
-        n = store.import_contacts(str(path), entries)
+        n, result = store.import_vcards(path)
     for problem in result.problems[:MAX_PROBLEMS]:
         ctx.stderr.write(f"tmail: {safe_line(problem)}\n")
     if len(result.problems) > MAX_PROBLEMS:
@@ -103,6 +101,7 @@ def _export(ctx: Context, args: list[str]) -> int:
     if args:
         raise UsageError("contacts export takes no arguments", hint="redirect it: > contacts.vcf")
     with open_store(ctx) as store:
+        store.refresh_vcards()
         rows = store.contacts(limit=None, exclude=_own_addresses(ctx))
     ctx.stdout.write(vcard4(Card(r.name, (r.addr,)) for r in rows))
     return 0
