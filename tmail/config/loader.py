@@ -50,6 +50,7 @@ _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]?)i?b?", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 GENERAL_KEYS = ("poll_interval", "data_dir")
+CONTACTS_KEYS = ("query_command",)
 SERVER_KEYS = (
     "protocol",
     "host",
@@ -275,11 +276,11 @@ class _Loader:
     # -------------------------------------------------------------------- build
     def build(self, data: dict[str, Any]) -> Config:
         for key in data:
-            if key not in ("general", "accounts", *OTHER_SECTIONS):
+            if key not in ("general", "accounts", "contacts", *OTHER_SECTIONS):
                 raise self.error(
                     f"[{key}]",
                     "unknown section",
-                    hint="allowed: [general], [accounts.NAME], "
+                    hint="allowed: [general], [accounts.NAME], [contacts], "
                     + ", ".join(f"[{s}]" for s in OTHER_SECTIONS),
                 )
         general = data.get("general", {})
@@ -288,6 +289,11 @@ class _Loader:
         self._check_keys(general, GENERAL_KEYS, "general.")
         poll = self._duration(general, "poll_interval", "general.")
         data_dir_value = self._str(general, "data_dir", "general.")
+        contacts = data.get("contacts", {})
+        if not isinstance(contacts, dict):
+            raise self.error("contacts", "expected a table [contacts]")
+        self._check_keys(contacts, CONTACTS_KEYS, "contacts.")
+        query_command = self._str(contacts, "query_command", "contacts.")
         poll_interval = 300.0 if poll is None else poll
         if poll_interval <= 0:
             raise self.error("general.poll_interval", "must be more than 0s")
@@ -321,6 +327,7 @@ class _Loader:
             accounts=accounts,
             config_dir=self.file.parent,
             warnings=tuple(self.warnings),
+            query_command=query_command or None,
         )
 
     def _check_permissions(self) -> None:

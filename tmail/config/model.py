@@ -145,6 +145,7 @@ class Config:
     accounts: dict[str, Account]
     config_dir: Path | None = None  # where pinned certificates live (``certs/``)
     warnings: tuple[str, ...] = ()  # said on every run (literal passwords, loose permissions)
+    query_command: str | None = None  # [contacts]: an outside address book, mutt's format
 
     def assumed_charsets(self, account: str) -> tuple[str, ...]:
         """An account's ``assumed_charsets``; () for one not (or no longer) configured.

@@ -2,14 +2,10 @@
 
 A command that fails, prints no UTF-8 or does not finish in time is a :class:`SignatureError`
 (one line naming the account and identity); the caller writes the message without a signature.
-The command runs in its own process group so that a hanging pipeline is killed whole.
+The command runs as :mod:`tmail.config.usercommand` runs it (a hanging pipeline killed whole).
 """
 
 from __future__ import annotations
-
-import os
-import signal
-import subprocess
 
 from tmail.config.model import Identity
 from tmail.core.errors import ConfigError
@@ -56,56 +52,34 @@ def _clean(text: str) -> str:
 
 
 def _run(command: str, who: str, account: str, timeout: float) -> str:
-    # The user's own command from their own config file, run by their shell (as mutt's
-    # signature = "cmd|").
+    from tmail.config import usercommand
+
     try:
-        proc = subprocess.Popen(
-            ["/bin/sh", "-c", command],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        raise SignatureError(
-            f"{who}: signature_command could not be started: {exc.strerror or exc}; "
-            "no signature added",
-            account=account,
-        ) from None
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        done = usercommand.run(command, timeout)
+    except TimeoutError:
         raise SignatureError(
             f"{who}: signature_command did not finish in {timeout:g}s; no signature added",
             account=account,
             hint="run it by hand to see what it waits for",
         ) from None
-    if proc.returncode != 0:
-        detail = err.decode("utf-8", "replace").strip().splitlines()
-        why = f": {safe_line(detail[-1])[:200]}" if detail else ""
+    except OSError as exc:  # after TimeoutError, one of its kind
         raise SignatureError(
-            f"{who}: signature_command failed (exit status {proc.returncode}){why}; "
+            f"{who}: signature_command could not be started: {exc.strerror or exc}; "
             "no signature added",
+            account=account,
+        ) from None
+    if done.status != 0:
+        detail = done.last_error_line()
+        why = f": {safe_line(detail)[:200]}" if detail else ""
+        raise SignatureError(
+            f"{who}: signature_command failed (exit status {done.status}){why}; no signature added",
             account=account,
             hint="run it by hand to see why",
         )
     try:
-        return out.decode("utf-8")
+        return done.out.decode("utf-8")
     except UnicodeDecodeError:
         raise SignatureError(
             f"{who}: signature_command printed something that is not UTF-8; no signature added",
             account=account,
         ) from None
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        proc.kill()
-    # The pipes may still be held by nothing now: collect the process, do not wait on them.
-    proc.wait()
-    for pipe in (proc.stdout, proc.stderr):
-        if pipe is not None:
-            pipe.close()

@@ -23,7 +23,7 @@ import shutil
 import signal
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from tmail.store import Store
 from tmail.ui.app import App, Options
 from tmail.ui.compose import Identity
 from tmail.ui.keys import KeyMap
-from tmail.ui.source import View
+from tmail.ui.source import Contact, View
 from tmail.ui.storesource import StoreSource
 from tmail.ui.theme import palette
 
@@ -107,7 +107,9 @@ def build_app(
     )
     session = MailSession(backend, poll=poll)  # type: ignore[arg-type]
     idents = identities(config)
-    source = StoreSource(store, list(config.accounts), [i.address.addr for i in idents])
+    source = StoreSource(
+        store, list(config.accounts), [i.address.addr for i in idents], _outside_book(config)
+    )
     return App(
         source,
         session,
@@ -117,6 +119,26 @@ def build_app(
         start_view=start_view,
         assumed_charsets=config.assumed_charsets,
     )
+
+
+def _outside_book(config: Config) -> Callable[[str], list[Contact]] | None:
+    """The config's query_command as a completion source; its failure is one status line."""
+    command = config.query_command
+    if not command:
+        return None
+
+    def lookup(text: str) -> list[Contact]:
+        from tmail.config.querycommand import query
+
+        try:
+            return [Contact(f.name, f.addr) for f in query(command, text)]
+        except TmailError as exc:
+            import logging
+
+            logging.getLogger("tmail.ui").warning("%s", exc.one_line())
+            return []
+
+    return lookup
 
 
 def _sidebar_setting(value: object) -> bool | None:

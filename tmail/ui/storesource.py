@@ -7,7 +7,7 @@ time, each thread's messages in reply-tree order, keeping only the messages of t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tmail.core.errors import TmailError
@@ -58,9 +58,14 @@ def _row(m: MessageRow, depth: int = 0, own: frozenset[str] = frozenset()) -> Ro
 
 class StoreSource:
     def __init__(
-        self, store: Store, accounts: Sequence[str] = (), own_addresses: Sequence[str] = ()
+        self,
+        store: Store,
+        accounts: Sequence[str] = (),
+        own_addresses: Sequence[str] = (),
+        outside: Callable[[str], Sequence[Contact]] | None = None,
     ) -> None:
         self.store = store
+        self._outside = outside  # the config's query_command, when there is one
         self._accounts = list(accounts)
         self._own = frozenset(a.lower() for a in own_addresses)  # mail from these is outgoing
         # thread view: how far each view's walk through its folder has got
@@ -162,4 +167,8 @@ class StoreSource:
             rows = self.store.contacts(prefix, limit=limit, exclude=self._own)
         except TmailError:  # the index unreadable just now: no completion, no crash
             return []
-        return [Contact(r.name, r.addr) for r in rows]
+        found = [Contact(r.name, r.addr) for r in rows]
+        if self._outside is not None and len(found) < limit:
+            seen = {c.addr for c in found} | self._own
+            found += [c for c in self._outside(prefix) if c.addr.lower() not in seen]
+        return found[:limit]

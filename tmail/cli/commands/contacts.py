@@ -19,6 +19,7 @@ from tmail.cli.commands._store import open_store
 from tmail.core.safe import safe_line
 
 if TYPE_CHECKING:
+    from tmail.config.model import Config
     from tmail.store.contacts import ContactRow
 
 
@@ -46,9 +47,13 @@ class ContactsCommand(Command):
             return _export(ctx, a.query[1:])
         query = " ".join(a.query)
         limit = a.limit if a.limit and a.limit > 0 else None
+        config = _config(ctx)
+        own = _own_addresses(config)
         with open_store(ctx) as store:
             store.refresh_vcards()  # imported files edited since (khard, vdirsyncer)
-            rows = store.contacts(query, limit=limit, exclude=_own_addresses(ctx))
+            rows = store.contacts(query, limit=limit, exclude=own)
+        if config is not None and config.query_command and query.strip():
+            rows = _with_outside(ctx, config.query_command, query, rows, own, limit)
         if a.json:
             ctx.stdout.write(json.dumps([_json(r) for r in rows], ensure_ascii=False, indent=1))
             ctx.stdout.write("\n")
@@ -102,7 +107,7 @@ def _export(ctx: Context, args: list[str]) -> int:
         raise UsageError("contacts export takes no arguments", hint="redirect it: > contacts.vcf")
     with open_store(ctx) as store:
         store.refresh_vcards()
-        rows = store.contacts(limit=None, exclude=_own_addresses(ctx))
+        rows = store.contacts(limit=None, exclude=_own_addresses(_config(ctx)))
     ctx.stdout.write(vcard4(Card(r.name, (r.addr,)) for r in rows))
     return 0
 
@@ -123,14 +128,19 @@ def _json(r: ContactRow) -> dict[str, Any]:
     }
 
 
-def _own_addresses(ctx: Context) -> list[str]:
-    """The user's own addresses (accounts and identities): no contacts of their own."""
+def _config(ctx: Context) -> Config | None:
     from tmail.config import load_config
     from tmail.core.errors import TmailError
 
     try:
-        config = load_config(ctx.config_path)
+        return load_config(ctx.config_path)
     except (TmailError, OSError):
+        return None  # the store alone (TMAIL_DATA_DIR) still answers
+
+
+def _own_addresses(config: Config | None) -> list[str]:
+    """The user's own addresses (accounts and identities): no contacts of their own."""
+    if config is None:
         return []
     return [
         i.address
@@ -138,3 +148,30 @@ def _own_addresses(ctx: Context) -> list[str]:
         for i in acc.all_identities()
         if not i.wildcard
     ]
+
+
+def _with_outside(
+    ctx: Context,
+    command: str,
+    query: str,
+    rows: list[ContactRow],
+    own: list[str],
+    limit: int | None,
+) -> list[ContactRow]:
+    """The local rows, then what the query_command adds (mutt's format)."""
+    from tmail.config.querycommand import query as run_query
+    from tmail.core.errors import TmailError
+    from tmail.store.contacts import ContactRow
+
+    try:
+        found = run_query(command, query)
+    except TmailError as exc:
+        ctx.stderr.write(f"tmail: {exc.one_line()}\n")
+        return rows
+    seen = {r.addr for r in rows} | {o.lower() for o in own}
+    out = list(rows)
+    for f in found:
+        if f.addr.lower() not in seen:
+            seen.add(f.addr.lower())
+            out.append(ContactRow(f.addr.lower(), f.name, 0, 0, None, "query_command"))
+    return out if limit is None else out[:limit]
