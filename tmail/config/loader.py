@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import platformdirs
 
 from tmail.config.identities import parse_identities
-from tmail.config.model import Account, Config, SendLimits, ServerSettings
+from tmail.config.model import Account, CardDav, Config, SendLimits, ServerSettings
 from tmail.config.presets import Preset, presets
 from tmail.core.durations import parse_duration
 from tmail.core.errors import ConfigError
@@ -50,7 +50,14 @@ _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]?)i?b?", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 GENERAL_KEYS = ("poll_interval", "data_dir")
-CONTACTS_KEYS = ("query_command",)
+CONTACTS_KEYS = (
+    "query_command",
+    "carddav_url",
+    "carddav_username",
+    "carddav_password_command",
+    "carddav_password_env",
+    "carddav_ca_file",
+)
 SERVER_KEYS = (
     "protocol",
     "host",
@@ -294,6 +301,7 @@ class _Loader:
             raise self.error("contacts", "expected a table [contacts]")
         self._check_keys(contacts, CONTACTS_KEYS, "contacts.")
         query_command = self._str(contacts, "query_command", "contacts.")
+        carddav = self._carddav(contacts)
         poll_interval = 300.0 if poll is None else poll
         if poll_interval <= 0:
             raise self.error("general.poll_interval", "must be more than 0s")
@@ -328,6 +336,39 @@ class _Loader:
             config_dir=self.file.parent,
             warnings=tuple(self.warnings),
             query_command=query_command or None,
+            carddav=carddav,
+        )
+
+    def _carddav(self, table: Mapping[str, Any]) -> CardDav | None:
+        where = "contacts."
+        url = self._str(table, "carddav_url", where)
+        if not url:
+            if any(k.startswith("carddav_") for k in table):
+                raise self.error(f"{where}carddav_url", "required with the other carddav_ keys")
+            return None
+        if not url.startswith("https://"):
+            raise self.error(
+                f"{where}carddav_url",
+                f"{url!r} is not an https:// URL",
+                hint="CardDAV passwords travel only over TLS",
+            )
+        username = self._str(table, "carddav_username", where)
+        if not username:
+            raise self.error(f"{where}carddav_username", "required with carddav_url")
+        ca_text = self._str(table, "carddav_ca_file", where)
+        ca_file: Path | None = None
+        if ca_text:
+            ca_file = Path(ca_text).expanduser()
+            if not ca_file.is_absolute():
+                ca_file = self.file.parent / ca_file
+            if not ca_file.is_file():
+                raise self.error(f"{where}carddav_ca_file", f"{ca_file} does not exist")
+        return CardDav(
+            url=url,
+            username=username,
+            password_command=self._str(table, "carddav_password_command", where),
+            password_env=self._str(table, "carddav_password_env", where),
+            ca_file=ca_file,
         )
 
     def _check_permissions(self) -> None:

@@ -136,6 +136,19 @@ class Account:
 
 
 @dataclass(frozen=True)
+class CardDav:
+    """A CardDAV address book ([contacts] carddav_*): its URL (the book, or the server to
+    discover it on), the login, where the password comes from, the trust anchor."""
+
+    url: str
+    username: str
+    password_command: str | None = None
+    password_env: str | None = None  # neither: the keyring, service "tmail", key "contacts"
+    ca_file: Path | None = None
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration file."""
 
@@ -146,6 +159,7 @@ class Config:
     config_dir: Path | None = None  # where pinned certificates live (``certs/``)
     warnings: tuple[str, ...] = ()  # said on every run (literal passwords, loose permissions)
     query_command: str | None = None  # [contacts]: an outside address book, mutt's format
+    carddav: CardDav | None = None  # [contacts]: a CardDAV address book synced with mail
 
     def assumed_charsets(self, account: str) -> tuple[str, ...]:
         """An account's ``assumed_charsets``; () for one not (or no longer) configured.

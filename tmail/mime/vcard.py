@@ -55,12 +55,19 @@ def read_path(path: Path) -> ReadResult:
         text, note = _decode(data)
         if note:
             result.problems.append(f"{file}: {note}")
-        for n, block in enumerate(_blocks(text), 1):
-            card, problem = _card(block)
-            if problem:
-                result.problems.append(f"{file}: card {n}: {problem}")
-            if card is not None:
-                result.cards.append(card)
+        read_text(text, str(file), result)
+    return result
+
+
+def read_text(text: str, label: str, result: ReadResult | None = None) -> ReadResult:
+    """The cards of one vCard text (a file's, or one a CardDAV server sent)."""
+    result = result if result is not None else ReadResult()
+    for n, block in enumerate(_blocks(text), 1):
+        card, problem = _card(block)
+        if problem:
+            result.problems.append(f"{label}: card {n}: {problem}")
+        if card is not None:
+            result.cards.append(card)
     return result
 
 

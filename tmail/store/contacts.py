@@ -53,7 +53,7 @@ class ContactRow:
     received: int  # messages from them or with them on it
     sent: int  # messages one sent to them
     last: datetime | None  # the newest message's date
-    source: str = "mail"  # mail, vcard, or mail+vcard
+    source: str = "mail"  # mail, vcard, carddav, mail+vcard, mail+carddav, query_command
 
     def score(self, now: float) -> float:
         age = max(0.0, now - self.last.timestamp()) if self.last else 10 * 365 * 86400.0
@@ -135,22 +135,23 @@ class Contacts(IndexDb):
         skip = {e.lower() for e in exclude}
         found: list[tuple[bool, float, ContactRow]] = []
         now = time.time()
-        imported = {
-            addr: name
-            for addr, name in self.db.execute(
-                "SELECT addr, name FROM contacts_imported ORDER BY source DESC"
+        imported: dict[str, tuple[str, str]] = {
+            addr: (name, "carddav" if source.startswith("carddav:") else "vcard")
+            for source, addr, name in self.db.execute(
+                "SELECT source, addr, name FROM contacts_imported ORDER BY source DESC"
             )
         }
         rows = self.db.execute("SELECT addr, name, received, sent, last FROM contacts").fetchall()
         known = {r[0] for r in rows}
-        rows += [(a, n, 0, 0, 0) for a, n in imported.items() if a not in known]
+        rows += [(a, n, 0, 0, 0) for a, (n, _) in imported.items() if a not in known]
         for addr, name, received, sent, last in rows:
             if addr in skip:
                 continue
             source = "mail"
             if addr in imported:
-                source = "vcard" if addr not in known else "mail+vcard"
-                name = imported[addr] or name
+                book_name, book = imported[addr]
+                source = book if addr not in known else f"mail+{book}"
+                name = book_name or name
             text = fold(f"{name} {addr}")
             if not all(w in text for w in words):
                 continue
@@ -185,6 +186,22 @@ class Contacts(IndexDb):
                 self.import_vcards(path)
                 again.append(source)
         return again
+
+    def contact_source_stamp(self, source: str) -> str | None:
+        """The stamp (files' state, or a CardDAV sync token) of an imported source."""
+        row = self.db.execute(
+            "SELECT stamp FROM contacts_sources WHERE source = ?", (source,)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def contacts_of_source(self, source: str) -> list[str]:
+        """The addresses imported from ``source``."""
+        return [
+            str(r[0])
+            for r in self.db.execute(
+                "SELECT addr FROM contacts_imported WHERE source = ?", (source,)
+            )
+        ]
 
     def import_contacts(
         self, source: str, entries: Sequence[tuple[str, str]], stamp: str = ""

@@ -45,6 +45,8 @@ class ContactsCommand(Command):
             return _import(ctx, a.query[1:])
         if a.query and a.query[0] == "export":
             return _export(ctx, a.query[1:])
+        if a.query == ["sync"]:
+            return _sync(ctx)
         query = " ".join(a.query)
         limit = a.limit if a.limit and a.limit > 0 else None
         config = _config(ctx)
@@ -97,6 +99,32 @@ def _import(ctx: Context, args: list[str]) -> int:
         f"({safe_line(str(path))})\n"
     )
     return 0 if n else 1
+
+
+def _sync(ctx: Context) -> int:
+    from tmail.config import load_config
+    from tmail.core.errors import ConfigError, TmailError
+    from tmail.sync.carddav import sync_carddav
+
+    config = load_config(ctx.config_path)
+    if config.carddav is None:
+        raise ConfigError(
+            "no CardDAV address book configured",
+            hint="set carddav_url and carddav_username in [contacts]",
+        )
+    with open_store(ctx) as store:
+        try:
+            done = sync_carddav(config.carddav, store)
+        except TmailError as exc:
+            kept = len(store.contacts_of_source(f"carddav:{config.carddav.url}"))
+            ctx.stderr.write(f"tmail: contacts: {exc.one_line()}\n")
+            ctx.stderr.write(f"tmail: contacts: the last synced copy is kept ({kept} addresses)\n")
+            return 1
+    for problem in done.problems[:MAX_PROBLEMS]:
+        ctx.stderr.write(f"tmail: {safe_line(problem)}\n")
+    what = "synced" if done.changed else "unchanged"
+    ctx.stdout.write(f"contacts: CardDAV address book {what}, {done.addresses} addresses\n")
+    return 0
 
 
 def _export(ctx: Context, args: list[str]) -> int:
