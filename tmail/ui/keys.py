@@ -14,7 +14,16 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tmail.core.errors import ConfigError
-from tmail.ui import attachments_view, changes, commands, composeflow, help, outbox, reading
+from tmail.ui import (
+    attachments_view,
+    changes,
+    commands,
+    composeflow,
+    contactview,
+    help,
+    outbox,
+    reading,
+)
 
 if TYPE_CHECKING:
     from tmail.ui.app import App
@@ -315,6 +324,16 @@ REGISTRY: tuple[Action, ...] = (
         ("attachments",),
         "Save",
         do=attachments_view.save,
+    ),
+    Action(
+        "contact",
+        ("W",),
+        "the sender's messages, to and from them, in every folder (contact view)",
+        _MAIL,
+        do=contactview.sender_contact,
+        command=Command(
+            "contact [ADDRESS]", "messages to and from ADDRESS", run=contactview.command
+        ),
     ),
     # the outbox (@): what waits to be sent
     Action(
