@@ -123,3 +123,32 @@ def test_a_hanging_signature_command_says_so_and_the_message_goes_on(
     draft = sent(h)
     assert draft.to == ("Bob <bob@x.test>",) and "-- " not in draft.body
     assert "> What do they cost?" in draft.body
+
+
+def test_a_reply_to_ones_own_sent_message_keeps_its_identity() -> None:
+    raw = (
+        b"From: Me (Sales) <sales@demo.test>\nTo: Bob <bob@x.test>\nSubject: Offer\n"
+        b"Date: Fri, 20 Nov 2026 09:30:00 +0000\nMessage-ID: <o1@demo.test>\n\nOur offer.\n"
+    )
+    row = Row(1, "demo", "Sent", T0, "Me", "Offer", frozenset({Flag.SEEN}), len(raw), outgoing=True)
+    h = harness(MemorySource(messages=[(row, raw)]))
+    h.press(":", *"folder demo/Sent", "enter", "r", "enter")
+    draft = sent(h)
+    assert draft.from_ == SALES.address and draft.to == ("Bob <bob@x.test>",)
+
+
+def test_a_resumed_draft_keeps_its_catch_all_address_and_swaps_its_signature() -> None:
+    raw = (
+        b"From: Work <info@work.test>\nTo: Bob <bob@x.test>\nSubject: Draft\n"
+        b"Date: Fri, 20 Nov 2026 09:30:00 +0000\nMessage-ID: <d1@work.test>\n\n"
+        b"Almost done.\n\n-- \nwork sig\n"
+    )
+    row = Row(1, "work", "Drafts", T0, "Work", "Draft", frozenset({Flag.DRAFT}), len(raw))
+    h = harness(MemorySource(messages=[(row, raw)]))
+    h.press(":", *"folder work/Drafts", "enter", "R")
+    assert "From: Work <info@work.test> [work]" in h.screen()
+    h.press("E", "up", "up", "up", "up", "left", *["enter"] * 5)  # to Me (Sales)
+    screen = h.screen()
+    assert "From: Me (Sales) <sales@demo.test> [demo]" in screen
+    draft = sent(h)
+    assert draft.body == "Almost done.\n\n-- \nMe\nSales desk\n"

@@ -11,11 +11,12 @@ from email.utils import getaddresses
 _HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
 
 
-def delivered_to(raw: bytes) -> list[str]:
-    """The addresses of To, Cc, Delivered-To and X-Original-To, in that order, each once."""
+def delivered_to(raw: bytes, *, with_from: bool = False) -> list[str]:
+    """The addresses of To, Cc, Delivered-To and X-Original-To, in that order, each once (then
+    From's, ``with_from``)."""
     head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
     out: list[str] = []
-    for name in _HEADERS:
+    for name in (*_HEADERS, "From") if with_from else _HEADERS:
         values = [str(v) for v in head.get_all(name, [])]
         for _, addr in getaddresses(values):
             if "@" in addr and addr.lower() not in (a.lower() for a in out):

@@ -59,18 +59,24 @@ def identity_for(app: App, account: str | None) -> Identity:
 def identity_for_message(app: App, account: str, raw: bytes) -> Identity:
     """The identity a message was sent to (To, Cc, Delivered-To, X-Original-To), across all
     accounts; else the message's account's main identity."""
-    from tmail.config.identities import choose
     from tmail.mime.recipients import delivered_to
 
+    # After the four of the issue, From: one's own message (in Sent) answered from its sender.
+    return _chosen(app, delivered_to(raw, with_from=True)) or identity_for(app, account)
+
+
+def _chosen(app: App, addresses: list[str]) -> Identity | None:
+    from tmail.config.identities import choose
+
     candidates = [(i.account, i.spec) for i in app.identities if i.spec is not None]
-    chosen = choose(candidates, delivered_to(raw))
+    chosen = choose(candidates, addresses)
     if chosen is not None:
         for ident in app.identities:
             if ident.account == chosen.account and ident.spec == chosen.identity:
                 if ident.wildcard:  # the catch-all answers as the address that was written to
                     return replace(ident, address=replace(ident.address, addr=chosen.address))
                 return ident
-    return identity_for(app, account)
+    return None
 
 
 def signature_of(app: App, ident: Identity) -> str:
@@ -192,13 +198,16 @@ def resume(app: App) -> None:
         folder = Path(tempfile.mkdtemp(prefix="tmail-draft-"))
         for a in parsed.attachments:
             files.append(save_bytes(a.data(), folder, a.filename))
-    sender = parsed.from_[0].addr.lower() if parsed.from_ else ""
-    ident = next(
-        (i for i in app.identities if i.address.addr.lower() == sender),
-        identity_for(app, row.account),
-    )
+    senders = [a.addr for a in parsed.from_[:1]]
+    ident = _chosen(app, senders) or identity_for(app, row.account)
     html = re.search(rb"(?im)^content-type:\s*text/html", raw) is not None
     state = resumed_state(parsed, ident, attachments=files, html=html, message_row_id=row.id)
+    sig = signature_of(app, ident)
+    if sig:
+        from tmail.mime.signature import block
+
+        if block(sig) in state.body:  # so that another From swaps it rather than adds one
+            state = replace(state, signature=sig)
     if app.screen.kind == "pager":
         app.pop()
     _show_review(app, state)
