@@ -42,3 +42,20 @@ def test_tab_completes_names_and_addresses_from_harvested_mail(tmp_path: Path) -
     draft = next(c[1] for c in h.backend.calls if c[0] == "send")
     assert isinstance(draft, Draft)
     assert [a.rsplit("<", 1)[-1] for a in draft.to] == ["fedor@x.test>", "anna@x.test>"]
+
+
+def test_tab_on_a_group_writes_its_members(tmp_path: Path) -> None:
+    book = tmp_path / "book.vcf"
+    book.write_text(
+        "BEGIN:VCARD\nUID:a1\nFN:Anna\nEMAIL:anna@x.test\nEND:VCARD\n"
+        "BEGIN:VCARD\nVERSION:4.0\nKIND:group\nFN:Команда\nMEMBER:urn:uuid:a1\n"
+        "MEMBER:mailto:guest@y.test\nEND:VCARD\n"
+    )
+    with Store.open(tmp_path / "data") as store:
+        store.import_vcards(book)
+        h = Harness()
+        h.app.source.contacts = StoreSource(store, ["demo"]).contacts  # type: ignore[method-assign]
+        h.press("m")
+        h.type("bob@x.test, коман")
+        h.press("tab")
+        assert "To:      bob@x.test, anna@x.test, guest@y.test" in h.screen()

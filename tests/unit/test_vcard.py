@@ -162,3 +162,60 @@ def test_an_imported_vdir_is_read_again_when_its_files_change(
     assert "zoya" not in out
     with Store.open(tmp_path / "data") as s:
         assert s.refresh_vcards() == []  # nothing changed since: nothing read
+
+
+GROUPS = """BEGIN:VCARD\r
+VERSION:4.0\r
+UID:urn:uuid:anna-1\r
+FN:Anna\r
+EMAIL:anna@x.test\r
+END:VCARD\r
+BEGIN:VCARD\r
+VERSION:3.0\r
+UID:bob-2\r
+FN:Bob\r
+EMAIL:bob@x.test\r
+EMAIL:bob.other@x.test\r
+END:VCARD\r
+BEGIN:VCARD\r
+VERSION:4.0\r
+KIND:group\r
+FN:Team\r
+MEMBER:urn:uuid:anna-1\r
+MEMBER:urn:uuid:bob-2\r
+MEMBER:mailto:guest@y.test\r
+MEMBER:urn:uuid:nobody\r
+END:VCARD\r
+BEGIN:VCARD\r
+VERSION:3.0\r
+FN:Apple group\r
+X-ADDRESSBOOKSERVER-KIND:group\r
+X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:bob-2\r
+END:VCARD\r
+"""
+
+
+def test_groups_of_4_0_and_apple_cards_are_their_members(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tmail.mime.vcard import Group, read_text
+
+    got = read_text(GROUPS, "book")
+    assert got.groups == [
+        Group("Team", ("anna@x.test", "bob@x.test", "guest@y.test")),
+        Group("Apple group", ("bob@x.test",)),
+    ]
+    assert [c.name for c in got.cards] == ["Anna", "Bob"] and got.problems == []
+    monkeypatch.setenv("TMAIL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TMAIL_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("")
+    (tmp_path / "book.vcf").write_text(GROUPS)
+    assert run("contacts", "import", str(tmp_path / "book.vcf"))[0] == 0
+    code, out, _ = run("contacts", "team")
+    assert code == 0 and out == "Team: anna@x.test, bob@x.test, guest@y.test  (group)\n"
+    code, out, _ = run("contacts", "team", "--json")
+    assert json.loads(out)[0] == {
+        "name": "Team",
+        "addresses": ["anna@x.test", "bob@x.test", "guest@y.test"],
+        "source": "group",
+    }

@@ -25,6 +25,16 @@ class Card:
 
     name: str
     emails: tuple[str, ...]
+    uid: str = ""
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group card (vCard 4.0 KIND:group, or Apple's X-ADDRESSBOOKSERVER-KIND): its name and
+    the members' addresses, resolved from their UIDs or given as mailto:."""
+
+    name: str
+    members: tuple[str, ...]
 
 
 @dataclass
@@ -32,6 +42,27 @@ class ReadResult:
     cards: list[Card] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # one line each, "file: what"
     files: int = 0
+    groups: list[Group] = field(default_factory=list)
+    # groups as read: name and member references (urn:uuid:..., mailto:...), resolved by groups
+    group_refs: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+
+    def resolve_groups(self) -> None:
+        """Members by UID or mailto: to addresses (each person's first); unknown ones dropped."""
+        by_uid = {_uid(c.uid.lower()): c.emails[0] for c in self.cards if c.uid}
+        self.groups = []
+        for name, refs in self.group_refs:
+            members: list[str] = []
+            for ref in refs:
+                low = ref.strip().lower()
+                addr = low[7:] if low.startswith("mailto:") else by_uid.get(_uid(low))
+                if addr and "@" in addr and addr not in members:
+                    members.append(addr)
+            if members:
+                self.groups.append(Group(name, tuple(members)))
+
+
+def _uid(ref: str) -> str:
+    return ref[len("urn:uuid:") :] if ref.startswith("urn:uuid:") else ref
 
 
 def read_path(path: Path) -> ReadResult:
@@ -56,18 +87,22 @@ def read_path(path: Path) -> ReadResult:
         if note:
             result.problems.append(f"{file}: {note}")
         read_text(text, str(file), result)
+    result.resolve_groups()
     return result
 
 
 def read_text(text: str, label: str, result: ReadResult | None = None) -> ReadResult:
     """The cards of one vCard text (a file's, or one a CardDAV server sent)."""
+    alone = result is None
     result = result if result is not None else ReadResult()
     for n, block in enumerate(_blocks(text), 1):
-        card, problem = _card(block)
+        card, problem = _card(block, result)
         if problem:
             result.problems.append(f"{label}: card {n}: {problem}")
         if card is not None:
             result.cards.append(card)
+    if alone:
+        result.resolve_groups()
     return result
 
 
@@ -109,7 +144,7 @@ class _Problems(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _card(block: str) -> tuple[Card | None, str]:
+def _card(block: str, result: ReadResult) -> tuple[Card | None, str]:
     import vobject
 
     # vobject logs the lines it skips; they become this card's problem instead of stderr noise.
@@ -126,6 +161,14 @@ def _card(block: str) -> tuple[Card | None, str]:
         log.removeHandler(handler)
         log.propagate = keep
     skipped = f"lines skipped ({_short(handler.messages[0])})" if handler.messages else ""
+    kind = _text(vcard, "kind") or _text(vcard, "x-addressbookserver-kind")
+    if kind.lower() == "group":
+        members = vcard.contents.get("member", []) + vcard.contents.get(
+            "x-addressbookserver-member", []
+        )
+        refs = tuple(str(m.value) for m in members)
+        result.group_refs.append((_text(vcard, "fn") or "group", refs))
+        return None, skipped
     emails: list[str] = []
     for item in vcard.contents.get("email", []):
         value = str(item.value).strip().lower()
@@ -144,7 +187,7 @@ def _card(block: str) -> tuple[Card | None, str]:
             name = " ".join(_flat(p) for p in parts if _flat(p)).strip()
         problem = "no FN, name taken from N" if name else "no FN or N, shown by address"
         skipped = f"{problem}; {skipped}" if skipped else problem
-    return Card(name, tuple(emails)), skipped
+    return Card(name, tuple(emails), _text(vcard, "uid").lower()), skipped
 
 
 def _text(vcard: object, key: str) -> str:

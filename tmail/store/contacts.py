@@ -172,7 +172,8 @@ class Contacts(IndexDb):
         stamp = _stamp(path)
         result = read_path(path)
         entries = [(card.name, addr) for card in result.cards for addr in card.emails]
-        return self.import_contacts(str(path), entries, stamp), result
+        groups = [(g.name, g.members) for g in result.groups]
+        return self.import_contacts(str(path), entries, stamp, groups), result
 
     def refresh_vcards(self) -> list[str]:
         """Read again the imported files and vdirs whose files changed since; return the
@@ -186,6 +187,17 @@ class Contacts(IndexDb):
                 self.import_vcards(path)
                 again.append(source)
         return again
+
+    def contact_groups(self, query: str = "") -> list[tuple[str, tuple[str, ...]]]:
+        """Imported groups whose name holds every word of ``query``: (name, member addresses)."""
+        words = fold(query).split()
+        out = []
+        for name, members in self.db.execute(
+            "SELECT name, members FROM contacts_groups ORDER BY name"
+        ):
+            if all(w in fold(name) for w in words):
+                out.append((str(name), tuple(str(members).split("\n"))))
+        return out
 
     def contact_source_stamp(self, source: str) -> str | None:
         """The stamp (files' state, or a CardDAV sync token) of an imported source."""
@@ -204,12 +216,22 @@ class Contacts(IndexDb):
         ]
 
     def import_contacts(
-        self, source: str, entries: Sequence[tuple[str, str]], stamp: str = ""
+        self,
+        source: str,
+        entries: Sequence[tuple[str, str]],
+        stamp: str = "",
+        groups: Sequence[tuple[str, Sequence[str]]] = (),
     ) -> int:
         """Replace what was imported from ``source`` (a file or vdir path) by ``entries``
-        (name, address); return how many addresses it holds now."""
+        (name, address) and ``groups`` (name, member addresses); return how many addresses
+        it holds now."""
         rows = {a.strip().lower(): n.strip() for n, a in entries if "@" in a}
         with self._tx() as conn:
+            conn.execute("DELETE FROM contacts_groups WHERE source = ?", (source,))
+            conn.executemany(
+                "INSERT INTO contacts_groups (source, name, members) VALUES (?, ?, ?)",
+                [(source, name, "\n".join(members)) for name, members in groups if members],
+            )
             conn.execute(
                 "INSERT OR REPLACE INTO contacts_sources (source, stamp) VALUES (?, ?)",
                 (source, stamp),

@@ -136,6 +136,11 @@ MIGRATIONS: tuple[str, ...] = (
         name TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (source, addr)
     );
+    CREATE TABLE IF NOT EXISTS contacts_groups (
+        source TEXT NOT NULL,                 -- state: a group card of an imported source
+        name TEXT NOT NULL,
+        members TEXT NOT NULL                 -- the members' addresses, one per line
+    );
     CREATE TABLE IF NOT EXISTS contacts_sources (
         source TEXT PRIMARY KEY,              -- state: a file or vdir imported
         stamp TEXT NOT NULL DEFAULT ''        -- its files' names, sizes and mtimes when read

@@ -82,7 +82,8 @@ def sync_carddav(settings: CardDav, store: Store) -> CardDavSync:
         return CardDavSync(False, count)
     result = read_text("".join(c if c.endswith("\n") else c + "\n" for c in state.cards), source)
     entries = [(card.name, addr) for card in result.cards for addr in card.emails]
-    n = store.import_contacts(source, entries, stamp=state.token or "")
+    groups = [(g.name, g.members) for g in result.groups]
+    n = store.import_contacts(source, entries, stamp=state.token or "", groups=groups)
     return CardDavSync(True, n, tuple(result.problems))
 
 

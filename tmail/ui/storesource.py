@@ -167,7 +167,11 @@ class StoreSource:
             rows = self.store.contacts(prefix, limit=limit, exclude=self._own)
         except TmailError:  # the index unreadable just now: no completion, no crash
             return []
-        found = [Contact(r.name, r.addr) for r in rows]
+        found = [
+            Contact(name, "", tuple(Contact("", m) for m in members))
+            for name, members in self.store.contact_groups(prefix)
+        ]
+        found += [Contact(r.name, r.addr) for r in rows]
         if self._outside is not None and len(found) < limit:
             seen = {c.addr for c in found} | self._own
             found += [c for c in self._outside(prefix) if c.addr.lower() not in seen]

@@ -54,22 +54,27 @@ class ContactsCommand(Command):
         with open_store(ctx) as store:
             store.refresh_vcards()  # imported files edited since (khard, vdirsyncer)
             rows = store.contacts(query, limit=limit, exclude=own)
+            groups = store.contact_groups(query)
         if config is not None and config.query_command and query.strip():
             rows = _with_outside(ctx, config.query_command, query, rows, own, limit)
         if a.json:
-            ctx.stdout.write(json.dumps([_json(r) for r in rows], ensure_ascii=False, indent=1))
+            found = [_group_json(name, members) for name, members in groups]
+            found += [_json(r) for r in rows]
+            ctx.stdout.write(json.dumps(found, ensure_ascii=False, indent=1))
             ctx.stdout.write("\n")
         elif a.mutt:
             ctx.stdout.write(f"tmail: {len(rows)} contacts\n")
             for r in rows:
                 ctx.stdout.write(f"{r.addr}\t{safe_line(r.name)}\t{_info(r)}\n")
         else:
+            for name, members in groups:
+                ctx.stdout.write(f"{safe_line(name)}: {', '.join(members)}  (group)\n")
             for r in rows:
                 who = safe_line(r.formatted())
                 ctx.stdout.write(f"{who:<50}  {_info(r)}\n")
-        if not rows and not a.json:
+        if not rows and not groups and not a.json:
             ctx.stderr.write("no contacts match\n")
-        return 0 if rows else 1
+        return 0 if rows or groups else 1
 
 
 MAX_PROBLEMS = 10  # lines of an import's problems shown; the rest are counted
@@ -143,6 +148,10 @@ def _export(ctx: Context, args: list[str]) -> int:
 def _info(r: ContactRow) -> str:
     last = r.last.astimezone().strftime("%Y-%m-%d") if r.last else "-"
     return f"sent {r.sent}, received {r.received}, last {last}"
+
+
+def _group_json(name: str, members: tuple[str, ...]) -> dict[str, Any]:
+    return {"name": safe_line(name), "addresses": list(members), "source": "group"}
 
 
 def _json(r: ContactRow) -> dict[str, Any]:
