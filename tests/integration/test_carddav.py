@@ -120,3 +120,32 @@ def test_tmail_sync_syncs_the_address_book_with_the_mail(
     code, out, err = run("sync")
     assert code == 0  # the mail was synced; the address book's trouble is said, its copy kept
     assert "refused the login" in err and "the last synced copy is kept: 1 addresses" in err
+
+
+@pytest.mark.stack
+def test_the_readers_background_sync_brings_the_address_book_too(
+    server: Radicale, mail_user: MailUser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tmail.config import load_config
+    from tmail.runtime.backend import MailBackend
+    from tmail.store import Store
+
+    book = server.make_book("alice", PW)
+    server.put("alice", PW, book + "ivan.vcf", card("ivan", "Иван Петров", "ivan@x.test"))
+    cfg = write_config(tmp_path, mail_user.stack, mail_user.name, mail_user.password)
+    cfg.write_text(
+        cfg.read_text()
+        + f'\n[contacts]\ncarddav_url = "{server.url}"\ncarddav_username = "alice"\n'
+        + f'carddav_password_env = "TMAIL_CARDDAV_PW"\ncarddav_ca_file = "{server.ca_file}"\n'
+    )
+    monkeypatch.setenv("TMAIL_CARDDAV_PW", PW)
+    config = load_config(cfg)
+    with Store.open(config.data_dir) as store:
+        backend = MailBackend(config, store)
+        assert backend.sync("acct").errors == ()
+        assert [c.addr for c in store.contacts("иван")] == ["ivan@x.test"]
+        server.stop()
+        errors = backend.sync("acct").errors
+        assert len(errors) == 1 and "cannot reach the CardDAV server" in errors[0]
+        assert "the last synced copy is kept: 1 addresses" in errors[0]
+        assert [c.addr for c in store.contacts("иван")] == ["ivan@x.test"]

@@ -171,6 +171,11 @@ def _account_worker(
         for line in result.errors:
             log(line)
         run_hook(account, result.new_in_inbox, log)
+        from tmail.sync.carddav import with_mail
+
+        book = with_mail(config, store, account.name)  # the address book, with the mail
+        if book is not None and (book[2] or not book[1]):
+            log(safe_line(book[0]))
         return not result.errors
 
     def retrying(failures: int, delay: float) -> None:

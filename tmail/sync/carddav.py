@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from tmail.config.model import CardDav
+from tmail.config.model import CardDav, Config
 from tmail.core.errors import SecretError
 from tmail.protocols.carddav import CardDavClient
 from tmail.store.store import Store
@@ -87,14 +87,24 @@ def sync_carddav(settings: CardDav, store: Store) -> CardDavSync:
     return CardDavSync(True, n, tuple(result.problems))
 
 
-def sync_report(settings: CardDav, store: Store) -> tuple[str, bool]:
-    """One line for ``tmail sync`` and whether it went well; a failure keeps the last copy."""
+def sync_report(settings: CardDav, store: Store) -> tuple[str, bool, bool]:
+    """One line for ``tmail sync``, whether it went well and whether the book changed; a
+    failure keeps the last copy."""
     from tmail.core.errors import TmailError
 
     try:
         done = sync_carddav(settings, store)
     except TmailError as exc:
         kept = len(store.contacts_of_source(source_name(settings)))
-        return f"contacts: {exc.one_line()} (the last synced copy is kept: {kept} addresses)", False
+        line = f"contacts: {exc.one_line()} (the last synced copy is kept: {kept} addresses)"
+        return line, False, False
     what = "synced" if done.changed else "unchanged"
-    return f"contacts: CardDAV address book {what}, {done.addresses} addresses", True
+    return f"contacts: CardDAV address book {what}, {done.addresses} addresses", True, done.changed
+
+
+def with_mail(config: Config, store: Store, account: str) -> tuple[str, bool, bool] | None:
+    """The address book synced along with the mail of the default account (the reader's
+    background sync, ``sync --watch``); None when there is no book or it is another account."""
+    if config.carddav is None or not config.accounts or config.account().name != account:
+        return None
+    return sync_report(config.carddav, store)

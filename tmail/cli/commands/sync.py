@@ -132,7 +132,7 @@ class Sync(Command):
             from tmail.sync.carddav import sync_report  # the address book, synced with mail
 
             with open_store() as store:
-                line, good = sync_report(config.carddav, store)
+                line, good, _ = sync_report(config.carddav, store)
             if not good:
                 ctx.stderr.write(f"tmail: {safe_line(line)}\n")
             elif not (args.quiet or args.json):
