@@ -114,12 +114,12 @@ def test_tmail_sync_syncs_the_address_book_with_the_mail(
     monkeypatch.setenv("TMAIL_CARDDAV_PW", PW)
     code, out, err = run("sync")
     assert code == 0, err
-    assert "contacts: CardDAV address book synced, 1 addresses" in out
+    assert "contacts: CardDAV address book synced, 1 address" in out
     assert run("contacts", "ivan")[1].startswith("Иван Петров <ivan@x.test>")
     monkeypatch.setenv("TMAIL_CARDDAV_PW", "wrong")
     code, out, err = run("sync")
     assert code == 0  # the mail was synced; the address book's trouble is said, its copy kept
-    assert "refused the login" in err and "the last synced copy is kept: 1 addresses" in err
+    assert "refused the login" in err and "the last synced copy is kept: 1 address" in err
 
 
 @pytest.mark.stack
@@ -147,5 +147,5 @@ def test_the_readers_background_sync_brings_the_address_book_too(
         server.stop()
         errors = backend.sync("acct").errors
         assert len(errors) == 1 and "cannot reach the CardDAV server" in errors[0]
-        assert "the last synced copy is kept: 1 addresses" in errors[0]
+        assert "the last synced copy is kept: 1 address" in errors[0]
         assert [c.addr for c in store.contacts("иван")] == ["ivan@x.test"]

@@ -14,7 +14,7 @@ import base64
 import http.client
 import socket
 import ssl
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # expat >= 2.4 limits entity expansion (billion laughs)
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit

@@ -96,10 +96,15 @@ def sync_report(settings: CardDav, store: Store) -> tuple[str, bool, bool]:
         done = sync_carddav(settings, store)
     except TmailError as exc:
         kept = len(store.contacts_of_source(source_name(settings)))
-        line = f"contacts: {exc.one_line()} (the last synced copy is kept: {kept} addresses)"
+        line = f"contacts: {exc.one_line()} (the last synced copy is kept: {addresses(kept)})"
         return line, False, False
     what = "synced" if done.changed else "unchanged"
-    return f"contacts: CardDAV address book {what}, {done.addresses} addresses", True, done.changed
+    line = f"contacts: CardDAV address book {what}, {addresses(done.addresses)}"
+    return line, True, done.changed
+
+
+def addresses(n: int) -> str:
+    return f"{n} address" if n == 1 else f"{n} addresses"
 
 
 def with_mail(config: Config, store: Store, account: str) -> tuple[str, bool, bool] | None:

@@ -109,7 +109,7 @@ def _import(ctx: Context, args: list[str]) -> int:
 def _sync(ctx: Context) -> int:
     from tmail.config import load_config
     from tmail.core.errors import ConfigError, TmailError
-    from tmail.sync.carddav import sync_carddav
+    from tmail.sync.carddav import addresses, sync_carddav
 
     config = load_config(ctx.config_path)
     if config.carddav is None:
@@ -123,12 +123,12 @@ def _sync(ctx: Context) -> int:
         except TmailError as exc:
             kept = len(store.contacts_of_source(f"carddav:{config.carddav.url}"))
             ctx.stderr.write(f"tmail: contacts: {exc.one_line()}\n")
-            ctx.stderr.write(f"tmail: contacts: the last synced copy is kept ({kept} addresses)\n")
+            ctx.stderr.write(f"tmail: contacts: the last synced copy is kept ({addresses(kept)})\n")
             return 1
     for problem in done.problems[:MAX_PROBLEMS]:
         ctx.stderr.write(f"tmail: {safe_line(problem)}\n")
     what = "synced" if done.changed else "unchanged"
-    ctx.stdout.write(f"contacts: CardDAV address book {what}, {done.addresses} addresses\n")
+    ctx.stdout.write(f"contacts: CardDAV address book {what}, {addresses(done.addresses)}\n")
     return 0
 
 
