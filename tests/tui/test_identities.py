@@ -152,3 +152,14 @@ def test_a_resumed_draft_keeps_its_catch_all_address_and_swaps_its_signature() -
     assert "From: Me (Sales) <sales@demo.test> [demo]" in screen
     draft = sent(h)
     assert draft.body == "Almost done.\n\n-- \nMe\nSales desk\n"
+
+
+def test_a_forward_of_mail_to_an_alias_goes_from_it_with_the_signature_above() -> None:
+    h = harness(source("sales@demo.test"))
+    h.press("f", "i")
+    assert "From:    Me (Sales) <sales@demo.test> [demo]" in h.screen()
+    h.type("carol@x.test")
+    h.press("enter", "enter", "enter", "enter")
+    draft = sent(h)
+    assert draft.from_ == SALES.address
+    assert draft.body.startswith("\n\n-- \nMe\nSales desk\n\n---------- Forwarded message")
