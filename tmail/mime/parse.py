@@ -138,6 +138,7 @@ class _Part:
     children: list[_Part] = field(default_factory=list)
     message: _Part | None = None  # for message/rfc822 (and text/rfc822-headers): what it holds
     cut: bool = False  # nested deeper than MAX_DEPTH: kept whole, as an attachment
+    head: int = 0  # where its header starts in ``buf`` (a PGP/MIME signature covers it too)
 
     def get(self, name: str) -> str | None:
         for key, value in self.fields:
@@ -319,7 +320,7 @@ class _Parser:
     def entity(self, buf: bytes, start: int, end: int, default: str = "text/plain") -> _Part:
         """One part's header and type; what is inside it is split by :meth:`_inner`."""
         fields, body = _read_headers(buf, start, end, self.assumed)
-        part = _Part(buf, fields, body, end)
+        part = _Part(buf, fields, body, end, head=start)
         self.parts += 1
         ctype_value = part.get("content-type")
         if ctype_value is not None:
