@@ -112,31 +112,36 @@ class GnupgBackend:
         return self._run(lambda g: g.sign(data, keyid=key, detach=True, binary=False))
 
     def encrypt(
-        self, data: bytes, recipients: Sequence[str], sign_key: str | bool | None = None
+        self, data: bytes, recipients: Sequence[str], sign_key: str | None = None
     ) -> GpgOutcome:
-        """``data`` encrypted (ASCII armor) to ``recipients``; signed in the same pass with
-        ``sign_key`` (True: the default key) when given."""
-        sign: Any = sign_key if sign_key not in (None, False) else None
-        if sign is True:
-            sign = None
-            extra = ["--sign"]
-        else:
-            extra = []
+        """``data`` encrypted (ASCII armor) to the keys ``recipients`` (fingerprints chosen by
+        :meth:`find_key`, hence gpg's "always trust": the choice is made there, as mutt does),
+        signed in the same pass with ``sign_key`` when given."""
         return self._run(
             lambda g: g.encrypt(
-                data, list(recipients), sign=sign, armor=True, always_trust=False, extra_args=extra
+                data, list(recipients), sign=sign_key, armor=True, always_trust=True
             )
         )
 
-    def has_key(self, address: str) -> bool:
-        """A usable public key for ``address`` is in the keyring."""
+    def find_key(self, address: str, secret: bool = False) -> str | None:
+        """The fingerprint of a key in the keyring with a user id of exactly ``address`` that
+        can encrypt (``secret``: of which the secret part is here, for signing), not expired,
+        revoked or disabled; None when there is none."""
         try:
-            keys = self._handle().list_keys(keys=[f"<{address}>"])
+            g = self._handle()
+            keys = g.list_keys(keys=[f"<{address}>"])
+            mine = {k.get("fingerprint") for k in g.list_keys(secret=True)} if secret else None
         except (OSError, ValueError):
-            return False
-        return any("e" in str(k.get("cap", "")).lower() for k in keys) or any(
-            "E" in str(k.get("cap", "")) for k in keys
-        )
+            return None
+        for key in keys:
+            if str(key.get("trust", "")) in ("e", "r", "d", "i", "n"):
+                continue  # expired, revoked, disabled, invalid, or never to be used
+            if mine is not None and key.get("fingerprint") not in mine:
+                continue
+            cap = str(key.get("cap", ""))
+            if ("S" if secret else "E") in cap:  # capital: the key as a whole can
+                return str(key.get("fingerprint"))
+        return None
 
 
 def default_backend() -> GnupgBackend:

@@ -9,6 +9,7 @@ with ``--queue-only``), 75 queued for a later try (or delivery uncertain: kept f
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import BinaryIO
@@ -65,6 +66,14 @@ class Send(Command):
         parser.add_argument(
             "--queue-only", action="store_true", help="only put it in the outbox; send later"
         )
+        parser.add_argument("--sign", action="store_true", help="sign it (OpenPGP, PGP/MIME)")
+        parser.add_argument(
+            "--encrypt",
+            action="store_true",
+            help="encrypt it to every recipient and to yourself (OpenPGP); refused, and not "
+            "sent, when a recipient has no key",
+        )
+        parser.add_argument("--pgp-key", metavar="KEY", help="sign with this key (fingerprint)")
         parser.add_argument(
             "-t",
             dest="from_headers",
@@ -120,6 +129,8 @@ class Send(Command):
         raw = stdin.read()
         server_size = queue_for(config.data_dir, account).server_size()
         composed = _compose(args, account, raw, server_size)
+        if args.sign or args.encrypt:  # before the outbox: it never holds the clear text
+            composed = _protect(composed, args)
         entry = queue_message(config.data_dir, account, composed, dsn)
         for warning in composed.warnings:
             ctx.stderr.write(f"tmail: {warning}\n")
@@ -155,6 +166,22 @@ class Send(Command):
         ctx.stderr.write(f"tmail: {where}: {what}: {_safe(outcome.message)}\n")
         ctx.stderr.write("tmail: the message is kept in the failed folder (tmail queue)\n")
         return EX_UNAVAILABLE
+
+
+def _protect(composed: Composed, args: argparse.Namespace) -> Composed:
+    from tmail.mime.gpg import default_backend
+    from tmail.mime.pgpsend import protect
+
+    data = protect(
+        composed.data,
+        sign=args.sign,
+        encrypt=args.encrypt,
+        sender=composed.sender,
+        recipients=composed.recipients,
+        backend=default_backend(),
+        key=args.pgp_key,
+    )
+    return dataclasses.replace(composed, data=data)
 
 
 def _safe(text: str) -> str:
