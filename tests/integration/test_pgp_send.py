@@ -197,7 +197,10 @@ def test_two_users_exchange_signed_encrypted_mail_over_postfix_and_dovecot(
         (tmp_path / "a").mkdir()
         (tmp_path / "b").mkdir()
         cfg_a = write_config(tmp_path / "a", sender)
-        cfg_b = write_config(tmp_path / "b", rcpt)
+        # the receiver's account signs always and encrypts when every recipient has a key
+        cfg_b = write_config(
+            tmp_path / "b", rcpt, extra='pgp_sign = "always"\npgp_encrypt = "opportunistic"'
+        )
 
         def tmail(cfg: Path, user: MailUser, home: str, *args: str, stdin: bytes = b""):
             env = {**os.environ, "TMAIL_TEST_PW": user.password, "TMAIL_CONFIG": str(cfg)}
@@ -206,6 +209,22 @@ def test_two_users_exchange_signed_encrypted_mail_over_postfix_and_dovecot(
                 [*TMAIL, *args], input=stdin, capture_output=True, env=env, timeout=120,
                 check=False,
             )  # fmt: skip
+
+        def read_all(cfg: Path, user: MailUser, home: str) -> dict[str, dict]:
+            synced = tmail(cfg, user, home, "sync")
+            assert synced.returncode == 0, synced.stderr.decode()
+            rows = json.loads(tmail(cfg, user, home, "list", "--json").stdout)
+            shown = {}
+            for row in rows:
+                res = tmail(cfg, user, home, "show", "--json", str(row["id"]))
+                assert res.returncode == 0, res.stderr.decode()
+                data = json.loads(res.stdout)
+                text = tmail(cfg, user, home, "show", str(row["id"])).stdout.decode()
+                data["status_line"] = next(
+                    (line for line in text.splitlines() if line.startswith("PGP: ")), None
+                )
+                shown[data["subject"]] = data
+            return shown
 
         # a recipient without a key: refused, nothing queued, nothing delivered
         refused = tmail(
@@ -223,29 +242,52 @@ def test_two_users_exchange_signed_encrypted_mail_over_postfix_and_dovecot(
         assert sent.returncode == 0, sent.stderr.decode()
         stack = sender.stack
         assert stack.wait_for(rcpt.name, 1) == 1
-        assert stack.wait_for(nokey.name, 0) == 0
         on_server = stack.stored_messages(rcpt.name)[0]
         assert SECRET.encode() not in on_server and b"Secret plans" not in on_server
 
-        synced = tmail(cfg_b, rcpt, b.home, "sync")
-        assert synced.returncode == 0, synced.stderr.decode()
-        listed = tmail(cfg_b, rcpt, b.home, "list", "--json")
-        rows = json.loads(listed.stdout)
-        assert len(rows) == 1
-        shown = tmail(cfg_b, rcpt, b.home, "show", "--json", str(rows[0]["id"]))
-        assert shown.returncode == 0, shown.stderr.decode()
-        data = json.loads(shown.stdout)
-        assert SECRET in data["text"] and data["subject"] == "Secret plans"
+        got = read_all(cfg_b, rcpt, b.home)
+        data = got["Secret plans"]
+        assert SECRET in data["text"]
         crypto = data["crypto"]
         assert (crypto["encrypted"], crypto["decrypted"], crypto["signed"]) == (True, True, True)
         assert crypto["signature"]["status"] == "good"
         assert crypto["signature"]["fingerprint"] == a.fingerprint
         assert crypto["signature"]["trusted"] is True
         assert crypto["signature"]["matches_from"] is True
-        # the index holds the headers only: the decrypted text is not searchable on disk
+        assert data["status_line"].startswith("PGP: decrypted (encrypted to ")
+        assert f"good signature from Sender <{sender.address}>" in data["status_line"]
+        # the index holds the headers only: the decrypted text is in no file of the reader's
         for dirpath, _dirs, files in os.walk(tmp_path / "b"):
             for name in files:
                 assert SECRET.encode() not in (Path(dirpath) / name).read_bytes(), name
+
+        # the answers, by the receiver's account settings: signed and encrypted to the sender
+        # (who has a key), signed only with --no-encrypt, signed in clear to a keyless address
+        for subject, extra in (("Re: plans", []), ("Signed only", ["--no-encrypt"])):
+            res = tmail(
+                cfg_b, rcpt, b.home, "send", *extra, "--to", sender.address, "--subject",
+                subject, stdin=b"Agreed.\n",
+            )  # fmt: skip
+            assert res.returncode == 0, res.stderr.decode()
+        res = tmail(
+            cfg_b, rcpt, b.home, "send", "--to", nokey.address, "--subject", "hello",
+            stdin=b"Agreed in clear.\n",
+        )  # fmt: skip
+        assert res.returncode == 0, res.stderr.decode()
+        assert stack.wait_for(sender.name, 2) == 2 and stack.wait_for(nokey.name, 1) == 1
+        clear = stack.stored_messages(nokey.name)[0]
+        assert b"Agreed in clear." in clear and b"multipart/signed" in clear
+
+        mine = read_all(cfg_a, sender, a.home)
+        reply, signed = mine["Re: plans"], mine["Signed only"]
+        assert reply["crypto"]["decrypted"] is True and "Agreed." in reply["text"]
+        assert reply["crypto"]["signature"]["status"] == "good"
+        assert reply["crypto"]["signature"]["trusted"] is False  # never certified by the sender
+        assert "key not trusted" in reply["status_line"]
+        assert signed["crypto"]["encrypted"] is False
+        assert signed["status_line"].startswith(
+            f"PGP: good signature from Receiver <{rcpt.address}>"
+        )
     finally:
         a.close()
         b.close()

@@ -65,6 +65,8 @@ SERVER_KEYS = (
     "allow_plaintext_auth",
 )
 OUTGOING_ONLY_KEYS = ("limits",)
+PGP_SIGN = ("always", "never")
+PGP_ENCRYPT = ("always", "opportunistic", "never")
 LIMIT_KEYS = ("per_second", "per_hour", "per_day")
 ACCOUNT_KEYS = (
     "email",
@@ -91,6 +93,9 @@ ACCOUNT_KEYS = (
     "max_queue_age",
     "resend_uncertain",
     "on_new_mail",
+    "pgp_key",
+    "pgp_sign",
+    "pgp_encrypt",
 )
 
 
@@ -419,6 +424,9 @@ class _Loader:
             max_queue_age=5 * 86400.0 if max_queue_age is None else max_queue_age,
             resend_uncertain=bool(self._bool(table, "resend_uncertain", where)),
             on_new_mail=self._str(table, "on_new_mail", where),
+            pgp_key=self._str(table, "pgp_key", where),
+            pgp_sign=self._choice(table, "pgp_sign", where, PGP_SIGN) or "never",
+            pgp_encrypt=self._choice(table, "pgp_encrypt", where, PGP_ENCRYPT) or "never",
         )
 
     def _limits(self, raw: Any, where: str, base: SendLimits) -> SendLimits:

@@ -94,6 +94,12 @@ class Account:
     # again by itself at the next try, risking a duplicate (True).
     resend_uncertain: bool = False
     on_new_mail: str | None = None  # command run with TMAIL_ACCOUNT and TMAIL_NEW_COUNT set
+    # OpenPGP for what is sent: the signing key (default: the secret key of ``email``), whether
+    # to sign ("always", "never") and encrypt ("always", "opportunistic": when every recipient
+    # has a key, "never"); ``tmail send --sign/--no-sign --encrypt/--no-encrypt`` decide instead.
+    pgp_key: str | None = None
+    pgp_sign: str = "never"
+    pgp_encrypt: str = "never"
 
 
 @dataclass(frozen=True)

@@ -205,8 +205,7 @@ def protect(
                 hint="import their keys (gpg --import), or send without encryption",
             )
         keys = [k for r in recipients if (k := backend.find_key(r))]
-        mine = backend.find_key(sender) or own
-        keys.append(mine)  # the Sent copy stays readable
+        keys.append(own)  # the Sent copy stays readable
         inner_head = list(content)
         first = inner_head[0]
         if first.lower().startswith(b"content-type:"):

@@ -66,12 +66,16 @@ class Send(Command):
         parser.add_argument(
             "--queue-only", action="store_true", help="only put it in the outbox; send later"
         )
-        parser.add_argument("--sign", action="store_true", help="sign it (OpenPGP, PGP/MIME)")
+        parser.add_argument(
+            "--sign",
+            action=argparse.BooleanOptionalAction,
+            help="sign it (OpenPGP, PGP/MIME); default: the account's pgp_sign",
+        )
         parser.add_argument(
             "--encrypt",
-            action="store_true",
+            action=argparse.BooleanOptionalAction,
             help="encrypt it to every recipient and to yourself (OpenPGP); refused, and not "
-            "sent, when a recipient has no key",
+            "sent, when a recipient has no key; default: the account's pgp_encrypt",
         )
         parser.add_argument("--pgp-key", metavar="KEY", help="sign with this key (fingerprint)")
         parser.add_argument(
@@ -129,8 +133,7 @@ class Send(Command):
         raw = stdin.read()
         server_size = queue_for(config.data_dir, account).server_size()
         composed = _compose(args, account, raw, server_size)
-        if args.sign or args.encrypt:  # before the outbox: it never holds the clear text
-            composed = _protect(composed, args)
+        composed = _protect(composed, account, args)  # before the outbox: no clear text there
         entry = queue_message(config.data_dir, account, composed, dsn)
         for warning in composed.warnings:
             ctx.stderr.write(f"tmail: {warning}\n")
@@ -168,18 +171,26 @@ class Send(Command):
         return EX_UNAVAILABLE
 
 
-def _protect(composed: Composed, args: argparse.Namespace) -> Composed:
+def _protect(composed: Composed, account: Account, args: argparse.Namespace) -> Composed:
+    """Signed and/or encrypted as the options, else the account's pgp_sign/pgp_encrypt, ask."""
+    sign = args.sign if args.sign is not None else account.pgp_sign == "always"
+    encrypt: bool | str = args.encrypt if args.encrypt is not None else account.pgp_encrypt
+    if not sign and encrypt in (False, "never"):
+        return composed
     from tmail.mime.gpg import default_backend
-    from tmail.mime.pgpsend import protect
+    from tmail.mime.pgpsend import missing_keys, protect
 
+    backend = default_backend()
+    if encrypt == "opportunistic":  # only when every recipient has a key
+        encrypt = not missing_keys(backend, composed.recipients)
     data = protect(
         composed.data,
-        sign=args.sign,
-        encrypt=args.encrypt,
+        sign=sign,
+        encrypt=encrypt in (True, "always"),
         sender=composed.sender,
         recipients=composed.recipients,
-        backend=default_backend(),
-        key=args.pgp_key,
+        backend=backend,
+        key=args.pgp_key or account.pgp_key,
     )
     return dataclasses.replace(composed, data=data)
 
