@@ -130,7 +130,8 @@ def test_pgp_mime_encrypted_and_signed_decrypts_with_attachment_listed_and_saved
     assert (status.encrypted, status.decrypted, status.signed) == (True, True, True)
     assert status.signature is not None and status.signature.status == "good"
     assert status.signature.matches_from is True
-    assert status.line().startswith("PGP: decrypted (encrypted to ")
+    assert status.line().startswith("PGP: decrypted; good signature from Alice Example")
+    assert "; encrypted to " in status.line()
     parsed = parse_message(opened.raw)
     assert SECRET in parsed.text
     assert parsed.subject == "enc" and parsed.from_[0].addr == alice.addr

@@ -254,7 +254,8 @@ def test_two_users_exchange_signed_encrypted_mail_over_postfix_and_dovecot(
         assert crypto["signature"]["fingerprint"] == a.fingerprint
         assert crypto["signature"]["trusted"] is True
         assert crypto["signature"]["matches_from"] is True
-        assert data["status_line"].startswith("PGP: decrypted (encrypted to ")
+        assert data["status_line"].startswith("PGP: decrypted; good signature from Sender")
+        assert "; encrypted to " in data["status_line"]
         assert f"good signature from Sender <{sender.address}>" in data["status_line"]
         # the index holds the headers only: the decrypted text is in no file of the reader's
         for dirpath, _dirs, files in os.walk(tmp_path / "b"):

@@ -78,7 +78,7 @@ def test_decryption_reading() -> None:
 
 def test_lines_for_encryption() -> None:
     done = CryptoStatus("pgp/mime", encrypted=True, decrypted=True, encrypted_to=("AA", "BB"))
-    assert done.line() == "PGP: decrypted (encrypted to AA, BB)"
+    assert done.line() == "PGP: decrypted; encrypted to AA, BB"
     assert done.level == "good"
     failed = CryptoStatus("pgp/mime", encrypted=True, error="cannot decrypt: no secret key")
     assert failed.line() == "PGP: encrypted; cannot decrypt: no secret key"

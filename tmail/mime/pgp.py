@@ -132,9 +132,8 @@ class CryptoStatus:
     def line(self) -> str:
         """The one status line the pager shows above the text (not yet terminal-safe)."""
         parts: list[str] = []
-        if self.encrypted:
-            to = f" to {', '.join(self.encrypted_to)}" if self.encrypted_to else ""
-            parts.append(f"decrypted (encrypted{to})" if self.decrypted else f"encrypted{to}")
+        if self.encrypted:  # the verdicts first; to whom (long) last
+            parts.append("decrypted" if self.decrypted else "encrypted")
         if self.signature is not None:
             parts.append(_signature_words(self.signature))
         elif self.signed and not self.error:
@@ -144,18 +143,20 @@ class CryptoStatus:
         parts.extend(self.notes)
         if self.partial:
             parts.append("only part of the message")
+        if self.encrypted and self.encrypted_to:
+            parts.append("encrypted to " + ", ".join(self.encrypted_to))
         return "PGP: " + "; ".join(parts)
 
 
 def _signature_words(sig: Signature) -> str:
     who = sig.signer or (f"key {sig.key_id}" if sig.key_id else "an unknown key")
-    fpr = f" [{_grouped(sig.fingerprint)}]" if sig.fingerprint else ""
+    fpr = f", key {sig.fingerprint}" if sig.fingerprint else ""
     if sig.status == "good":
         trust = "trusted" if sig.trusted else f"key not trusted ({sig.validity or 'unknown'})"
-        words = f"good signature from {who}{fpr}, {trust}"
+        words = f"good signature from {who}, {trust}"
         if sig.matches_from is False:
             words += ", signer is not the From address"
-        return words
+        return words + fpr
     return {
         "bad": f"BAD signature claiming {who}{fpr}: the text was changed or the signature forged",
         "unknown-key": f"signature by unknown key {sig.key_id or sig.fingerprint}: import the "
@@ -164,10 +165,6 @@ def _signature_words(sig: Signature) -> str:
         "revoked-key": f"signature from {who}{fpr}, but the key is REVOKED",
         "expired": f"expired signature from {who}{fpr}",
     }.get(sig.status, "the signature cannot be checked (malformed or unreadable)")
-
-
-def _grouped(fpr: str) -> str:
-    return " ".join(fpr[i : i + 4] for i in range(0, len(fpr), 4))
 
 
 # --- gpg's status lines -----------------------------------------------------------------------
