@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 
 
 @dataclass
@@ -28,13 +29,24 @@ class GpgUser:
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
-    def make(cls, name: str, addr: str) -> GpgUser:
+    def make(cls, name: str, addr: str, passphrase: str = "") -> GpgUser:
+        """A home with a new key; with ``passphrase``, one that the agent asks for through
+        the pinentry in ``gpg-agent.conf`` (pinentry-curses, on ``$GPG_TTY``)."""
         home = tempfile.mkdtemp(prefix="g", dir="/tmp")  # short: the agent's socket lives here
         os.chmod(home, 0o700)
         user = cls(name, addr, home)
-        user.gpg("--passphrase", "", "--quick-gen-key", f"{name} <{addr}>", "ed25519", "sign", "0")
+        pw = ["--pinentry-mode", "loopback", "--passphrase", passphrase]
+        user.gpg(*pw, "--quick-gen-key", f"{name} <{addr}>", "ed25519", "sign", "0")
         user.fingerprint = user.fpr_of(addr)
-        user.gpg("--passphrase", "", "--quick-add-key", user.fingerprint, "cv25519", "encr", "0")
+        user.gpg(*pw, "--quick-add-key", user.fingerprint, "cv25519", "encr", "0")
+        if passphrase:
+            Path(home, "gpg-agent.conf").write_text("pinentry-program /usr/bin/pinentry-curses\n")
+            subprocess.run(
+                ["gpgconf", "--homedir", home, "--kill", "gpg-agent"],
+                capture_output=True,
+                check=False,
+                timeout=30,
+            )  # the next operation starts an agent that reads the file
         return user
 
     def gpg(self, *args: str, data: bytes | None = None, check: bool = True) -> bytes:

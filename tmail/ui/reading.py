@@ -52,6 +52,8 @@ def open_message(app: App, row: Row) -> None:
     raw = app.source.raw(row.id)
     assumed = app.assumed(row.account)
     pager = Pager(row.id, raw, render(raw, None, assumed, app.body_width), assumed)
+    if pager.rendered.crypto is not None and app.loop is not None:
+        app.loop.screen.clear()  # gpg's pinentry may have drawn on the terminal: redraw all
     screen = Screen("pager", pager, extra={"row": row})
     if app.screen.kind == "pager":
         app.replace(screen)
