@@ -344,3 +344,17 @@ def test_decrypted_text_is_not_written_to_any_file(
                 path = Path(dirpath) / name
                 if path.is_file():
                     assert SECRET.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.slow
+def test_a_100_mb_encrypted_attachment_opens_and_saves_whole(people) -> None:
+    alice, bob = people["alice"], people["bob"]
+    payload = os.urandom(100 << 20)
+    raw = mime_encrypted(alice, bob, "big", with_attachment("the big one", "big.bin", payload))
+    opened = read_as(bob, raw)
+    assert opened.crypto is not None and opened.crypto.decrypted, opened.crypto
+    parsed = parse_message(opened.raw)
+    assert "the big one" in parsed.text
+    (att,) = parsed.attachments
+    assert (att.filename, att.size) == ("big.bin", len(payload))
+    assert att.data() == payload

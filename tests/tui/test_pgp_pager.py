@@ -75,3 +75,22 @@ def test_changed_signed_message_shows_bad_signature(
     screen = h.screen()
     assert "PGP: BAD signature claiming Alice Example" in screen
     assert "Pay 90 EUR" in screen
+
+
+def test_encrypted_html_is_wrapped_again_for_a_wider_window(
+    pair: tuple[GpgUser, GpgUser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, me = pair
+    monkeypatch.setenv("GNUPGHOME", me.home)
+    words = " ".join(f"word{i}" for i in range(80))
+    html = (
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>"
+        + words.encode()
+        + b"</p></body></html>\r\n"
+    )
+    h = harness(mime_encrypted(alice, me, "html", html))
+    h.press("enter")
+    narrow = h.app.render_text(120, 30)
+    wide = h.app.render_text(220, 30)
+    longest = max(len(line.rstrip()) for line in wide.splitlines() if "word1" in line)
+    assert longest > max(len(line.rstrip()) for line in narrow.splitlines()) + 40

@@ -130,7 +130,9 @@ class Pager(Wrap):
         self.rendered = rendered
         self.assumed = tuple(assumed)
         self.charset: str | None = None  # "view as charset" chosen by the person
-        self._width_matters = _HTML_PART.search(raw) is not None
+        self._width_matters = _HTML_PART.search(raw) is not None or (
+            rendered.parsed is not None and rendered.parsed.text_from_html  # decrypted HTML
+        )
         self.show_raw = False
         self.walker = urwid.SimpleFocusListWalker(body_lines(rendered))
         self.listbox = urwid.ListBox(self.walker)
