@@ -292,3 +292,52 @@ def test_two_users_exchange_signed_encrypted_mail_over_postfix_and_dovecot(
     finally:
         a.close()
         b.close()
+
+
+@pytest.mark.stack
+def test_the_readers_send_path_follows_the_accounts_pgp_encrypt(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tmail.config import load_config
+    from tmail.core.models import Address
+    from tmail.runtime.backend import MailBackend
+    from tmail.runtime.session import MailSession, MessageSent, SendDraft
+    from tmail.store.store import Store
+
+    sender, rcpt, nokey = make_mail_user("s"), make_mail_user("r"), make_mail_user("n")
+    a = GpgUser.make("Sender", sender.address)
+    b = GpgUser.make("Receiver", rcpt.address)
+    try:
+        a.learn(b)
+        monkeypatch.setenv("GNUPGHOME", a.home)
+        monkeypatch.setenv("TMAIL_TEST_PW", sender.password)
+        cfg = write_config(tmp_path, sender, extra='pgp_encrypt = "always"')
+        config = load_config(cfg)
+        with Store.open(config.data_dir) as store:
+            session = MailSession(MailBackend(config, store), poll=False)
+
+            def send(to: str, subject: str) -> MessageSent:
+                draft = Draft(
+                    from_=Address("Sender", sender.address), to=(to,), subject=subject,
+                    body=SECRET,
+                )  # fmt: skip
+                session.submit(SendDraft(account="test", draft=draft))
+                (event,) = [e for e in session.run_pending() if isinstance(e, MessageSent)]
+                return event
+
+            refused = send(nokey.address, "to nobody's key")
+            assert refused.status == "refused"
+            assert f"no OpenPGP key for {nokey.address}" in refused.detail
+            sent = send(rcpt.address, "to Receiver")
+            assert sent.status == "delivered", sent.detail
+        stack = sender.stack
+        assert stack.wait_for(rcpt.name, 1) == 1
+        got = stack.stored_messages(rcpt.name)[0]
+        assert b"multipart/encrypted" in got and SECRET.encode() not in got
+        assert stack.message_count(nokey.name) == 0
+        for path in config.data_dir.rglob("*"):  # no clear text in the outbox or Sent copy
+            if path.is_file():
+                assert SECRET.encode() not in path.read_bytes(), path
+    finally:
+        a.close()
+        b.close()

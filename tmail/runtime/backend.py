@@ -97,7 +97,12 @@ class LocalBackend:
             max_message_size=account.max_message_size,
             blocked_extensions=account.blocked_extensions,
         )
-        return compose(draft, limits, postponed=postponed)
+        composed = compose(draft, limits, postponed=postponed)
+        if postponed:
+            return composed
+        from tmail.outbox.protect import protect_composed
+
+        return protect_composed(composed, account)  # the account's pgp_sign / pgp_encrypt
 
     def push_waiter(self, account: str) -> PushWait | None:
         """How to wait for new mail on ``account`` (IMAP IDLE), or None where there is none."""

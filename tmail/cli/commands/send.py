@@ -9,7 +9,6 @@ with ``--queue-only``), 75 queued for a later try (or delivery uncertain: kept f
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 from typing import BinaryIO
@@ -28,6 +27,7 @@ from tmail.mime.compose import (
     message_size_limit,
     prepare_raw,
 )
+from tmail.outbox.protect import protect_composed
 from tmail.outbox.service import flush_account, queue_for, queue_message
 from tmail.protocols.smtp import Dsn
 
@@ -133,7 +133,10 @@ class Send(Command):
         raw = stdin.read()
         server_size = queue_for(config.data_dir, account).server_size()
         composed = _compose(args, account, raw, server_size)
-        composed = _protect(composed, account, args)  # before the outbox: no clear text there
+        # before the outbox, so that it never holds the clear text
+        composed = protect_composed(
+            composed, account, sign=args.sign, encrypt=args.encrypt, key=args.pgp_key
+        )
         entry = queue_message(config.data_dir, account, composed, dsn)
         for warning in composed.warnings:
             ctx.stderr.write(f"tmail: {warning}\n")
@@ -169,30 +172,6 @@ class Send(Command):
         ctx.stderr.write(f"tmail: {where}: {what}: {_safe(outcome.message)}\n")
         ctx.stderr.write("tmail: the message is kept in the failed folder (tmail queue)\n")
         return EX_UNAVAILABLE
-
-
-def _protect(composed: Composed, account: Account, args: argparse.Namespace) -> Composed:
-    """Signed and/or encrypted as the options, else the account's pgp_sign/pgp_encrypt, ask."""
-    sign = args.sign if args.sign is not None else account.pgp_sign == "always"
-    encrypt: bool | str = args.encrypt if args.encrypt is not None else account.pgp_encrypt
-    if not sign and encrypt in (False, "never"):
-        return composed
-    from tmail.mime.gpg import default_backend
-    from tmail.mime.pgpsend import missing_keys, protect
-
-    backend = default_backend()
-    if encrypt == "opportunistic":  # only when every recipient has a key
-        encrypt = not missing_keys(backend, composed.recipients)
-    data = protect(
-        composed.data,
-        sign=sign,
-        encrypt=encrypt in (True, "always"),
-        sender=composed.sender,
-        recipients=composed.recipients,
-        backend=backend,
-        key=args.pgp_key or account.pgp_key,
-    )
-    return dataclasses.replace(composed, data=data)
 
 
 def _safe(text: str) -> str:

@@ -1,0 +1,54 @@
+"""OpenPGP on the way out: a composed message signed and/or encrypted as its account says
+(``pgp_key``, ``pgp_sign``, ``pgp_encrypt``) or as the sender asked (``tmail send --sign
+--encrypt``), before it goes into the outbox, so the queue never holds its clear text.
+
+The one place both send paths call (``tmail send`` and the reader's backend). A message that
+must be encrypted but cannot be (a recipient without a key) raises MessageError: it is refused,
+never sent in clear. The PGP/MIME itself is :func:`tmail.mime.pgpsend.protect`'s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from tmail.config.model import Account
+from tmail.mime.compose import Composed
+from tmail.mime.pgpsend import PgpSender, missing_keys, protect
+
+
+def _default_backend() -> PgpSender:
+    from tmail.mime.gpg import default_backend
+
+    return default_backend()
+
+
+def protect_composed(
+    composed: Composed,
+    account: Account,
+    *,
+    sign: bool | None = None,
+    encrypt: bool | None = None,
+    key: str | None = None,
+    backend: Callable[[], PgpSender] = _default_backend,
+) -> Composed:
+    """``composed`` signed/encrypted: ``sign``/``encrypt`` when given, else the account's
+    ``pgp_sign`` ("always") and ``pgp_encrypt`` ("always", or "opportunistic": when every
+    recipient has a key)."""
+    do_sign = sign if sign is not None else account.pgp_sign == "always"
+    mode: bool | str = encrypt if encrypt is not None else account.pgp_encrypt
+    if not do_sign and mode in (False, "never"):
+        return composed
+    gpg = backend()
+    if mode == "opportunistic":
+        mode = not missing_keys(gpg, composed.recipients)
+    data = protect(
+        composed.data,
+        sign=do_sign,
+        encrypt=mode in (True, "always"),
+        sender=composed.sender,
+        recipients=composed.recipients,
+        backend=gpg,
+        key=key or account.pgp_key,
+    )
+    return dataclasses.replace(composed, data=data)
