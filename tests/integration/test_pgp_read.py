@@ -358,3 +358,23 @@ def test_a_100_mb_encrypted_attachment_opens_and_saves_whole(people) -> None:
     (att,) = parsed.attachments
     assert (att.filename, att.size) == ("big.bin", len(payload))
     assert att.data() == payload
+
+
+def test_no_terminal_for_the_passphrase_says_set_gpg_tty(
+    people, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = people["alice"]
+    locked = GpgUser.make("Locked", "locked@example.test", passphrase="secret words")
+    try:
+        alice.learn(locked)
+        monkeypatch.delenv("GPG_TTY", raising=False)
+        monkeypatch.delenv("DISPLAY", raising=False)
+        raw = mime_encrypted(alice, locked, "locked", text_entity(SECRET))
+        status = crypto(locked, raw)
+        assert status.encrypted and not status.decrypted
+        assert status.error == (
+            "cannot decrypt: no terminal to ask for the passphrase on: set GPG_TTY=$(tty) "
+            "(gpg-agent(1))"
+        )
+    finally:
+        locked.close()

@@ -89,3 +89,19 @@ def test_looks_protected_is_false_for_plain_mail() -> None:
     assert not looks_protected(b"Subject: hi\r\n\r\nplain text\r\n")
     assert looks_protected(b"Content-Type: multipart/signed; protocol=application/pgp-signature")
     assert looks_protected(b"\r\n-----BEGIN PGP MESSAGE-----\r\n")
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        (83918950, "set GPG_TTY=$(tty)"),  # ENOTTY from the agent (source 5)
+        (83886179, "cancelled"),  # GPG_ERR_CANCELED
+        (83886091, "bad passphrase"),
+    ],
+)
+def test_why_the_secret_key_could_not_be_used(code: int, words: str) -> None:
+    from tmail.mime.pgp import GpgOutcome, _describe_failure
+
+    lines = ("ENC_TO FEDA675190240B52 18 0", f"ERROR pkdecrypt_failed {code}", "DECRYPTION_FAILED")
+    why = _describe_failure(read_status(lines), GpgOutcome(False, b"", lines))
+    assert why.startswith("cannot decrypt: ") and words in why

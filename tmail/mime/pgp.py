@@ -199,6 +199,7 @@ class StatusReading:
     no_data: bool = False
     bad_armor: bool = False
     created_hash: str = ""  # SIG_CREATED's hash algorithm, as a micalg name
+    error_codes: list[int] = field(default_factory=list)  # of ERROR/FAILURE lines (libgpg-error)
 
 
 def read_status(lines: Sequence[str]) -> StatusReading:
@@ -220,6 +221,8 @@ def read_status(lines: Sequence[str]) -> StatusReading:
             out.no_data = True
         elif key == "BADARMOR":
             out.bad_armor = True
+        elif key in ("ERROR", "FAILURE") and len(args) >= 2 and args[1].isdigit():
+            out.error_codes.append(int(args[1]) & 0xFFFF)  # the code without its source
         elif key == "SIG_CREATED" and len(args) >= 3:
             out.created_hash = HASH_NAMES.get(args[2], "")
         elif (
@@ -368,9 +371,23 @@ def _canonical(data: bytes) -> bytes:
 # --- one layer --------------------------------------------------------------------------------
 
 
+# libgpg-error codes (gpg-error.h) that say why the secret key could not be used.
+_AGENT_ERRORS = {
+    11: "bad passphrase",
+    85: "no pinentry program to ask for the passphrase",
+    86: "the pinentry program failed",
+    99: "the passphrase was not given (cancelled)",
+    198: "the passphrase was not given (cancelled)",
+    32870: "no terminal to ask for the passphrase on: set GPG_TTY=$(tty) (gpg-agent(1))",
+}
+
+
 def _describe_failure(reading: StatusReading, outcome: GpgOutcome) -> str:
     if outcome.failure:
         return f"cannot run gpg: {outcome.failure}"
+    why = next((_AGENT_ERRORS[c] for c in reading.error_codes if c in _AGENT_ERRORS), None)
+    if why:
+        return f"cannot decrypt: {why}"
     if reading.no_seckey and not reading.decryption_ok:
         keys = ", ".join(reading.no_seckey)
         return f"cannot decrypt: no secret key for {keys} in your keyring"
