@@ -94,3 +94,58 @@ def test_encrypted_html_is_wrapped_again_for_a_wider_window(
     wide = h.app.render_text(220, 30)
     longest = max(len(line.rstrip()) for line in wide.splitlines() if "word1" in line)
     assert longest > max(len(line.rstrip()) for line in narrow.splitlines()) + 40
+
+
+def compose_to(h: Harness, to: str) -> None:
+    h.press("m")
+    h.type(to)
+    h.press("enter", "enter", "enter")
+    h.type("Plans")
+    h.press("enter")  # the editor runs, then the review screen
+
+
+def test_review_screen_shows_and_toggles_openpgp_and_names_recipients_without_a_key(
+    pair: tuple[GpgUser, GpgUser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from tmail.mime.compose import Draft
+
+    alice, me = pair
+    monkeypatch.setenv("GNUPGHOME", me.home)  # it has Alice's key, not nokey@example.test's
+    h = Harness()
+    h.app.identities[0] = replace(h.app.identities[0], pgp_sign="always", pgp_encrypt="always")
+    compose_to(h, f"{alice.addr}, nokey@example.test")
+    screen = h.screen()
+    assert "OpenPGP: sign yes, encrypt yes (S, X)" in screen
+    assert "no OpenPGP key for nokey@example.test: encrypted, it cannot be sent" in screen
+    assert alice.addr + ":" not in screen  # Alice has a key
+    h.press("X")
+    screen = h.screen()
+    assert "OpenPGP: sign yes, encrypt no (S, X)" in screen
+    assert "no OpenPGP key" not in screen
+    h.press("S", "X")
+    assert "OpenPGP: sign no, encrypt yes (S, X)" in h.screen()
+    h.press("X", "y")
+    h.work()
+    draft = next(c[1] for c in h.backend.calls if c[0] == "send")
+    assert isinstance(draft, Draft)
+    assert (draft.pgp_sign, draft.pgp_encrypt) == (False, False)
+
+
+def test_review_screen_opportunistic_encryption_says_what_will_happen(
+    pair: tuple[GpgUser, GpgUser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    _alice, me = pair
+    monkeypatch.setenv("GNUPGHOME", me.home)
+    h = Harness()
+    h.app.identities[0] = replace(h.app.identities[0], pgp_encrypt="opportunistic")
+    compose_to(h, "nokey@example.test")
+    screen = h.screen()
+    assert "OpenPGP: sign no, encrypt if every recipient has a key (S, X)" in screen
+    assert "no OpenPGP key for nokey@example.test: it will go unencrypted" in screen
+    h.press("X")  # would not encrypt: X asks for it
+    assert "encrypt yes" in h.screen()
+    assert "encrypted, it cannot be sent" in h.screen()

@@ -109,7 +109,8 @@ class LocalBackend:
             return composed
         from tmail.outbox.protect import protect_composed
 
-        return protect_composed(composed, account)  # the account's pgp_sign / pgp_encrypt
+        # as chosen on the review screen, else the account's pgp_sign / pgp_encrypt
+        return protect_composed(composed, account, sign=draft.pgp_sign, encrypt=draft.pgp_encrypt)
 
     def push_waiter(self, account: str) -> PushWait | None:
         """How to wait for new mail on ``account`` (IMAP IDLE), or None where there is none."""

@@ -199,6 +199,7 @@ def _show_review(app: App, state: ComposeState) -> None:
         warnings.append("the text mentions an attachment, but nothing is attached")
     if not state.to.strip() and not state.cc.strip() and not state.bcc.strip():
         warnings.append("no recipients yet: E edits the headers")
+    warnings.extend(_pgp_warnings(state))
     listbox = urwid.ListBox(urwid.SimpleFocusListWalker(review_lines(state, warnings)))
     screen = Screen("review", listbox, state=state)
     if app.screen.kind == "review":
@@ -279,6 +280,36 @@ def detach(app: App) -> None:
         _show_review(app, replace(state, attachments=kept))
 
     app.prompt.ask_key(f"Remove {name} from the message? (y/n) ", {"y": go})
+
+
+def _pgp_warnings(state: ComposeState) -> list[str]:
+    """Recipients without an OpenPGP key, said before sending (gpg is asked only when the
+    message is to be encrypted)."""
+    if state.encryption == "no":
+        return []
+    from tmail.mime.gpg import default_backend
+    from tmail.mime.pgpsend import missing_keys
+
+    lacking = missing_keys(default_backend(), state.recipients())
+    if not lacking:
+        return []
+    names = ", ".join(lacking)
+    if state.encryption == "yes":
+        return [f"no OpenPGP key for {names}: encrypted, it cannot be sent (X: send unencrypted)"]
+    return [f"no OpenPGP key for {names}: it will go unencrypted (X: encrypt anyway)"]
+
+
+def toggle_sign(app: App) -> None:
+    state = _review_state(app)
+    _show_review(app, replace(state, sign=not state.will_sign))
+
+
+def toggle_encrypt(app: App) -> None:
+    state = _review_state(app)
+    would = state.encryption == "yes" or (
+        state.encryption == "opportunistic" and not _pgp_warnings(state)
+    )
+    _show_review(app, replace(state, encrypt=not would))
 
 
 def html(app: App) -> None:

@@ -79,7 +79,13 @@ def identities(config: Config) -> list[Identity]:
     accounts = sorted(config.accounts.values(), key=lambda a: not a.default)
     for acc in accounts:
         out.append(
-            Identity(acc.name, Address(acc.display_name, acc.email), send_charset=acc.send_charset)
+            Identity(
+                acc.name,
+                Address(acc.display_name, acc.email),
+                send_charset=acc.send_charset,
+                pgp_sign=acc.pgp_sign,
+                pgp_encrypt=acc.pgp_encrypt,
+            )
         )
     return out
 
