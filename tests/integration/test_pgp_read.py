@@ -378,3 +378,13 @@ def test_no_terminal_for_the_passphrase_says_set_gpg_tty(
         )
     finally:
         locked.close()
+
+
+def test_inline_clearsigned_text_changed_after_signing_is_bad(people) -> None:
+    alice, bob = people["alice"], people["bob"]
+    body = alice.clearsign(b"Pay 10 EUR\n").replace(b"Pay 10 EUR", b"Pay 99 EUR")
+    opened = read_as(bob, inline_message(alice, bob.addr, "inline bad", body))
+    status = opened.crypto
+    assert status is not None and status.signature is not None
+    assert status.signature.status == "bad" and status.level == "bad"
+    assert "Pay 99 EUR" in parse_message(opened.raw).text  # still readable
