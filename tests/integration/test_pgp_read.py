@@ -388,3 +388,30 @@ def test_inline_clearsigned_text_changed_after_signing_is_bad(people) -> None:
     assert status is not None and status.signature is not None
     assert status.signature.status == "bad" and status.level == "bad"
     assert "Pay 99 EUR" in parse_message(opened.raw).text  # still readable
+
+
+def test_signature_by_a_key_expired_since_says_so(people) -> None:
+    bob = people["bob"]
+    old = GpgUser.make("Old Key", "old@example.test", born="20200101T000000", expire="1y")
+    try:
+        old.sign_options = ("--faked-system-time", "20200601T000000")  # signed while valid
+        bob.learn(old)
+        status = crypto(bob, mime_signed(old, bob.addr, "old", text_entity("from 2020")))
+        assert status.signature is not None and status.signature.status == "expired-key"
+        assert "but the key has expired" in status.line() and status.level == "doubt"
+    finally:
+        old.close()
+
+
+def test_signature_by_a_revoked_key_says_revoked(people) -> None:
+    bob = people["bob"]
+    gone = GpgUser.make("Gone", "gone@example.test")
+    try:
+        raw = mime_signed(gone, bob.addr, "revoked", text_entity("signed, then revoked"))
+        bob.learn(gone)
+        bob.gpg("--import", data=gone.revocation())
+        status = crypto(bob, raw)
+        assert status.signature is not None and status.signature.status == "revoked-key"
+        assert "the key is REVOKED" in status.line() and status.level == "bad"
+    finally:
+        gone.close()

@@ -26,19 +26,25 @@ class GpgUser:
     addr: str
     home: str
     fingerprint: str = ""
+    sign_options: tuple[str, ...] = ()  # added to every signing (e.g. --faked-system-time)
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
-    def make(cls, name: str, addr: str, passphrase: str = "") -> GpgUser:
+    def make(
+        cls, name: str, addr: str, passphrase: str = "", *, born: str = "", expire: str = "0"
+    ) -> GpgUser:
         """A home with a new key; with ``passphrase``, one that the agent asks for through
         the pinentry in ``gpg-agent.conf`` (pinentry-curses, on ``$GPG_TTY``)."""
         home = tempfile.mkdtemp(prefix="g", dir="/tmp")  # short: the agent's socket lives here
         os.chmod(home, 0o700)
         user = cls(name, addr, home)
         pw = ["--pinentry-mode", "loopback", "--passphrase", passphrase]
-        user.gpg(*pw, "--quick-gen-key", f"{name} <{addr}>", "ed25519", "sign", "0")
+        if born:  # a key made in the past (gpg's faked system time), e.g. expired by now
+            pw += ["--faked-system-time", born]
+            user.sign_options = ("--faked-system-time", born)
+        user.gpg(*pw, "--quick-gen-key", f"{name} <{addr}>", "ed25519", "sign", expire)
         user.fingerprint = user.fpr_of(addr)
-        user.gpg(*pw, "--quick-add-key", user.fingerprint, "cv25519", "encr", "0")
+        user.gpg(*pw, "--quick-add-key", user.fingerprint, "cv25519", "encr", expire)
         if passphrase:
             Path(home, "gpg-agent.conf").write_text("pinentry-program /usr/bin/pinentry-curses\n")
             subprocess.run(
@@ -92,7 +98,15 @@ class GpgUser:
     # --- what other clients send -----------------------------------------------------------
 
     def detach_sign(self, data: bytes, *extra: str) -> bytes:
-        return self.gpg("--armor", "--detach-sign", "-u", self.fingerprint, *extra, data=data)
+        return self.gpg(
+            *self.sign_options,
+            "--armor",
+            "--detach-sign",
+            "-u",
+            self.fingerprint,
+            *extra,
+            data=data,
+        )
 
     def encrypt(self, data: bytes, *to: str, sign: bool = False) -> bytes:
         args = ["--armor", "--encrypt", "--trust-model", "always"]
@@ -103,7 +117,14 @@ class GpgUser:
         return self.gpg(*args, data=data)
 
     def clearsign(self, text: bytes) -> bytes:
-        return self.gpg("--clearsign", "-u", self.fingerprint, data=text)
+        return self.gpg(*self.sign_options, "--clearsign", "-u", self.fingerprint, data=text)
+
+    def revocation(self) -> bytes:
+        """The revocation certificate gpg made with the key (importing it revokes the key)."""
+        rev = Path(self.home, "openpgp-revocs.d", f"{self.fingerprint}.rev").read_bytes()
+        return rev.replace(
+            b":-----BEGIN PGP PUBLIC KEY BLOCK-----", b"-----BEGIN PGP PUBLIC KEY BLOCK-----"
+        )
 
 
 def envelope(sender: GpgUser, to: str, subject: str) -> bytes:

@@ -124,7 +124,8 @@ class CryptoStatus:
         signature or a failure), else ``doubt``: the pager colours the line by it."""
         sig = self.signature
         if self.error or (sig is not None and sig.status != "good"):
-            return "bad" if self.error or (sig and sig.status in ("bad", "error")) else "doubt"
+            serious = sig is not None and sig.status in ("bad", "error", "revoked-key")
+            return "bad" if self.error or serious else "doubt"
         if sig is not None and not (sig.trusted and sig.matches_from is not False):
             return "doubt"
         return "good"
