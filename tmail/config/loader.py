@@ -96,6 +96,7 @@ ACCOUNT_KEYS = (
     "pgp_key",
     "pgp_sign",
     "pgp_encrypt",
+    "autocrypt",
 )
 
 
@@ -427,6 +428,7 @@ class _Loader:
             pgp_key=self._str(table, "pgp_key", where),
             pgp_sign=self._choice(table, "pgp_sign", where, PGP_SIGN) or "never",
             pgp_encrypt=self._choice(table, "pgp_encrypt", where, PGP_ENCRYPT) or "never",
+            autocrypt=bool(self._bool(table, "autocrypt", where)),
         )
 
     def _limits(self, raw: Any, where: str, base: SendLimits) -> SendLimits:

@@ -100,6 +100,9 @@ class Account:
     pgp_key: str | None = None
     pgp_sign: str = "never"
     pgp_encrypt: str = "never"
+    # Autocrypt level 1: send one's key in an Autocrypt header; the reader learns the keys of
+    # correspondents from theirs (for addresses the keyring has no key for).
+    autocrypt: bool = False
 
 
 @dataclass(frozen=True)

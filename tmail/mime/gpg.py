@@ -143,6 +143,22 @@ class GnupgBackend:
                 return str(key.get("fingerprint"))
         return None
 
+    def export_minimal(self, fingerprint: str) -> bytes:
+        """The public key, binary, without other keys' signatures (for an Autocrypt header)."""
+        try:
+            data = self._handle().export_keys(fingerprint, armor=False, minimal=True)
+        except (OSError, ValueError):
+            return b""
+        return data if isinstance(data, bytes) else b""
+
+    def import_key(self, keydata: bytes) -> tuple[str, ...]:
+        """Import public key material; the fingerprints imported."""
+        try:
+            result = self._handle().import_keys(keydata)
+        except (OSError, ValueError):
+            return ()
+        return tuple(str(f) for f in result.fingerprints if f)
+
 
 def default_backend() -> GnupgBackend:
     """The backend for the user's own keyring (``$GNUPGHOME`` if set)."""

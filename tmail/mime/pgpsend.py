@@ -43,6 +43,8 @@ class PgpSender(Protocol):
 
     def find_key(self, address: str, secret: bool = False) -> str | None: ...
 
+    def export_minimal(self, fingerprint: str) -> bytes: ...
+
 
 def missing_keys(backend: PgpSender, recipients: Sequence[str]) -> list[str]:
     """The recipients with no usable encryption key in the keyring (what the review shows)."""

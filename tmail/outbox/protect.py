@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Callable
 
 from tmail.config.model import Account
+from tmail.mime.autocrypt import header_field
 from tmail.mime.compose import Composed
 from tmail.mime.pgpsend import PgpSender, missing_keys, protect
 
@@ -21,6 +22,20 @@ def _default_backend() -> PgpSender:
     from tmail.mime.gpg import default_backend
 
     return default_backend()
+
+
+def _with_autocrypt(composed: Composed, account: Account, gpg: PgpSender) -> Composed:
+    """The Autocrypt header with one's own key, added to the message's header (outside any
+    encryption); left out when there is no key of one's own."""
+    key = account.pgp_key or gpg.find_key(composed.sender, secret=True)
+    keydata = gpg.export_minimal(key) if key else b""
+    if not keydata:
+        return composed
+    field = header_field(
+        composed.sender, keydata, mutual=account.pgp_encrypt in ("always", "opportunistic")
+    )
+    head, sep, body = composed.data.partition(b"\n\n")
+    return dataclasses.replace(composed, data=head + b"\n" + field + sep + body)
 
 
 def protect_composed(
@@ -37,9 +52,13 @@ def protect_composed(
     recipient has a key)."""
     do_sign = sign if sign is not None else account.pgp_sign == "always"
     mode: bool | str = encrypt if encrypt is not None else account.pgp_encrypt
-    if not do_sign and mode in (False, "never"):
+    if not do_sign and mode in (False, "never") and not account.autocrypt:
         return composed
     gpg = backend()
+    if account.autocrypt:
+        composed = _with_autocrypt(composed, account, gpg)
+    if not do_sign and mode in (False, "never"):
+        return composed
     if mode == "opportunistic":
         mode = not missing_keys(gpg, composed.recipients)
     data = protect(

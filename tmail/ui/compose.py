@@ -42,6 +42,7 @@ class Identity:
     aliases: tuple[str, ...] = ()
     pgp_sign: str = "never"  # the account's OpenPGP settings (config: pgp_sign, pgp_encrypt)
     pgp_encrypt: str = "never"
+    autocrypt: bool = False  # learn correspondents' keys from their Autocrypt headers
 
 
 @dataclass

@@ -85,6 +85,7 @@ def identities(config: Config) -> list[Identity]:
                 send_charset=acc.send_charset,
                 pgp_sign=acc.pgp_sign,
                 pgp_encrypt=acc.pgp_encrypt,
+                autocrypt=acc.autocrypt,
             )
         )
     return out
