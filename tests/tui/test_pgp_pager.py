@@ -120,6 +120,11 @@ def test_review_screen_shows_and_toggles_openpgp_and_names_recipients_without_a_
     assert "OpenPGP: sign yes, encrypt yes (S, X)" in screen
     assert "no OpenPGP key for nokey@example.test: encrypted, it cannot be sent" in screen
     assert alice.addr + ":" not in screen  # Alice has a key
+    h.press("y")  # refused on the spot: the message stays on the review screen
+    h.work()
+    assert not any(c[0] == "send" for c in h.backend.calls)
+    assert "S Sign  X Encrypt" in h.screen()  # the review screen's keys: still there
+    assert "not sent: no OpenPGP key for nokey@example.test" in h.screen()
     h.press("X")
     screen = h.screen()
     assert "OpenPGP: sign yes, encrypt no (S, X)" in screen

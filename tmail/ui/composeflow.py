@@ -332,6 +332,11 @@ def send(app: App) -> None:
         app.notice("no recipients: press E and fill in To", error=True)
         return
     draft = state.to_draft()  # raises MessageError on a bad address: shown in the status
+    if state.encryption == "yes":
+        lacking = _pgp_warnings(state)
+        if lacking:  # said here, with the message still on the screen, not after it is gone
+            app.notice("not sent: " + lacking[0], error=True)
+            return
 
     def go() -> None:
         rid = app.session.submit(
