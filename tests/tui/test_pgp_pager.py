@@ -154,3 +154,22 @@ def test_review_screen_opportunistic_encryption_says_what_will_happen(
     h.press("X")  # would not encrypt: X asks for it
     assert "encrypt yes" in h.screen()
     assert "encrypted, it cannot be sent" in h.screen()
+
+
+def test_signing_without_a_key_of_ones_own_is_said_on_the_review_screen(
+    pair: tuple[GpgUser, GpgUser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    alice, _me = pair
+    monkeypatch.setenv("GNUPGHOME", alice.home)  # no secret key for me@demo.test there
+    h = Harness()
+    h.app.identities[0] = replace(h.app.identities[0], pgp_sign="always")
+    compose_to(h, "friend@example.org")
+    h.press("y")
+    h.work()
+    assert not any(c[0] == "send" for c in h.backend.calls)
+    assert "no OpenPGP secret key of yours for me@demo.test" in h.screen()
+    h.press("S", "y")  # signing off: it goes
+    h.work()
+    assert any(c[0] == "send" for c in h.backend.calls)

@@ -38,6 +38,36 @@ def _with_autocrypt(composed: Composed, account: Account, gpg: PgpSender) -> Com
     return dataclasses.replace(composed, data=head + b"\n" + field + sep + body)
 
 
+def protect_draft(
+    composed: Composed,
+    account: Account,
+    *,
+    encrypt: bool | None = None,
+    backend: Callable[[], PgpSender] = _default_backend,
+) -> Composed:
+    """A postponed message for the Drafts folder: encrypted to oneself alone when the message
+    is to be encrypted (``encrypt``, else the account's pgp_encrypt is not never), so that a
+    server's Drafts folder never holds in clear what will go out encrypted."""
+    wanted = encrypt if encrypt is not None else account.pgp_encrypt != "never"
+    if not wanted:
+        return composed
+    data = protect(
+        composed.data,
+        sign=False,
+        encrypt=True,
+        sender=composed.sender,
+        recipients=(),
+        backend=backend(),
+        key=account.pgp_key,
+    )
+    return dataclasses.replace(composed, data=data)
+
+
+def own_key(account_key: str | None, sender: str) -> str | None:
+    """The key one signs and encrypts to oneself with, or None when there is none."""
+    return account_key or _default_backend().find_key(sender, secret=True)
+
+
 def protect_composed(
     composed: Composed,
     account: Account,

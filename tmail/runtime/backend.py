@@ -105,9 +105,10 @@ class LocalBackend:
             blocked_extensions=account.blocked_extensions,
         )
         composed = compose(draft, limits, postponed=postponed)
-        if postponed:
-            return composed
-        from tmail.outbox.protect import protect_composed
+        from tmail.outbox.protect import protect_composed, protect_draft
+
+        if postponed:  # encrypted to oneself when the message is to be encrypted
+            return protect_draft(composed, account, encrypt=draft.pgp_encrypt)
 
         # as chosen on the review screen, else the account's pgp_sign / pgp_encrypt
         return protect_composed(composed, account, sign=draft.pgp_sign, encrypt=draft.pgp_encrypt)

@@ -43,6 +43,7 @@ class Identity:
     pgp_sign: str = "never"  # the account's OpenPGP settings (config: pgp_sign, pgp_encrypt)
     pgp_encrypt: str = "never"
     autocrypt: bool = False  # learn correspondents' keys from their Autocrypt headers
+    pgp_key: str | None = None
 
 
 @dataclass

@@ -141,8 +141,10 @@ def resume(app: App) -> None:
         return
     from tmail.mime import parse_message
     from tmail.mime.attachments import save_bytes
+    from tmail.ui.render import open_pgp
 
-    raw = app.source.raw(row.id)
+    opened = open_pgp(app.source.raw(row.id))  # a draft of an encrypted message: decrypted
+    raw = opened.raw
     parsed = parse_message(raw, app.assumed(row.account))
     files = []
     if parsed.attachments:
@@ -156,6 +158,8 @@ def resume(app: App) -> None:
     )
     html = re.search(rb"(?im)^content-type:\s*text/html", raw) is not None
     state = resumed_state(parsed, ident, attachments=files, html=html, message_row_id=row.id)
+    if opened.crypto is not None and opened.crypto.decrypted:
+        state = replace(state, encrypt=True)  # it was to go out encrypted: it still is
     if app.screen.kind == "pager":
         app.pop()
     _show_review(app, state)
@@ -317,8 +321,28 @@ def html(app: App) -> None:
     _show_review(app, replace(state, html=not state.html))
 
 
+def _no_own_key(app: App, state: ComposeState, *, draft: bool = False) -> bool:
+    """Signing or encryption is on but there is no key of one's own: said on the review screen
+    (the message stays), True."""
+    needed = state.encryption != "no" if draft else state.will_sign or state.encryption == "yes"
+    if not needed:
+        return False
+    from tmail.outbox.protect import own_key
+
+    if own_key(state.identity.pgp_key, state.identity.address.addr) is not None:
+        return False
+    app.notice(
+        f"no OpenPGP secret key of yours for {state.identity.address.addr}: S and X turn "
+        "signing and encryption off",
+        error=True,
+    )
+    return True
+
+
 def postpone(app: App) -> None:
     state = _review_state(app)
+    if _no_own_key(app, state, draft=True):
+        return
     draft = state.to_draft()
     rid = app.session.submit(PostponeDraft(account=state.identity.account, draft=draft))
     app.events.cleanup_after[rid] = state
@@ -337,6 +361,8 @@ def send(app: App) -> None:
         if lacking:  # said here, with the message still on the screen, not after it is gone
             app.notice("not sent: " + lacking[0], error=True)
             return
+    if _no_own_key(app, state):
+        return
 
     def go() -> None:
         rid = app.session.submit(

@@ -86,6 +86,7 @@ def identities(config: Config) -> list[Identity]:
                 pgp_sign=acc.pgp_sign,
                 pgp_encrypt=acc.pgp_encrypt,
                 autocrypt=acc.autocrypt,
+                pgp_key=acc.pgp_key,
             )
         )
     return out
