@@ -173,3 +173,37 @@ def test_signing_without_a_key_of_ones_own_is_said_on_the_review_screen(
     h.press("S", "y")  # signing off: it goes
     h.work()
     assert any(c[0] == "send" for c in h.backend.calls)
+
+
+def test_a_reply_to_an_encrypted_message_quotes_it_decrypted_and_is_to_be_encrypted(
+    pair: tuple[GpgUser, GpgUser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, me = pair
+    monkeypatch.setenv("GNUPGHOME", me.home)
+    h = harness(mime_encrypted(alice, me, "plans", text_entity(SECRET)))
+    h.press("enter", "r", "enter")  # the form opens on Subject; Enter runs the editor
+    assert f"> {SECRET}" in h.edited[0]
+    assert "OpenPGP: sign no, encrypt yes (S, X)" in h.screen()
+
+
+def test_the_editor_file_of_a_message_to_be_encrypted_is_made_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tmail.ui import external
+
+    folder = external.private_tmp()
+    if folder is None:
+        pytest.skip("no XDG_RUNTIME_DIR or /dev/shm here")
+    log = tmp_path / "where"
+    editor = tmp_path / "editor"
+    editor.write_text(f'#!/bin/sh\nprintf "%s" "$1" > {log}\n')
+    editor.chmod(0o755)
+    monkeypatch.setenv("VISUAL", str(editor))
+    h = Harness()
+    h.app.options.editor = None
+    h.app.options.opener = None  # the real editor command runs
+    assert external.edit_text(h.app, SECRET, private=True) == SECRET
+    assert log.read_text().startswith(folder + "/tmail-compose-")
+    assert not Path(log.read_text()).exists()  # removed after
+    external.edit_text(h.app, "plain")
+    assert not log.read_text().startswith(folder + "/")

@@ -81,14 +81,18 @@ def _reply(app: App, all_: bool) -> None:
         return
     row, raw = got
     from tmail.mime import parse_message
+    from tmail.ui.render import open_pgp
 
+    opened = open_pgp(raw)  # an encrypted message is quoted decrypted (the pager's copy)
     state = reply_state(
-        Original.of(parse_message(raw, app.assumed(row.account))),
+        Original.of(parse_message(opened.raw, app.assumed(row.account))),
         identity_for(app, row.account),
         reply_all=all_,
         own_addresses=app.own_addresses,
         message_row_id=row.id,
     )
+    if opened.crypto is not None and opened.crypto.decrypted:
+        state = replace(state, encrypt=True)  # the answer to an encrypted message is too
     start_compose(app, state)
 
 
@@ -188,7 +192,7 @@ def start_compose(app: App, state: ComposeState) -> None:
 
 
 def _edit_body(app: App, state: ComposeState, first: bool = False) -> None:
-    text = external.edit_text(app, state.body)
+    text = external.edit_text(app, state.body, private=state.encryption != "no")
     if text is None:
         if first:
             app.notice("the editor failed; the message is kept on the review screen", True)
