@@ -207,3 +207,24 @@ def test_the_editor_file_of_a_message_to_be_encrypted_is_made_in_memory(
     assert not Path(log.read_text()).exists()  # removed after
     external.edit_text(h.app, "plain")
     assert not log.read_text().startswith(folder + "/")
+
+
+def test_pgp_sign_ask_asks_when_sending(
+    pair: tuple[GpgUser, GpgUser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from tmail.mime.compose import Draft
+
+    _alice, me = pair
+    monkeypatch.setenv("GNUPGHOME", me.home)
+    h = Harness()
+    h.app.identities[0] = replace(h.app.identities[0], pgp_sign="ask")
+    compose_to(h, "friend@example.org")
+    assert "OpenPGP: sign ask (when sending), encrypt no" in h.screen()
+    h.press("y")
+    assert "Sign it with OpenPGP? (y/n)" in h.screen()
+    h.press("y")
+    h.work()
+    draft = next(c[1] for c in h.backend.calls if c[0] == "send")
+    assert isinstance(draft, Draft) and draft.pgp_sign is True

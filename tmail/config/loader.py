@@ -65,7 +65,7 @@ SERVER_KEYS = (
     "allow_plaintext_auth",
 )
 OUTGOING_ONLY_KEYS = ("limits",)
-PGP_SIGN = ("always", "never")
+PGP_SIGN = ("always", "ask", "never")
 PGP_ENCRYPT = ("always", "opportunistic", "never")
 LIMIT_KEYS = ("per_second", "per_hour", "per_day")
 ACCOUNT_KEYS = (

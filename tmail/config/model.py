@@ -95,8 +95,9 @@ class Account:
     resend_uncertain: bool = False
     on_new_mail: str | None = None  # command run with TMAIL_ACCOUNT and TMAIL_NEW_COUNT set
     # OpenPGP for what is sent: the signing key (default: the secret key of ``email``), whether
-    # to sign ("always", "never") and encrypt ("always", "opportunistic": when every recipient
-    # has a key, "never"); ``tmail send --sign/--no-sign --encrypt/--no-encrypt`` decide instead.
+    # to sign ("always", "ask": the reader asks when sending, "never") and encrypt ("always",
+    # "opportunistic": when every recipient has a key, "never"); ``tmail send --sign/--no-sign
+    # --encrypt/--no-encrypt`` decide instead (for it "ask" is "never": a script is not asked).
     pgp_key: str | None = None
     pgp_sign: str = "never"
     pgp_encrypt: str = "never"

@@ -506,6 +506,8 @@ def review_lines(state: ComposeState, warnings: Sequence[str] = ()) -> Widgets:
         state.encryption, state.encryption
     )
     sign = "yes" if state.will_sign else "no"
+    if state.sign is None and state.identity.pgp_sign == "ask":
+        sign = "ask (when sending)"
     rows.append(
         urwid.Text([("header_name", "OpenPGP: "), f"sign {sign}, encrypt {encrypt} (S, X)"])
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -365,6 +366,18 @@ def send(app: App) -> None:
         if lacking:  # said here, with the message still on the screen, not after it is gone
             app.notice("not sent: " + lacking[0], error=True)
             return
+    if state.sign is None and state.identity.pgp_sign == "ask":
+
+        def answer(sign: bool) -> Callable[[], None]:
+            def again() -> None:
+                _show_review(app, replace(state, sign=sign))
+                send(app)
+
+            return again
+
+        prompt = "Sign it with OpenPGP? (y/n) "
+        app.prompt.ask_key(prompt, {"y": answer(True), "n": answer(False)})
+        return
     if _no_own_key(app, state):
         return
 
