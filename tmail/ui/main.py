@@ -111,6 +111,7 @@ def build_app(
         options=options,
         start_view=start_view,
         assumed_charsets=config.assumed_charsets,
+        authserv_ids=config.authserv_ids,
     )
 
 

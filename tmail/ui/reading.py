@@ -29,11 +29,15 @@ if TYPE_CHECKING:
 
 # The MIME parser loads on the first message opened: the first screen does not need it.
 def render(
-    raw: bytes, charset: str | None = None, assumed: Sequence[str] = (), width: int = 78
+    raw: bytes,
+    charset: str | None = None,
+    assumed: Sequence[str] = (),
+    width: int = 78,
+    authserv_ids: Sequence[str] = (),
 ) -> Rendered:
     from tmail.ui.render import render as _render
 
-    return _render(raw, charset, tuple(assumed), width)
+    return _render(raw, charset, tuple(assumed), width, tuple(authserv_ids))
 
 
 def open_focused(app: App) -> None:
@@ -51,7 +55,10 @@ def open_focused(app: App) -> None:
 def open_message(app: App, row: Row) -> None:
     raw = app.source.raw(row.id)
     assumed = app.assumed(row.account)
-    pager = Pager(row.id, raw, render(raw, None, assumed, app.body_width), assumed)
+    trusted = tuple(app.authserv_ids(row.account))
+    pager = Pager(
+        row.id, raw, render(raw, None, assumed, app.body_width, trusted), assumed, trusted
+    )
     screen = Screen("pager", pager, extra={"row": row})
     if app.screen.kind == "pager":
         app.replace(screen)
@@ -108,7 +115,8 @@ def charset(app: App) -> None:
         if not name:
             return
         if name.lower() == charsets.AUTO:  # back to the declared (or detected) charset
-            pager.set_rendered(render(pager.raw, assumed=app.assumed(_pager_account(app))))
+            assumed = app.assumed(_pager_account(app))
+            pager.set_rendered(render(pager.raw, assumed=assumed, authserv_ids=pager.authserv_ids))
             app.notice(f"shown as {pager.rendered.charset or 'declared'} (auto)")
             return
         from tmail.mime.charsets import normalize_charset
