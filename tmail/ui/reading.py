@@ -16,7 +16,6 @@ from tmail.core.errors import TmailError
 from tmail.core.models import Flag
 from tmail.core.safe import safe_line
 from tmail.ui import changes, charsets, composeflow, external
-from tmail.ui.compose import ComposeState
 from tmail.ui.index import IndexView
 from tmail.ui.pager import Pager
 from tmail.ui.screens import Screen
@@ -261,18 +260,19 @@ def open_link(app: App) -> None:
 def open_url(app: App, url: str) -> None:
     """A link from a message: web links go to $BROWSER, mailto: opens a new message here;
     anything else (file:, javascript:, a "-option" the browser would obey) is refused."""
-    from urllib.parse import parse_qs, unquote, urlsplit
+    from urllib.parse import urlsplit
 
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme == "mailto":
-        query = parse_qs(parts.query)
-        subject = query.get("subject", query.get("Subject", [""]))[0]
-        view = app.index.view
-        ident = composeflow.identity_for(app, None if view.unified else view.account)
-        to = safe_line(unquote(parts.path))
-        state = ComposeState(identity=ident, to=to, subject=safe_line(subject))
-        composeflow.start_compose(app, state)
+        from tmail.mime.mailto import parse_mailto
+
+        try:
+            mailto = parse_mailto(url)
+        except TmailError as exc:
+            app.notice(exc.one_line(), True)
+            return
+        composeflow.compose_mailto(app, mailto)
     elif scheme in ("http", "https", "ftp") and parts.netloc:
         external.browse(app, url.strip())
     else:
