@@ -92,6 +92,7 @@ ACCOUNT_KEYS = (
     "resend_uncertain",
     "on_new_mail",
     "authserv_id",
+    "unsubscribe_allow_hosts",
 )
 
 
@@ -428,6 +429,7 @@ class _Loader:
             resend_uncertain=bool(self._bool(table, "resend_uncertain", where)),
             on_new_mail=self._str(table, "on_new_mail", where),
             authserv_ids=self._one_or_more(table, "authserv_id", where),
+            unsubscribe_allow_hosts=self._strings(table, "unsubscribe_allow_hosts", where),
         )
 
     def _limits(self, raw: Any, where: str, base: SendLimits) -> SendLimits:

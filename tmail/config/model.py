@@ -97,6 +97,9 @@ class Account:
     # Who really sent it: the authserv-ids (RFC 8601) of the account's own receiving server,
     # whose Authentication-Results are believed (tmail.mime.sender); none: no verdict shown.
     authserv_ids: tuple[str, ...] = ()
+    # One-click unsubscribe (RFC 8058) refuses hosts that resolve to private or loopback
+    # addresses; these host names are allowed all the same (an intranet list server).
+    unsubscribe_allow_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

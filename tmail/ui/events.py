@@ -23,6 +23,7 @@ from tmail.runtime.session import (
     SyncFinished,
     SyncNow,
     SyncStarted,
+    Unsubscribed,
 )
 from tmail.ui.compose import ComposeState
 from tmail.ui.composeflow import cleanup
@@ -87,6 +88,8 @@ class Events:
                 changed = True
             elif isinstance(ev, ChangesApplied):
                 changed = True
+            elif isinstance(ev, Unsubscribed):
+                app.notice(ev.text)
             elif isinstance(ev, RequestFailed):
                 app.notice(ev.error, error=True)
                 changed = True
