@@ -70,6 +70,15 @@ def sender_lines(parsed: ParsedMessage, authserv_ids: tuple[str, ...]) -> list[t
     return lines
 
 
+def invitation_text(raw: bytes) -> str:
+    """A calendar invitation's block (what, when, where, who; :mod:`tmail.mime.invitation`)
+    to stand above the body, with a blank line after it; "" when there is none."""
+    from tmail.mime.invitation import read_invitation
+
+    invitation = read_invitation(raw)
+    return "\n".join(invitation.lines()) + "\n\n" if invitation is not None else ""
+
+
 def render(
     raw: bytes,
     charset: str | None = None,
@@ -94,6 +103,7 @@ def render(
     # render_text: the header block, a blank line, then body, delivery report, attachment list
     # and enclosed messages; the pager draws its own header lines above the rest.
     body = full.split("\n", len(block) + 1)[-1] if full.count("\n") > len(block) else ""
+    body = invitation_text(raw) + body
     links = list(parsed.links) if parsed.text_from_html else find_links(parsed.text)
     used = parsed.charset
     if used and parsed.charset_detected:

@@ -11,6 +11,7 @@ from tmail.cli.messages import account_authserv_ids, load_message
 from tmail.core.models import Address
 from tmail.core.safe import safe_line, safe_text
 from tmail.mime import ParsedMessage, parse_message
+from tmail.mime.invitation import read_invitation
 from tmail.mime.render import render_chunks
 from tmail.mime.sender import SenderCheck, check_sender
 
@@ -105,15 +106,21 @@ class Show(Command):
         parsed = parse_message(message.raw, message.assumed_charsets)
         trusted = account_authserv_ids(ctx, args.account or message.account)
         sender = check_sender(parsed.headers, parsed.from_, trusted)
+        invitation = read_invitation(message.raw)
         if args.json:
             data = message_json(parsed)
             data["sender"] = sender.as_json(parsed.from_)
+            data["calendar"] = invitation.as_json() if invitation is not None else None
             if args.headers:  # every field as [name, value], in order
                 data["headers"] = [[safe_line(n), safe_line(v)] for n, v in parsed.headers]
             ctx.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         else:
             for n, chunk in enumerate(render_chunks(parsed, all_headers=args.headers)):
-                ctx.stdout.write(_with_sender(chunk, sender, parsed) if n == 0 else chunk)
+                if n == 0:
+                    chunk = _with_sender(chunk, sender, parsed)
+                    if invitation is not None:
+                        chunk += "\n".join(invitation.lines()) + "\n\n"
+                ctx.stdout.write(chunk)
         return 0
 
 
