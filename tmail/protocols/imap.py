@@ -29,31 +29,7 @@ from imapclient.response_parser import parse_fetch_response
 
 from tmail.core.errors import ConnectFailed, NetworkError, ProtocolError
 from tmail.core.models import IMAP_FLAGS, Flag
-
-# Special-use attributes (RFC 6154) -> tmail's local folder names.
-SPECIAL_USE: dict[bytes, str] = {
-    b"\\sent": "Sent",
-    b"\\drafts": "Drafts",
-    b"\\trash": "Trash",
-    b"\\junk": "Junk",
-    b"\\archive": "Archive",
-}
-ROLE_USE: dict[str, str] = {role: use.decode().title() for use, role in SPECIAL_USE.items()}
-# Servers without SPECIAL-USE: the usual names, case-insensitive (last path element).
-COMMON_NAMES: dict[str, str] = {
-    "sent": "Sent",
-    "sent items": "Sent",
-    "sent messages": "Sent",
-    "drafts": "Drafts",
-    "trash": "Trash",
-    "deleted items": "Trash",
-    "deleted messages": "Trash",
-    "junk": "Junk",
-    "spam": "Junk",
-    "junk e-mail": "Junk",
-    "archive": "Archive",
-    "archives": "Archive",
-}
+from tmail.core.roles import Role, leaf_role, special_use_role
 
 _FROM_IMAP: dict[bytes, Flag] = {v.lower().encode(): k for k, v in IMAP_FLAGS.items()}
 _LITERAL = re.compile(rb"\{(\d+)\+?\}$")
@@ -93,13 +69,13 @@ def parse_uid_set(text: str) -> list[int]:
 
 
 @dataclass(frozen=True)
-class FolderInfo:
+class RemoteFolder:
     """One folder as LIST shows it."""
 
     name: str  # the server's name (decoded from modified UTF-7)
     delimiter: str
     attributes: frozenset[str]  # lower-case, e.g. "\\noselect", "\\sent"
-    role: str | None  # INBOX, Sent, Drafts, Trash, Junk, Archive or None
+    role: Role | None  # from a special-use attribute or a well-known name (assign_roles)
     subscribed: bool
 
     @property
@@ -218,12 +194,12 @@ class ImapSession:
         return capability.upper() in self.capabilities
 
     # ------------------------------------------------------------------------ folders
-    def folders(self) -> list[FolderInfo]:
+    def folders(self) -> list[RemoteFolder]:
         """Every folder LIST shows, with its special-use role and whether it is subscribed."""
         with self._errors("LIST"):
             listed = self._c.list_folders()
             subscribed = {name for _f, _d, name in self._c.list_sub_folders()}
-        out: list[FolderInfo] = []
+        out: list[RemoteFolder] = []
         for flags, delim, name in listed:
             name = str(name)
             attrs = frozenset(
@@ -232,7 +208,7 @@ class ImapSession:
             )
             delimiter = (delim.decode() if isinstance(delim, bytes) else delim) or "/"
             out.append(
-                FolderInfo(
+                RemoteFolder(
                     name=name,
                     delimiter=delimiter,
                     attributes=attrs,
@@ -708,33 +684,33 @@ def _fast_fetch(parts: list[Any]) -> FetchedMessage | None:
     )
 
 
-def assign_roles(folders: list[FolderInfo]) -> list[FolderInfo]:
-    """Give each folder its role: INBOX, a special-use attribute, else a well-known name.
+def assign_roles(folders: list[RemoteFolder]) -> list[RemoteFolder]:
+    """Give each folder its role: INBOX, a special-use attribute, else a well-known name
+    (:mod:`tmail.core.roles`; the last path element, as ``INBOX.Sent Items``).
 
     A role goes to one folder only: special-use attributes beat names, subscribed beats not.
     """
-    taken: set[str] = set()
-    roles: dict[str, str] = {}
+    taken: set[Role] = set()
+    roles: dict[str, Role] = {}
     for f in folders:
         if f.name.upper() == "INBOX":
-            roles[f.name] = "INBOX"
-            taken.add("INBOX")
+            roles[f.name] = Role.INBOX
+            taken.add(Role.INBOX)
     for f in sorted(folders, key=lambda f: not f.subscribed):
         for attr in f.attributes:
-            role = SPECIAL_USE.get(attr.encode())
+            role = special_use_role((attr,))
             if role and role not in taken and f.name not in roles:
                 roles[f.name] = role
                 taken.add(role)
     for f in sorted(folders, key=lambda f: not f.subscribed):
         if f.name in roles:
             continue
-        leaf = f.name.rsplit(f.delimiter, 1)[-1].lower() if f.delimiter else f.name.lower()
-        role = COMMON_NAMES.get(leaf)
+        role = leaf_role(f.name, f.delimiter)
         if role and role not in taken:
             roles[f.name] = role
             taken.add(role)
     return [
-        FolderInfo(f.name, f.delimiter, f.attributes, roles.get(f.name), f.subscribed)
+        RemoteFolder(f.name, f.delimiter, f.attributes, roles.get(f.name), f.subscribed)
         for f in folders
     ]
 

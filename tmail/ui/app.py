@@ -51,7 +51,7 @@ from tmail.ui.pager import Pager
 from tmail.ui.prompt import Prompt
 from tmail.ui.screens import Screen
 from tmail.ui.sidebar import Sidebar, sidebar_shown
-from tmail.ui.source import FolderInfo, MailSource, Row, View
+from tmail.ui.source import MailSource, Row, SidebarFolder, View
 from tmail.ui.statusline import StatusBar
 from tmail.ui.urwidtypes import Size, Wrap
 
@@ -129,7 +129,7 @@ class App:
         self.loop: urwid.MainLoop | None = None
         self.log_path: Path | None = None  # where tracebacks of bugs go (set by ui.main)
         self.external_running = False  # an editor or viewer has the terminal
-        self.folders: list[FolderInfo] = []
+        self.folders: list[SidebarFolder] = []
         self.accounts = list(source.accounts())
 
         self.sidebar = Sidebar(self.open_folder)

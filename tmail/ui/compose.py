@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import urwid
 
 from tmail.core.models import Address
+from tmail.core.roles import Role, leaf_role
 from tmail.core.safe import safe_line
 from tmail.core.sizes import human_size
 from tmail.ui.lineedit import LineEdit
@@ -310,7 +311,7 @@ def attach_problem(path: Path) -> str | None:
 
 
 def is_drafts_folder(name: str) -> bool:
-    return name.rsplit("/", 1)[-1].lower() in ("drafts", "draft")
+    return leaf_role(name) is Role.DRAFTS
 
 
 # ------------------------------------------------------------------------------ widgets
