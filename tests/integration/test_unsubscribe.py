@@ -43,7 +43,7 @@ def setup(tmp_path: Path, raw: bytes, *, allow: bool = True) -> tuple[Path, int]
     cfg = tmp_path / "config.toml"
     cfg.write_text(
         f'[general]\ndata_dir = "{data}"\n[accounts.home]\nemail = "me@home.test"\n'
-        'incoming.host = "imap.home.test"\n'
+        'incoming.host = "imap.home.test"\nauthserv_id = "mx.home.test"\n'
         + ('unsubscribe_allow_hosts = ["localhost"]\n' if allow else "")
     )
     cfg.chmod(0o600)
@@ -64,10 +64,12 @@ def run(cfg: Path, server: HttpsServer | None, *args: str) -> subprocess.Complet
 
 def test_one_click_posts_once_to_the_lists_https_url(server: HttpsServer, tmp_path: Path) -> None:
     url = server.url("/u?list=weekly&id=42")
-    cfg, mid = setup(tmp_path, letter(f"<mailto:leave@lists.example>, <{url}>"))
+    signed = b"Authentication-Results: mx.home.test; dkim=pass header.d=lists.example\r\n"
+    cfg, mid = setup(tmp_path, signed + letter(f"<mailto:leave@lists.example>, <{url}>"))
     res = run(cfg, server, str(mid), "--yes")
     assert res.returncode == 0, res.stderr
     assert f"a POST to localhost\n  {url}\n" in res.stdout
+    assert "  the message: DKIM pass lists.example (checked by mx.home.test)\n" in res.stdout
     assert "unsubscribed: localhost answered 200 OK" in res.stdout
     [request] = server.requests
     assert (request.method, request.path) == ("POST", "/u?list=weekly&id=42")

@@ -41,7 +41,8 @@ class Unsubscribe(Command):
 
         args = ctx.args
         message = load_message(ctx, args.message)
-        offer = unsubscribe_offer(parse_message(message.raw).headers)
+        parsed = parse_message(message.raw)
+        offer = unsubscribe_offer(parsed.headers)
         if offer is None:
             raise MessageError(
                 f"message {safe_line(args.message)} offers no way to unsubscribe "
@@ -62,6 +63,13 @@ class Unsubscribe(Command):
             ctx.stdout.write(
                 f"one-click unsubscribe (RFC 8058): a POST to {offer.host or '?'}\n  {offer.url}\n"
             )
+            # RFC 8058 section 4 wants the list's fields DKIM-signed: what the own server found
+            # helps to decide (tmail.mime.sender; shown only from a configured authserv_id)
+            from tmail.mime.sender import check_sender
+
+            auth = check_sender(parsed.headers, parsed.from_, account.authserv_ids).auth_line()
+            if auth:
+                ctx.stdout.write(f"  the message: {auth}\n")
             if not _confirm(ctx, f"Unsubscribe through {offer.host or offer.url}?"):
                 ctx.stdout.write("not unsubscribed\n")
                 return EX_NOTHING
