@@ -159,3 +159,20 @@ def test_show_prints_the_block_and_json_carries_calendar(tmp_path: Path) -> None
         "answer": "declined",
     }
     assert cal["recurrence"] == "every Tuesday"
+
+
+CUSTOM_ZONE = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nPRODID:-//x//EN\r\n"
+    b"BEGIN:VTIMEZONE\r\nTZID:Harbour Time\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n"
+    b"TZOFFSETFROM:-0300\r\nTZOFFSETTO:-0300\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+    b"BEGIN:VEVENT\r\nUID:z1\r\nSUMMARY:Dock visit\r\n"
+    b"DTSTART;TZID=Harbour Time:20240527T140000\r\nDTEND;TZID=Harbour Time:20240527T143000\r\n"
+    b"ATTENDEE;CN=dave@example.net;PARTSTAT=ACCEPTED:mailto:dave@example.net\r\n"
+    b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def test_a_zone_of_the_calendars_own_is_named_as_the_calendar_names_it() -> None:
+    got = read(inv.outlook(CUSTOM_ZONE), ZoneInfo("UTC"))
+    assert got.when == ("Mon 27 May 2024 17:00–17:30 (UTC); 14:00 for the organizer (Harbour Time)")
+    assert got.attendees[0].text() == "dave@example.net: accepted"  # the name is the address

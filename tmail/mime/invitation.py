@@ -49,7 +49,8 @@ class Attendee:
     answer: str  # accepted, declined, tentative, delegated, no answer yet
 
     def text(self) -> str:
-        who = f"{self.name} <{self.addr}>" if self.name else self.addr
+        same = self.name.lower() == self.addr.lower()
+        who = f"{self.name} <{self.addr}>" if self.name and not same else self.addr
         return f"{who}: {self.answer}"
 
 
@@ -219,7 +220,9 @@ def _invitation(calendar: Any, event: Any, local_tz: tzinfo | None) -> Invitatio
     return Invitation(
         method=_text(calendar.get("METHOD", "")).upper(),
         summary=_text(event.get("SUMMARY", "")),
-        when=_when(start, end, local_tz),
+        when=_when(
+            start, end, local_tz, _text(start_prop.params.get("TZID", "")) if start_prop else ""
+        ),
         location=_text(event.get("LOCATION", "")),
         organizer=org_text,
         attendees=attendees,
@@ -246,8 +249,13 @@ def _moment(prop: Any, notes: list[str]) -> datetime | date | None:
 
 
 def _when(
-    start: datetime | date | None, end: datetime | date | None, local_tz: tzinfo | None
+    start: datetime | date | None,
+    end: datetime | date | None,
+    local_tz: tzinfo | None,
+    tzid: str = "",
 ) -> str:
+    """The time in ``local_tz``; the organizer's own (its ``tzid``, as the calendar names it)
+    added when its clock differs."""
     if start is None:
         return "(no time given)"
     if not isinstance(start, datetime):  # all day
@@ -269,14 +277,25 @@ def _when(
         text += "–" + end_shown.strftime("%H:%M" if same_day else "%a %d %b %Y %H:%M")
     if start.tzinfo is not None:
         text += f" ({_zone_name(shown)})"
-        if _zone_name(start) != _zone_name(shown) and start.utcoffset() != shown.utcoffset():
-            text += f"; {start.strftime('%H:%M')} for the organizer ({_zone_name(start)})"
+        if start.utcoffset() != shown.utcoffset():
+            organizer = tzid or _zone_name(start)
+            text += f"; {start.strftime('%H:%M')} for the organizer ({organizer})"
     return text
 
 
 def _zone_name(moment: datetime) -> str:
+    """``Europe/Berlin``; else the zone's abbreviation; else its offset (``UTC-03:00``)."""
     key = getattr(moment.tzinfo, "key", None)
-    return str(key) if key else (moment.tzname() or "UTC")
+    if key:
+        return safe_line(str(key))
+    if moment.tzname():
+        return safe_line(str(moment.tzname()))
+    offset = moment.utcoffset()
+    if offset is None:
+        return "UTC"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _recurrence(rule: Any) -> str:
