@@ -192,3 +192,15 @@ def test_show_of_a_file_believes_a_server_only_with_account(
     assert "Auth:" not in out
     _, out, _ = run("--config", str(config), "show", "--account", "home", str(path))
     assert "Auth: DKIM pass bank.test" in out
+
+
+def test_older_property_names_still_give_the_domain() -> None:
+    # as Gmail wrote them for years: DKIM with header.i only, SPF with smtp.mail
+    top = (
+        f"Authentication-Results: {OURS}; spf=pass (best guess) smtp.mail=a@yahoo.test;"
+        " dkim=pass (test mode) header.i=@yahoo.test\r\n"
+    )
+    result, _ = check(letter(top))
+    assert (
+        result.auth_line() == "DKIM pass yahoo.test, SPF pass yahoo.test (checked by mx.home.test)"
+    )

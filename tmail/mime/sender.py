@@ -127,14 +127,22 @@ def _parse(value: str) -> tuple[str, tuple[Verdict, ...]] | None:
 
 
 def _domain(method: str, result: object) -> str:
-    wanted = {"dkim": ("header", "d"), "spf": ("smtp", "mailfrom"), "dmarc": ("header", "from")}
-    key = wanted.get(method)
-    if key is None:
-        return ""
-    for prop in getattr(result, "properties", ()) or ():
-        if (str(prop.type).lower(), str(prop.name).lower()) == key:
-            value = str(prop.value or "")
-            return value.rpartition("@")[2].lower() if method == "spf" else value.lower()
+    """The domain a verdict is about: DKIM's ``header.d`` (else the domain of ``header.i``),
+    SPF's ``smtp.mailfrom`` (else the older ``smtp.mail``, then ``smtp.helo``), DMARC's
+    ``header.from``."""
+    wanted = {
+        "dkim": (("header", "d"), ("header", "i")),
+        "spf": (("smtp", "mailfrom"), ("smtp", "mail"), ("smtp", "helo")),
+        "dmarc": (("header", "from"),),
+    }.get(method, ())
+    props = {
+        (str(p.type).lower(), str(p.name).lower()): str(p.value or "")
+        for p in getattr(result, "properties", ()) or ()
+    }
+    for key in wanted:
+        value = props.get(key, "").strip()
+        if value:
+            return value.rpartition("@")[2].lower()
     return ""
 
 
