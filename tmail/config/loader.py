@@ -91,6 +91,8 @@ ACCOUNT_KEYS = (
     "max_queue_age",
     "resend_uncertain",
     "on_new_mail",
+    "authserv_id",
+    "unsubscribe_allow_hosts",
 )
 
 
@@ -251,6 +253,13 @@ class _Loader:
 
     def _size(self, table: Mapping[str, Any], key: str, where: str) -> int | None:
         return self._get(table, key, where, (int, str), 'a size like "25M"', parse_size)
+
+    def _one_or_more(self, table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+        """A string or a list of strings (``authserv_id = "mx.example.org"`` or a list)."""
+        if isinstance(table.get(key), str):
+            value = table[key].strip()
+            return (value,) if value else ()
+        return tuple(v.strip() for v in self._strings(table, key, where) if v.strip())
 
     def _strings(self, table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
         value = self._get(table, key, where, list, "a list of strings")
@@ -419,6 +428,8 @@ class _Loader:
             max_queue_age=5 * 86400.0 if max_queue_age is None else max_queue_age,
             resend_uncertain=bool(self._bool(table, "resend_uncertain", where)),
             on_new_mail=self._str(table, "on_new_mail", where),
+            authserv_ids=self._one_or_more(table, "authserv_id", where),
+            unsubscribe_allow_hosts=self._strings(table, "unsubscribe_allow_hosts", where),
         )
 
     def _limits(self, raw: Any, where: str, base: SendLimits) -> SendLimits:

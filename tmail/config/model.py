@@ -94,6 +94,12 @@ class Account:
     # again by itself at the next try, risking a duplicate (True).
     resend_uncertain: bool = False
     on_new_mail: str | None = None  # command run with TMAIL_ACCOUNT and TMAIL_NEW_COUNT set
+    # Who really sent it: the authserv-ids (RFC 8601) of the account's own receiving server,
+    # whose Authentication-Results are believed (tmail.mime.sender); none: no verdict shown.
+    authserv_ids: tuple[str, ...] = ()
+    # One-click unsubscribe (RFC 8058) refuses hosts that resolve to private or loopback
+    # addresses; these host names are allowed all the same (an intranet list server).
+    unsubscribe_allow_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,11 @@ class Config:
         """
         acct = self.accounts.get(account)
         return acct.assumed_charsets if acct is not None else ()
+
+    def authserv_ids(self, account: str) -> tuple[str, ...]:
+        """An account's trusted ``authserv_id`` values; () for one not configured."""
+        acct = self.accounts.get(account)
+        return acct.authserv_ids if acct is not None else ()
 
     def account(self, name: str | None = None) -> Account:
         """The named account, or the default one (the only one, or the one marked default)."""
