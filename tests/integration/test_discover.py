@@ -15,6 +15,7 @@ import io
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import MailUser
+from tests.integration.test_account_cli import wait_for_user
 from tests.support.discoverynet import (
     DnsServer,
     HttpsServer,
@@ -32,6 +35,7 @@ from tests.support.discoverynet import (
     dnsmasq_missing,
 )
 from tests.support.faultservers import starttls_not_offered
+from tests.support.keyrings import MemoryKeyring, using_keyring
 from tests.support.mailstack import MailStack, free_ports
 from tmail.cli import main
 
@@ -357,8 +361,11 @@ def test_srv_records_naming_a_wrong_port_are_probed_and_passed_over(env: Net) ->
     assert isinstance(answer, dict)
     assert answer["incoming"] == {"protocol": "imap", "host": "localhost", "port": p.imap,
                                   "security": "starttls"}  # fmt: skip
-    assert f"srv: IMAP localhost:{env.closed_port} TLS: connection refused on port" in err
-    assert f"srv: IMAP localhost:{p.imap} TLS: TLS handshake failed" in err
+    lines = [s.strip() for s in err.splitlines()]
+    refused = next(s for s in lines if s.startswith(f"srv: IMAP localhost:{env.closed_port} TLS:"))
+    assert "connection refused" in refused
+    no_tls = next(s for s in lines if s.startswith(f"srv: IMAP localhost:{p.imap} TLS:"))
+    assert "TLS handshake failed" in no_tls
 
 
 def test_an_autoconfig_offering_only_plaintext_is_refused(env: Net) -> None:
@@ -418,3 +425,87 @@ def test_the_whole_search_stops_at_its_deadline(env: Net) -> None:
     assert code == 1 and answer is None
     assert "gave up after 1s (the overall time limit; raise it with --timeout)" in err
     assert "guess:" not in err
+
+
+# ------------------------------------------------------------------ account add, from the address
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    with using_keyring(MemoryKeyring()) as kr:
+        assert isinstance(kr, MemoryKeyring)
+        yield kr
+
+
+def add_account(net: Net, config: Path, answers: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    old, sys.stdin = sys.stdin, io.StringIO("\n".join(answers) + "\n")
+    try:
+        code = main(
+            ["--config", str(config), "account", "add", "--ca-file", str(net.ca_bundle)],
+            stdout=out,
+            stderr=err,
+        )
+    finally:
+        sys.stdin = old
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("domain", "source"),
+    [("srvonly.test", "SRV records"), ("autoconf.test", "autoconfig file"),
+     ("mxonly.test", "MX records")],
+)  # fmt: skip
+def test_account_add_reaches_a_working_account_from_the_address_alone(
+    env: Net,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,
+    tmp_path: Path,
+    domain: str,
+    source: str,
+) -> None:
+    wait_for_user(mail_user)
+    address = f"{mail_user.name}@{domain}"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[general]\ndata_dir = "{tmp_path / "data"}"\n')
+    # Typed: the address, the confirmation, the password; Enter takes every offered default.
+    code, out, err = add_account(env, config, [address, "y", "", "", "", mail_user.password])
+    assert code == 0, out + err
+    # The servers were shown, with where they came from, before the password was asked.
+    shown = out.index("Found by ")
+    assert source in out[shown:].splitlines()[0]
+    assert shown < out.index("Use these settings?") < out.index("Password (kept")
+    assert "Testing the connection..." in out
+    name = domain.split(".")[0]
+    assert f"Account {name!r} added" in out
+    assert memory_keyring.get_password("tmail", f"{name}/incoming") == mail_user.password
+    # The live check passes from the config file and the keyring alone.
+    out2, err2 = io.StringIO(), io.StringIO()
+    assert main(["--config", str(config), "check"], stdout=out2, stderr=err2) == 0, (
+        out2.getvalue() + err2.getvalue()
+    )
+    text = config.read_text()
+    assert mail_user.password not in text
+    assert 'incoming.host = "localhost"' in text
+    assert f'incoming.ca_file = "{env.ca_bundle}"' in text
+
+
+def test_account_add_shows_what_was_found_and_a_no_leads_to_the_questions(
+    env: Net, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    # The input ends at the first question of manual entry: nothing is saved.
+    code, out, err = add_account(env, config, ["x@srvonly.test", "n", "", "", "", "pw"])
+    assert code == 2 and "nothing was saved" in err
+    assert "Found by the domain's SRV records" in out
+    assert "Incoming protocol (imap|pop3)" in out  # the questions of manual entry
+    assert not config.exists()
+
+
+def test_account_add_with_nothing_found_asks_for_the_servers(
+    env: Net, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    code, out, err = add_account(env, config, ["x@empty.test", "", "", "", "pw"])
+    assert code == 2 and "nothing was saved" in err
+    assert "No working settings found: enter the servers yourself." in out
+    assert "Incoming protocol (imap|pop3)" in out
+    assert "Use these settings?" not in out

@@ -30,7 +30,7 @@ SOURCE_TITLES = {
     "preset": "tmail's provider table",
     "autoconfig": "the domain's own autoconfig file",
     "ispdb": "the Thunderbird ISPDB",
-    "mx": "the domain's MX records (a known provider)",
+    "mx": "the domain's MX records",
     "srv": "the domain's SRV records (RFC 6186)",
     "guess": "a guess at the usual host names",
 }

@@ -241,7 +241,7 @@ def _from_mx(run: _Run) -> Iterator[Candidate]:
         return
     preset = run.table.presets[name]
     run.say(f"mx: {hosts[0]} is {preset.title}'s")
-    yield preset_candidate(preset, "mx", origin=f"MX {hosts[0]}")
+    yield preset_candidate(preset, "mx", origin=f"MX {hosts[0]}: {preset.title}")
 
 
 def _from_srv(run: _Run) -> Iterator[Candidate]:

@@ -234,6 +234,20 @@ def _toml(value: str | int) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """Servers found for the address (``tmail account discover``) and accepted by the user."""
+
+    protocol: str
+    incoming: Server
+    outgoing: Server | None
+    username: str
+    preset: Preset | None = None  # a built-in provider whose servers these are
+
+
+Discover = Callable[[str], Proposal | None]
+
+
 # ------------------------------------------------------------------------------ the flow
 class Wizard:
     def __init__(
@@ -241,10 +255,13 @@ class Wizard:
         prompt: Prompter,
         taken: set[str],
         validate: Callable[[str], Account],
+        discover: Discover | None = None,
     ) -> None:
         self.prompt = prompt
         self.taken = taken
         self.validate = validate  # the whole new section -> the Account the loader makes of it
+        # Address -> servers found and shown to the user before any password is asked.
+        self.discover = discover
         self.a = Answers(default=not taken)
         self.saving = False  # set by fix() when the user saves an account whose test failed
 
@@ -255,13 +272,29 @@ class Wizard:
             raise UsageError(problem)
         a.email = p.checked("Email address", email_problem)
         domain = a.email.rpartition("@")[2]
+        found = self.discover(a.email) if self.discover is not None else None
         a.name = given_name or p.checked(
             "Account name", name_problem(self.taken), _suggest_name(domain, self.taken)
         )
         a.display = p.ask("Your name (for From:)", "")
-        a.username = p.checked("User name", not_empty("user name"), a.email)
+        a.username = p.checked(
+            "User name", not_empty("user name"), found.username if found else a.email
+        )
         self.ask_password(keyring_problem)
-        self.ask_servers(domain)
+        if found is not None:
+            self.use_found(found, domain)
+        else:
+            self.ask_servers(domain)
+
+    def use_found(self, found: Proposal, domain: str) -> None:
+        a = self.a
+        a.preset = found.preset
+        a.protocol = found.protocol
+        a.servers["incoming"] = replace(found.incoming)
+        if found.outgoing is not None:
+            a.servers["outgoing"] = replace(found.outgoing)
+        else:
+            a.servers["outgoing"] = self.ask_server("outgoing", "smtp", f"smtp.{domain}")
 
     def ask_password(self, keyring_problem: str | None) -> None:
         p, a = self.prompt, self.a

@@ -63,6 +63,11 @@ class AccountCommand(Command):
         )
         add.add_argument("--name", help="the account's name (default: asked)")
         account_discover.add_common_arguments(add)
+        add.add_argument(
+            "--no-discover",
+            action="store_true",
+            help="do not look for the servers (provider table and manual entry only)",
+        )
         account_discover.add_discover_arguments(
             sub.add_parser(
                 "discover",
@@ -165,6 +170,7 @@ def _add(ctx: Context, prompt: Prompter) -> int:
         prompt,
         set(existing.accounts) if existing is not None else set(),
         lambda section: _validate(path, whole_file(section), wizard.a.name),
+        None if ctx.args.no_discover else account_discover.proposer(ctx, prompt),
     )
     wizard.ask_all(ctx.args.name, keyring_problem())
     account, passed = wizard.settle()

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from tmail.cli.base import Context
-from tmail.config.discovery import discovery_settings
-from tmail.core.errors import UsageError
+from tmail.cli.commands._wizard import Discover, Prompter, Proposal, Server
+from tmail.config.discovery import Endpoint, discovery_settings
+from tmail.config.presets import PresetServer
+from tmail.core.errors import ConfigError, UsageError
 from tmail.core.safe import safe_line
 
 if TYPE_CHECKING:  # imported when used: tmail's start-up does not pay for dnspython
@@ -111,3 +113,64 @@ def write_found(out: TextIO, found: Discovered) -> None:
     out.write(f"  login     {login}, user name {safe_line(found.username)}\n")
     for note in found.notes:
         out.write(f"  note      {safe_line(note)}\n")
+
+
+def proposer(ctx: Context, prompt: Prompter) -> Discover:
+    """What ``account add`` calls with the address: discovery with the command's options, its
+    progress and answer shown, and the user's yes; None when nothing was found or the user
+    said no (then the wizard asks for the servers)."""
+
+    def propose(address: str) -> Proposal | None:
+        prompt.say("Looking for the servers...")
+        try:
+            report = discover_for_add(ctx, address, prompt.stdout)
+        except ConfigError as exc:  # a bad TMAIL_* setting or provider file: say it, go on
+            prompt.say(f"  {exc.one_line()}")
+            return None
+        found = report.found
+        if found is None:
+            prompt.say("No working settings found: enter the servers yourself.")
+            return None
+        write_found(prompt.stdout, found)
+        if not prompt.yes("Use these settings?"):
+            return None
+        return _proposal(found, ca_file_of(ctx))
+
+    return propose
+
+
+def _proposal(found: Discovered, ca_file: Path | None) -> Proposal:
+    from tmail.config.presets import presets
+
+    ca = str(ca_file) if ca_file is not None else ""
+    preset = presets().get(found.provider or "")
+    inc = found.incoming.endpoint
+    protocol = inc.protocol
+    out = found.outgoing.endpoint if found.outgoing is not None else None
+    # A built-in provider's own servers: written as provider = NAME (its limits come along).
+    same = (
+        preset is not None
+        and _is(preset.server(protocol), inc)
+        and (out is None or _is(preset.smtp, out))
+    )
+    incoming = Server(inc.host, inc.port, inc.security, ca_file=ca, from_preset=same)
+    outgoing = (
+        Server(out.host, out.port, out.security, ca_file=ca, from_preset=same)
+        if out is not None
+        else None
+    )
+    return Proposal(
+        protocol=protocol,
+        incoming=incoming,
+        outgoing=outgoing,
+        username=found.username,
+        preset=preset if same else None,
+    )
+
+
+def _is(server: PresetServer | None, endpoint: Endpoint) -> bool:
+    return server is not None and (server.host, server.port, server.security) == (
+        endpoint.host,
+        endpoint.port,
+        endpoint.security,
+    )
