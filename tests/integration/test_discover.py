@@ -37,6 +37,7 @@ from tests.support.discoverynet import (
 from tests.support.faultservers import starttls_not_offered
 from tests.support.keyrings import MemoryKeyring, using_keyring
 from tests.support.mailstack import MailStack, free_ports
+from tests.support.penalty import clear_auth_penalty
 from tmail.cli import main
 
 pytestmark = pytest.mark.stack
@@ -189,6 +190,7 @@ imap = {{ host = "localhost", port = {p.imaps}, security = "tls" }}
 smtp = {{ host = "localhost", port = {p.smtp}, security = "starttls" }}
 mx = ["testprovider.example"]
 switches = ["Test Provider: turn on access by mail clients in the settings"]
+refusals = ["authentication failed"]
 send_limits = "unknown (Test Provider publishes none)"
 
 [presetprovider]
@@ -509,3 +511,61 @@ def test_account_add_with_nothing_found_asks_for_the_servers(
     assert "No working settings found: enter the servers yourself." in out
     assert "Incoming protocol (imap|pop3)" in out
     assert "Use these settings?" not in out
+
+
+# ------------------------------------------------------------------------ provider facts, refusals
+def test_a_login_refused_the_providers_way_shows_its_switches_in_account_add(
+    env: Net, mail_user: MailUser, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    wait_for_user(mail_user)
+    config = tmp_path / "config.toml"
+    address = f"{mail_user.name}@mxonly.test"
+    code, out, _ = add_account(env, config, [address, "y", "", "", "", "wrong", "quit"])
+    clear_auth_penalty(env.stack)
+    assert code == 1 and "Nothing saved." in out
+    refused = out.index("login refused")
+    assert out.index("note: Test Provider: turn on access by mail clients", refused) > refused
+    assert not config.exists()
+
+
+def test_tmail_check_shows_the_providers_switches_after_its_typical_refusal(
+    env: Net, mail_user: MailUser, tmp_path: Path
+) -> None:
+    # A Yandex account whose servers are set to the test stack: Dovecot's refusal
+    # ("Authentication failed") is one of Yandex's typical ones.
+    wait_for_user(mail_user)
+    p = env.stack.ports
+    config = tmp_path / "config.toml"
+    config.write_text(f"""\
+[general]
+data_dir = "{tmp_path / "data"}"
+
+[accounts.ya]
+email = "{mail_user.name}@yandex.ru"
+provider = "yandex"
+incoming.protocol = "imap"
+incoming.host = "localhost"
+incoming.port = {p.imaps}
+incoming.security = "tls"
+incoming.username = "{mail_user.name}"
+incoming.password_env = "TMAIL_TEST_WRONG_PASSWORD"
+incoming.ca_file = "{env.stack.ca_file}"
+outgoing.host = "localhost"
+outgoing.port = {p.smtps}
+outgoing.security = "tls"
+""")
+    os.environ["TMAIL_TEST_WRONG_PASSWORD"] = "wrong"
+    try:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["--config", str(config), "check", "-a", "ya"], stdout=out, stderr=err)
+    finally:
+        del os.environ["TMAIL_TEST_WRONG_PASSWORD"]
+        clear_auth_penalty(env.stack)
+    text = out.getvalue()
+    assert code == 1
+    assert "FAIL login" in text
+    assert (
+        '    note: Yandex: turn on "allow access to the mailbox using mail clients" '
+        "(Mail settings > Mail clients)\n"
+    ) in text
+    assert "    note: Yandex: create an app password" in text

@@ -18,7 +18,7 @@ from tmail.config.discovery import (
     split_address,
     srv_candidate,
 )
-from tmail.config.facts import provider_facts, provider_table
+from tmail.config.facts import account_facts, provider_facts, provider_table, refusal_advice
 from tmail.config.presets import presets
 from tmail.core.errors import ConfigError
 
@@ -235,3 +235,40 @@ def test_a_providers_file_adds_to_the_table_and_wins(tmp_path: Path) -> None:
     f.write_text('[corp]\ntitle = "Corp"\nimap = { host = "x" }\n')
     with pytest.raises(ConfigError, match="incomplete"):
         provider_table(f)
+
+
+@pytest.mark.parametrize(
+    ("provider", "refusal", "first_words"),
+    [
+        ("yandex", "[AUTHENTICATIONFAILED] This user does not have access rights to this service",
+         "Yandex: turn on \"allow access to the mailbox using mail clients\""),
+        ("mailru", "535 5.7.0 NEOBHODIM parol prilozheniya / Application password is REQUIRED",
+         "Mail.ru: create a password for external applications"),
+        ("gmail", "[ALERT] Application-specific password required",
+         "Gmail: sign in with OAuth2"),
+        ("rambler", "NO [AUTHENTICATIONFAILED] Authentication failed.",
+         "Rambler: turn on access by mail clients"),
+    ],
+)  # fmt: skip
+def test_a_providers_typical_refusal_brings_its_switches(
+    provider: str, refusal: str, first_words: str
+) -> None:
+    advice = refusal_advice(account_facts(provider), refusal)
+    assert advice and advice[0].startswith(first_words)
+
+
+def test_a_refusal_unlike_the_providers_or_an_unknown_provider_brings_nothing() -> None:
+    assert refusal_advice(account_facts("gmail"), "NO mailbox is full") == ()
+    assert refusal_advice(account_facts(None), "Authentication failed") == ()
+    assert refusal_advice(account_facts("nosuch"), "Authentication failed") == ()
+
+
+def test_send_limits_are_the_published_ones_or_unknown() -> None:
+    facts = provider_facts()
+    assert facts["yandex"].limits == (
+        "500 messages a day (each recipient counts), at most 35 recipients per message"
+    )
+    assert facts["yandex"].per_message == 35
+    for name in ("mailru", "rambler"):
+        assert facts[name].limits.startswith("unknown"), name
+        assert presets()[name].limits.per_day is None, name  # no number invented

@@ -94,3 +94,24 @@ def provider_table(extra_file: Path | None = None) -> ProviderTable:
             hint="each needs title, domains and imap/smtp = { host, port, security }",
         ) from None
     return table
+
+
+def refusal_advice(facts: ProviderFacts | None, server_text: str) -> tuple[str, ...]:
+    """The switches to turn on, when a login refusal reads like the provider's typical one
+    (Yandex's "no access rights to this service", Mail.ru's "application password required");
+    () otherwise: a plain wrong password needs no lecture."""
+    if facts is None or not facts.switches or not facts.refusal_matches(server_text):
+        return ()
+    return facts.switches
+
+
+def account_facts(provider: str | None, extra_file: Path | None = None) -> ProviderFacts | None:
+    """The facts of an account's ``provider`` (built-in, or from the TMAIL_PROVIDERS file)."""
+    if not provider:
+        return None
+    if extra_file is not None:
+        try:
+            return provider_table(extra_file).facts.get(provider)
+        except ConfigError:
+            pass
+    return provider_facts().get(provider)

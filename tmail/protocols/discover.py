@@ -43,7 +43,7 @@ from tmail.config.discovery import (
     split_address,
     srv_candidate,
 )
-from tmail.config.facts import ProviderTable, provider_table
+from tmail.config.facts import ProviderFacts, ProviderTable, provider_table
 from tmail.config.presets import Preset
 from tmail.protocols import dnslookup, webfetch
 from tmail.protocols.probe import ProbeResult, probe
@@ -64,6 +64,7 @@ class Discovered:
     auth: str
     provider: str | None
     notes: tuple[str, ...]
+    facts: ProviderFacts | None = None  # the provider's, when the answer is a known provider
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -299,11 +300,10 @@ def _confirm(run: _Run, candidate: Candidate) -> Discovered | None:
             )
     if outgoing is None:
         notes.append("no outgoing server answered: tmail asks for one")
-    if candidate.provider is not None:
-        facts = run.table.facts.get(candidate.provider)
-        if facts is not None:
-            notes.extend(facts.switches)
-            notes.append(f"sending limits: {facts.limits}")
+    facts = run.table.facts.get(candidate.provider) if candidate.provider else None
+    if facts is not None:
+        notes.extend(facts.switches)
+        notes.append(f"sending limits: {facts.limits}")
     return Discovered(
         source=src,
         origin=candidate.origin,
@@ -313,6 +313,7 @@ def _confirm(run: _Run, candidate: Candidate) -> Discovered | None:
         auth=candidate.auth,
         provider=candidate.provider,
         notes=tuple(dict.fromkeys(notes)),
+        facts=facts,
     )
 
 

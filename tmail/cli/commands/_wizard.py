@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tmail.config import Preset, guess_preset
+from tmail.config.facts import ProviderFacts, provider_facts, refusal_advice
 from tmail.config.loader import ACCOUNT_NAME, DEFAULT_PORTS
 from tmail.config.model import Account, Role, ServerSettings
 from tmail.core.errors import (
@@ -243,6 +244,7 @@ class Proposal:
     outgoing: Server | None
     username: str
     preset: Preset | None = None  # a built-in provider whose servers these are
+    facts: ProviderFacts | None = None  # the provider's switches, shown after its refusal
 
 
 Discover = Callable[[str], Proposal | None]
@@ -264,6 +266,7 @@ class Wizard:
         self.discover = discover
         self.a = Answers(default=not taken)
         self.saving = False  # set by fix() when the user saves an account whose test failed
+        self.facts: ProviderFacts | None = None  # the provider's, once known
 
     # -- the questions, in order
     def ask_all(self, given_name: str | None, keyring_problem: str | None) -> None:
@@ -289,6 +292,7 @@ class Wizard:
     def use_found(self, found: Proposal, domain: str) -> None:
         a = self.a
         a.preset = found.preset
+        self.facts = found.facts
         a.protocol = found.protocol
         a.servers["incoming"] = replace(found.incoming)
         if found.outgoing is not None:
@@ -334,6 +338,7 @@ class Wizard:
                 p.say(f"  note: {preset.note}")
             if p.yes("Use these settings?"):
                 a.preset = preset
+                self.facts = provider_facts().get(preset.name)
                 protocols = tuple(x for x in ("imap", "pop3") if preset.server(x) is not None)
                 a.protocol = p.choice("Incoming protocol", protocols, protocols[0])
                 for role, proto in (("incoming", a.protocol), ("outgoing", "smtp")):
@@ -419,6 +424,9 @@ class Wizard:
                 # A new account: a refusal points to a setting, not to an outage.
                 error = exc.as_first_contact() if isinstance(exc, ConnectFailed) else exc
                 self.prompt.say(f"  {role} {settings.label}: {error.one_line()}")
+                if isinstance(error, AuthFailed):
+                    for note in refusal_advice(self.facts, error.message):
+                        self.prompt.say(f"  note: {note}")
                 failures.append((role, error))
         return failures
 

@@ -165,6 +165,7 @@ def _proposal(found: Discovered, ca_file: Path | None) -> Proposal:
         outgoing=outgoing,
         username=found.username,
         preset=preset if same else None,
+        facts=found.facts,
     )
 
 

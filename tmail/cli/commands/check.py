@@ -14,6 +14,9 @@ from tmail.core.errors import TmailError
 from tmail.core.safe import safe_line
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from tmail.protocols.diagnose import Step
     from tmail.store import Store
 
 
@@ -35,7 +38,7 @@ class Check(Command):
         )
 
     def run(self, ctx: Context) -> int:
-        from tmail.protocols.diagnose import Step, check_server, roles
+        from tmail.protocols.diagnose import check_server, roles
 
         config = load(ctx)
         accounts = (
@@ -75,6 +78,7 @@ class Check(Command):
                 )
                 out.flush()
                 server = check_server(account, role, transcript if verbose else None, reached, step)
+                _provider_advice(ctx, account, server.steps)
                 total += 1
                 failed += 0 if server.ok else 1
                 if server.ok and store is not None:
@@ -119,3 +123,20 @@ def _remember(store: Store, account: Account, role: Role) -> None:
 
     with contextlib.suppress(TmailError):
         remember_reached(store, account, role)
+
+
+def _provider_advice(ctx: Context, account: Account, steps: Sequence[Step]) -> None:
+    """After a login refused the way the account's provider typically refuses it, the switches
+    the provider wants turned on (provider_facts.toml), in plain words."""
+    from tmail.config.discovery import discovery_settings
+    from tmail.config.facts import account_facts, refusal_advice
+
+    failed = [s for s in steps if s.name == "login" and not s.ok]
+    if not failed:
+        return
+    try:
+        extra = discovery_settings().providers_file
+    except TmailError:
+        extra = None
+    for note in refusal_advice(account_facts(account.provider, extra), failed[0].detail):
+        ctx.stdout.write(f"    note: {note}\n")
