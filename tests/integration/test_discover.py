@@ -52,6 +52,8 @@ HTTPS_NAMES = [
     "redirect.test",
     "evil.test",
     "autoconfig.plain.test",
+    "autoconfig.hop.test",
+    "config.hop.test",
 ]
 
 
@@ -118,6 +120,13 @@ def _routes(stack: MailStack) -> dict[tuple[str, str], Route]:
         ("evil.test", "/config.xml"): Route(
             body=autoconfig_xml("evil.test", [imaps], [smtp_starttls])
         ),
+        # hop.test: a redirect within the domain, over HTTPS, is followed.
+        ("autoconfig.hop.test", AC_PATH): Route(
+            status=302, location="https://config.hop.test/mail/hop.xml"
+        ),
+        ("config.hop.test", "/mail/hop.xml"): Route(
+            body=autoconfig_xml("hop.test", [imaps], [smtp_starttls])
+        ),
         ("autoconfig.plain.test", AC_PATH): Route(
             body=autoconfig_xml(
                 "plain.test",
@@ -134,7 +143,7 @@ def _dns_lines(stack: MailStack, closed: int, recorder: int) -> list[str]:
         f"local=/{d}/"
         for d in ("srvonly.test", "mxonly.test", "autoconf.test", "wellknown.test", "ispdb.test",
                   "redirect.test", "plain.test", "liar.test", "empty.test", "presetonly.test",
-                  "otherMX.test", "nologin.test")
+                  "otherMX.test", "nologin.test", "hop.test")
     ]  # fmt: skip
     lines += [
         # srvonly.test: only SRV records (implicit TLS IMAP, STARTTLS submission; no POP3).
@@ -401,6 +410,13 @@ def test_an_autoconfig_redirect_to_another_domain_is_shown_not_followed(env: Net
         "redirects to http://redirect.test/plain.xml, not HTTPS: refused"
     ) in err
     assert not any(host == "evil.test" for host, _ in env.https.requests)
+
+
+def test_an_autoconfig_redirect_within_the_domain_over_https_is_followed(env: Net) -> None:
+    code, answer, err = discover_json(env, "a@hop.test")
+    assert code == 0, err
+    assert isinstance(answer, dict) and answer["source"] == "autoconfig"
+    assert ("config.hop.test", "/mail/hop.xml") in env.https.requests
 
 
 def test_autoconfig_from_an_untrusted_certificate_is_not_used(env: Net) -> None:

@@ -136,6 +136,15 @@ def test_srv_answers_become_endpoints_tls_first_by_priority_and_weight() -> None
     assert c.outgoing == (Endpoint("smtp", "smtp.example.org", 587, "starttls"),)
 
 
+def test_an_srv_target_that_is_not_a_host_name_is_never_used() -> None:
+    c = srv_candidate(
+        "x.org",
+        {"_imaps._tcp": [SrvRecord(0, 1, 993, "evil\\027[2J.x.org."),
+                         SrvRecord(1, 1, 993, "imap.x.org.")]},
+    )  # fmt: skip
+    assert c is not None and [e.host for e in c.incoming] == ["imap.x.org"]
+
+
 def test_srv_records_that_only_say_not_offered_are_no_answer() -> None:
     assert srv_candidate("x.org", {"_imaps._tcp": [SrvRecord(0, 0, 0, ".")]}) is None
 

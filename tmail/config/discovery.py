@@ -141,6 +141,7 @@ def discovery_settings(
 
 
 # ------------------------------------------------------------------------------ addresses
+HOST_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 _DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
 
 
@@ -235,6 +236,8 @@ def srv_candidate(domain: str, answers: Mapping[str, Sequence[SrvRecord]]) -> Ca
             target = r.target.rstrip(".").lower()
             if not target or r.port == 0:
                 continue  # "." : not offered
+            if not HOST_NAME.fullmatch(target):
+                continue  # not a host name (DNS allows any byte in a label): never used
             ep = Endpoint(protocol, target, r.port, security)
             (outgoing if protocol == "smtp" else incoming).append(ep)
     if not incoming and not outgoing:
