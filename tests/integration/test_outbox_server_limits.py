@@ -7,13 +7,22 @@ provider's quota cannot be reached on demand, and the mail stack's Postfix is sh
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import MailUser
 from tests.integration.test_outbox_faults import account, opener, queue_one
+from tests.integration.test_send_cli import run, write_config
 from tests.support.fakesmtp import fake_smtp
+from tests.support.mailstack import MailStack
 from tmail.cli.commands.queue import describe
+from tmail.config.model import SendLimits
 from tmail.outbox.flush import flush
 from tmail.outbox.queue import Queue
+
+pytestmark = pytest.mark.stack
 
 QUOTA = "550 5.4.5 Daily user sending quota exceeded. Learn more at https://support.example/q"
 
@@ -105,3 +114,60 @@ def test_a_rate_limit_at_the_greeting_holds_every_message_an_hour(tmp_path: Path
     assert [report.of(i).status for i in ids] == ["waiting", "waiting"]  # type: ignore[union-attr]
     for e in q.entries():
         assert e.waiting_until is not None and e.waiting_until >= before + 3600
+
+
+# ---------------------------------------------- the provider's most recipients in one message
+def _three_users(mailstack: MailStack) -> list[str]:
+    names = ["r" + uuid.uuid4().hex[:9] for _ in range(3)]
+    for n in names:
+        mailstack.add_user(n, "pw")
+    return names
+
+
+def test_more_recipients_than_the_provider_takes_is_refused_before_queueing(
+    tmp_path: Path, mail_user: MailUser
+) -> None:
+    cfg = write_config(tmp_path, mail_user, extra="limits = { per_message = 2 }")
+    res = run(cfg, mail_user, "send", "--subject", "all of you",
+              "--to", "a@example.test", "--to", "b@example.test", "--cc", "c@example.test",
+              stdin=b"hello\n")  # fmt: skip
+    assert res.returncode != 0
+    err = res.stderr.decode()
+    assert "3 recipients, but the server takes at most 2 in one message" in err
+    assert "split_recipients = true" in err and "nothing was queued" in err
+    assert err.count("\n") == 1
+    queue = run(cfg, mail_user, "queue")
+    assert "all of you" not in queue.stdout.decode()
+
+
+def test_split_recipients_sends_the_same_message_in_batches(
+    tmp_path: Path, mail_user: MailUser, mailstack: MailStack
+) -> None:
+    names = _three_users(mailstack)
+    cfg = write_config(
+        tmp_path, mail_user, extra="limits = { per_message = 2 }\nsplit_recipients = true"
+    )
+    to = [arg for n in names for arg in ("--to", mailstack.address(n))]
+    res = run(cfg, mail_user, "send", "--subject", "in batches", *to, stdin=b"hello\n")
+    assert res.returncode == 0, res.stderr.decode()
+    for n in names:
+        assert mailstack.wait_for(n, 1) == 1
+        [raw] = mailstack.stored_messages(n)
+        # Everyone got the same message: all three in To:, whatever batch carried it.
+        assert all(mailstack.address(m).encode() in raw for m in names)
+
+
+def test_split_batches_are_separate_transactions(tmp_path: Path) -> None:
+    with fake_smtp() as srv:
+        acc = account(srv.port, limits=SendLimits(per_message=2), split_recipients=True)
+        q = Queue.for_account(tmp_path, acc.name)
+        rcpts = tuple(f"{c}@example.test" for c in "abcde")
+        ident = queue_one(q, acc, rcpts)
+        report = flush(acc, q, opener(srv.port))
+    assert report.of(ident) is not None and report.of(ident).status == "delivered"  # type: ignore[union-attr]
+    assert [r.recipients for r in srv.received] == [
+        ["a@example.test", "b@example.test"],
+        ["c@example.test", "d@example.test"],
+        ["e@example.test"],
+    ]
+    assert len({r.data for r in srv.received}) == 1

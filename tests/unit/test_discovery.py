@@ -281,3 +281,20 @@ def test_send_limits_are_the_published_ones_or_unknown() -> None:
     for name in ("mailru", "rambler"):
         assert facts[name].limits.startswith("unknown"), name
         assert presets()[name].limits.per_day is None, name  # no number invented
+
+
+def test_the_most_recipients_of_one_message_is_a_limit_an_account_can_set(tmp_path: Path) -> None:
+    from tmail.config import load_config
+
+    assert presets()["yandex"].limits.per_message == 35
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[accounts.y]\nemail = "a@yandex.ru"\nprovider = "yandex"\n'
+        'incoming.password_command = "echo x"\n'
+    )
+    acc = load_config(cfg, environ={}).account("y")
+    assert acc.limits.per_message == 35 and acc.limits.per_day == 500
+    assert acc.split_recipients is False
+    cfg.write_text(cfg.read_text() + "split_recipients = true\nlimits = { per_message = 10 }\n")
+    acc = load_config(cfg, environ={}).account("y")
+    assert acc.limits.per_message == 10 and acc.limits.per_day == 500 and acc.split_recipients

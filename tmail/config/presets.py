@@ -70,6 +70,7 @@ def parse_presets(table: dict[str, Any]) -> dict[str, Preset]:
                 per_second=lim.get("per_second"),
                 per_hour=lim.get("per_hour"),
                 per_day=lim.get("per_day"),
+                per_message=lim.get("per_message"),
             ),
             auth=raw.get("auth", "password"),
             note=raw.get("note", ""),

@@ -31,11 +31,11 @@ from typing import Literal
 
 from tmail.config.model import Account
 from tmail.core.durations import format_duration
-from tmail.core.errors import AuthFailed, TmailError
+from tmail.core.errors import AuthFailed, MessageError, TmailError
 from tmail.outbox.policy import gave_up, next_allowed, retry_delay
 from tmail.outbox.queue import Attempt, Entry, Queue, RecipientResult
 from tmail.outbox.ratelimit import RateLimit, rate_limit
-from tmail.protocols.smtp import Delivery, Dsn, Reply, SmtpFailure, SmtpSession
+from tmail.protocols.smtp import Delivery, Dsn, Refusal, Reply, SmtpFailure, SmtpSession
 
 Status = Literal["delivered", "partial", "queued", "waiting", "failed", "held", "uncertain"]
 
@@ -188,7 +188,7 @@ class Flusher:
         if entry.dsn_notify or entry.dsn_envid:
             dsn = Dsn(notify=entry.dsn_notify, ret=entry.dsn_ret, envid=entry.dsn_envid)
         try:
-            delivery = session.send(data, entry.sender, entry.recipients, dsn)
+            delivery = self._send(session, data, entry, dsn)
         except SmtpFailure as exc:
             if exc.uncertain and not self.account.resend_uncertain:
                 return self._hold(entry, "uncertain", exc.what)
@@ -203,6 +203,37 @@ class Flusher:
         for note in delivery.notes:
             self.warnings.append(f"message {entry.id}: {note}")
         return self._after(entry, data, delivery)
+
+    def _send(self, session: SmtpSession, data: bytes, entry: Entry, dsn: Dsn | None) -> Delivery:
+        """One transaction, or with ``split_recipients`` one per batch of ``per_message``
+        recipients (the same message each time). A batch refused as a whole after others went
+        leaves its recipients and the rest pending, with the server's reply."""
+        most = self.account.limits.per_message
+        rcpts = entry.recipients
+        if not most or len(rcpts) <= most:
+            return session.send(data, entry.sender, rcpts, dsn)
+        accepted: list[str] = []
+        refused: list[Refusal] = []
+        final: Reply | None = None
+        notes: list[str] = []
+        for start in range(0, len(rcpts), most):
+            batch = rcpts[start : start + most]
+            try:
+                d = session.send(data, entry.sender, batch, dsn)
+            except SmtpFailure as exc:
+                if start == 0 or exc.uncertain:
+                    raise  # nothing went yet, or this batch may have: as a single message
+                # The earlier batches went: this one and the rest carry the server's reply
+                # (refused for good, pending, or waiting for its rate limit, as for a
+                # recipient refused at RCPT).
+                reply = exc.reply or Reply(451, f"4.4.2 not sent yet ({exc.what})")
+                refused += [Refusal(r, reply) for r in rcpts[start:]]
+                break
+            accepted += d.accepted
+            refused += d.refused
+            notes += d.notes
+            final = d.final or final
+        return Delivery(tuple(accepted), tuple(refused), final, tuple(notes))
 
     def _after(self, entry: Entry, data: bytes, d: Delivery) -> Outcome:
         now = self.clock()
@@ -442,15 +473,29 @@ def enqueue(
     dsn: Dsn | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Entry:
-    """Queue a message durably (see :mod:`tmail.outbox.queue`); returns its entry."""
+    """Queue a message durably (see :mod:`tmail.outbox.queue`); returns its entry.
+
+    A message with more recipients (Bcc included) than the provider takes in one message
+    (``limits.per_message``) is refused here, before anything is queued, unless the account
+    says ``split_recipients = true`` (then it goes in batches: see :meth:`Flusher._deliver`).
+    """
     from tmail.outbox.queue import new_id
 
+    recipients = tuple(recipients)
+    most = account.limits.per_message
+    if most and len(recipients) > most and not account.split_recipients:
+        raise MessageError(
+            f"{len(recipients)} recipients, but the server takes at most {most} in one message",
+            account=account.name,
+            hint=f"send it in parts, or set split_recipients = true for the account to send it "
+            f"in batches of {most} (everyone still sees the same To and Cc); nothing was queued",
+        )
     now = clock()
     entry = Entry(
         id=new_id(),
         account=account.name,
         sender=sender,
-        recipients=tuple(recipients),
+        recipients=recipients,
         subject=subject,
         message_id=message_id,
         created=now,
