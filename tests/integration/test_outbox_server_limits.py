@@ -171,3 +171,18 @@ def test_split_batches_are_separate_transactions(tmp_path: Path) -> None:
         ["e@example.test"],
     ]
     assert len({r.data for r in srv.received}) == 1
+
+
+def test_where_each_recipient_counts_a_message_to_three_uses_three_of_the_hour(
+    tmp_path: Path,
+) -> None:
+    with fake_smtp() as srv:
+        acc = account(srv.port, limits=SendLimits(per_hour=4, count_recipients=True))
+        q = Queue.for_account(tmp_path, acc.name)
+        three = queue_one(q, acc, ("a@example.test", "b@example.test", "c@example.test"))
+        one = queue_one(q, acc)
+        last = queue_one(q, acc)
+        report = flush(acc, q, opener(srv.port))
+    statuses = [report.of(i).status for i in (three, one, last)]  # type: ignore[union-attr]
+    assert statuses == ["delivered", "delivered", "waiting"]
+    assert len(q.sent_times(time.time())) == 4  # three for the first message, one for the next

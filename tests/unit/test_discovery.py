@@ -287,6 +287,7 @@ def test_the_most_recipients_of_one_message_is_a_limit_an_account_can_set(tmp_pa
     from tmail.config import load_config
 
     assert presets()["yandex"].limits.per_message == 35
+    assert presets()["yandex"].limits.count_recipients  # "each recipient counts"
     cfg = tmp_path / "c.toml"
     cfg.write_text(
         '[accounts.y]\nemail = "a@yandex.ru"\nprovider = "yandex"\n'
@@ -295,6 +296,10 @@ def test_the_most_recipients_of_one_message_is_a_limit_an_account_can_set(tmp_pa
     acc = load_config(cfg, environ={}).account("y")
     assert acc.limits.per_message == 35 and acc.limits.per_day == 500
     assert acc.split_recipients is False
-    cfg.write_text(cfg.read_text() + "split_recipients = true\nlimits = { per_message = 10 }\n")
+    cfg.write_text(
+        cfg.read_text()
+        + "split_recipients = true\nlimits = { per_message = 10, count_recipients = false }\n"
+    )
     acc = load_config(cfg, environ={}).account("y")
     assert acc.limits.per_message == 10 and acc.limits.per_day == 500 and acc.split_recipients
+    assert not acc.limits.count_recipients

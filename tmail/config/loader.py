@@ -66,6 +66,7 @@ SERVER_KEYS = (
 )
 OUTGOING_ONLY_KEYS = ("limits",)
 LIMIT_KEYS = ("per_second", "per_hour", "per_day", "per_message")
+LIMIT_FLAGS = ("count_recipients",)
 ACCOUNT_KEYS = (
     "email",
     "name",
@@ -437,7 +438,8 @@ class _Loader:
     def _limits(self, raw: Any, where: str, base: SendLimits) -> SendLimits:
         if not isinstance(raw, dict):
             raise self.error(where.rstrip("."), "expected { per_second = N, per_hour = N, ... }")
-        self._check_keys(raw, LIMIT_KEYS, where)
+        self._check_keys(raw, LIMIT_KEYS + LIMIT_FLAGS, where)
+        counted = self._bool(raw, "count_recipients", where)
         values: dict[str, Any] = {}
         for key in LIMIT_KEYS:
             v = self._get(raw, key, where, (int, float), "a number")
@@ -453,6 +455,7 @@ class _Loader:
             per_message=int(values["per_message"])
             if values["per_message"] is not None
             else base.per_message,
+            count_recipients=base.count_recipients if counted is None else counted,
         )
 
     def _server(

@@ -55,6 +55,7 @@ class SendLimits:
     per_hour: int | None = None
     per_day: int | None = None
     per_message: int | None = None  # most recipients one message may have (the provider's)
+    count_recipients: bool = False  # per_hour/per_day count recipients, not messages (Yandex)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ def parse_presets(table: dict[str, Any]) -> dict[str, Preset]:
                 per_hour=lim.get("per_hour"),
                 per_day=lim.get("per_day"),
                 per_message=lim.get("per_message"),
+                count_recipients=bool(lim.get("count_recipients", False)),
             ),
             auth=raw.get("auth", "password"),
             note=raw.get("note", ""),

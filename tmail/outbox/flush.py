@@ -255,7 +255,9 @@ class Flusher:
         if d.accepted:
             limits = self.account.limits
             if limits.per_second or limits.per_hour or limits.per_day:
-                self.queue.record_sent(now)
+                # Where each recipient counts (Yandex), a message to 35 uses 35 of the day's.
+                for _ in range(len(d.accepted) if limits.count_recipients else 1):
+                    self.queue.record_sent(now)
             entry = self._sent_copy(entry, data)
         if still:
             why = f"not yet accepted for {later_words}"
@@ -361,7 +363,8 @@ class Flusher:
                 outcome = self._deliver(session, entry)
                 outcomes.append(outcome)
                 if limited and outcome.entry.delivered != entry.delivered:
-                    sent.append(self.clock())
+                    went = len(outcome.entry.delivered) - len(entry.delivered)
+                    sent += [self.clock()] * (went if limits.count_recipients else 1)
                 if self._server_limited is not None:
                     # The server said stop: the rest wait with it, untried.
                     until, words = self._server_limited
