@@ -585,3 +585,24 @@ outgoing.security = "tls"
         "(Mail settings > Mail clients)\n"
     ) in text
     assert "    note: Yandex: create an app password" in text
+
+
+def test_account_add_with_a_providers_domain_shows_its_switches_and_limits(
+    memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    # No search (--no-discover: the real Yandex is not for tests); the provider table's facts.
+    out, err = io.StringIO(), io.StringIO()
+    old, sys.stdin = sys.stdin, io.StringIO("\n".join(["ivan@yandex.ru", "", "", "", "pw"]) + "\n")
+    try:
+        main(["--config", str(tmp_path / "c.toml"), "account", "add", "--no-discover"], out, err)
+    finally:
+        sys.stdin = old
+    text = out.getvalue()
+    assert "This looks like Yandex Mail" in text
+    assert '  note: Yandex: turn on "allow access to the mailbox using mail clients"' in text
+    assert "  note: Yandex: create an app password (Yandex ID > Security > App passwords)" in text
+    assert (
+        "  note: sending limits: 500 messages a day (each recipient counts), at most 35 "
+        "recipients per message"
+    ) in text
+    assert "Looking for the servers" not in text

@@ -336,6 +336,11 @@ class Wizard:
             p.say(f"This looks like {preset.title}: {shown}")
             if preset.note:
                 p.say(f"  note: {preset.note}")
+            facts = provider_facts().get(preset.name)
+            for note in facts.switches if facts is not None else ():
+                p.say(f"  note: {note}")
+            if facts is not None and facts.limits:
+                p.say(f"  note: sending limits: {facts.limits}")
             if p.yes("Use these settings?"):
                 a.preset = preset
                 self.facts = provider_facts().get(preset.name)
