@@ -20,6 +20,7 @@ from tmail.config.model import Account, ServerSettings
 from tmail.core.errors import TmailError
 from tmail.core.safe import safe_line
 from tmail.protocols import connect
+from tmail.protocols.certs import tls_info
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def probe(endpoint: Endpoint, *, ca_file: Path | None = None, timeout: float = 5
 
 
 def _seen(sock: Any, mechanisms: list[str]) -> str:
-    info = connect.tls_info(sock)
+    info = tls_info(sock)
     tls = f"{info.version}, certificate verified" if info is not None else "no TLS"
     login = f"login offered ({' '.join(mechanisms)})" if mechanisms else "no login method offered"
     return f"{tls}; {login}"
