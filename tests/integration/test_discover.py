@@ -383,10 +383,11 @@ def test_an_autoconfig_offering_only_plaintext_is_refused(env: Net) -> None:
     p = env.stack.ports
     code, answer, err = discover_json(env, "a@plain.test", "--timeout", "10")
     assert code == 1 and answer is None
-    assert (
-        f"autoconfig: IMAP localhost:{p.imap} no encryption refused: it offers no encryption" in err
-    )
+    assert f"autoconfig: IMAP localhost:{p.imap} is offered without encryption: refused" in err
+    assert f"autoconfig: SMTP localhost:{p.smtp} is offered without encryption: refused" in err
     assert "autoconfig: only unencrypted servers offered: refused" in err
+    # Never probed: the plain port was not even connected to.
+    assert f"localhost:{p.imap} TLS" not in err and "STARTTLS: ok" not in err
 
 
 def test_a_probe_never_sends_credentials(env: Net) -> None:

@@ -279,7 +279,7 @@ def _from_guesses(run: _Run) -> Iterator[Candidate]:
 def _confirm(run: _Run, candidate: Candidate) -> Discovered | None:
     src = candidate.source
     for ep in candidate.plaintext:
-        run.say(f"{src}: {ep.describe()} refused: it offers no encryption")
+        run.say(f"{src}: {ep.protocol.upper()} {ep.label} is offered without encryption: refused")
     if not candidate.incoming:
         if candidate.plaintext:
             run.say(f"{src}: only unencrypted servers offered: refused")
