@@ -545,8 +545,9 @@ def test_a_login_refused_the_providers_way_shows_its_switches_in_account_add(
     assert not config.exists()
 
 
-def test_tmail_check_shows_the_providers_switches_after_its_typical_refusal(
-    env: Net, mail_user: MailUser, tmp_path: Path
+@pytest.mark.parametrize("command", ["check", "sync"])
+def test_a_refused_login_shows_the_providers_switches_after_its_typical_refusal(
+    env: Net, mail_user: MailUser, tmp_path: Path, command: str
 ) -> None:
     # A Yandex account whose servers are set to the test stack: Dovecot's refusal
     # ("Authentication failed") is one of Yandex's typical ones.
@@ -574,18 +575,22 @@ outgoing.security = "tls"
     os.environ["TMAIL_TEST_WRONG_PASSWORD"] = "wrong"
     try:
         out, err = io.StringIO(), io.StringIO()
-        code = main(["--config", str(config), "check", "-a", "ya"], stdout=out, stderr=err)
+        code = main(["--config", str(config), command, "-a", "ya"], stdout=out, stderr=err)
     finally:
         del os.environ["TMAIL_TEST_WRONG_PASSWORD"]
         clear_auth_penalty(env.stack)
-    text = out.getvalue()
     assert code == 1
-    assert "FAIL login" in text
+    if command == "check":
+        text, lead = out.getvalue(), "    note: "
+        assert "FAIL login" in text
+    else:
+        text, lead = err.getvalue(), "tmail: note: "
+        assert "login refused" in text
     assert (
-        '    note: Yandex: turn on "allow access to the mailbox using mail clients" '
+        f'{lead}Yandex: turn on "allow access to the mailbox using mail clients" '
         "(Mail settings > Mail clients)\n"
     ) in text
-    assert "    note: Yandex: create an app password" in text
+    assert f"{lead}Yandex: create an app password" in text
 
 
 def test_account_add_with_a_providers_domain_shows_its_switches_and_limits(

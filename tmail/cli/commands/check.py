@@ -128,15 +128,8 @@ def _remember(store: Store, account: Account, role: Role) -> None:
 def _provider_advice(ctx: Context, account: Account, steps: Sequence[Step]) -> None:
     """After a login refused the way the account's provider typically refuses it, the switches
     the provider wants turned on (provider_facts.toml), in plain words."""
-    from tmail.config.discovery import discovery_settings
-    from tmail.config.facts import account_facts, refusal_advice
+    from tmail.cli.commands._provider_notes import login_refusal_notes
 
     failed = [s for s in steps if s.name == "login" and not s.ok]
-    if not failed:
-        return
-    try:
-        extra = discovery_settings().providers_file
-    except TmailError:
-        extra = None
-    for note in refusal_advice(account_facts(account.provider, extra), failed[0].detail):
+    for note in login_refusal_notes(account, failed[0].detail) if failed else ():
         ctx.stdout.write(f"    note: {note}\n")
