@@ -186,3 +186,29 @@ def test_where_each_recipient_counts_a_message_to_three_uses_three_of_the_hour(
     statuses = [report.of(i).status for i in (three, one, last)]  # type: ignore[union-attr]
     assert statuses == ["delivered", "delivered", "waiting"]
     assert len(q.sent_times(time.time())) == 4  # three for the first message, one for the next
+
+
+def test_the_reader_shows_the_servers_limit_and_until_when(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.integration.test_reader_outbox import Reader, config_for, draft
+    from tmail.config import load_config
+    from tmail.runtime.backend import MailBackend
+    from tmail.store.store import Store
+
+    monkeypatch.setenv("TMAIL_FAKE_PW", "pw")
+    with fake_smtp(mail_reply=QUOTA) as srv:
+        config = load_config(config_for(tmp_path, srv.port))
+        with Store.open(config.data_dir) as store:
+            backend = MailBackend(config, store)
+            assert backend.send("acct", draft("Over quota")).status == "queued"
+            reader = Reader(backend)
+            reader.app.press("@")
+            screen = reader.screen()
+    [entry] = Queue.for_account(config.data_dir, "acct").entries()
+    assert entry.waiting_until is not None
+    # A day on: the weekday says it is not today.
+    until = time.strftime("%a %H:%M", time.localtime(entry.waiting_until))
+    assert "waiting" in screen and "Over quota" in screen
+    assert f"next try: {until}" in screen
+    assert "the server's daily sending quota: 550 5.4.5 Daily user sending quota" in screen
