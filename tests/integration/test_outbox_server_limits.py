@@ -212,3 +212,43 @@ def test_the_reader_shows_the_servers_limit_and_until_when(
     assert "waiting" in screen and "Over quota" in screen
     assert f"next try: {until}" in screen
     assert "the server's daily sending quota: 550 5.4.5 Daily user sending quota" in screen
+
+
+def test_a_send_login_refused_the_providers_way_shows_its_switches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from tmail.cli import main
+
+    refusal = "535 5.7.0 NEOBHODIM parol prilozheniya / Application password is REQUIRED"
+    monkeypatch.setenv("TMAIL_FAKE_PW", "my-account-password")
+    with fake_smtp(auth_reply=refusal) as srv:
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(f"""
+[general]
+data_dir = "{tmp_path / "data"}"
+
+[accounts.mr]
+email = "a@mail.ru"
+provider = "mailru"
+incoming.password_env = "TMAIL_FAKE_PW"
+outgoing.host = "127.0.0.1"
+outgoing.port = {srv.port}
+outgoing.security = "none"
+outgoing.allow_plaintext_auth = true
+outgoing.timeout = 5
+""")
+        from tmail.config import load_config
+
+        acc = load_config(cfg).account("mr")
+        q = Queue.for_account(tmp_path / "data", acc.name)
+        queue_one(q, acc)
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["--config", str(cfg), "flush"], stdout=out, stderr=err)
+    text = err.getvalue()
+    assert code != 0 and " held: " in text and "NEOBHODIM" in text
+    assert (
+        "tmail: note: Mail.ru: create a password for external applications (Settings > "
+        "Security > Passwords for external applications)"
+    ) in text
