@@ -28,6 +28,7 @@ from tests.integration.test_account_cli import wait_for_user
 from tests.support.discoverynet import (
     DnsServer,
     HttpsServer,
+    LaggingDns,
     Route,
     TestCA,
     autoconfig_xml,
@@ -177,10 +178,20 @@ def net(mailstack: MailStack) -> Iterator[Net]:
     closed = free_ports(1)[0]
     with contextlib.ExitStack() as stack:
         recorder = stack.enter_context(starttls_not_offered("imap"))
+        # lag.test: a DNS server that answers each question 0.7 s late (the limit is 2 s).
+        lag = LaggingDns(
+            {
+                "_imaps._tcp.lag.test": ("localhost", mailstack.ports.imaps),
+                "_submission._tcp.lag.test": ("localhost", mailstack.ports.smtp),
+            },
+            delay=0.7,
+        ).start()
+        stack.callback(lag.stop)
         dns = DnsServer(
             root / "dns",
             _dns_lines(mailstack, closed, recorder.port),
             silent_domains=["slow.test"],
+            forward={"lag.test": lag.port},
         ).start()
         stack.callback(dns.stop)
         ca = TestCA(root / "ca")
@@ -437,6 +448,14 @@ def test_a_dns_server_that_does_not_answer_costs_one_time_out(env: Net) -> None:
     assert code == 1 and answer is None
     assert f"mx: no answer from {env.dns.address} within 2.0s (MX slow.test)" in err
     assert "srv: skipped (the DNS server did not answer)" in err
+
+
+def test_a_dns_server_that_answers_late_still_gives_the_answer(env: Net) -> None:
+    p = env.stack.ports
+    code, answer, err = discover_json(env, "a@lag.test")
+    assert code == 0, err
+    assert isinstance(answer, dict) and answer["source"] == "srv"
+    assert answer["incoming"]["port"] == p.imaps and answer["outgoing"]["port"] == p.smtp
 
 
 def test_the_whole_search_stops_at_its_deadline(env: Net) -> None:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import http.server
 import ipaddress
@@ -49,10 +50,17 @@ class DnsServer:
     times out, as with a DNS server that is down or filtered.
     """
 
-    def __init__(self, root: Path, lines: Iterable[str], silent_domains: Iterable[str] = ()):
+    def __init__(
+        self,
+        root: Path,
+        lines: Iterable[str],
+        silent_domains: Iterable[str] = (),
+        forward: Mapping[str, int] | None = None,
+    ):
         self.root = root
         self.lines = list(lines)
         self.silent_domains = list(silent_domains)
+        self.forward = dict(forward or {})  # domain -> a port on 127.0.0.1 answering for it
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self._silent_udp: socket.socket | None = None
@@ -77,6 +85,7 @@ class DnsServer:
                 "listen-address=127.0.0.1",
                 "bind-interfaces",
                 *(f"server=/{d}/127.0.0.1#{silent_port}" for d in self.silent_domains),
+                *(f"server=/{d}/127.0.0.1#{p}" for d, p in self.forward.items()),
                 *self.lines,
             ]
             conf.write_text("\n".join(body) + "\n")
@@ -339,3 +348,56 @@ def autoconfig_xml(
         + doc
         + "  </emailProvider>\n</clientConfig>\n"
     ).encode()
+
+
+class LaggingDns:
+    """A DNS server that answers every question late (``delay`` seconds), for dnsmasq to
+    forward a domain to (``server=/lag.test/127.0.0.1#PORT``): a slow DNS server that still
+    answers. It knows SRV records given as {name: (target, port)}; other names exist empty."""
+
+    def __init__(self, srv: Mapping[str, tuple[str, int]], delay: float) -> None:
+        self.srv = {k.lower().rstrip("."): v for k, v in srv.items()}
+        self.delay = delay
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self) -> LaggingDns:
+        self._thread.start()
+        return self
+
+    def _serve(self) -> None:
+        import dns.message
+        import dns.rdataclass
+        import dns.rdatatype
+        import dns.rrset
+
+        self.sock.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            query = dns.message.from_wire(data)
+            reply = dns.message.make_response(query)
+            question = query.question[0]
+            name = question.name.to_text(omit_final_dot=True).lower()
+            if question.rdtype == dns.rdatatype.SRV and name in self.srv:
+                target, port = self.srv[name]
+                reply.answer.append(
+                    dns.rrset.from_text(
+                        question.name, 0, dns.rdataclass.IN, "SRV", f"0 1 {port} {target}."
+                    )
+                )
+            time.sleep(self.delay)
+            with contextlib.suppress(OSError):
+                self.sock.sendto(reply.to_wire(), peer)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sock.close()
