@@ -54,6 +54,8 @@ class SendLimits:
     per_second: float | None = None
     per_hour: int | None = None
     per_day: int | None = None
+    per_message: int | None = None  # most recipients one message may have (the provider's)
+    count_recipients: bool = False  # per_hour/per_day count recipients, not messages (Yandex)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,9 @@ class Account:
     # Connection lost after the final dot: hold the message for the user (False) or send it
     # again by itself at the next try, risking a duplicate (True).
     resend_uncertain: bool = False
+    # More recipients than limits.per_message: refuse the message before it is queued (False),
+    # or send it in batches of that many, the same message to each (True).
+    split_recipients: bool = False
     on_new_mail: str | None = None  # command run with TMAIL_ACCOUNT and TMAIL_NEW_COUNT set
     # Who really sent it: the authserv-ids (RFC 8601) of the account's own receiving server,
     # whose Authentication-Results are believed (tmail.mime.sender); none: no verdict shown.
