@@ -93,6 +93,9 @@ class LocalBackend:
     def drop_queued(self, account: str, entry_id: str) -> str:
         raise TmailError("there is no outbox here", account=account)
 
+    def unsubscribe(self, account: str, url: str) -> str:
+        raise TmailError("the demo does not reach the network: not unsubscribed", account=account)
+
     def _account(self, name: str) -> Account:
         return self.config.account(name)
 
@@ -159,7 +162,7 @@ class MailBackend(LocalBackend):
 
         acc = self._account(account)
         result = sync_account(self.config, self.store, acc, progress=report, stop=stop)
-        if acc.on_new_mail and result.new_in_inbox > 0:
+        if acc.on_new_mail != "" and result.new_in_inbox > 0:  # the hook, or the notification
             self._announce(acc, result.new_in_inbox)
         if not (stop is not None and stop()):
             self._flush_due(acc)
@@ -169,6 +172,21 @@ class MailBackend(LocalBackend):
             for e in result.errors
         )
         return replace(result, errors=errors)
+
+    def unsubscribe(self, account: str, url: str) -> str:
+        """RFC 8058 one-click (:mod:`tmail.protocols.oneclick`): its checks and refusals."""
+        from urllib.parse import urlsplit
+
+        from tmail.protocols.oneclick import one_click
+
+        acc = self._account(account)
+        try:
+            result = one_click(url, allow_hosts=acc.unsubscribe_allow_hosts)
+        except TmailError as exc:
+            exc.account = exc.account or acc.name
+            raise
+        host = urlsplit(result.url).hostname or "the list server"
+        return f"unsubscribed: {host} answered {result.status} {result.reason}".strip()
 
     def _announce(self, acc: Account, count: int) -> None:
         """Run the account's ``on_new_mail`` command as ``tmail sync --watch`` does, on a thread

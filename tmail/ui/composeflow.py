@@ -42,6 +42,7 @@ from tmail.ui.source import Row
 from tmail.ui.urwidtypes import Widgets
 
 if TYPE_CHECKING:
+    from tmail.mime.mailto import Mailto
     from tmail.ui.app import App
 
 
@@ -58,6 +59,25 @@ def compose(app: App, to: str = "") -> None:
     view = app.index.view
     ident = identity_for(app, None if view.unified else view.account)
     start_compose(app, ComposeState(identity=ident, to=to))
+
+
+def compose_mailto(app: App, mailto: Mailto) -> None:
+    """The composer filled from a ``mailto:`` URL (a link in a message, or the desktop's
+    ``tmail mailto:...``), from the account of the folder shown; nothing is sent unreviewed."""
+    view = app.index.view
+    ident = identity_for(app, None if view.unified else view.account)
+    state = ComposeState(
+        identity=ident,
+        to=", ".join(mailto.to),
+        cc=", ".join(mailto.cc),
+        bcc=", ".join(mailto.bcc),
+        subject=mailto.subject or "",
+        body=mailto.body or "",
+        in_reply_to=mailto.in_reply_to,
+    )
+    start_compose(app, state)
+    if mailto.ignored:
+        app.notice("left out of the mailto: link: " + ", ".join(mailto.ignored))
 
 
 def _original(app: App) -> tuple[Row, bytes] | None:

@@ -14,7 +14,16 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tmail.core.errors import ConfigError
-from tmail.ui import attachments_view, changes, commands, composeflow, help, outbox, reading
+from tmail.ui import (
+    attachments_view,
+    changes,
+    commands,
+    composeflow,
+    help,
+    outbox,
+    reading,
+    unsubscribe,
+)
 
 if TYPE_CHECKING:
     from tmail.ui.app import App
@@ -281,6 +290,13 @@ REGISTRY: tuple[Action, ...] = (
         "open the HTML original in $BROWSER",
         ("pager",),
         do=reading.open_html,
+    ),
+    Action(
+        "unsubscribe",
+        ("U",),
+        "leave the mailing list (one-click after asking, or a mail to review)",
+        ("pager",),
+        do=unsubscribe.unsubscribe,
     ),
     Action(
         "errors",

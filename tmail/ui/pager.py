@@ -116,12 +116,18 @@ class Pager(Wrap):
     paragraphs fill the pager at 80 columns as at 200 (re-wrapped on a resize)."""
 
     def __init__(
-        self, message_id: int, raw: bytes, rendered: Rendered, assumed: Sequence[str] = ()
+        self,
+        message_id: int,
+        raw: bytes,
+        rendered: Rendered,
+        assumed: Sequence[str] = (),
+        authserv_ids: Sequence[str] = (),
     ) -> None:
         self.message_id = message_id
         self.raw = raw
         self.rendered = rendered
         self.assumed = tuple(assumed)
+        self.authserv_ids = tuple(authserv_ids)  # the account's server (the "Auth:" line)
         self.charset: str | None = None  # "view as charset" chosen by the person
         self._width_matters = _HTML_PART.search(raw) is not None
         self.show_raw = False
@@ -143,7 +149,9 @@ class Pager(Wrap):
         from tmail.ui.render import render
 
         self.charset = charset
-        self.set_rendered(render(self.raw, charset, self.assumed, self.rendered.width))
+        self.set_rendered(
+            render(self.raw, charset, self.assumed, self.rendered.width, self.authserv_ids)
+        )
 
     def _rewrap(self, width: int) -> None:
         """Convert the HTML again for ``width`` columns, staying at about the same place."""
@@ -151,7 +159,7 @@ class Pager(Wrap):
 
         old = len(self.walker)
         at = (self.walker.focus or 0) / old if old else 0.0
-        self.rendered = render(self.raw, self.charset, self.assumed, width)
+        self.rendered = render(self.raw, self.charset, self.assumed, width, self.authserv_ids)
         if self.show_raw:
             return  # the raw lines do not change; the new text shows when h goes back
         search = self._search

@@ -54,11 +54,41 @@ def force_charset(raw: bytes, charset: str) -> bytes:
     return _CHARSET.sub(lambda m: m.group(1) + name, raw)
 
 
+def sender_lines(parsed: ParsedMessage, authserv_ids: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The "Auth:" line (the trusted server's verdicts) and a "Warning:" line for a From whose
+    name shows another address; each only when there is something to say."""
+    from tmail.mime.sender import check_sender
+
+    check = check_sender(parsed.headers, parsed.from_, authserv_ids)
+    lines = []
+    auth = check.auth_line()
+    if auth:
+        lines.append(("Auth", auth))
+    warning = check.warning_line(parsed.from_)
+    if warning:
+        lines.append(("Warning", warning))
+    return lines
+
+
+def invitation_text(raw: bytes) -> str:
+    """A calendar invitation's block (what, when, where, who; :mod:`tmail.mime.invitation`)
+    to stand above the body, with a blank line after it; "" when there is none."""
+    from tmail.mime.invitation import read_invitation
+
+    invitation = read_invitation(raw)
+    return "\n".join(invitation.lines()) + "\n\n" if invitation is not None else ""
+
+
 def render(
-    raw: bytes, charset: str | None = None, assumed: tuple[str, ...] = (), width: int = 78
+    raw: bytes,
+    charset: str | None = None,
+    assumed: tuple[str, ...] = (),
+    width: int = 78,
+    authserv_ids: tuple[str, ...] = (),
 ) -> Rendered:
     """Decode ``raw`` for the pager; ``charset`` overrides the declared or detected one; HTML
-    is converted to lines of ``width`` columns."""
+    is converted to lines of ``width`` columns; ``authserv_ids`` are the account's own server's
+    (its verdicts on the sender are shown, :mod:`tmail.mime.sender`)."""
     if charset:
         raw = force_charset(raw, charset)
         assumed = (charset,)
@@ -68,10 +98,12 @@ def render(
     for line in block:
         name, _, value = line.partition(": ")
         headers.append((name, value))
+    headers.extend(sender_lines(parsed, authserv_ids))
     full = render_text(parsed)
     # render_text: the header block, a blank line, then body, delivery report, attachment list
     # and enclosed messages; the pager draws its own header lines above the rest.
     body = full.split("\n", len(block) + 1)[-1] if full.count("\n") > len(block) else ""
+    body = invitation_text(raw) + body
     links = list(parsed.links) if parsed.text_from_html else find_links(parsed.text)
     used = parsed.charset
     if used and parsed.charset_detected:
