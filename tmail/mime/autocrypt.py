@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tmail.mime import headers as hdr
-from tmail.mime.parse import _Parser
+from tmail.mime.structure import _Parser
 
 MAX_KEYDATA = 64 * 1024  # a key in a header larger than this is not read
 

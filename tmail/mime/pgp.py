@@ -24,7 +24,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from tmail.mime import headers as hdr
-from tmail.mime.parse import _decoded, _Parser, _Part
+from tmail.mime.parts import _decoded, _Part
+from tmail.mime.structure import _Parser
 
 MAX_LAYERS = 4  # encryption and signature layers opened one inside the other
 _SEARCH_DEPTH = 3  # how deep in the structure a protected part is looked for
