@@ -67,6 +67,8 @@ SERVER_KEYS = (
 OUTGOING_ONLY_KEYS = ("limits",)
 LIMIT_KEYS = ("per_second", "per_hour", "per_day", "per_message")
 LIMIT_FLAGS = ("count_recipients",)
+PGP_SIGN = ("always", "ask", "never")
+PGP_ENCRYPT = ("always", "opportunistic", "never")
 ACCOUNT_KEYS = (
     "email",
     "name",
@@ -95,6 +97,10 @@ ACCOUNT_KEYS = (
     "on_new_mail",
     "authserv_id",
     "unsubscribe_allow_hosts",
+    "pgp_key",
+    "pgp_sign",
+    "pgp_encrypt",
+    "autocrypt",
 )
 
 
@@ -433,6 +439,10 @@ class _Loader:
             on_new_mail=self._str(table, "on_new_mail", where),
             authserv_ids=self._one_or_more(table, "authserv_id", where),
             unsubscribe_allow_hosts=self._strings(table, "unsubscribe_allow_hosts", where),
+            pgp_key=self._str(table, "pgp_key", where),
+            pgp_sign=self._choice(table, "pgp_sign", where, PGP_SIGN) or "never",
+            pgp_encrypt=self._choice(table, "pgp_encrypt", where, PGP_ENCRYPT) or "never",
+            autocrypt=bool(self._bool(table, "autocrypt", where)),
         )
 
     def _limits(self, raw: Any, where: str, base: SendLimits) -> SendLimits:

@@ -105,6 +105,16 @@ class Account:
     # One-click unsubscribe (RFC 8058) refuses hosts that resolve to private or loopback
     # addresses; these host names are allowed all the same (an intranet list server).
     unsubscribe_allow_hosts: tuple[str, ...] = ()
+    # OpenPGP for what is sent: the signing key (default: the secret key of ``email``), whether
+    # to sign ("always", "ask": the reader asks when sending, "never") and encrypt ("always",
+    # "opportunistic": when every recipient has a key, "never"); ``tmail send --sign/--no-sign
+    # --encrypt/--no-encrypt`` decide instead (for it "ask" is "never": a script is not asked).
+    pgp_key: str | None = None
+    pgp_sign: str = "never"
+    pgp_encrypt: str = "never"
+    # Autocrypt level 1: send one's key in an Autocrypt header; the reader learns the keys of
+    # correspondents from theirs (for addresses the keyring has no key for).
+    autocrypt: bool = False
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ class _Part:
     children: list[_Part] = field(default_factory=list)
     message: _Part | None = None  # for message/rfc822 (and text/rfc822-headers): what it holds
     cut: bool = False  # nested deeper than MAX_DEPTH: kept whole, as an attachment
+    head: int = 0  # where its header starts in ``buf`` (a PGP/MIME signature covers it too)
 
     def get(self, name: str) -> str | None:
         for key, value in self.fields:

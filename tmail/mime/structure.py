@@ -197,7 +197,7 @@ class _Parser:
     def entity(self, buf: bytes, start: int, end: int, default: str = "text/plain") -> _Part:
         """One part's header and type; what is inside it is split by :meth:`_inner`."""
         fields, body = _read_headers(buf, start, end, self.assumed)
-        part = _Part(buf, fields, body, end)
+        part = _Part(buf, fields, body, end, head=start)
         self.parts += 1
         ctype_value = part.get("content-type")
         if ctype_value is not None:

@@ -107,7 +107,14 @@ class LocalBackend:
             max_message_size=account.max_message_size,
             blocked_extensions=account.blocked_extensions,
         )
-        return compose(draft, limits, postponed=postponed)
+        composed = compose(draft, limits, postponed=postponed)
+        from tmail.outbox.protect import protect_composed, protect_draft
+
+        if postponed:  # encrypted to oneself when the message is to be encrypted
+            return protect_draft(composed, account, encrypt=draft.pgp_encrypt)
+
+        # as chosen on the review screen, else the account's pgp_sign / pgp_encrypt
+        return protect_composed(composed, account, sign=draft.pgp_sign, encrypt=draft.pgp_encrypt)
 
     def push_waiter(self, account: str) -> PushWait | None:
         """How to wait for new mail on ``account`` (IMAP IDLE), or None where there is none."""

@@ -385,6 +385,22 @@ REGISTRY: tuple[Action, ...] = (
         do=composeflow.html,
     ),
     Action(
+        "pgp_sign",
+        ("S",),
+        "sign with OpenPGP or not",
+        ("review",),
+        "Sign",
+        do=composeflow.toggle_sign,
+    ),
+    Action(
+        "pgp_encrypt",
+        ("X",),
+        "encrypt with OpenPGP or not",
+        ("review",),
+        "Encrypt",
+        do=composeflow.toggle_encrypt,
+    ),
+    Action(
         "postpone",
         ("P",),
         "postpone: save to Drafts",

@@ -80,7 +80,15 @@ def identities(config: Config) -> list[Identity]:
     accounts = sorted(config.accounts.values(), key=lambda a: not a.default)
     for acc in accounts:
         out.append(
-            Identity(acc.name, Address(acc.display_name, acc.email), send_charset=acc.send_charset)
+            Identity(
+                acc.name,
+                Address(acc.display_name, acc.email),
+                send_charset=acc.send_charset,
+                pgp_sign=acc.pgp_sign,
+                pgp_encrypt=acc.pgp_encrypt,
+                autocrypt=acc.autocrypt,
+                pgp_key=acc.pgp_key,
+            )
         )
     return out
 

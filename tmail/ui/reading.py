@@ -58,6 +58,16 @@ def open_message(app: App, row: Row) -> None:
     pager = Pager(
         row.id, raw, render(raw, None, assumed, app.body_width, trusted), assumed, trusted
     )
+    if pager.rendered.crypto is not None and app.loop is not None:
+        app.loop.screen.clear()  # gpg's pinentry may have drawn on the terminal: redraw all
+    autocrypt = any(i.account == row.account and i.autocrypt for i in app.identities)
+    if autocrypt and b"utocrypt:" in raw:
+        from tmail.mime.autocrypt import learn
+        from tmail.mime.gpg import default_backend
+
+        learned = learn(raw, default_backend())
+        if learned:
+            app.notice(f"learned the OpenPGP key of {safe_line(learned)} (Autocrypt)")
     screen = Screen("pager", pager, extra={"row": row})
     if app.screen.kind == "pager":
         app.replace(screen)

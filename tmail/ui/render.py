@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from tmail.core.safe import safe_line, safe_text
 from tmail.mime import ParsedMessage, parse_message, render_text
+from tmail.mime.pgp import CryptoStatus, Opened, open_protected
 from tmail.mime.render import header_block
 from tmail.ui.widths import screen_text
 
@@ -37,6 +38,7 @@ class Rendered:
     charset: str | None = None
     parsed: ParsedMessage | None = None
     width: int = 78  # columns the HTML in it was converted to
+    crypto: CryptoStatus | None = None  # OpenPGP found in it, verified/decrypted
 
 
 def find_links(body: str) -> list[str]:
@@ -88,7 +90,10 @@ def render(
 ) -> Rendered:
     """Decode ``raw`` for the pager; ``charset`` overrides the declared or detected one; HTML
     is converted to lines of ``width`` columns; ``authserv_ids`` are the account's own server's
-    (its verdicts on the sender are shown, :mod:`tmail.mime.sender`)."""
+    (its verdicts on the sender are shown, :mod:`tmail.mime.sender`). OpenPGP in it is verified
+    and decrypted first (in memory: the plain text is not written anywhere)."""
+    opened = open_pgp(raw)
+    raw = opened.raw
     if charset:
         raw = force_charset(raw, charset)
         assumed = (charset,)
@@ -119,4 +124,25 @@ def render(
         charset=charset or used,
         parsed=parsed,
         width=width,
+        crypto=opened.crypto,
     )
+
+
+_OPENED: dict[bytes, Opened] = {}  # the last few messages opened, in memory only
+_OPENED_KEPT = 4
+
+
+def open_pgp(raw: bytes) -> Opened:
+    """:func:`~tmail.mime.pgp.open_protected` with the user's GnuPG, remembered for the last
+    few messages so that a resize or a charset change does not run gpg again; a failure is not
+    remembered (the next opening asks again, e.g. after a cancelled pinentry)."""
+    from tmail.mime.gpg import default_backend
+
+    if raw in _OPENED:
+        return _OPENED[raw]
+    opened = open_protected(raw, default_backend)
+    if opened.crypto is not None and opened.crypto.error is None:
+        while len(_OPENED) >= _OPENED_KEPT:
+            del _OPENED[next(iter(_OPENED))]
+        _OPENED[raw] = opened
+    return opened

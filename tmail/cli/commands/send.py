@@ -28,6 +28,7 @@ from tmail.mime.compose import (
     prepare_raw,
 )
 from tmail.mime.mailto import is_mailto, parse_mailto
+from tmail.outbox.protect import protect_composed
 from tmail.outbox.service import flush_account, queue_for, queue_message
 from tmail.protocols.smtp import Dsn
 
@@ -66,6 +67,18 @@ class Send(Command):
         parser.add_argument(
             "--queue-only", action="store_true", help="only put it in the outbox; send later"
         )
+        parser.add_argument(
+            "--sign",
+            action=argparse.BooleanOptionalAction,
+            help="sign it (OpenPGP, PGP/MIME); default: the account's pgp_sign",
+        )
+        parser.add_argument(
+            "--encrypt",
+            action=argparse.BooleanOptionalAction,
+            help="encrypt it to every recipient and to yourself (OpenPGP); refused, and not "
+            "sent, when a recipient has no key; default: the account's pgp_encrypt",
+        )
+        parser.add_argument("--pgp-key", metavar="KEY", help="sign with this key (fingerprint)")
         parser.add_argument(
             "-t",
             dest="from_headers",
@@ -127,6 +140,10 @@ class Send(Command):
         raw = url_body.encode("utf-8") if url_body is not None else stdin.read()
         server_size = queue_for(config.data_dir, account).server_size()
         composed = _compose(args, account, raw, server_size)
+        # before the outbox, so that it never holds the clear text
+        composed = protect_composed(
+            composed, account, sign=args.sign, encrypt=args.encrypt, key=args.pgp_key
+        )
         entry = queue_message(config.data_dir, account, composed, dsn)
         for warning in composed.warnings:
             ctx.stderr.write(f"tmail: {warning}\n")
