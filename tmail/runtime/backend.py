@@ -93,6 +93,9 @@ class LocalBackend:
     def drop_queued(self, account: str, entry_id: str) -> str:
         raise TmailError("there is no outbox here", account=account)
 
+    def unsubscribe(self, account: str, url: str) -> str:
+        raise TmailError("the demo does not reach the network: not unsubscribed", account=account)
+
     def _account(self, name: str) -> Account:
         return self.config.account(name)
 
@@ -104,7 +107,14 @@ class LocalBackend:
             max_message_size=account.max_message_size,
             blocked_extensions=account.blocked_extensions,
         )
-        return compose(draft, limits, postponed=postponed)
+        composed = compose(draft, limits, postponed=postponed)
+        from tmail.outbox.protect import protect_composed, protect_draft
+
+        if postponed:  # encrypted to oneself when the message is to be encrypted
+            return protect_draft(composed, account, encrypt=draft.pgp_encrypt)
+
+        # as chosen on the review screen, else the account's pgp_sign / pgp_encrypt
+        return protect_composed(composed, account, sign=draft.pgp_sign, encrypt=draft.pgp_encrypt)
 
     def push_waiter(self, account: str) -> PushWait | None:
         """How to wait for new mail on ``account`` (IMAP IDLE), or None where there is none."""
@@ -159,7 +169,7 @@ class MailBackend(LocalBackend):
 
         acc = self._account(account)
         result = sync_account(self.config, self.store, acc, progress=report, stop=stop)
-        if acc.on_new_mail and result.new_in_inbox > 0:
+        if acc.on_new_mail != "" and result.new_in_inbox > 0:  # the hook, or the notification
             self._announce(acc, result.new_in_inbox)
         if not (stop is not None and stop()):
             self._flush_due(acc)
@@ -174,6 +184,21 @@ class MailBackend(LocalBackend):
         if book is not None and not book[1]:
             errors = (*errors, book[0])
         return replace(result, errors=errors)
+
+    def unsubscribe(self, account: str, url: str) -> str:
+        """RFC 8058 one-click (:mod:`tmail.protocols.oneclick`): its checks and refusals."""
+        from urllib.parse import urlsplit
+
+        from tmail.protocols.oneclick import one_click
+
+        acc = self._account(account)
+        try:
+            result = one_click(url, allow_hosts=acc.unsubscribe_allow_hosts)
+        except TmailError as exc:
+            exc.account = exc.account or acc.name
+            raise
+        host = urlsplit(result.url).hostname or "the list server"
+        return f"unsubscribed: {host} answered {result.status} {result.reason}".strip()
 
     def _announce(self, acc: Account, count: int) -> None:
         """Run the account's ``on_new_mail`` command as ``tmail sync --watch`` does, on a thread

@@ -121,6 +121,14 @@ class DropQueued(Request):
     entry_id: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class OneClickUnsubscribe(Request):
+    """RFC 8058: POST to the list's HTTPS unsubscribe URL (the person confirmed the host)."""
+
+    account: str
+    url: str
+
+
 # ------------------------------------------------------------------------------ events
 
 
@@ -210,6 +218,13 @@ class OutboxItem:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Unsubscribed(Event):
+    """The outcome of OneClickUnsubscribe: what the list server answered (terminal-safe)."""
+
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class RequestFailed(Event):
     error: str  # one line, terminal-safe
 
@@ -272,6 +287,10 @@ class Backend(Protocol):
     def drop_queued(self, account: str, entry_id: str) -> str:
         """Remove an outbox entry; returns its subject."""
         ...
+
+    def unsubscribe(self, account: str, url: str) -> str:
+        """RFC 8058 one-click POST to ``url``; returns what to tell the person."""
+        raise TmailError("unsubscribing is not possible here", account=account)
 
     def close(self) -> None: ...
 
@@ -607,6 +626,9 @@ class MailSession:
             subject = self.backend.drop_queued(request.account, request.entry_id)
             text = safe_line(f"dropped from the outbox: {subject or '(no subject)'}")
             return OutboxChanged(request_id=rid, account=request.account, text=text)
+        if isinstance(request, OneClickUnsubscribe):
+            text = self.backend.unsubscribe(request.account, request.url)
+            return Unsubscribed(request_id=rid, text=safe_line(text))
         raise TypeError(f"unknown request {request!r}")
 
     def _sync_account(

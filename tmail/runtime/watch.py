@@ -74,8 +74,17 @@ def sync_accounts(
 
 
 def run_hook(account: Account, new: int, log: LogFn) -> None:
-    """The ``on_new_mail`` command, with TMAIL_ACCOUNT and TMAIL_NEW_COUNT in its environment."""
-    if not account.on_new_mail or new <= 0:
+    """The ``on_new_mail`` command, with TMAIL_ACCOUNT and TMAIL_NEW_COUNT in its environment;
+    without one, a desktop notification (:func:`tmail.runtime.notify.notify_new_mail`);
+    ``on_new_mail = ""`` turns both off."""
+    if new <= 0:
+        return
+    if account.on_new_mail is None:
+        from tmail.runtime.notify import notify_new_mail
+
+        notify_new_mail(account.name, new)
+        return
+    if not account.on_new_mail:
         return
     env = dict(os.environ, TMAIL_ACCOUNT=account.name, TMAIL_NEW_COUNT=str(new))
     try:

@@ -112,10 +112,13 @@ class App:
         options: Options | None = None,
         start_view: View | None = None,
         assumed_charsets: Callable[[str], Sequence[str]] | None = None,
+        authserv_ids: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
         self.source = source
         # An account's assumed_charsets (config), tried first for 8-bit text with no charset.
         self.assumed_charsets = assumed_charsets or (lambda account: ())
+        # An account's own server's authserv-ids: whose Authentication-Results are believed.
+        self.authserv_ids = authserv_ids or (lambda account: ())
         self.session = session
         self.identities = list(identities)
         self.own_addresses = [a.lower() for a in own_addresses] + [

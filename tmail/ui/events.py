@@ -25,6 +25,7 @@ from tmail.runtime.session import (
     SyncNow,
     SyncProgress,
     SyncStarted,
+    Unsubscribed,
 )
 from tmail.ui.compose import ComposeState
 from tmail.ui.composeflow import cleanup
@@ -98,6 +99,8 @@ class Events:
                 changed = True
             elif isinstance(ev, ChangesApplied):
                 changed = True
+            elif isinstance(ev, Unsubscribed):
+                app.notice(ev.text)
             elif isinstance(ev, RequestFailed):
                 app.notice(ev.error, error=True)
                 changed = True

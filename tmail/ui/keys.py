@@ -23,6 +23,7 @@ from tmail.ui import (
     help,
     outbox,
     reading,
+    unsubscribe,
 )
 
 if TYPE_CHECKING:
@@ -292,6 +293,13 @@ REGISTRY: tuple[Action, ...] = (
         do=reading.open_html,
     ),
     Action(
+        "unsubscribe",
+        ("U",),
+        "leave the mailing list (one-click after asking, or a mail to review)",
+        ("pager",),
+        do=unsubscribe.unsubscribe,
+    ),
+    Action(
         "errors",
         ("E",),
         "error log",
@@ -386,6 +394,22 @@ REGISTRY: tuple[Action, ...] = (
         ("review",),
         "HTML",
         do=composeflow.html,
+    ),
+    Action(
+        "pgp_sign",
+        ("S",),
+        "sign with OpenPGP or not",
+        ("review",),
+        "Sign",
+        do=composeflow.toggle_sign,
+    ),
+    Action(
+        "pgp_encrypt",
+        ("X",),
+        "encrypt with OpenPGP or not",
+        ("review",),
+        "Encrypt",
+        do=composeflow.toggle_encrypt,
     ),
     Action(
         "postpone",

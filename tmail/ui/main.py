@@ -30,6 +30,7 @@ from typing import Any
 from tmail.config.model import Config
 from tmail.core.errors import ConfigError, TmailError, UsageError
 from tmail.core.models import Address
+from tmail.mime.mailto import Mailto
 from tmail.runtime.backend import DemoBackend, LocalBackend, MailBackend
 from tmail.runtime.session import MailSession
 from tmail.store import Store
@@ -84,6 +85,10 @@ def identities(config: Config) -> list[Identity]:
             Address(ident.name or acc.display_name, ident.address),
             send_charset=acc.send_charset,
             spec=ident,
+            pgp_sign=acc.pgp_sign,
+            pgp_encrypt=acc.pgp_encrypt,
+            autocrypt=acc.autocrypt,
+            pgp_key=acc.pgp_key,
         )
         for acc, ident in all_identities(config)
     ]
@@ -118,6 +123,7 @@ def build_app(
         options=options,
         start_view=start_view,
         assumed_charsets=config.assumed_charsets,
+        authserv_ids=config.authserv_ids,
     )
 
 
@@ -164,8 +170,8 @@ def _exit_cleanly_on_hangup() -> None:
         signal.signal(sig, leave)
 
 
-def run(config_path: str | None, demo: bool) -> int:
-    """Open the reader; returns the exit status."""
+def run(config_path: str | None, demo: bool, *, mailto: Mailto | None = None) -> int:
+    """Open the reader (on the composer, filled from ``mailto``); returns the exit status."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError(
             "the reader needs a terminal", hint="run tmail in a terminal, or use 'tmail list'"
@@ -197,6 +203,10 @@ def run(config_path: str | None, demo: bool) -> int:
     try:
         app = build_app(config, store, backend, settings, poll=not demo)
         app.log_path = log_to_file()
+        if mailto is not None:
+            from tmail.ui.composeflow import compose_mailto
+
+            compose_mailto(app, mailto)
         if not demo:
             # fetch at start, as every mail client does; the screen opens at once
             app.sync(send_now=False)
