@@ -101,3 +101,23 @@ def test_the_reader_completes_from_the_query_command_too(setup: Path, tmp_path: 
         h.type("khard")
         h.press("tab")
         assert "To:      Khard Person <khard@x.test>" in h.screen()
+
+
+def test_a_failing_query_command_in_the_reader_says_so_on_the_status_line(
+    setup: Path, tmp_path: Path
+) -> None:
+    from tmail.runtime.backend import MailBackend
+    from tmail.ui.main import build_app
+
+    setup.write_text(
+        '[contacts]\nquery_command = "echo no book here >&2; exit 4"\n'
+        '[accounts.a]\nemail = "me@x.test"\nincoming.host = "imap.x.test"\n'
+    )
+    config = load_config(setup)
+    with Store.open(tmp_path / "data") as store:
+        app = build_app(config, store, MailBackend(config, store), {}, poll=False)
+        app.press("m")
+        app.press(*"zzz", "tab")
+        screen = app.render_text(120, 20)
+        assert "query_command failed (exit status 4): no book here" in screen
+        assert "To:      zzz" in screen  # what was typed stays

@@ -112,10 +112,11 @@ def build_app(
     )
     session = MailSession(backend, poll=poll)  # type: ignore[arg-type]
     idents = identities(config)
+    told: list[Callable[[str, bool], None]] = []  # the app's notice, once there is an app
     source = StoreSource(
-        store, list(config.accounts), [i.address.addr for i in idents], _outside_book(config)
+        store, list(config.accounts), [i.address.addr for i in idents], _outside_book(config, told)
     )
-    return App(
+    app = App(
         source,
         session,
         identities=idents,
@@ -125,10 +126,15 @@ def build_app(
         assumed_charsets=config.assumed_charsets,
         authserv_ids=config.authserv_ids,
     )
+    told.append(app.notice)
+    return app
 
 
-def _outside_book(config: Config) -> Callable[[str], list[Contact]] | None:
-    """The config's query_command as a completion source; its failure is one status line."""
+def _outside_book(
+    config: Config, told: list[Callable[[str, bool], None]] | None = None
+) -> Callable[[str], list[Contact]] | None:
+    """The config's query_command as a completion source; its failure is one status line
+    (through ``told``, the app's notice) and in the log file."""
     command = config.query_command
     if not command:
         return None
@@ -142,6 +148,8 @@ def _outside_book(config: Config) -> Callable[[str], list[Contact]] | None:
             import logging
 
             logging.getLogger("tmail.ui").warning("%s", exc.one_line())
+            for notice in told or ():
+                notice(exc.one_line(), True)
             return []
 
     return lookup
