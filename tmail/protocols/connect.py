@@ -53,6 +53,7 @@ from tmail.core.errors import (
     TLSFailure,
 )
 from tmail.core.safe import safe_line
+from tmail.protocols.oauth2_flow import retry_refused_token, token_for
 from tmail.protocols.tlsprobe import ImplicitTLSPort, guard_greeting
 
 Transcript = Callable[[str, str], None]
@@ -513,6 +514,9 @@ def _refuse_plaintext(where: _Where) -> None:
 
 
 def _secret(account: Account, role: Role, given: str | None) -> str:
+    token = token_for(account, role, given)  # tmail's own OAuth2 sign-in, if the account has it
+    if token is not None:
+        return token
     return given if given is not None else get_secret(account, role)
 
 
@@ -527,6 +531,7 @@ def _sasl_oauthbearer(user: str, host: str, port: int, token: str) -> str:
 
 
 # ------------------------------------------------------------------------------------ IMAP
+@retry_refused_token("incoming")
 def open_imap(
     account: Account,
     *,
@@ -794,6 +799,7 @@ def pop3_capabilities(pop: poplib.POP3) -> dict[str, list[str]]:
     return caps if isinstance(caps, dict) else _pop3_capa(pop)
 
 
+@retry_refused_token("incoming")
 def open_pop3(
     account: Account,
     *,
@@ -940,6 +946,7 @@ class _SMTP(smtplib.SMTP):
         return sock
 
 
+@retry_refused_token("outgoing")
 def open_smtp(
     account: Account,
     *,

@@ -49,7 +49,7 @@ def write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
 
 class AccountCommand(Command):
     name = "account"
-    help = "set up an account (add) or pin a server's certificate (trust)"
+    help = "set up an account (add), sign in with OAuth2 (login) or pin a certificate (trust)"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="account_action", metavar="ACTION", required=True)
@@ -69,12 +69,26 @@ class AccountCommand(Command):
         which.add_argument("--incoming", action="store_true", help="the incoming server (default)")
         which.add_argument("--outgoing", action="store_true", help="the outgoing server")
         trust.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        login = sub.add_parser(
+            "login",
+            help="sign in with OAuth2 in the browser; the token is then renewed by itself",
+            description="Sign an account in with OAuth2 (authorization code with PKCE and a "
+            "redirect to 127.0.0.1) using the client_id of its [oauth2] table.",
+        )
+        login.add_argument("account", metavar="NAME")
+        login.add_argument(
+            "--no-browser", action="store_true", help="print the URL instead of opening a browser"
+        )
 
     def run(self, ctx: Context) -> int:
         stdin: TextIO = getattr(ctx, "stdin", None) or sys.stdin
         prompt = Prompter(stdin, ctx.stdout)
         if ctx.args.account_action == "trust":
             return _trust(ctx, prompt)
+        if ctx.args.account_action == "login":
+            from tmail.cli.commands._login import login
+
+            return login(ctx)
         return _add(ctx, prompt)
 
 

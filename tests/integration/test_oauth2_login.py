@@ -1,0 +1,365 @@
+"""Built-in OAuth2 sign-in end to end: `tmail account login`, then IMAP, POP3 and SMTP with the
+stored token against the real Dovecot/Postfix, which validate the tokens themselves.
+
+The authorization server is oauth2-mock-server (tests/support/oauth2server.py); the browser is
+played by an HTTP client that follows the authorization URL and its redirect to tmail's loopback
+listener, as a person's browser would. The keyring is the in-memory backend of
+tests/support/keyrings.py, read back to see what tmail stored.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+import webbrowser
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MailUser
+from tests.support.keyrings import MemoryKeyring, using_keyring
+from tests.support.mailstack import MailStack, free_ports
+from tests.support.oauth2server import OAuth2Server
+from tmail.cli import main
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    with using_keyring(MemoryKeyring()) as kr:
+        assert isinstance(kr, MemoryKeyring)
+        yield kr
+
+
+class Browser:
+    """Follows a URL as a browser does (redirects included); remembers what it saw."""
+
+    def __init__(self, rewrite: Callable[[str], str] = lambda url: url) -> None:
+        self.rewrite = rewrite
+        self.pages: list[tuple[int, str]] = []
+        self.threads: list[threading.Thread] = []
+
+    def open(self, url: str) -> bool:
+        t = threading.Thread(target=self._follow, args=(self.rewrite(url),), daemon=True)
+        t.start()
+        self.threads.append(t)
+        return True
+
+    def _follow(self, url: str) -> None:
+        try:
+            with urllib.request.urlopen(url, timeout=20) as resp:
+                self.pages.append((resp.status, resp.read().decode()))
+        except urllib.error.HTTPError as exc:
+            self.pages.append((exc.code, exc.read().decode()))
+
+    def join(self) -> None:
+        for t in self.threads:
+            t.join(timeout=20)
+
+
+class UrlWatcher(io.StringIO):
+    """A terminal whose reader opens the URL tmail prints (--no-browser) in the browser."""
+
+    def __init__(self, browser: Browser) -> None:
+        super().__init__()
+        self.browser = browser
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.startswith("http://") or line.startswith("https://"):
+                self.browser.open(line.strip())
+        return super().write(text)
+
+
+def run(*argv: str, stdout: io.StringIO | None = None) -> tuple[int, str, str]:
+    out, err = stdout or io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def oauth2_config(
+    tmp_path: Path,
+    stack: MailStack,
+    server: OAuth2Server,
+    user: MailUser,
+    *,
+    protocol: str = "imap",
+    token_endpoint: str | None = None,
+) -> Path:
+    port = stack.ports.imaps if protocol == "imap" else stack.ports.pop3s
+    path = tmp_path / "config.toml"
+    path.write_text(f"""\
+[general]
+data_dir = "{tmp_path / "data"}"
+
+[accounts.acct]
+email = "{user.address}"
+incoming.protocol = "{protocol}"
+incoming.host = "{stack.host}"
+incoming.port = {port}
+incoming.security = "tls"
+incoming.username = "{user.name}"
+incoming.ca_file = "{stack.ca_file}"
+outgoing.host = "{stack.host}"
+outgoing.port = {stack.ports.smtp}
+outgoing.security = "starttls"
+oauth2.client_id = "tmail-test-client"
+oauth2.authorization_endpoint = "{server.authorization_endpoint}"
+oauth2.token_endpoint = "{token_endpoint or server.token_endpoint}"
+oauth2.scopes = ["mail"]
+""")
+    path.chmod(0o600)
+    return path
+
+
+def login(cfg: Path, monkeypatch: pytest.MonkeyPatch, browser: Browser | None = None) -> str:
+    browser = browser or Browser()
+    monkeypatch.setattr(webbrowser, "open", browser.open)
+    code, out, err = run("--config", str(cfg), "account", "login", "acct")
+    browser.join()
+    assert (code, err) == (0, ""), out
+    return out
+
+
+def stored(kr: MemoryKeyring) -> dict[str, object]:
+    return dict(json.loads(kr.items[("tmail", "acct/oauth2")]))
+
+
+def message(sender: str, to: str, subject: str) -> bytes:
+    return (
+        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{uuid.uuid4().hex}@example.test>\r\n\r\nhello\r\n"
+    ).encode()
+
+
+def test_login_in_the_browser_then_imap_sync_and_smtp_send_use_the_token(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cfg = oauth2_config(tmp_path, mailstack, oauth2_server, mail_user)
+    out = login(cfg, monkeypatch)
+    assert "Signed in: acct" in out
+    tokens = stored(memory_keyring)
+    assert tokens["refresh_token"] and tokens["access_token"]
+    assert oauth2_server.grants()[-1] == "authorization_code"
+    assert str(tokens["refresh_token"]) not in cfg.read_text()
+
+    mailstack.deliver(mail_user.address, message("x@example.test", mail_user.address, "Вход"))
+    code, out, err = run("--config", str(cfg), "sync")
+    assert (code, err) == (0, ""), out
+    assert "acct: 1 new" in out
+    code, out, err = run("--config", str(cfg), "list", "--account", "acct")
+    assert "Вход" in out
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"body\n")))
+    code, out, err = run(
+        "--config", str(cfg), "send", "--account", "acct", "--to", mail_user.address,
+        "--subject", "sent with a token",
+    )  # fmt: skip
+    assert code == 0, out + err
+    assert mailstack.wait_for(mail_user.name, 2) == 2
+    assert any(b"sent with a token" in m for m in mailstack.stored_messages(mail_user.name))
+
+
+def test_no_browser_prints_the_url_and_pop3_fetches_with_the_token(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cfg = oauth2_config(tmp_path, mailstack, oauth2_server, mail_user, protocol="pop3")
+    monkeypatch.setattr(webbrowser, "open", lambda url: pytest.fail("a browser was opened"))
+    browser = Browser()
+    terminal = UrlWatcher(browser)
+    code, out, err = run(
+        "--config", str(cfg), "account", "login", "acct", "--no-browser", stdout=terminal
+    )  # fmt: skip
+    browser.join()
+    assert (code, err) == (0, ""), out
+    url = next(line for line in out.splitlines() if line.startswith("http://"))
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    assert query["code_challenge_method"] == ["S256"] and query["login_hint"] == [mail_user.name]
+    assert query["redirect_uri"][0].startswith("http://127.0.0.1:")
+    assert browser.pages[0][0] == 200 and "signed in" in browser.pages[0][1]
+
+    mailstack.deliver(mail_user.address, message("x@example.test", mail_user.address, "По POP3"))
+    code, out, err = run("--config", str(cfg), "sync")
+    assert (code, err) == (0, ""), out
+    assert "acct: 1 new" in out
+
+
+def test_an_access_token_about_to_expire_is_refreshed_before_use(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cfg = oauth2_config(tmp_path, mailstack, oauth2_server, mail_user)
+    oauth2_server.set(expires_in=60)  # valid, but inside tmail's refresh margin
+    login(cfg, monkeypatch)
+    oauth2_server.reset()
+    first = stored(memory_keyring)
+    code, out, err = run("--config", str(cfg), "sync")
+    assert (code, err) == (0, ""), out
+    assert oauth2_server.grants()[-1] == "refresh_token"
+    now = stored(memory_keyring)
+    assert now["access_token"] != first["access_token"]
+    assert float(str(now["expires_at"])) > float(str(first["expires_at"])) + 3000
+
+
+def test_a_refresh_without_a_new_refresh_token_keeps_the_old_one(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cfg = oauth2_config(tmp_path, mailstack, oauth2_server, mail_user)
+    oauth2_server.set(expires_in=60)
+    login(cfg, monkeypatch)
+    refresh_token = stored(memory_keyring)["refresh_token"]
+    oauth2_server.set(expires_in=3600, no_refresh_token=True)
+    code, out, err = run("--config", str(cfg), "sync")
+    assert (code, err) == (0, ""), out
+    assert oauth2_server.grants()[-1] == "refresh_token"
+    assert stored(memory_keyring)["refresh_token"] == refresh_token
+
+
+def test_a_token_the_server_refuses_is_refreshed_once_and_the_login_goes_on(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cfg = oauth2_config(tmp_path, mailstack, oauth2_server, mail_user)
+    login(cfg, monkeypatch)
+    tokens = stored(memory_keyring)
+    good = str(tokens["access_token"])
+    # Still within its lifetime for tmail, but Dovecot refuses it (the signature is broken),
+    # as a provider refuses a token it revoked early.
+    tokens["access_token"] = good[:-6] + ("AAAAAA" if not good.endswith("AAAAAA") else "BBBBBB")
+    memory_keyring.items[("tmail", "acct/oauth2")] = json.dumps(tokens)
+    grants_before = len(oauth2_server.grants())
+    mailstack.deliver(mail_user.address, message("x@example.test", mail_user.address, "again"))
+    code, out, err = run("--config", str(cfg), "sync")
+    assert (code, err) == (0, ""), out
+    assert "acct: 1 new" in out
+    assert oauth2_server.grants()[grants_before:] == ["refresh_token"]
+    assert stored(memory_keyring)["access_token"] not in (good, tokens["access_token"])
+
+
+def test_a_revoked_refresh_token_gives_one_line_naming_the_account_and_the_login_command(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cfg = oauth2_config(tmp_path, mailstack, oauth2_server, mail_user)
+    oauth2_server.set(expires_in=60)
+    login(cfg, monkeypatch)
+    oauth2_server.revoke(mail_user.name)
+    code, out, err = run("--config", str(cfg), "sync")
+    assert code != 0
+    lines = [line for line in (out + err).splitlines() if "revoked" in line]
+    assert len(lines) == 1, out + err
+    assert "acct" in lines[0] and "tmail account login acct" in lines[0]
+    assert "Traceback" not in out + err
+
+
+def test_a_redirect_whose_state_does_not_match_is_refused(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cfg = oauth2_config(tmp_path, mailstack, oauth2_server, mail_user)
+
+    def forged_state(url: str) -> str:
+        parts = urllib.parse.urlsplit(url)
+        query = dict(urllib.parse.parse_qsl(parts.query))
+        query["state"] = "forged-by-another-page"
+        return parts._replace(query=urllib.parse.urlencode(query)).geturl()
+
+    browser = Browser(rewrite=forged_state)
+    monkeypatch.setattr(webbrowser, "open", browser.open)
+    code, _out, err = run("--config", str(cfg), "account", "login", "acct")
+    browser.join()
+    assert code == 1
+    assert "state does not match" in err and "acct" in err and len(err.splitlines()) == 1
+    assert browser.pages[0][0] == 400
+    assert ("tmail", "acct/oauth2") not in memory_keyring.items
+    assert "authorization_code" not in oauth2_server.grants()[-1:]
+
+
+def test_a_token_endpoint_that_is_down_gives_one_line(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (closed,) = free_ports(1)
+    cfg = oauth2_config(
+        tmp_path, mailstack, oauth2_server, mail_user,
+        token_endpoint=f"http://127.0.0.1:{closed}/token",
+    )  # fmt: skip
+    browser = Browser()
+    monkeypatch.setattr(webbrowser, "open", browser.open)
+    code, _out, err = run("--config", str(cfg), "account", "login", "acct")
+    browser.join()
+    assert code == 1
+    assert len(err.splitlines()) == 1 and "token endpoint is not answering" in err
+    assert f"127.0.0.1:{closed}" in err and "acct" in err
+    assert ("tmail", "acct/oauth2") not in memory_keyring.items
+
+
+def test_no_token_reaches_the_output_the_logs_or_the_check_transcript(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    cfg = oauth2_config(tmp_path, mailstack, oauth2_server, mail_user)
+    oauth2_server.set(expires_in=60)  # so that the commands below refresh too
+    said = login(cfg, monkeypatch)
+    tokens = stored(memory_keyring)
+    for argv in (("sync",), ("check", "--verbose"), ("accounts",)):
+        _code, out, err = run("--config", str(cfg), *argv)
+        said += out + err
+    secrets = [str(tokens["access_token"]), str(tokens["refresh_token"])]
+    now = stored(memory_keyring)
+    secrets += [str(now["access_token"]), str(now["refresh_token"])]
+    assert "AUTHENTICATE" in said  # the transcript was there
+    logged = caplog.text + said + cfg.read_text()
+    for secret in secrets:
+        assert secret not in logged
+        assert secret[:40] not in logged
