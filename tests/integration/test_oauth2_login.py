@@ -115,6 +115,7 @@ outgoing.security = "starttls"
 oauth2.client_id = "tmail-test-client"
 oauth2.authorization_endpoint = "{server.authorization_endpoint}"
 oauth2.token_endpoint = "{token_endpoint or server.token_endpoint}"
+oauth2.device_authorization_endpoint = "{server.device_authorization_endpoint}"
 oauth2.scopes = ["mail"]
 """)
     path.chmod(0o600)
@@ -363,3 +364,68 @@ def test_no_token_reaches_the_output_the_logs_or_the_check_transcript(
     for secret in secrets:
         assert secret not in logged
         assert secret[:40] not in logged
+
+
+def device_login(cfg: Path) -> tuple[str, ...]:
+    return ("--config", str(cfg), "account", "login", "acct", "--device")
+
+
+class DevicePerson(io.StringIO):
+    """A terminal whose reader enters the code tmail shows on the verification page."""
+
+    def __init__(self, act: Callable[[str], None]) -> None:
+        super().__init__()
+        self.act = act
+        self.threads: list[threading.Thread] = []
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if "enter the code: " in line:
+                code = line.split("enter the code: ", 1)[1].strip()
+                t = threading.Thread(target=self.act, args=(code,), daemon=True)
+                t.start()
+                self.threads.append(t)
+        return super().write(text)
+
+
+def test_device_sign_in_polls_as_asked_and_imap_works_with_the_token(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    cfg = oauth2_config(tmp_path, mailstack, oauth2_server, mail_user)
+    oauth2_server.set(device_slow_down=1)  # the first poll is told to slow down
+    person = DevicePerson(lambda code: oauth2_server.approve_device(code, mail_user.name))
+    code, out, err = run(*device_login(cfg), stdout=person)
+    assert (code, err) == (0, ""), out
+    assert f"open {oauth2_server.issuer}/device" in out and "Signed in: acct" in out
+    device = "urn:ietf:params:oauth:grant-type:device_code"
+    assert oauth2_server.grants().count(device) >= 2
+    assert stored(memory_keyring)["refresh_token"]
+    mailstack.deliver(mail_user.address, message("x@example.test", mail_user.address, "device"))
+    code, out, err = run("--config", str(cfg), "sync")
+    assert (code, err) == (0, ""), out
+    assert "acct: 1 new" in out
+
+
+def test_device_sign_in_declined_or_expired_gives_one_line(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    cfg = oauth2_config(tmp_path, mailstack, oauth2_server, mail_user)
+    person = DevicePerson(oauth2_server.deny_device)
+    code, _out, err = run(*device_login(cfg), stdout=person)
+    assert code == 1 and len(err.splitlines()) == 1
+    assert "declined" in err and "tmail account login acct --device" in err
+
+    oauth2_server.set(device_expires_in=2)
+    idle = DevicePerson(lambda code: None)  # nobody enters the code
+    code, _out, err = run(*device_login(cfg), stdout=idle)
+    assert code == 1 and len(err.splitlines()) == 1
+    assert "expired" in err and "acct" in err
+    assert ("tmail", "acct/oauth2") not in memory_keyring.items

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,21 @@ class OAuth2Server:
     @property
     def token_endpoint(self) -> str:
         return f"{self.issuer}/token"
+
+    @property
+    def device_authorization_endpoint(self) -> str:
+        return f"{self.issuer}/device/code"
+
+    def approve_device(self, user_code: str, login: str) -> None:
+        """What the person does on the verification page: sign in as ``login`` and allow."""
+        query = urllib.parse.urlencode({"user_code": user_code, "login": login})
+        with urllib.request.urlopen(f"{self.issuer}/device?{query}", timeout=10):
+            pass
+
+    def deny_device(self, user_code: str) -> None:
+        query = urllib.parse.urlencode({"user_code": user_code, "deny": "1"})
+        with urllib.request.urlopen(f"{self.issuer}/device?{query}", timeout=10):
+            pass
 
     @classmethod
     def start(cls, stack: MailStack, log: Path) -> OAuth2Server:
@@ -95,11 +111,18 @@ class OAuth2Server:
         self._post("/__test/revoke", {"sub": sub})
 
     def set(self, **settings: object) -> None:
-        """Change the next answers: ``expires_in=SECONDS``, ``no_refresh_token=True``."""
+        """Change the next answers: ``expires_in=SECONDS``, ``no_refresh_token=True``,
+        ``device_interval``, ``device_expires_in``, ``device_slow_down=TIMES``."""
         self._post("/__test/set", settings)
 
     def reset(self) -> None:
-        self.set(expires_in=None, no_refresh_token=False)
+        self.set(
+            expires_in=None,
+            no_refresh_token=False,
+            device_interval=1,
+            device_expires_in=600,
+            device_slow_down=0,
+        )
 
     def grants(self) -> list[str]:
         """The grant types the token endpoint answered so far, in order."""

@@ -1,5 +1,6 @@
 """OAuth2 sign-in over HTTP: the first grant (authorization code + PKCE with a loopback redirect,
-RFC 6749 4.1, RFC 7636, RFC 8252) and the refresh of the access token (RFC 6749 6).
+RFC 6749 4.1, RFC 7636, RFC 8252; or the device grant, RFC 8628) and the refresh of the access
+token (RFC 6749 6).
 
 Written on the standard library rather than oauthlib/requests-oauthlib: oauthlib refuses
 ``http://`` endpoints unless a process-wide environment variable switches the check off (a local
@@ -328,6 +329,83 @@ def login_with_browser(
     )
     save_tokens(account.name, tokens)
     return tokens
+
+
+# ------------------------------------------------------------------------ the device grant
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def login_with_device(
+    account: Account,
+    show: Callable[[str, str, str | None], object],
+    sleep: Callable[[float], object] = time.sleep,
+) -> Tokens:
+    """The device authorization grant (RFC 8628): ``show(user_code, verification_uri,
+    verification_uri_complete)``, then poll the token endpoint as the server asks."""
+    ep = endpoints(account)
+    if not ep.device_authorization_endpoint:
+        raise SecretError(
+            f"{ep.title} offers no device sign-in to tmail",
+            account=account.name,
+            hint="sign in without --device (browser), or set oauth2.device_authorization_endpoint",
+        )
+    form = {"client_id": ep.client_id, "scope": " ".join(ep.scopes)}
+    if ep.client_secret:
+        form["client_secret"] = ep.client_secret
+    host = urllib.parse.urlsplit(ep.device_authorization_endpoint).netloc
+    data = _post_form(ep.device_authorization_endpoint, form, account.name)
+    if "_error" in data:
+        raise _grant_error(data, "device sign-in", account.name, host)
+    try:
+        device_code = str(data["device_code"])
+        user_code = str(data["user_code"])
+        uri = str(data.get("verification_uri") or data["verification_url"])  # Google: _url
+        interval = float(data.get("interval") or 5)
+        expires_in = float(data.get("expires_in") or 600)
+    except (KeyError, TypeError, ValueError):
+        raise SecretError(
+            "the device endpoint's answer lacks device_code, user_code or verification_uri",
+            account=account.name,
+            server=host,
+        ) from None
+    complete = data.get("verification_uri_complete")
+    show(safe_line(user_code), safe_line(uri), safe_line(str(complete)) if complete else None)
+    deadline = time.monotonic() + expires_in
+    token_host = urllib.parse.urlsplit(ep.token_endpoint).netloc
+    while True:
+        sleep(interval)
+        if time.monotonic() > deadline:
+            break
+        poll = {"grant_type": DEVICE_GRANT, "device_code": device_code, "client_id": ep.client_id}
+        if ep.client_secret:
+            poll["client_secret"] = ep.client_secret
+        answer = _post_form(ep.token_endpoint, poll, account.name)
+        error = answer.get("_error")
+        if error is None and answer.get("access_token"):
+            tokens = Tokens.from_response(answer, load_tokens(account.name))
+            save_tokens(account.name, tokens)
+            return tokens
+        if error == "authorization_pending":
+            continue
+        if error == "slow_down":  # RFC 8628 3.5: five seconds more from now on
+            interval += 5
+            continue
+        if error == "access_denied":
+            raise SecretError(
+                "the sign-in was declined in the browser",
+                account=account.name,
+                server=token_host,
+                hint=f"run 'tmail account login {account.name} --device' again and allow it",
+            )
+        if error == "expired_token":
+            break
+        raise _grant_error(answer, "device sign-in", account.name, token_host)
+    raise SecretError(
+        "the device code expired before the sign-in was finished",
+        account=account.name,
+        server=token_host,
+        hint=f"run 'tmail account login {account.name} --device' again",
+    )
 
 
 # ------------------------------------------------------------------- the seam for connect.py

@@ -36,7 +36,7 @@ def _register_steps(account: Account, out: TextIO) -> None:
 
 
 def login(ctx: Context) -> int:
-    from tmail.protocols.oauth2_flow import login_with_browser
+    from tmail.protocols.oauth2_flow import login_with_browser, login_with_device
 
     config = load(ctx)
     account = config.account(ctx.args.account)
@@ -61,7 +61,18 @@ def login(ctx: Context) -> int:
             out.write("(a browser elsewhere: forward the redirect_uri's port with ssh -L first)\n")
         out.flush()
 
-    tokens = login_with_browser(account, show)
+    def show_code(code: str, uri: str, complete: str | None) -> None:
+        out.write(f"To sign {account.name} in to {ep.title}, open {uri}\n")
+        out.write(f"on any device and enter the code: {code}\n")
+        if complete:
+            out.write(f"(or open {complete})\n")
+        out.write("Waiting for the sign-in...\n")
+        out.flush()
+
+    if ctx.args.device:
+        tokens = login_with_device(account, show_code)
+    else:
+        tokens = login_with_browser(account, show)
     if tokens.expires_at:
         until = time.strftime("%H:%M", time.localtime(tokens.expires_at))
         valid = f"access token valid until {until}"

@@ -76,8 +76,14 @@ class AccountCommand(Command):
             "redirect to 127.0.0.1) using the client_id of its [oauth2] table.",
         )
         login.add_argument("account", metavar="NAME")
-        login.add_argument(
+        how = login.add_mutually_exclusive_group()
+        how.add_argument(
             "--no-browser", action="store_true", help="print the URL instead of opening a browser"
+        )
+        how.add_argument(
+            "--device",
+            action="store_true",
+            help="device sign-in (RFC 8628): a code to enter on any device",
         )
 
     def run(self, ctx: Context) -> int:
