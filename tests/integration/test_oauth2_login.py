@@ -429,3 +429,25 @@ def test_device_sign_in_declined_or_expired_gives_one_line(
     assert code == 1 and len(err.splitlines()) == 1
     assert "expired" in err and "acct" in err
     assert ("tmail", "acct/oauth2") not in memory_keyring.items
+
+
+def test_a_token_for_another_mailbox_is_refused_with_the_servers_reason_in_words(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    make_mail_user: Callable[..., MailUser],
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    owner, other = make_mail_user(), make_mail_user()
+    cfg = oauth2_config(tmp_path, mailstack, oauth2_server, owner)
+    # The SMTP login names another mailbox than the one the token was granted for.
+    cfg.write_text(cfg.read_text() + f'outgoing.username = "{other.name}"\n')
+    login(cfg, monkeypatch)
+    code, out, _err = run("--config", str(cfg), "check", "--verbose")
+    assert code == 1
+    refused = [line for line in out.splitlines() if "login refused" in line]
+    assert len(refused) == 1, out
+    assert f"login refused for '{other.name}': the server refused the access token" in refused[0]
+    assert "granted for another mailbox" in refused[0]
+    assert "check outgoing.username is the address you signed in as" in refused[0]

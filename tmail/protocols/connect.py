@@ -53,7 +53,7 @@ from tmail.core.errors import (
     TLSFailure,
 )
 from tmail.core.safe import safe_line
-from tmail.protocols.oauth2_flow import retry_refused_token, token_for
+from tmail.protocols.oauth2_flow import SaslAnswer, retry_refused_token, token_for, token_hint
 from tmail.protocols.tlsprobe import ImplicitTLSPort, guard_greeting
 
 Transcript = Callable[[str, str], None]
@@ -862,6 +862,7 @@ def _pop3_login(
     value = _secret(account, "incoming", secret)
     red.secrets.append(value)
     mechs = {m.upper() for m in caps.get("SASL", [])}
+    answer: SaslAnswer | None = None  # keeps the RFC 7628 error challenge in words
     with where.errors("login"):
         try:
             if s.auth == "xoauth2":
@@ -880,13 +881,21 @@ def _pop3_login(
                 resp = cast(Any, pop)._shortcmd(f"AUTH {mech} {b64}")
                 if resp.startswith(b"+ ") or resp == b"+":
                     # RFC 7628 3.2.3: the error comes as a challenge; answer empty to end it.
-                    cast(Any, pop)._shortcmd("")
+                    answer = SaslAnswer(mech, payload)
+                    after = answer(resp[2:]).encode()
+                    cast(Any, pop)._shortcmd(base64.b64encode(after).decode("ascii"))
             else:
                 pop.user(s.username)
                 pop.pass_(value)
         except poplib.error_proto as exc:
             raw = exc.args[0] if exc.args else b""
             text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+            if answer is not None and answer.refusal:
+                where.fail(
+                    AuthFailed,
+                    f"login refused for {s.username!r}: {answer.refusal} ({safe_line(text)[:200]})",
+                    token_hint(account, "incoming"),
+                )
             where.fail(
                 AuthFailed,
                 f"login refused for {s.username!r}: {safe_line(text)[:300]}",
@@ -1058,15 +1067,16 @@ def _smtp_login(
     value = _secret(account, "outgoing", secret)
     red.secrets.append(value)
     mechs = {m.upper() for m in smtp.esmtp_features.get("auth", "").split()}
+    answer: SaslAnswer | None = None  # keeps the RFC 7628 error challenge in words
     with where.errors("AUTH"):
         try:
             if s.auth == "xoauth2":
                 if "OAUTHBEARER" in mechs:
                     payload = _sasl_oauthbearer(s.username, s.host, s.port, value)
-                    smtp.auth("OAUTHBEARER", lambda challenge=None: payload)
+                    smtp.auth("OAUTHBEARER", answer := SaslAnswer("OAUTHBEARER", payload))
                 elif "XOAUTH2" in mechs:
                     payload = _sasl_xoauth2(s.username, value)
-                    smtp.auth("XOAUTH2", lambda challenge=None: payload)
+                    smtp.auth("XOAUTH2", answer := SaslAnswer("XOAUTH2", payload))
                 else:
                     where.fail(
                         AuthFailed,
@@ -1091,6 +1101,12 @@ def _smtp_login(
             if 400 <= exc.smtp_code < 500:  # RFC 4954 454: a passing trouble, not the password
                 where.fail(
                     NetworkError, f"login failed for now: {_server_text(exc)}", "tried again later"
+                )
+            if answer is not None and answer.refusal:
+                where.fail(
+                    AuthFailed,
+                    f"login refused for {s.username!r}: {answer.refusal} ({_server_text(exc)})",
+                    token_hint(account, "outgoing"),
                 )
             where.fail(
                 AuthFailed,
