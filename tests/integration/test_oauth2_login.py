@@ -9,6 +9,8 @@ tests/support/keyrings.py, read back to see what tmail stored.
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import io
 import json
 import logging
@@ -451,3 +453,101 @@ def test_a_token_for_another_mailbox_is_refused_with_the_servers_reason_in_words
     assert f"login refused for '{other.name}': the server refused the access token" in refused[0]
     assert "granted for another mailbox" in refused[0]
     assert "check outgoing.username is the address you signed in as" in refused[0]
+
+
+def test_the_reader_shows_the_revoked_sign_in_and_goes_on_with_the_other_account(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    make_mail_user: Callable[..., MailUser],
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tmail.config import load_config
+    from tmail.runtime.backend import MailBackend
+    from tmail.runtime.session import MailSession
+    from tmail.store.store import Store
+    from tmail.ui.main import build_app
+
+    signed, plain = make_mail_user(), make_mail_user()
+    cfg = oauth2_config(tmp_path, mailstack, oauth2_server, signed)
+    pwfile = tmp_path / "pw"
+    pwfile.write_text(plain.password)
+    cfg.write_text(
+        cfg.read_text()
+        + f"""
+[accounts.other]
+email = "{plain.address}"
+incoming.host = "{mailstack.host}"
+incoming.port = {mailstack.ports.imaps}
+incoming.username = "{plain.name}"
+incoming.password_command = "cat {pwfile}"
+incoming.ca_file = "{mailstack.ca_file}"
+"""
+    )
+    oauth2_server.set(expires_in=60)
+    login(cfg, monkeypatch)
+    oauth2_server.revoke(signed.name)
+    mailstack.deliver(plain.address, message("x@example.test", plain.address, "still here"))
+    config = load_config(cfg)
+    with Store.open(config.data_dir) as store:
+        app = build_app(config, store, MailBackend(config, store), {}, poll=False)
+        session: MailSession = app.session
+        app.sync()
+        for ev in session.run_pending():
+            session.events.put(ev)
+        app.handle_events(session.drain())
+        app.press("E")
+        errors = app.render_text(200, 20)
+        assert "tmail account login acct" in errors and "revoked" in errors
+        app.press("q")
+        screen = app.render_text(200, 20)
+    assert "other" in screen
+    with Store.open(config.data_dir) as store:
+        assert [m.subject for m in store.list_messages("other", "INBOX")] == ["still here"]
+
+
+@contextlib.contextmanager
+def token_endpoint_answering_html() -> Iterator[str]:
+    """The fault a real provider gives during an outage: its proxy's HTML error page."""
+
+    class Outage(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            self.send_response(502)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Outage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/token"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_token_endpoint_answering_html_gives_one_line_with_the_status(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with token_endpoint_answering_html() as url:
+        cfg = oauth2_config(tmp_path, mailstack, oauth2_server, mail_user, token_endpoint=url)
+        browser = Browser()
+        monkeypatch.setattr(webbrowser, "open", browser.open)
+        code, _out, err = run("--config", str(cfg), "account", "login", "acct")
+        browser.join()
+    assert code == 1 and len(err.splitlines()) == 1
+    assert "answered HTTP 502 with no JSON" in err and "acct" in err
+    assert "<html>" not in err
+    assert ("tmail", "acct/oauth2") not in memory_keyring.items
