@@ -132,3 +132,34 @@ def test_describe_says_signed_in_until_when_and_never_a_token(
     assert text.startswith("OAuth2, signed in (access token valid until ")
     assert time.strftime("%H:%M", time.localtime(expires)) in text
     assert "secret" not in text
+
+
+def test_account_add_offers_oauth2_for_a_provider_that_has_it(
+    tmp_path: Path, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    from tmail.cli import main
+
+    path = tmp_path / "config.toml"
+    answers = [
+        "me@outlook.com", "", "",  # address, display name, user name
+        "",                # OAuth2 instead of a password? default yes for Outlook
+        "my-client-id", "",  # client ID, no secret
+        "y", "imap",       # the preset's servers
+        "n",               # sign in now? later
+    ]  # fmt: skip
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(answers) + "\n"))
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--config", str(path), "account", "add", "--name", "work"], out, err)
+    said = out.getvalue()
+    assert (code, err.getvalue()) == (0, ""), said
+    assert "Sign in with OAuth2 instead of a password? (Y/n)" in said
+    assert "1. open https://entra.microsoft.com" in said and "Password" not in said
+    assert "Testing the connection" not in said  # no token yet: tried at the sign-in
+    assert "Sign in later with 'tmail account login work'" in said
+    acc = load_config(path, environ={}).account("work")
+    assert acc.oauth2 is not None and acc.oauth2.client_id == "my-client-id"
+    assert acc.oauth2.provider == "outlook" and acc.incoming.auth == "xoauth2"
+    assert memory_keyring.items == {}

@@ -36,8 +36,6 @@ def _register_steps(account: Account, out: TextIO) -> None:
 
 
 def login(ctx: Context) -> int:
-    from tmail.protocols.oauth2_flow import login_with_browser, login_with_device
-
     config = load(ctx)
     account = config.account(ctx.args.account)
     out = ctx.stdout
@@ -48,8 +46,14 @@ def login(ctx: Context) -> int:
             hint=f'add [accounts.{account.name}.oauth2] client_id = "..." to '
             f"{config.path or 'the config file'}",
         )
+    return sign_in(account, out, no_browser=bool(ctx.args.no_browser), device=bool(ctx.args.device))
+
+
+def sign_in(account: Account, out: TextIO, *, no_browser: bool, device: bool) -> int:
+    """The first grant for an account with an [oauth2] table; 0 when signed in."""
+    from tmail.protocols.oauth2_flow import login_with_browser, login_with_device
+
     ep = endpoints(account)
-    no_browser: bool = ctx.args.no_browser
 
     def show(url: str) -> None:
         if not no_browser and webbrowser.open(url):
@@ -69,10 +73,7 @@ def login(ctx: Context) -> int:
         out.write("Waiting for the sign-in...\n")
         out.flush()
 
-    if ctx.args.device:
-        tokens = login_with_device(account, show_code)
-    else:
-        tokens = login_with_browser(account, show)
+    tokens = login_with_device(account, show_code) if device else login_with_browser(account, show)
     if tokens.expires_at:
         until = time.strftime("%H:%M", time.localtime(tokens.expires_at))
         valid = f"access token valid until {until}"

@@ -188,6 +188,13 @@ def _add(ctx: Context, prompt: Prompter) -> int:
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
     write_atomically(path, whole_file(answers.section()), mode)
     out.write(f"Account {answers.name!r} added to {path}\n")
+    if answers.client_id:
+        from tmail.cli.commands._login import sign_in
+
+        if prompt.yes("Sign in now in the browser?"):
+            return sign_in(account, out, no_browser=False, device=False)
+        out.write(f"Sign in later with 'tmail account login {answers.name}'.\n")
+        return 0
     if not passed:
         out.write(f"The test did not pass: 'tmail check --account {answers.name}' shows why.\n")
     return 0 if passed else 1
