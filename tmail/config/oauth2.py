@@ -41,6 +41,8 @@ class OAuth2Provider:
     # Protocols whose servers take the token; the others stay on a password (Mail.ru's SMTP).
     protocols: tuple[str, ...] = ("imap", "pop3", "smtp")
     register: tuple[str, ...] = ()  # numbered steps shown by `tmail account login`
+    # The IMAP server takes AUTHENTICATE XOAUTH2 although its CAPABILITY does not list it.
+    imap_xoauth2_unlisted: bool = False
 
 
 _MS_SCOPES = (
@@ -93,6 +95,7 @@ PROVIDERS: dict[str, OAuth2Provider] = {
             token_endpoint="https://oauth.yandex.ru/token",
             device_authorization_endpoint="https://oauth.yandex.ru/device/code",
             scopes=("mail:imap_full", "mail:smtp"),
+            imap_xoauth2_unlisted=True,
             register=(
                 "open https://oauth.yandex.ru/client/new",
                 'choose "Web services", redirect URI http://127.0.0.1, and the access '
@@ -165,6 +168,14 @@ def uses_builtin(account: Account, role: Role) -> bool:
         and not s.oauth2_token_command
         and account.oauth2 is not None
     )
+
+
+def imap_xoauth2_unlisted(account: Account) -> bool:
+    """The account's provider takes IMAP XOAUTH2 without listing it (Yandex), whether the token
+    comes from tmail's sign-in or from oauth2_token_command."""
+    name = (account.oauth2.provider if account.oauth2 else None) or account.provider or ""
+    p = PROVIDERS.get(name)
+    return p is not None and p.imap_xoauth2_unlisted
 
 
 def provider_protocols(settings: OAuth2Settings) -> tuple[str, ...]:

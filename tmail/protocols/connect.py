@@ -43,6 +43,7 @@ import imapclient.exceptions
 import imapclient.imap4
 
 from tmail.config.model import Account, Role, ServerSettings
+from tmail.config.oauth2 import imap_xoauth2_unlisted
 from tmail.config.secrets import get_secret
 from tmail.core.errors import (
     AuthFailed,
@@ -697,7 +698,7 @@ def _imap_login(
         if s.auth == "xoauth2":
             if b"AUTH=OAUTHBEARER" in caps:
                 client.oauthbearer_login(s.username, token_or_password)
-            elif b"AUTH=XOAUTH2" in caps:
+            elif b"AUTH=XOAUTH2" in caps or imap_xoauth2_unlisted(account):
                 client.oauth2_login(s.username, token_or_password)
             else:
                 where.fail(
