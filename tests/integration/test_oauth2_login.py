@@ -30,6 +30,7 @@ from tests.conftest import MailUser
 from tests.support.keyrings import MemoryKeyring, using_keyring
 from tests.support.mailstack import MailStack, free_ports
 from tests.support.oauth2server import OAuth2Server
+from tests.support.penalty import clear_auth_penalty
 from tmail.cli import main
 
 pytestmark = pytest.mark.stack
@@ -96,6 +97,7 @@ def oauth2_config(
     *,
     protocol: str = "imap",
     token_endpoint: str | None = None,
+    scopes: str = '["mail"]',
 ) -> Path:
     port = stack.ports.imaps if protocol == "imap" else stack.ports.pop3s
     path = tmp_path / "config.toml"
@@ -118,7 +120,7 @@ oauth2.client_id = "tmail-test-client"
 oauth2.authorization_endpoint = "{server.authorization_endpoint}"
 oauth2.token_endpoint = "{token_endpoint or server.token_endpoint}"
 oauth2.device_authorization_endpoint = "{server.device_authorization_endpoint}"
-oauth2.scopes = ["mail"]
+oauth2.scopes = {scopes}
 """)
     path.chmod(0o600)
     return path
@@ -175,6 +177,7 @@ def test_login_in_the_browser_then_imap_sync_and_smtp_send_use_the_token(
     assert code == 0, out + err
     assert mailstack.wait_for(mail_user.name, 2) == 2
     assert any(b"sent with a token" in m for m in mailstack.stored_messages(mail_user.name))
+    assert oauth2_server.grants()[-1] == "authorization_code"  # the first token did it all
 
 
 def test_no_browser_prints_the_url_and_pop3_fetches_with_the_token(
@@ -410,6 +413,7 @@ def test_device_sign_in_polls_as_asked_and_imap_works_with_the_token(
     code, out, err = run("--config", str(cfg), "sync")
     assert (code, err) == (0, ""), out
     assert "acct: 1 new" in out
+    assert oauth2_server.grants()[-1] == device  # the device grant's own token was taken
 
 
 def test_device_sign_in_declined_or_expired_gives_one_line(
@@ -453,6 +457,7 @@ def test_a_token_for_another_mailbox_is_refused_with_the_servers_reason_in_words
     assert f"login refused for '{other.name}': the server refused the access token" in refused[0]
     assert "granted for another mailbox" in refused[0]
     assert "check outgoing.username is the address you signed in as" in refused[0]
+    clear_auth_penalty(mailstack)  # Dovecot slows down an address whose logins fail
 
 
 def test_the_reader_shows_the_revoked_sign_in_and_goes_on_with_the_other_account(
@@ -551,3 +556,25 @@ def test_a_token_endpoint_answering_html_gives_one_line_with_the_status(
     assert "answered HTTP 502 with no JSON" in err and "acct" in err
     assert "<html>" not in err
     assert ("tmail", "acct/oauth2") not in memory_keyring.items
+
+
+def test_a_grant_without_the_mail_scope_is_refused_in_one_line_after_one_refresh(
+    tmp_path: Path,
+    mailstack: MailStack,
+    oauth2_server: OAuth2Server,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cfg = oauth2_config(
+        tmp_path, mailstack, oauth2_server, mail_user, scopes='["openid", "profile"]'
+    )
+    login(cfg, monkeypatch)
+    code, out, err = run("--config", str(cfg), "sync")
+    assert code == 1 and "Traceback" not in out + err
+    said = [line for line in (out + err).splitlines() if "login refused" in line]
+    assert len(said) == 1, out + err
+    assert f"acct (127.0.0.1:{mailstack.ports.imaps})" in said[0]
+    assert "tmail account login acct" in said[0] and "password" not in said[0]
+    assert oauth2_server.grants()[-2:] == ["authorization_code", "refresh_token"]  # one retry
+    clear_auth_penalty(mailstack)  # Dovecot slows down an address whose logins fail

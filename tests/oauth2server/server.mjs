@@ -26,7 +26,9 @@ issuer.url = issuerUrl;
 const service = new OAuth2Service(issuer);
 
 const codeSub = new Map(); // authorization code -> sub
+const codeScope = new Map(); // authorization code -> the scope asked for at /authorize
 const refreshSub = new Map(); // refresh token -> sub
+const refreshScope = new Map(); // refresh token -> scope of its grant
 const revoked = new Set(); // subs whose refresh tokens are refused
 const grants = [];
 const settings = {
@@ -45,14 +47,25 @@ function subOf(body) {
   return body.username ?? "johndoe";
 }
 
+// The token's scope claim is the scope of the grant (the library puts the token request's
+// scope, absent in a code exchange, or "dummy"); Dovecot checks it (scope = mail).
+function scopeOf(body) {
+  if (body.grant_type === "authorization_code") return codeScope.get(body.code);
+  if (body.grant_type === "refresh_token") return refreshScope.get(body.refresh_token);
+  return body.scope;
+}
+
 service.on("beforeAuthorizeRedirect", (redirect, req) => {
-  const hint = new URL(req.url, "http://x").searchParams.get("login_hint");
+  const query = new URL(req.url, "http://x").searchParams;
   const code = redirect.url.searchParams.get("code");
-  if (hint && code) codeSub.set(code, hint);
+  if (query.get("login_hint") && code) codeSub.set(code, query.get("login_hint"));
+  if (query.get("scope") && code) codeScope.set(code, query.get("scope"));
 });
 
 service.on("beforeTokenSigning", (token, req) => {
   token.payload.sub = subOf(req.body);
+  const scope = scopeOf(req.body);
+  if (scope !== undefined && token.payload.scope !== undefined) token.payload.scope = scope;
   if (settings.expires_in !== null) {
     token.payload.exp = Math.floor(Date.now() / 1000) + settings.expires_in;
   }
@@ -72,7 +85,12 @@ service.on("beforeResponse", (response, req) => {
     delete response.body.refresh_token; // as Google: a refresh keeps the old refresh token
     return;
   }
-  if (response.body.refresh_token) refreshSub.set(response.body.refresh_token, sub);
+  const scope = scopeOf(body);
+  if (scope !== undefined) response.body.scope = scope;
+  if (response.body.refresh_token) {
+    refreshSub.set(response.body.refresh_token, sub);
+    refreshScope.set(response.body.refresh_token, scope);
+  }
 });
 
 service.addRoute("POST", "/__test/revoke", (req, res) => {
@@ -123,14 +141,15 @@ async function deviceToken(body, res) {
     return sendJson(res, 400, { error: "slow_down" });
   }
   if (!entry.sub) return sendJson(res, 400, { error: "authorization_pending" });
-  devices.delete(body.device_code);
   const req = { body, headers: {} };
   const ttl = settings.expires_in ?? 3600;
   const accessToken = await service.buildToken(req, ttl, (_h, payload) => {
     payload.scope = entry.scope ?? "dummy";
   });
+  devices.delete(body.device_code); // after signing: the token's sub comes from the entry
   const refreshToken = randomUUID();
   refreshSub.set(refreshToken, entry.sub);
+  refreshScope.set(refreshToken, entry.scope);
   return sendJson(res, 200, {
     access_token: accessToken, token_type: "Bearer", expires_in: ttl,
     refresh_token: refreshToken, scope: entry.scope ?? "dummy",

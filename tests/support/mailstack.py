@@ -242,6 +242,7 @@ class MailStack:
             f"local_validation_key_dict = fs:posix:prefix={self.root}/oauth-keys/\n"
             "username_attribute = sub\n"
             f"issuers = {self.oauth2_issuer}\n"
+            "scope = mail\n"  # a token without the scope "mail" is refused
         )
         os.chmod(self.root / "oauth2.conf.ext", 0o644)
 

@@ -670,7 +670,9 @@ def _imap_errors(where: _Where, what: str) -> Iterator[None]:
         where.fail(
             AuthFailed,
             f"login refused for {where.settings.username!r}: {_server_text(exc)}",
-            f"check {where.role}.username and the password",
+            token_hint(where.account, where.role)
+            if where.settings.auth == "xoauth2"
+            else f"check {where.role}.username and the password",
         )
     except imaplib.IMAP4.abort as exc:
         cause = exc.__context__
