@@ -163,3 +163,18 @@ def test_account_add_offers_oauth2_for_a_provider_that_has_it(
     assert acc.oauth2 is not None and acc.oauth2.client_id == "my-client-id"
     assert acc.oauth2.provider == "outlook" and acc.incoming.auth == "xoauth2"
     assert memory_keyring.items == {}
+
+
+def test_describe_an_expired_access_token_says_when_and_that_it_is_renewed(
+    tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    acc = account(
+        tmp_path,
+        '[accounts.w]\nemail = "me@outlook.com"\nprovider = "outlook"\n'
+        'oauth2.client_id = "my-app"\n',
+    )
+    save_tokens("w", Tokens("a", time.time() - 60, "r"))
+    assert "access token expired at " in describe(acc)
+    assert "renewed at the next use" in describe(acc)
+    save_tokens("w", Tokens("a", time.time() - 60, None))
+    assert describe(acc).endswith("; no refresh token)")

@@ -285,11 +285,14 @@ def describe(account: Account, now: float | None = None) -> str:
         return "OAuth2 (keyring not available)"
     if tokens is None:
         return f"OAuth2, not signed in (run 'tmail account login {account.name}')"
+    moment = time.time() if now is None else now
     if tokens.expires_at and tokens.access_token:
         until = time.strftime("%Y-%m-%d %H:%M", time.localtime(tokens.expires_at))
-        state = "valid" if tokens.fresh(now) else "expired"
-        left = f"access token {state} until {until}"
+        if tokens.expires_at > moment:
+            left = f"access token valid until {until}"
+        else:
+            left = f"access token expired at {until}, renewed at the next use"
     else:
-        left = "access token to be refreshed"
+        left = "access token renewed at the next use"
     renew = "refreshed by itself" if tokens.refresh_token else "no refresh token"
     return f"OAuth2, signed in ({left}; {renew})"
