@@ -578,5 +578,8 @@ def test_a_grant_without_the_mail_scope_is_refused_in_one_line_after_one_refresh
     assert len(said) == 1, out + err
     assert f"acct (127.0.0.1:{mailstack.ports.imaps})" in said[0]
     assert "tmail account login acct" in said[0] and "password" not in said[0]
+    # Dovecot's error challenge (RFC 7628 3.2.2), in words, before its tagged NO.
+    assert "the server refused the access token" in said[0]
+    assert "[AUTHENTICATIONFAILED]" in said[0]
     assert oauth2_server.grants()[-2:] == ["authorization_code", "refresh_token"]  # one retry
     clear_auth_penalty(mailstack)  # Dovecot slows down an address whose logins fail

@@ -42,3 +42,10 @@ def test_the_answer_to_an_error_challenge_is_not_the_token_again() -> None:
     xoauth2 = SaslAnswer("XOAUTH2", "user=u\x01auth=Bearer T\x01\x01")
     xoauth2()
     assert xoauth2(b'{"status":"401"}') == ""  # Google: an empty response
+
+
+def test_imaplib_gets_the_payload_for_its_empty_continuation_then_the_error_answer() -> None:
+    answer = SaslAnswer("XOAUTH2", "user=u\x01auth=Bearer T\x01\x01")
+    assert answer(b"") == "user=u\x01auth=Bearer T\x01\x01"  # imaplib passes the empty "+ "
+    assert answer(b'{"status":"401"}') == ""
+    assert answer.refusal is not None and "refused the access token" in answer.refusal

@@ -659,7 +659,9 @@ def _describe_tls(sock: Any) -> str:
 
 
 @contextlib.contextmanager
-def _imap_errors(where: _Where, what: str) -> Iterator[None]:
+def _imap_errors(
+    where: _Where, what: str, sasl: Callable[[], SaslAnswer | None] | None = None
+) -> Iterator[None]:
     try:
         yield
     except NetworkError:
@@ -667,9 +669,11 @@ def _imap_errors(where: _Where, what: str) -> Iterator[None]:
     except imapclient.exceptions.LoginError as exc:
         if isinstance(exc.__context__, imaplib.IMAP4.abort):  # not a refusal: the link broke
             where.fail(ProtocolError, f"{what}: connection aborted: {_server_text(exc)}")
+        answer = sasl() if sasl is not None else None
+        refusal = f"{answer.refusal} ({_server_text(exc)})" if answer and answer.refusal else ""
         where.fail(
             AuthFailed,
-            f"login refused for {where.settings.username!r}: {_server_text(exc)}",
+            f"login refused for {where.settings.username!r}: " + (refusal or _server_text(exc)),
             token_hint(where.account, where.role)
             if where.settings.auth == "xoauth2"
             else f"check {where.role}.username and the password",
@@ -696,18 +700,26 @@ def _imap_login(
     token_or_password = _secret(account, "incoming", secret)
     red.secrets.append(token_or_password)
     caps = {c.upper() for c in caps}
-    with where.errors("login"), _imap_errors(where, "LOGIN"):
+    answer: SaslAnswer | None = None  # keeps the RFC 7628 error challenge in words
+    with where.errors("login"), _imap_errors(where, "LOGIN", lambda: answer):
         if s.auth == "xoauth2":
             if b"AUTH=OAUTHBEARER" in caps:
-                client.oauthbearer_login(s.username, token_or_password)
+                payload = _sasl_oauthbearer(s.username, s.host, s.port, token_or_password)
+                answer = SaslAnswer("OAUTHBEARER", payload)
             elif b"AUTH=XOAUTH2" in caps or imap_xoauth2_unlisted(account):
-                client.oauth2_login(s.username, token_or_password)
+                answer = SaslAnswer("XOAUTH2", _sasl_xoauth2(s.username, token_or_password))
             else:
                 where.fail(
                     AuthFailed,
                     "the server offers neither OAUTHBEARER nor XOAUTH2",
                     'use incoming.auth = "password"',
                 )
+            # As imapclient's oauth2_login, with an answer to the error challenge that is not
+            # the token again.
+            try:
+                client._command_and_check("authenticate", answer.mechanism, answer)
+            except imapclient.exceptions.IMAPClientError as exc:
+                raise imapclient.exceptions.LoginError(str(exc)) from exc
         else:
             if b"LOGINDISABLED" in caps:
                 where.fail(
@@ -885,7 +897,7 @@ def _pop3_login(
                 if resp.startswith(b"+ ") or resp == b"+":
                     # RFC 7628 3.2.3: the error comes as a challenge; answer empty to end it.
                     answer = SaslAnswer(mech, payload)
-                    after = answer(resp[2:]).encode()
+                    after = answer.error_reply(resp[2:]).encode()
                     cast(Any, pop)._shortcmd(base64.b64encode(after).decode("ascii"))
             else:
                 pop.user(s.username)

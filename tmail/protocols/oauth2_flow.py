@@ -454,15 +454,19 @@ class SaslAnswer:
         self.mechanism = mechanism
         self.payload = payload
         self.refusal: str | None = None
+        self._sent = False
 
     def __call__(self, challenge: bytes | None = None) -> str:
-        if challenge is None:
+        """The payload on the first call (smtplib's initial response, or imaplib's answer to
+        the empty ``+``), the answer to the error challenge on any later one."""
+        if not self._sent:
+            self._sent = True
             return self.payload
-        self.refusal = challenge_words(challenge) or self.refusal
-        return self.after_error
+        return self.error_reply(challenge or b"")
 
-    @property
-    def after_error(self) -> str:
+    def error_reply(self, challenge: bytes) -> str:
+        """Keep what the error challenge says; the answer that ends the exchange."""
+        self.refusal = challenge_words(challenge) or self.refusal
         return "\x01" if self.mechanism == "OAUTHBEARER" else ""
 
 
