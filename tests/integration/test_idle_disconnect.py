@@ -24,7 +24,7 @@ from tmail.protocols.imap import ImapSession
 from tmail.runtime.watch import watch
 from tmail.store import Store
 from tmail.sync.engine import Openers
-from tmail.sync.result import SyncResult
+from tmail.sync.result import AccountSyncResult
 
 # The IDLE loop waits at most a second per idle_check; spinning on a dead socket made hundreds
 # of thousands of calls a second. A bound this loose cannot fail for a healthy loop.
@@ -139,7 +139,7 @@ def test_watch_logs_the_drop_reconnects_with_back_off_and_gets_the_next_letter(
     config = Config(None, tmp_path / "data", 300.0, {acct.name: acct})
     Store.open(tmp_path / "data").close()
     lines: list[str] = []
-    results: list[SyncResult] = []
+    results: list[AccountSyncResult] = []
     stop = threading.Event()
     t = threading.Thread(
         target=watch,

@@ -143,7 +143,6 @@ def test_refused_create_keeps_sent_copies_local_and_says_so_once(tmp_path: Path)
     from tmail.core.models import Flag
     from tmail.store.store import Store
     from tmail.sync.imap_sync import sync_imap_account
-    from tmail.sync.storeadapter import StoreAdapter
 
     copy = b"From: a@example.test\r\nSubject: sent\r\nMessage-ID: <s@x>\r\n\r\nhi\r\n"
     with RefuseCreate() as server, Store.open(tmp_path) as store:
@@ -157,7 +156,7 @@ def test_refused_create_keeps_sent_copies_local_and_says_so_once(tmp_path: Path)
         notes = []
         for _ in range(2):  # a sent copy before each sync, as the reader keeps them
             store.add_message("acct", "Sent", copy, frozenset({Flag.SEEN}), record_append=True)
-            result = sync_imap_account(StoreAdapter(store), acc, opener)
+            result = sync_imap_account(store, acc, opener)
             assert result.ok, result.errors
             notes += result.notes
             assert store.pending("acct") == []

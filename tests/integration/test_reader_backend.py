@@ -40,7 +40,7 @@ def test_the_readers_sync_runs_on_new_mail_only_when_inbox_got_mail(
     with Store.open(config.data_dir) as store:
         backend = MailBackend(config, store)
         result = backend.sync("acct")
-        assert result.new == {"INBOX": 2}
+        assert {f.folder: f.new for f in result.folders if f.new} == {"INBOX": 2}
         assert wait_for_text(log) == "acct 2\n"
         backend.sync("acct")  # nothing new: no second announcement
         stack.save(mail_user.name, message("hook 2"))
@@ -143,3 +143,49 @@ def test_a_sent_copy_reaches_a_server_that_had_no_sent_folder(
     parsed = email.message_from_bytes(copy, policy=email.policy.default)
     assert parsed["Subject"] == "копия без папки"
     assert stack.wait_for(rcpt.name, 1) == 1
+
+
+def test_the_readers_sent_copy_is_appended_at_once_as_the_clis_is(
+    mail_user: MailUser, make_mail_user: object, tmp_path: Path
+) -> None:
+    # One Sent-copy policy: the server's Sent has the copy as soon as the message is out (it
+    # waited for the reader's next sync), made with \Sent where the server had no Sent; the
+    # next sync brings it into the local store once, with nothing left to push.
+    from tmail.mime.compose import Draft
+
+    stack = mail_user.stack
+    rcpt: MailUser = make_mail_user()  # type: ignore[operator]
+    out = f'outgoing.host = "{stack.host}"\noutgoing.port = {stack.ports.smtp}\n'
+    out += f'outgoing.security = "starttls"\noutgoing.ca_file = "{stack.ca_file}"\n'
+    cfg = write_config(tmp_path, stack, mail_user.name, mail_user.password, extra=out)
+    config = load_config(cfg)
+    draft = Draft(from_=stack.address(mail_user.name), to=(stack.address(rcpt.name),),
+                  subject="at once", body="hello\n")  # fmt: skip
+    with Store.open(config.data_dir) as store:
+        backend = MailBackend(config, store)
+        assert backend.send("acct", draft).status == "delivered"
+        assert store.pending("acct") == []  # nothing left for a sync to upload
+        assert stack.wait_for(mail_user.name, 1, mailbox="Sent") == 1
+        backend.sync("acct")
+        assert store.count("acct", "Sent") == 1 and store.pending("acct") == []
+    assert stack.wait_for(mail_user.name, 1, mailbox="Sent") == 1  # not a second copy
+
+
+def test_the_readers_sync_reports_progress_as_it_stores(
+    mail_user: MailUser, tmp_path: Path
+) -> None:
+    # Progress reaches the reader as events (the session turns these calls into SyncProgress):
+    # each call comes after a batch was committed, so the store already shows what it counts.
+    stack = mail_user.stack
+    config = load_config(write_config(tmp_path, stack, mail_user.name, mail_user.password))
+    for i in range(3):
+        stack.save(mail_user.name, message(f"progress {i}"))
+    seen: list[tuple[str, int, int, int]] = []
+    with Store.open(config.data_dir) as store:
+
+        def progress(folder: str, done: int, total: int) -> None:
+            seen.append((folder, done, total, store.count("acct", folder)))
+
+        result = MailBackend(config, store).sync("acct", progress)
+        assert result.new_in_inbox == 3 and result.errors == ()
+    assert seen and seen[-1] == ("INBOX", 3, 3, 3)

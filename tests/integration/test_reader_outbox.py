@@ -14,7 +14,7 @@ from tmail.core.models import Address
 from tmail.mime.compose import Draft
 from tmail.outbox.queue import Queue
 from tmail.runtime.backend import MailBackend
-from tmail.runtime.session import MailSession
+from tmail.runtime.session import MailSession, SendDraft
 from tmail.store.store import Store
 from tmail.ui.app import App, Options
 from tmail.ui.compose import Identity
@@ -110,3 +110,42 @@ def test_outbox_view_shows_what_waits_and_sends_again_or_drops(
             assert queue.entries() == [] and len(srv.received) == 1
             reader.app.press("q")
             assert "outbox" not in reader.screen().splitlines()[-2]
+
+
+def test_a_refusal_in_the_reader_is_explained_in_plain_words_as_the_cli_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One send path: the reader's send goes through tmail.outbox.service, so a refusal carries
+    # the reply code's meaning (tmail.protocols.smtpcodes), not only the server's bare words.
+    monkeypatch.setenv("TMAIL_FAKE_PW", "pw")
+    with fake_smtp(rcpt={"b@example.test": "550 5.1.1 no such user"}) as srv:
+        config = load_config(config_for(tmp_path, srv.port))
+        with Store.open(config.data_dir) as store:
+            reader = Reader(MailBackend(config, store))
+            reader.session.submit(SendDraft(account="acct", draft=draft("Nobody home")))
+            reader.work()
+            status = reader.app.render_text(200, 30).splitlines()[-2]
+    assert "not sent:" in status
+    assert "550 5.1.1 mailbox does not exist (permanent failure" in status
+    assert "no such user" in status
+
+
+def test_the_readers_sent_copy_is_queued_for_the_next_sync_when_the_server_is_unreachable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The one Sent-copy policy: APPEND at once when the IMAP server answers; here it does not
+    # (port 1), so the copy waits in the local Sent with a pending APPEND for the next sync.
+    monkeypatch.setenv("TMAIL_FAKE_PW", "pw")
+    cfg = config_for(tmp_path, 0)
+    with fake_smtp() as srv:
+        cfg.write_text(
+            cfg.read_text()
+            .replace("save_sent = false", "save_sent = true")
+            .replace("outgoing.port = 0", f"outgoing.port = {srv.port}")
+        )
+        config = load_config(cfg)
+        with Store.open(config.data_dir) as store:
+            assert MailBackend(config, store).send("acct", draft("Kept")).status == "delivered"
+            [row] = store.list_messages("acct", "Sent")
+            assert row.subject == "Kept"
+            assert [p.kind for p in store.pending("acct", "Sent")] == ["append"]

@@ -36,8 +36,7 @@ from tmail.protocols.pop3 import Pop3Session
 from tmail.store import Store
 from tmail.sync.imap_sync import sync_imap_account
 from tmail.sync.pop3_fetch import fetch_pop3_account
-from tmail.sync.result import SyncResult
-from tmail.sync.storeadapter import StoreAdapter
+from tmail.sync.result import AccountSyncResult
 
 
 @pytest.fixture
@@ -47,7 +46,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def sync(server: FakeImap, store: Store, timeout: float = 5) -> SyncResult:
+def sync(server: FakeImap, store: Store, timeout: float = 5) -> AccountSyncResult:
     acct = Account("acct", "a@x", ServerSettings("imap", "127.0.0.1", server.port, "none"))
 
     def opener(a: Account) -> ImapSession:
@@ -56,7 +55,7 @@ def sync(server: FakeImap, store: Store, timeout: float = 5) -> SyncResult:
         client.login("u", "p")
         return ImapSession(client, account=a.name, server=a.incoming.label)
 
-    return sync_imap_account(StoreAdapter(store), acct, opener)
+    return sync_imap_account(store, acct, opener)
 
 
 def stored(store: Store) -> list[bytes]:
@@ -214,15 +213,14 @@ def test_pop3_connection_lost_mid_download_deletes_nothing_and_resumes(
 
         return opener
 
-    view = StoreAdapter(store)
     with drops_after(mailstack.ports.pop3s, 150_000) as port:
-        broken = fetch_pop3_account(view, acct, through(port))
+        broken = fetch_pop3_account(store, acct, through(port))
     assert not broken.ok and len(broken.errors) == 1
     assert "connection lost" in broken.errors[0] and "\n" not in broken.errors[0]
     kept = [store.read_raw(r.id) for r in store.list_messages(mail_user.name, "INBOX")]
     assert 0 < len(kept) < 40 and all(raw in raws for raw in kept)  # whole messages only
     assert mailstack.message_count(mail_user.name) == 40  # no QUIT: no DELE took effect
-    resumed = fetch_pop3_account(view, acct, through(mailstack.ports.pop3s))
+    resumed = fetch_pop3_account(store, acct, through(mailstack.ports.pop3s))
     assert resumed.ok and resumed.new == 40 - len(kept)
     assert mailstack.message_count(mail_user.name) == 0
     rows = store.list_messages(mail_user.name, "INBOX")

@@ -22,7 +22,7 @@ from tmail.protocols.pop3 import Pop3Session
 from tmail.runtime.watch import watch
 from tmail.store import Store
 from tmail.sync.engine import Openers
-from tmail.sync.result import SyncResult
+from tmail.sync.result import AccountSyncResult
 
 pytestmark = pytest.mark.stack
 
@@ -46,9 +46,11 @@ def submit(stack: MailStack, sender: MailUser, rcpt: MailUser, subject: str) -> 
 
 def run_watch(
     stack: MailStack, user: MailUser, acct: Account, tmp_path: Path
-) -> tuple[threading.Event, threading.Thread, list[SyncResult], list[str], Callable[[], None]]:
+) -> tuple[
+    threading.Event, threading.Thread, list[AccountSyncResult], list[str], Callable[[], None]
+]:
     config = Config(None, tmp_path / "data", 300.0, {acct.name: acct})
-    results: list[SyncResult] = []
+    results: list[AccountSyncResult] = []
     lines: list[str] = []
     stop = threading.Event()
     store = Store.open(tmp_path / "data")
@@ -222,7 +224,7 @@ def test_network_failures_back_off_with_growing_delays_and_stop_promptly(
     monkeypatch.setattr(watch_mod, "backoff_delay", quick)
     config = Config(None, tmp_path / "data", 300.0, {acct.name: acct})
     lines: list[str] = []
-    results: list[SyncResult] = []
+    results: list[AccountSyncResult] = []
     stop = threading.Event()
     Store.open(tmp_path / "data").close()
     t = threading.Thread(

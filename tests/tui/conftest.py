@@ -10,7 +10,8 @@ import pytest
 
 from tmail.core.models import Address, Flag
 from tmail.mime.compose import Draft
-from tmail.runtime.session import Backend, MailSession, SendResult, SyncResult
+from tmail.runtime.session import Backend, MailSession, SendResult
+from tmail.sync.result import AccountSyncResult
 from tmail.ui.app import App, Options
 from tmail.ui.compose import Identity
 from tmail.ui.source import MemorySource, Row
@@ -103,9 +104,9 @@ class RecordingBackend(Backend):
     def poll_interval(self, account: str) -> float | None:
         return None
 
-    def sync(self, account: str) -> SyncResult:
+    def sync(self, account: str, progress: object = None, stop: object = None) -> AccountSyncResult:
         self.calls.append(("sync", account))
-        return SyncResult(new={})
+        return AccountSyncResult(account)
 
     def set_flags(self, ids: Sequence[int], add: Iterable[Flag], remove: Iterable[Flag]) -> None:
         self.calls.append(("flags", (tuple(ids), frozenset(add), frozenset(remove))))

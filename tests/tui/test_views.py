@@ -409,6 +409,27 @@ def test_error_log_collects_failures_in_plain_words(ui: Harness) -> None:
     assert "Traceback" not in screen
 
 
+def test_every_failed_folder_is_in_the_error_log(
+    ui: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two folders failed in one sync: both lines reach the reader (the error log E), not
+    # only the first one.
+    from tmail.sync.result import AccountSyncResult
+
+    errors = ["demo (imap.example:993): Lists: NO over quota", "demo (imap.example:993): Old: NO"]
+
+    def sync(account: str, progress: object = None, stop: object = None) -> AccountSyncResult:
+        return AccountSyncResult(account, errors=tuple(errors))
+
+    monkeypatch.setattr(ui.backend, "sync", sync)
+    ui.press("$")
+    ui.work()
+    assert "sync failed" in ui.screen()
+    ui.press("E")
+    screen = ui.screen()
+    assert errors[0] in screen and errors[1] in screen
+
+
 def test_a_long_error_is_cut_on_the_status_line_not_dropped(ui: Harness) -> None:
     from tmail.runtime.session import SyncFailed
 
@@ -483,10 +504,10 @@ def test_a_60_column_terminal_keeps_subjects_and_help_readable(ui: Harness) -> N
 
 
 def test_a_long_account_name_takes_one_line_of_the_narrow_sidebar(ui: Harness) -> None:
-    from tmail.ui.source import FolderInfo
+    from tmail.ui.source import SidebarFolder
 
     name = "my-very-long-account-name"
-    ui.app.sidebar.update([name], [FolderInfo(name, "INBOX", 0, 0)], None)
+    ui.app.sidebar.update([name], [SidebarFolder(name, "INBOX", 0, 0)], None)
     ui.app.options.sidebar = True
     lines = ui.app.render_text(60, 10).splitlines()
     assert lines[1].startswith("my-very-lon…│") and lines[2].startswith(" INBOX ")
@@ -529,11 +550,13 @@ def test_wide_characters_in_the_sender_do_not_push_the_size_off_the_line() -> No
 
 
 def test_the_first_sync_fills_the_index_as_it_goes() -> None:
+    # Progress reaches the reader as events (each one: a batch the sync committed), not by
+    # looking at the store once a second: no alarm ticks while a sync runs.
     from dataclasses import replace as dc_replace
 
-    from tmail.runtime.session import SyncFinished, SyncStarted
+    from tmail.runtime.session import SyncFinished, SyncProgress, SyncStarted
 
-    class Loop:  # the part of urwid's MainLoop the tick uses
+    class Loop:  # the part of urwid's MainLoop a tick would use
         def __init__(self) -> None:
             self.alarms: list[object] = []
 
@@ -545,17 +568,16 @@ def test_the_first_sync_fills_the_index_as_it_goes() -> None:
     loop = Loop()
     ui.app.loop = loop  # type: ignore[assignment]
     ui.app.handle_events([SyncStarted(account="demo")])
-    assert len(loop.alarms) == 1
     row, raw = ui.source.messages[1]
     for i in range(3):  # what the sync worker has stored so far
         ui.source.messages.append((dc_replace(row, id=50 + i, subject=f"Early {i}"), raw))
-    loop.alarms.pop()()  # type: ignore[operator]
+    ui.app.handle_events([SyncProgress(account="demo", folder="INBOX", done=3, total=900)])
     screen = ui.screen()
     assert "All inboxes  6 messages" in screen and "Early 0" in screen  # before the sync ends
-    assert len(loop.alarms) == 1  # and it looks again a second later
+    assert "syncing demo INBOX 3/900" in screen
     ui.app.handle_events([SyncFinished(account="demo")])
-    loop.alarms.pop()()  # type: ignore[operator]
-    assert loop.alarms == []  # the sync is over: no more ticks
+    assert "synced" in ui.screen()
+    assert loop.alarms == []  # nothing polled the store
 
 
 def test_space_at_the_end_of_a_message_reads_the_next(ui: Harness) -> None:

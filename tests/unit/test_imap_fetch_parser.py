@@ -1,4 +1,4 @@
-"""The fast FETCH parsers of protocols/imap.py against imapclient's own parser, on the same bytes.
+"""The fast FETCH parsers (protocols/imap_fetch.py) against imapclient's own, on the same bytes.
 
 ``_fast_simple_fetch`` (UID, FLAGS, RFC822.SIZE, MODSEQ lines) and ``_fast_fetch`` (our own
 body FETCH) are regexes in front of ``imapclient.response_parser.parse_fetch_response``: each
@@ -22,13 +22,8 @@ from imapclient.response_parser import parse_fetch_response
 
 from tmail.core.errors import ConnectFailed
 from tmail.core.models import Flag
-from tmail.protocols.imap import (
-    FetchedMessage,
-    ImapSession,
-    _fast_fetch,
-    _fast_simple_fetch,
-    flags_from_imap,
-)
+from tmail.protocols.imap import FetchedMessage, ImapSession, flags_from_imap
+from tmail.protocols.imap_fetch import _fast_fetch, _fast_simple_fetch
 
 
 def imapclient_reads(data: list[Any]) -> dict[int, dict[bytes, Any]]:

@@ -28,8 +28,9 @@ from tmail.runtime.session import (
     SyncFailed,
     SyncFinished,
     SyncNow,
-    SyncResult,
+    SyncProgress,
 )
+from tmail.sync.result import AccountSyncResult, FolderResult
 
 DRAFT = Draft(from_=Address("Me", "me@x.test"), to=("a@x.test",), subject="hi", body="b")
 
@@ -49,9 +50,9 @@ class Backend(SessionBackend):
         if self.fail is not None:
             raise self.fail
 
-    def sync(self, account: str) -> SyncResult:
+    def sync(self, account: str, progress: object = None, stop: object = None) -> AccountSyncResult:
         self._maybe_fail()
-        return SyncResult(new={"INBOX": 3}, folders=["INBOX"])
+        return AccountSyncResult(account, folders=(FolderResult("INBOX", new=3),))
 
     def set_flags(self, ids: Sequence[int], add: Iterable[Flag], remove: Iterable[Flag]) -> None:
         self._maybe_fail()
@@ -142,9 +143,45 @@ def test_local_changes_and_postpone_outcomes() -> None:
     assert isinstance(p, DraftPostponed) and p.folder == "Drafts"
 
 
+class TwoFoldersFail(Backend):
+    """A sync where two folders failed (the others synced), reporting progress on the way."""
+
+    def sync(self, account: str, progress: object = None, stop: object = None) -> AccountSyncResult:
+        assert callable(progress)
+        progress("INBOX", 200, 500)
+        errors = ("a (imap:993): Lists: NO over quota", "a (imap:993): Archive: NO gone")
+        return AccountSyncResult(account, folders=(FolderResult("INBOX", new=500),), errors=errors)
+
+
+def test_every_failed_folder_reaches_the_user_not_only_the_first() -> None:
+    session = MailSession(TwoFoldersFail(), poll=False)
+    request = SyncNow(account="a")
+    events = session.run_once(request)
+    facts = [e.error for e in events if isinstance(e, SyncFailed) and e.request_id is None]
+    assert facts == ["a (imap:993): Lists: NO over quota", "a (imap:993): Archive: NO gone"]
+    (outcome,) = outcomes(events, request)
+    assert isinstance(outcome, SyncFailed)
+    assert outcome.error == "2 sync errors in a (E lists them): a (imap:993): Lists: NO over quota"
+    assert NewMessages(account="a", folder="INBOX", count=500) in events  # the rest synced
+
+
+def test_every_failed_folder_of_every_account_reaches_the_user() -> None:
+    request = SyncNow()
+    events = MailSession(TwoFoldersFail(), poll=False).run_once(request)
+    facts = [(e.account, e.error) for e in events if isinstance(e, SyncFailed)]
+    assert len(facts) == 4 and {a for a, _ in facts} == {"a", "b"}
+    (outcome,) = outcomes(events, request)
+    assert isinstance(outcome, RequestFailed) and outcome.error.startswith("2 accounts failed")
+
+
+def test_a_syncs_progress_reaches_the_ui_as_events() -> None:
+    events = MailSession(TwoFoldersFail(), poll=False).run_once(SyncNow(account="a"))
+    assert SyncProgress(account="a", folder="INBOX", done=200, total=500) in events
+
+
 def test_a_session_not_started_hands_over_its_requests_in_order() -> None:
     session = MailSession(Backend(), poll=False)
-    asked = [SetFlags(ids=(1,), add=frozenset({Flag.SEEN})), SyncNow(account="a")]
+    asked = [PostponeDraft(account="a", draft=DRAFT), SyncNow(account="a")]
     for request in asked:
         session.submit(request)
     assert session.take_requests() == asked
@@ -157,13 +194,12 @@ def test_run_pending_does_every_waiting_request_as_the_worker_would() -> None:
     session = MailSession(backend, poll=False)
     flags = SetFlags(ids=(1,), add=frozenset({Flag.SEEN}))
     sync = SyncNow(account="a")
-    session.submit(flags)
+    session.submit(flags)  # a local change: applied at once, not handed to a worker
+    assert backend.flags == [((1,), frozenset({Flag.SEEN}), frozenset())]
+    assert [type(e) for e in outcomes(session.drain(), flags)] == [ChangesApplied]
     session.submit(sync)
     events = session.run_pending()
-    assert [type(e) for e in outcomes(events, flags)] == [ChangesApplied]
     assert [type(e) for e in outcomes(events, sync)] == [SyncFinished]
-    assert events.index(outcomes(events, flags)[0]) < events.index(outcomes(events, sync)[0])
-    assert backend.flags == [((1,), frozenset({Flag.SEEN}), frozenset())]
     assert session.run_pending() == [] and session.take_requests() == []
 
 

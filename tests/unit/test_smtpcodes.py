@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tmail.protocols.connect import _Redactor
 from tmail.protocols.smtpcodes import explain, explain_enhanced
+from tmail.protocols.transcript import Redactor
 
 
 @pytest.mark.parametrize(
@@ -49,17 +49,17 @@ def test_multiline_reply_keeps_all_text() -> None:
 
 def test_transcript_redacts_passwords_and_sasl_payloads() -> None:
     seen: list[str] = []
-    imap = _Redactor(lambda d, t: seen.append(f"{d} {t}"), ["s3cret"], "imap")
+    imap = Redactor(lambda d, t: seen.append(f"{d} {t}"), ["s3cret"], "imap")
     imap.client(b'A1 LOGIN "alice" "s3cret"\r\n')
     imap.client(b"A2 AUTHENTICATE PLAIN AGFsaWNlAHMzY3JldA==\r\n")
     imap.server(b"A2 OK done\r\n")
     imap.auth_over()
     imap.client(b"A3 SELECT INBOX\r\n")
-    smtp = _Redactor(lambda d, t: seen.append(f"{d} {t}"), [], "smtp")
+    smtp = Redactor(lambda d, t: seen.append(f"{d} {t}"), [], "smtp")
     smtp.client(b"AUTH LOGIN YWxpY2U=\r\n")
     smtp.server(b"334 UGFzc3dvcmQ6")
     smtp.client(b"czNjcmV0\r\n")
-    pop = _Redactor(lambda d, t: seen.append(f"{d} {t}"), [], "pop3")
+    pop = Redactor(lambda d, t: seen.append(f"{d} {t}"), [], "pop3")
     pop.client(b"PASS s3cret\r\n")
     text = "\n".join(seen)
     assert "s3cret" not in text and "AGFsaWNl" not in text and "czNjcmV0" not in text

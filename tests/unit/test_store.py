@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tmail.core.errors import StoreError
 from tmail.core.models import Flag
-from tmail.store import Store, maildir
+from tmail.store import FolderState, Store, maildir
 
 S, F, R = Flag.SEEN, Flag.FLAGGED, Flag.REPLIED
 
@@ -139,11 +139,12 @@ def test_lookups_for_sync(store: Store) -> None:
 
 
 def test_sync_state_round_trips(store: Store) -> None:
-    store.set_folder_state("acc", "INBOX", {"uidvalidity": 7, "highestmodseq": 99})
-    assert store.folder_state("acc", "INBOX") == {"uidvalidity": 7, "highestmodseq": 99}
+    state = FolderState(server_name="INBOX", uidvalidity=7, uidnext=12, highestmodseq=99)
+    store.set_folder_state("acc", "INBOX", state)
+    assert store.folder_state("acc", "INBOX") == state
     store.set_account_state("acc", {"x": [1]})
     assert store.account_state("acc") == {"x": [1]}
-    assert store.folder_state("acc", "Nope") == {}
+    assert store.folder_state("acc", "Nope") is None
 
 
 def test_stored_file_without_commit_is_adopted_not_duplicated(store: Store) -> None:
@@ -190,6 +191,16 @@ def test_move_records_old_folder_and_uid(store: Store) -> None:
     store.set_uid(mid, 77)
     store.clear_pending([p.id])
     assert store.by_uid("acc", "Archive", 77).id == mid  # type: ignore[union-attr]
+
+
+def test_a_flag_change_after_a_move_is_merged_from_the_flags_before_it(store: Store) -> None:
+    mid = store.add_message("acc", "INBOX", msg(1), frozenset({S}), uid=5)
+    store.move(mid, "Archive")
+    store.set_uid(mid, 77)  # the sync pushed the move: the new UID, no agreed flags there yet
+    assert store.synced_flags("acc", "Archive") == {}
+    store.change_flags([mid], add=frozenset({F}))
+    assert store.synced_flags("acc", "Archive") == {77: frozenset({S})}  # the journal's base
+    assert store.local_flags("acc", "Archive") == {77: frozenset({S, F})}
 
 
 def test_purge_leaves_a_tombstone(store: Store) -> None:
@@ -342,7 +353,7 @@ def test_index_is_sqlite_wal(store: Store) -> None:
 def test_sync_helpers_for_uidvalidity_change_and_pushed_changes(store: Store) -> None:
     a = store.add_message("acc", "INBOX", msg(1), uid=1)
     b = store.add_message("acc", "INBOX", msg(2), uid=2)
-    store.set_folder_state("acc", "INBOX", {"uidvalidity": 1})
+    store.set_folder_state("acc", "INBOX", FolderState("INBOX", 1, 3, None))
     assert store.synced_folders("acc") == ["INBOX"]
     assert store.local_identities("acc", "INBOX") == [
         (1, "<m1@example.com>", len(msg(1))),

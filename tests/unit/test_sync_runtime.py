@@ -6,10 +6,10 @@ import random
 from pathlib import Path
 
 from tmail.config.model import Account, ServerSettings
-from tmail.protocols.imap import FolderInfo, assign_roles, parse_uid_set
+from tmail.protocols.imap import RemoteFolder, assign_roles, parse_uid_set
 from tmail.runtime.watch import BACKOFF_MAX, backoff_delay, run_hook
 from tmail.sync.imap_sync import choose_folders, local_name
-from tmail.sync.result import FolderResult, SyncResult
+from tmail.sync.result import AccountSyncResult, FolderResult
 
 
 def account(**kw: object) -> Account:
@@ -41,7 +41,7 @@ def test_hook_is_not_run_without_new_mail(tmp_path: Path) -> None:
 
 
 def test_summary_line_counts_everything() -> None:
-    r = SyncResult(
+    r = AccountSyncResult(
         "work",
         folders=(FolderResult("INBOX", new=2, changed=1), FolderResult("Sent", removed=4)),
         errors=("work (h:993): boom",),
@@ -51,15 +51,15 @@ def test_summary_line_counts_everything() -> None:
 
 
 def test_summary_line_says_what_was_pushed() -> None:
-    r = SyncResult(
+    r = AccountSyncResult(
         "work", folders=(FolderResult("INBOX", pushed=1), FolderResult("Sent", pushed=2))
     )
     assert r.summary() == "work: 0 new, 0 changed, 0 removed, 3 pushed, 0 errors"
     assert r.as_dict()["pushed"] == 3
 
 
-def folder(name: str, attrs: tuple[str, ...] = (), subscribed: bool = True) -> FolderInfo:
-    return FolderInfo(name, ".", frozenset(attrs), None, subscribed)
+def folder(name: str, attrs: tuple[str, ...] = (), subscribed: bool = True) -> RemoteFolder:
+    return RemoteFolder(name, ".", frozenset(attrs), None, subscribed)
 
 
 def test_special_use_beats_names_and_each_role_goes_once() -> None:
@@ -80,6 +80,13 @@ def test_special_use_beats_names_and_each_role_goes_once() -> None:
         "Trash": "Trash",
         "Old.Trash": None,
     }
+
+
+def test_sent_mail_and_draft_without_special_use_get_their_roles() -> None:
+    # Names the reader already knew (storesource, compose) now count on the server too.
+    fs = assign_roles([folder("INBOX"), folder("INBOX.Sent Mail"), folder("INBOX.Draft")])
+    assert [f.role for f in fs] == ["INBOX", "Sent", "Drafts"]
+    assert [local_name(f) for f in fs] == ["INBOX", "Sent", "Drafts"]
 
 
 def test_folder_choice_subscribed_include_exclude() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tmail.config.model import ServerSettings
-from tmail.protocols.connect import _system_capath, tls_context
+from tmail.protocols.tls import _system_capath, tls_context
 
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 

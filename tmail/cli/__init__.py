@@ -104,6 +104,21 @@ def _command_module(argv: Sequence[str]) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def _route_mailto(argv: list[str]) -> list[str]:
+    """``tmail mailto:...`` (tmail as the desktop's mail handler) is ``tmail ui --mailto URL``."""
+    skip = False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+        elif arg == "--config":
+            skip = True
+        elif not arg.startswith("-"):
+            if arg[:7].lower() == "mailto:":
+                return [*argv[:i], "ui", "--mailto", arg, *argv[i + 1 :]]
+            return argv
+    return argv
+
+
 def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tmail",
@@ -134,7 +149,7 @@ def main(
 ) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _route_mailto(list(sys.argv[1:] if argv is None else argv))
     commands: list[Command] = []
     only = _command_module(argv)
     if only is not None:

@@ -24,6 +24,7 @@ class RawMessage:
     raw: bytes
     source: str
     assumed_charsets: tuple[str, ...] = ()
+    account: str | None = None  # the account it is stored under (None: a file or stdin)
 
 
 def load_message(ctx: Context, ref: str, assumed: Sequence[str] = ()) -> RawMessage:
@@ -69,7 +70,10 @@ def _from_store(ctx: Context, message: int, hint: tuple[str, ...]) -> RawMessage
             )
         raw = store.read_raw(message)
     return RawMessage(
-        raw, f"{row.account}/{row.folder}", hint + _account_charsets(ctx, row.account)
+        raw,
+        f"{row.account}/{row.folder}",
+        hint + _account_charsets(ctx, row.account),
+        row.account,
     )
 
 
@@ -87,3 +91,17 @@ def _account_charsets(ctx: Context, account: str) -> tuple[str, ...]:
         return ()
     acct = config.accounts.get(account)
     return tuple(acct.assumed_charsets) if acct is not None else ()
+
+
+def account_authserv_ids(ctx: Context, account: str | None) -> tuple[str, ...]:
+    """The account's ``authserv_id`` values (whose Authentication-Results are believed);
+    () without an account or a readable config: then no verdict is shown."""
+    if account is None:
+        return ()
+    from tmail.config import load_config
+
+    try:
+        config = load_config(ctx.config_path)
+    except (TmailError, OSError):
+        return ()
+    return config.authserv_ids(account)

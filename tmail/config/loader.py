@@ -67,7 +67,10 @@ SERVER_KEYS = (
     "allow_plaintext_auth",
 )
 OUTGOING_ONLY_KEYS = ("limits",)
-LIMIT_KEYS = ("per_second", "per_hour", "per_day")
+LIMIT_KEYS = ("per_second", "per_hour", "per_day", "per_message")
+LIMIT_FLAGS = ("count_recipients",)
+PGP_SIGN = ("always", "ask", "never")
+PGP_ENCRYPT = ("always", "opportunistic", "never")
 ACCOUNT_KEYS = (
     "email",
     "name",
@@ -92,7 +95,14 @@ ACCOUNT_KEYS = (
     "save_sent",
     "max_queue_age",
     "resend_uncertain",
+    "split_recipients",
     "on_new_mail",
+    "authserv_id",
+    "unsubscribe_allow_hosts",
+    "pgp_key",
+    "pgp_sign",
+    "pgp_encrypt",
+    "autocrypt",
     "oauth2",
 )
 OAUTH2_KEYS = (
@@ -264,6 +274,13 @@ class _Loader:
     def _size(self, table: Mapping[str, Any], key: str, where: str) -> int | None:
         return self._get(table, key, where, (int, str), 'a size like "25M"', parse_size)
 
+    def _one_or_more(self, table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+        """A string or a list of strings (``authserv_id = "mx.example.org"`` or a list)."""
+        if isinstance(table.get(key), str):
+            value = table[key].strip()
+            return (value,) if value else ()
+        return tuple(v.strip() for v in self._strings(table, key, where) if v.strip())
+
     def _strings(self, table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
         value = self._get(table, key, where, list, "a list of strings")
         if value is None:
@@ -431,7 +448,14 @@ class _Loader:
             save_sent=_default(self._bool(table, "save_sent", where), True),
             max_queue_age=5 * 86400.0 if max_queue_age is None else max_queue_age,
             resend_uncertain=bool(self._bool(table, "resend_uncertain", where)),
+            split_recipients=bool(self._bool(table, "split_recipients", where)),
             on_new_mail=self._str(table, "on_new_mail", where),
+            authserv_ids=self._one_or_more(table, "authserv_id", where),
+            unsubscribe_allow_hosts=self._strings(table, "unsubscribe_allow_hosts", where),
+            pgp_key=self._str(table, "pgp_key", where),
+            pgp_sign=self._choice(table, "pgp_sign", where, PGP_SIGN) or "never",
+            pgp_encrypt=self._choice(table, "pgp_encrypt", where, PGP_ENCRYPT) or "never",
+            autocrypt=bool(self._bool(table, "autocrypt", where)),
             oauth2=oauth2,
         )
 
@@ -483,7 +507,8 @@ class _Loader:
     def _limits(self, raw: Any, where: str, base: SendLimits) -> SendLimits:
         if not isinstance(raw, dict):
             raise self.error(where.rstrip("."), "expected { per_second = N, per_hour = N, ... }")
-        self._check_keys(raw, LIMIT_KEYS, where)
+        self._check_keys(raw, LIMIT_KEYS + LIMIT_FLAGS, where)
+        counted = self._bool(raw, "count_recipients", where)
         values: dict[str, Any] = {}
         for key in LIMIT_KEYS:
             v = self._get(raw, key, where, (int, float), "a number")
@@ -496,6 +521,10 @@ class _Loader:
             else base.per_second,
             per_hour=int(values["per_hour"]) if values["per_hour"] is not None else base.per_hour,
             per_day=int(values["per_day"]) if values["per_day"] is not None else base.per_day,
+            per_message=int(values["per_message"])
+            if values["per_message"] is not None
+            else base.per_message,
+            count_recipients=base.count_recipients if counted is None else counted,
         )
 
     def _server(

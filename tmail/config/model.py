@@ -68,6 +68,8 @@ class SendLimits:
     per_second: float | None = None
     per_hour: int | None = None
     per_day: int | None = None
+    per_message: int | None = None  # most recipients one message may have (the provider's)
+    count_recipients: bool = False  # per_hour/per_day count recipients, not messages (Yandex)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,26 @@ class Account:
     # Connection lost after the final dot: hold the message for the user (False) or send it
     # again by itself at the next try, risking a duplicate (True).
     resend_uncertain: bool = False
+    # More recipients than limits.per_message: refuse the message before it is queued (False),
+    # or send it in batches of that many, the same message to each (True).
+    split_recipients: bool = False
     on_new_mail: str | None = None  # command run with TMAIL_ACCOUNT and TMAIL_NEW_COUNT set
+    # Who really sent it: the authserv-ids (RFC 8601) of the account's own receiving server,
+    # whose Authentication-Results are believed (tmail.mime.sender); none: no verdict shown.
+    authserv_ids: tuple[str, ...] = ()
+    # One-click unsubscribe (RFC 8058) refuses hosts that resolve to private or loopback
+    # addresses; these host names are allowed all the same (an intranet list server).
+    unsubscribe_allow_hosts: tuple[str, ...] = ()
+    # OpenPGP for what is sent: the signing key (default: the secret key of ``email``), whether
+    # to sign ("always", "ask": the reader asks when sending, "never") and encrypt ("always",
+    # "opportunistic": when every recipient has a key, "never"); ``tmail send --sign/--no-sign
+    # --encrypt/--no-encrypt`` decide instead (for it "ask" is "never": a script is not asked).
+    pgp_key: str | None = None
+    pgp_sign: str = "never"
+    pgp_encrypt: str = "never"
+    # Autocrypt level 1: send one's key in an Autocrypt header; the reader learns the keys of
+    # correspondents from theirs (for addresses the keyring has no key for).
+    autocrypt: bool = False
     # Built-in OAuth2 sign-in (`tmail account login`); None: passwords or oauth2_token_command.
     oauth2: OAuth2Settings | None = None
 
@@ -130,6 +151,11 @@ class Config:
         """
         acct = self.accounts.get(account)
         return acct.assumed_charsets if acct is not None else ()
+
+    def authserv_ids(self, account: str) -> tuple[str, ...]:
+        """An account's trusted ``authserv_id`` values; () for one not configured."""
+        acct = self.accounts.get(account)
+        return acct.authserv_ids if acct is not None else ()
 
     def account(self, name: str | None = None) -> Account:
         """The named account, or the default one (the only one, or the one marked default)."""

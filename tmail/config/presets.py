@@ -49,8 +49,15 @@ def _server(raw: Any) -> PresetServer | None:
 def presets() -> dict[str, Preset]:
     """Every preset by name, read once from the package's ``providers.toml``."""
     text = resources.files("tmail.config").joinpath("providers.toml").read_text("utf-8")
+    return parse_presets(tomllib.loads(text))
+
+
+def parse_presets(table: dict[str, Any]) -> dict[str, Preset]:
+    """Presets from a table in the format of ``providers.toml`` (also a user's own file, see
+    ``TMAIL_PROVIDERS`` in :mod:`tmail.config.discovery`). Raises KeyError/ValueError/TypeError
+    on a malformed entry."""
     out: dict[str, Preset] = {}
-    for name, raw in tomllib.loads(text).items():
+    for name, raw in table.items():
         lim = raw.get("limits", {})
         out[name] = Preset(
             name=name,
@@ -63,6 +70,8 @@ def presets() -> dict[str, Preset]:
                 per_second=lim.get("per_second"),
                 per_hour=lim.get("per_hour"),
                 per_day=lim.get("per_day"),
+                per_message=lim.get("per_message"),
+                count_recipients=bool(lim.get("count_recipients", False)),
             ),
             auth=raw.get("auth", "password"),
             note=raw.get("note", ""),

@@ -18,10 +18,10 @@ and the UI catch :class:`TmailError` and print :meth:`TmailError.one_line`.
     │   ├── AuthFailed              the server refused the login
     │   └── ProtocolError           the server said NO/BAD/-ERR/5xx or spoke nonsense
     ├── MessageError                a message could not be parsed or built (bad input)
-    ├── StoreError                  the local store could not be read or written (disk full, ...)
-    └── SendError                   a message was not delivered
-        ├── TemporarySendFailure    4xx or network trouble: stays queued, retried later
-        └── PermanentSendFailure    5xx: returned to the user with the server's words
+    └── StoreError                  the local store could not be read or written (disk full, ...)
+
+A message that was not delivered is no error here: the outbox records it (queued, held, failed,
+with the server's words; see :mod:`tmail.outbox.flush`).
 """
 
 from __future__ import annotations
@@ -129,15 +129,3 @@ class MessageError(TmailError):
 
 class StoreError(TmailError):
     exit_status = 74  # EX_IOERR
-
-
-class SendError(TmailError):
-    pass
-
-
-class TemporarySendFailure(SendError):
-    exit_status = 75  # EX_TEMPFAIL
-
-
-class PermanentSendFailure(SendError):
-    exit_status = 69  # EX_UNAVAILABLE

@@ -80,6 +80,9 @@ class Draft:
     extra_headers: tuple[tuple[str, str], ...] = ()
     date: datetime | None = None  # default: now, local time
     message_id: str | None = None  # default: a fresh one in the sender's domain
+    # OpenPGP as chosen on the review screen; None: the account's pgp_sign / pgp_encrypt
+    pgp_sign: bool | None = None
+    pgp_encrypt: bool | None = None
 
 
 @dataclass(frozen=True)

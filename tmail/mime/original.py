@@ -1,6 +1,6 @@
 """The HTML original of a message, for a browser (the reader's "open the original").
 
-Built on the parser's own part splitter (:mod:`tmail.mime.parse`); returns text, no ``email``
+Built on the parser's own part splitter (:mod:`tmail.mime.structure`); returns text, no ``email``
 objects. The page gets a Content-Security-Policy that forbids loading anything from the network
 (tracking pixels, remote fonts, scripts): opening a message must not tell its sender.
 """
@@ -8,7 +8,9 @@ objects. The page gets a Content-Security-Policy that forbids loading anything f
 from __future__ import annotations
 
 from tmail.mime.charsets import decode_text
-from tmail.mime.parse import _decoded, _disposition, _Parser, _Part
+from tmail.mime.parts import _decoded, _Part
+from tmail.mime.structure import _Parser
+from tmail.mime.view import _disposition
 
 # Inline styles and embedded (data:) images only: nothing is fetched, nothing runs.
 CSP = (

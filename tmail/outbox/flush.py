@@ -6,7 +6,9 @@ Every message ends a flush in exactly one state, each with words for the user:
 * ``partial``   – taken for some recipients and refused for good for others: moved to ``failed``
   with the refused ones named (a Sent copy is made: it did go out);
 * ``queued``    – a 4xx reply or network trouble: stays, with the reason and the next try;
-* ``waiting``   – held back by a rate limit, with the time it may go;
+* ``waiting``   – held back by a rate limit, with the time it may go: the account's own limits,
+  or one the server announced by refusing (``tmail.outbox.ratelimit``: the whole account's queue
+  then waits until the window is likely over, and goes by itself after);
 * ``failed``    – a 5xx reply (or ``max_queue_age`` passed): moved to ``failed`` with the
   server's words explained;
 * ``held``      – the server refused the login: stays, held for the account until the user
@@ -29,10 +31,11 @@ from typing import Literal
 
 from tmail.config.model import Account
 from tmail.core.durations import format_duration
-from tmail.core.errors import AuthFailed, TmailError
+from tmail.core.errors import AuthFailed, MessageError, TmailError
 from tmail.outbox.policy import gave_up, next_allowed, retry_delay
 from tmail.outbox.queue import Attempt, Entry, Queue, RecipientResult
-from tmail.protocols.smtp import Delivery, Dsn, Reply, SmtpFailure, SmtpSession
+from tmail.outbox.ratelimit import RateLimit, rate_limit
+from tmail.protocols.smtp import Delivery, Dsn, Refusal, Reply, SmtpFailure, SmtpSession
 
 Status = Literal["delivered", "partial", "queued", "waiting", "failed", "held", "uncertain"]
 
@@ -108,6 +111,7 @@ class Flusher:
         self.warnings: list[str] = []
         self.server = account.outgoing.label if account.outgoing else ""
         self._login_held = False
+        self._server_limited: tuple[float, str] | None = None  # set when the server said stop
 
     # ------------------------------------------------------------ bookkeeping
     def _temporary(self, entry: Entry, why: str) -> Outcome:
@@ -184,12 +188,14 @@ class Flusher:
         if entry.dsn_notify or entry.dsn_envid:
             dsn = Dsn(notify=entry.dsn_notify, ret=entry.dsn_ret, envid=entry.dsn_envid)
         try:
-            delivery = session.send(data, entry.sender, entry.recipients, dsn)
+            delivery = self._send(session, data, entry, dsn)
         except SmtpFailure as exc:
             if exc.uncertain and not self.account.resend_uncertain:
                 return self._hold(entry, "uncertain", exc.what)
             if exc.reply is None:
                 return self._temporary(entry, exc.what)
+            if limit := self._server_limit(exc.reply):
+                return self._server_wait(entry, limit)
             words = f"{exc.what}: {self._words(exc.reply)}"
             if exc.permanent:
                 return self._permanent(entry, words)
@@ -198,20 +204,48 @@ class Flusher:
             self.warnings.append(f"message {entry.id}: {note}")
         return self._after(entry, data, delivery)
 
+    def _send(self, session: SmtpSession, data: bytes, entry: Entry, dsn: Dsn | None) -> Delivery:
+        """One transaction, or with ``split_recipients`` one per batch of ``per_message``
+        recipients (the same message each time). A batch refused as a whole after others went
+        leaves its recipients and the rest pending, with the server's reply."""
+        most = self.account.limits.per_message
+        rcpts = entry.recipients
+        if not most or len(rcpts) <= most:
+            return session.send(data, entry.sender, rcpts, dsn)
+        accepted: list[str] = []
+        refused: list[Refusal] = []
+        final: Reply | None = None
+        notes: list[str] = []
+        for start in range(0, len(rcpts), most):
+            batch = rcpts[start : start + most]
+            try:
+                d = session.send(data, entry.sender, batch, dsn)
+            except SmtpFailure as exc:
+                if start == 0 or exc.uncertain:
+                    raise  # nothing went yet, or this batch may have: as a single message
+                # The earlier batches went: this one and the rest carry the server's reply
+                # (refused for good, pending, or waiting for its rate limit, as for a
+                # recipient refused at RCPT).
+                reply = exc.reply or Reply(451, f"4.4.2 not sent yet ({exc.what})")
+                refused += [Refusal(r, reply) for r in rcpts[start:]]
+                break
+            accepted += d.accepted
+            refused += d.refused
+            notes += d.notes
+            final = d.final or final
+        return Delivery(tuple(accepted), tuple(refused), final, tuple(notes))
+
     def _after(self, entry: Entry, data: bytes, d: Delivery) -> Outcome:
         now = self.clock()
-        refused_for_good = tuple(
-            RecipientResult(r.recipient, r.reply.code, r.reply.text)
-            for r in d.refused
-            if r.permanent
-        )
-        still = tuple(r.recipient for r in d.refused if not r.permanent)
-        refused_words = "; ".join(
-            f"{r.recipient}: {self._words(r.reply)}" for r in d.refused if r.permanent
-        )
-        later_words = "; ".join(
-            f"{r.recipient}: {self._words(r.reply)}" for r in d.refused if not r.permanent
-        )
+        # A recipient refused for the server's rate limit is not refused for good: it waits.
+        limited = {r.recipient: lim for r in d.refused if (lim := self._server_limit(r.reply))}
+        final = [r for r in d.refused if r.permanent and r.recipient not in limited]
+        later = [r for r in d.refused if not r.permanent or r.recipient in limited]
+        refused_for_good = tuple(RecipientResult(r.recipient, r.reply.code, r.reply.text)
+                                 for r in final)  # fmt: skip
+        still = tuple(r.recipient for r in later)
+        refused_words = "; ".join(f"{r.recipient}: {self._words(r.reply)}" for r in final)
+        later_words = "; ".join(f"{r.recipient}: {self._words(r.reply)}" for r in later)
         entry = replace(
             entry,
             recipients=still,
@@ -221,7 +255,9 @@ class Flusher:
         if d.accepted:
             limits = self.account.limits
             if limits.per_second or limits.per_hour or limits.per_day:
-                self.queue.record_sent(now)
+                # Where each recipient counts (Yandex), a message to 35 uses 35 of the day's.
+                for _ in range(len(d.accepted) if limits.count_recipients else 1):
+                    self.queue.record_sent(now)
             entry = self._sent_copy(entry, data)
         if still:
             why = f"not yet accepted for {later_words}"
@@ -229,6 +265,8 @@ class Flusher:
                 why = f"sent to {', '.join(d.accepted)}; {why}"
             if refused_words:
                 why += f"; refused for good: {refused_words}"
+            if limited:
+                return self._server_wait(entry, next(iter(limited.values())), why)
             return self._temporary(entry, why)
         if entry.refused:
             all_refused = "; ".join(
@@ -261,12 +299,17 @@ class Flusher:
             self.warnings += self.queue.warnings
             wanted = set(only) if only is not None else None
             now = self.clock()
+            # The server's rate limit holds every message of the account, new ones too, even
+            # in a forced flush; only messages the user names (--resend, y) are tried.
+            server_hold = self.queue.server_hold(now) if wanted is None else None
             due: list[Entry] = []
             for entry in entries:
                 if wanted is not None and entry.id not in wanted:
                     continue
                 if entry.hold:
                     outcomes.append(self._held(entry))  # until the user lets it go
+                elif server_hold is not None:
+                    outcomes.append(self._still_waiting(entry, *server_hold))
                 elif gave_up(entry.created, now, self.account.max_queue_age):
                     age = format_duration(now - entry.created)
                     why = f"gave up after {age} in the queue; last error: {entry.last_error}"
@@ -300,7 +343,14 @@ class Flusher:
                         why = _open_failure(exc)
                         if isinstance(exc, SmtpFailure) and exc.permanent and exc.reply:
                             why = f"{exc.what}: {self._words(exc.reply)}"
-                        if isinstance(exc, AuthFailed):
+                        limit = (
+                            self._server_limit(exc.reply)
+                            if isinstance(exc, SmtpFailure) and exc.reply is not None
+                            else None
+                        )
+                        if limit is not None:
+                            outcomes += [self._server_wait(e, limit) for e in due[i:]]
+                        elif isinstance(exc, AuthFailed):
                             # The same password would be refused again: hold, do not retry.
                             outcomes += [self._hold(e, "login", why) for e in due[i:]]
                         else:
@@ -313,7 +363,13 @@ class Flusher:
                 outcome = self._deliver(session, entry)
                 outcomes.append(outcome)
                 if limited and outcome.entry.delivered != entry.delivered:
-                    sent.append(self.clock())
+                    went = len(outcome.entry.delivered) - len(entry.delivered)
+                    sent += [self.clock()] * (went if limits.count_recipients else 1)
+                if self._server_limited is not None:
+                    # The server said stop: the rest wait with it, untried.
+                    until, words = self._server_limited
+                    outcomes += [self._still_waiting(e, until, words) for e in due[i + 1 :]]
+                    break
         finally:
             if session is not None:
                 session.close()
@@ -323,6 +379,46 @@ class Flusher:
         entry = replace(entry, waiting_until=until, next_try=max(entry.next_try, until))
         self.queue.update(entry)
         return Outcome(entry, "waiting", f"rate limit reached; waits until {clock_time(until)}")
+
+    # ------------------------------------------------------------ the server's limits
+    def _server_limit(self, reply: Reply) -> RateLimit | None:
+        now = self.clock()
+        return rate_limit(reply.code, reply.text, now, self.queue.sent_times(now))
+
+    def _server_wait(self, entry: Entry, limit: RateLimit, why: str = "") -> Outcome:
+        """The server refused for its rate limit: this entry and the account's whole queue
+        wait until ``limit.until``; then they go by themselves."""
+        now = self.clock()
+        kind = "daily sending quota" if limit.daily else "sending rate limit"
+        words = f"the server's {kind}: {limit.reply}"
+        if why:
+            words = f"{why}; {words}"
+        self.queue.remember_server_hold(limit.until, words)
+        self._server_limited = (limit.until, words)
+        entry = replace(
+            entry,
+            attempts=(*entry.attempts, Attempt(now, "temporary", words)),
+            last_error=words,
+            next_try=max(entry.next_try, limit.until),
+            waiting_until=limit.until,
+        )
+        self.queue.update(entry)
+        return Outcome(entry, "waiting", _until_words(words, limit.until))
+
+    def _still_waiting(self, entry: Entry, until: float, words: str) -> Outcome:
+        if entry.waiting_until != until:
+            entry = replace(
+                entry,
+                last_error=words,
+                next_try=max(entry.next_try, until),
+                waiting_until=until,
+            )
+            self.queue.update(entry)
+        return Outcome(entry, "waiting", _until_words(words, until))
+
+
+def _until_words(words: str, until: float) -> str:
+    return f"{words}; the account's messages wait until {clock_time(until)}, then go by themselves"
 
 
 def held_words(entry: Entry) -> str:
@@ -380,15 +476,29 @@ def enqueue(
     dsn: Dsn | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Entry:
-    """Queue a message durably (see :mod:`tmail.outbox.queue`); returns its entry."""
+    """Queue a message durably (see :mod:`tmail.outbox.queue`); returns its entry.
+
+    A message with more recipients (Bcc included) than the provider takes in one message
+    (``limits.per_message``) is refused here, before anything is queued, unless the account
+    says ``split_recipients = true`` (then it goes in batches: see :meth:`Flusher._deliver`).
+    """
     from tmail.outbox.queue import new_id
 
+    recipients = tuple(recipients)
+    most = account.limits.per_message
+    if most and len(recipients) > most and not account.split_recipients:
+        raise MessageError(
+            f"{len(recipients)} recipients, but the server takes at most {most} in one message",
+            account=account.name,
+            hint=f"send it in parts, or set split_recipients = true for the account to send it "
+            f"in batches of {most} (everyone still sees the same To and Cc); nothing was queued",
+        )
     now = clock()
     entry = Entry(
         id=new_id(),
         account=account.name,
         sender=sender,
-        recipients=tuple(recipients),
+        recipients=recipients,
         subject=subject,
         message_id=message_id,
         created=now,

@@ -377,6 +377,20 @@ class Queue:
             with contextlib.suppress(OSError):
                 _write_atomic(self.root / "server-size", str(size).encode())
 
+    def server_hold(self, now: float) -> tuple[float, str] | None:
+        """(until, the server's words) while the server's rate limit holds the account's
+        queue (see tmail.outbox.ratelimit); None when it does not (any more)."""
+        try:
+            until_text, _, words = (self.root / "server-hold").read_text().partition("\n")
+            until = float(until_text)
+        except (OSError, ValueError):
+            return None
+        return (until, words.strip()) if until > now else None
+
+    def remember_server_hold(self, until: float, words: str) -> None:
+        with contextlib.suppress(OSError):
+            _write_atomic(self.root / "server-hold", f"{until:.3f}\n{words}\n".encode())
+
     # ------------------------------------------------------------------ rate log
     def sent_times(self, now: float) -> list[float]:
         """Times of deliveries in the last day (for the rate limits)."""

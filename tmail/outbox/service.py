@@ -1,23 +1,28 @@
-"""The outbox wired to the real world: connections from the account, reply codes in words.
+"""The outbox wired to the real world: connections from the account, reply codes in words,
+and the one Sent-copy policy (:class:`SentCopy`).
 
-The CLI and the runtime call these; tests call :mod:`tmail.outbox.flush` with their own opener.
+This is the one send path: ``tmail send``/``tmail flush`` and the reader (send, ``$``, "send
+again", the retries after each sync) all queue with :func:`queue_message` and deliver with
+:func:`flush_account`; tests call :mod:`tmail.outbox.flush` with their own opener.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from tmail.config.model import Account, Config
+from tmail.config.model import Account
 from tmail.core.errors import ConfigError, TmailError
 from tmail.core.models import Flag
+from tmail.core.roles import Role, folder_for, special_use
 from tmail.mime.compose import Composed
-from tmail.outbox.flush import FlushReport, Opener, Outcome, SentSink, enqueue, flush
+from tmail.outbox.flush import FlushReport, Opener, SentSink, enqueue, flush
 from tmail.outbox.queue import Entry, Queue
 from tmail.protocols import smtpcodes
 from tmail.protocols.connect import open_imap, open_smtp
-from tmail.protocols.imap import ROLE_USE, ImapSession, assign_roles
+from tmail.protocols.imap import ImapSession, assign_roles
 from tmail.protocols.smtp import Dsn, SmtpSession, open_session
 from tmail.store.store import Store
 
@@ -43,19 +48,41 @@ def explain(code: int, text: str) -> str:
     return smtpcodes.explain(code, text).explain()
 
 
-class ImapSentCopy:
-    """Sent copies by IMAP APPEND into the account's Sent folder, on one lazily opened session.
+class SentCopy:
+    """The one Sent-copy policy, for the reader and the command line alike.
 
-    The folder is the one marked ``\\Sent`` (RFC 6154), else one named like it, else "Sent",
-    created when missing. Flagged \\Seen: the user wrote it.
+    IMAP accounts: APPEND into the server's Sent folder at once (the one marked ``\\Sent``,
+    RFC 6154, else one named like it, else "Sent", created with ``\\Sent`` when missing), on
+    one lazily opened session. When the server cannot be reached (or refuses), the APPEND is
+    queued instead: the copy goes into the local Sent folder with a pending append, and the
+    next sync uploads it (creating the folder there if need be). POP3 accounts have no server
+    folders: the copy is kept in the local Sent folder. Flagged \\Seen: the user wrote it.
+
+    ``store`` is the caller's open store (the reader's); without one, one is opened when
+    needed and closed by :meth:`close`.
     """
 
-    def __init__(self, account: Account) -> None:
+    def __init__(self, account: Account, data_dir: Path, store: Store | None = None) -> None:
         self.account = account
+        self.data_dir = data_dir
+        self._store = store
+        self._own_store = store is None
         self._session: ImapSession | None = None
         self._folder: str | None = None
+        self._offline = account.incoming.protocol != "imap"
 
     def __call__(self, entry: Entry, data: bytes) -> None:
+        if not self._offline:
+            try:
+                self._append(data)
+                return
+            except (TmailError, OSError):
+                # not connected: queue the APPEND for the next sync instead (below)
+                self._offline = True
+                self._logout()
+        self._keep_locally(data, pending_append=self.account.incoming.protocol == "imap")
+
+    def _append(self, data: bytes) -> None:
         if self._session is None:
             self._session = ImapSession(
                 open_imap(self.account),
@@ -63,30 +90,22 @@ class ImapSentCopy:
                 server=self.account.incoming.label,
             )
             folders = assign_roles(self._session.folders())
-            found = next((f.name for f in folders if f.role == "Sent"), None)
+            found = next((f.name for f in folders if f.role == Role.SENT), None)
             if found is None:
                 found = "Sent"
-                self._session.create_folder(found, ROLE_USE["Sent"])
+                self._session.create_folder(found, special_use(Role.SENT))
             self._folder = found
         assert self._folder is not None
         self._session.append(self._folder, data, {Flag.SEEN})
 
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.logout()
-            self._session = None
+    def _keep_locally(self, data: bytes, *, pending_append: bool) -> None:
+        store = self._open_store()
+        folder = local_sent_folder(store, self.account.name)
+        store.add_message(
+            self.account.name, folder, data, frozenset({Flag.SEEN}), record_append=pending_append
+        )
 
-
-class LocalSentCopy:
-    """Sent copies into the local store's Sent folder (POP3 accounts have no server folders)."""
-
-    def __init__(self, account: Account, data_dir: Path, store: Store | None = None) -> None:
-        self.account = account
-        self.data_dir = data_dir
-        self._store = store
-        self._own = store is None
-
-    def __call__(self, entry: Entry, data: bytes) -> None:
+    def _open_store(self) -> Store:
         if self._store is None:
             account = self.account
 
@@ -96,28 +115,41 @@ class LocalSentCopy:
                 return account.assumed_charsets if name == account.name else ()
 
             self._store = Store.open(self.data_dir, assumed_charsets=charsets)
-        self._store.add_message(self.account.name, "Sent", data, frozenset({Flag.SEEN}))
+        return self._store
+
+    def _logout(self) -> None:
+        if self._session is not None:
+            with contextlib.suppress(TmailError, OSError):
+                self._session.logout()
+            self._session = None
 
     def close(self) -> None:
-        if self._store is not None and self._own:
+        self._logout()
+        if self._store is not None and self._own_store:
             self._store.close()
             self._store = None
 
 
-def sent_sink_for(
-    account: Account, data_dir: Path, store: Store | None = None
-) -> ImapSentCopy | LocalSentCopy | None:
-    """Where Sent copies go (unless ``save_sent = false``): IMAP APPEND into the server's Sent
-    folder for IMAP accounts, the local Sent folder otherwise."""
+def local_sent_folder(store: Store, account: str) -> str:
+    """The account's Sent folder in the store (:mod:`tmail.core.roles`), else "Sent"."""
+    return folder_for("Sent", (f.name for f in store.folders(account))) or "Sent"
+
+
+def sent_sink_for(account: Account, data_dir: Path, store: Store | None = None) -> SentCopy | None:
+    """Where Sent copies go (see :class:`SentCopy`); None when ``save_sent = false``."""
     if not account.save_sent:
         return None
-    if account.incoming.protocol == "imap":
-        return ImapSentCopy(account)
-    return LocalSentCopy(account, data_dir, store)
+    return SentCopy(account, data_dir, store)
 
 
 def queue_for(data_dir: Path, account: Account) -> Queue:
     return Queue.for_account(data_dir, account.name)
+
+
+def has_waiting(data_dir: Path, account: Account) -> bool:
+    """Whether anything waits in the account's outbox (without taking its lock)."""
+    new = queue_for(data_dir, account).root / "new"
+    return new.is_dir() and any(new.iterdir())
 
 
 def queue_message(
@@ -148,6 +180,10 @@ def flush_account(
     opener: Opener | None = None,
     store: Store | None = None,
 ) -> FlushReport:
+    """Send what waits in the account's outbox (everything with ``force``, else what is due;
+    just ``only`` when given) on one connection; refusals explained in plain words
+    (:mod:`tmail.protocols.smtpcodes`), Sent copies by :class:`SentCopy` (into ``store`` when
+    they cannot go to the server now)."""
     own_sink = sent_sink_for(account, data_dir, store) if sent_sink is None else None
     try:
         return flush(
@@ -162,23 +198,3 @@ def flush_account(
     finally:
         if own_sink is not None:
             own_sink.close()
-
-
-def send_now(
-    config: Config,
-    account: Account,
-    composed: Composed,
-    store: Store | None = None,
-    dsn: Dsn | None = None,
-) -> Outcome:
-    """Queue a built message durably, then try to deliver it at once (the reader's "send").
-
-    Never raises for delivery trouble: the outcome says delivered, partial, queued (with the
-    reason and next try), waiting (rate limit) or failed (with the server's words).
-    """
-    entry = queue_message(config.data_dir, account, composed, dsn)
-    try:
-        report = flush_account(config.data_dir, account, only=[entry.id], store=store)
-    except TmailError as exc:
-        return Outcome(entry, "queued", f"queued as {entry.id}, not sent yet: {exc.one_line()}")
-    return report.of(entry.id) or Outcome(entry, "queued", f"queued as {entry.id}")

@@ -20,7 +20,6 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -28,115 +27,41 @@ import imapclient
 from imapclient.response_parser import parse_fetch_response
 
 from tmail.core.errors import ConnectFailed, NetworkError, ProtocolError
-from tmail.core.models import IMAP_FLAGS, Flag
+from tmail.core.models import Flag
+from tmail.protocols.imap_fetch import (
+    _batches,
+    _fast_fetch,
+    _fast_simple_fetch,
+    _fetch_problem,
+    _uidset,
+)
+from tmail.protocols.imap_types import (
+    FetchedMessage,
+    FolderStatus,
+    MessageIdentity,
+    RemoteFolder,
+    assign_roles,
+    flags_from_imap,
+    flags_to_imap,
+    parse_uid_set,
+)
 
-# Special-use attributes (RFC 6154) -> tmail's local folder names.
-SPECIAL_USE: dict[bytes, str] = {
-    b"\\sent": "Sent",
-    b"\\drafts": "Drafts",
-    b"\\trash": "Trash",
-    b"\\junk": "Junk",
-    b"\\archive": "Archive",
-}
-ROLE_USE: dict[str, str] = {role: use.decode().title() for use, role in SPECIAL_USE.items()}
-# Servers without SPECIAL-USE: the usual names, case-insensitive (last path element).
-COMMON_NAMES: dict[str, str] = {
-    "sent": "Sent",
-    "sent items": "Sent",
-    "sent messages": "Sent",
-    "drafts": "Drafts",
-    "trash": "Trash",
-    "deleted items": "Trash",
-    "deleted messages": "Trash",
-    "junk": "Junk",
-    "spam": "Junk",
-    "junk e-mail": "Junk",
-    "archive": "Archive",
-    "archives": "Archive",
-}
+__all__ = [
+    "DEFAULT_MAX_LITERAL",
+    "FetchedMessage",
+    "FolderStatus",
+    "ImapSession",
+    "MessageIdentity",
+    "RemoteFolder",
+    "assign_roles",
+    "flags_from_imap",
+    "flags_to_imap",
+    "parse_uid_set",
+    "safe_server_text",
+]
 
-_FROM_IMAP: dict[bytes, Flag] = {v.lower().encode(): k for k, v in IMAP_FLAGS.items()}
 _LITERAL = re.compile(rb"\{(\d+)\+?\}$")
-_UIDSET_RANGE = re.compile(r"(\d+)(?::(\d+))?")
 DEFAULT_MAX_LITERAL = 256 * 1024 * 1024  # no mail server accepts messages this big
-
-
-def flags_from_imap(items: Iterable[bytes | str | int]) -> frozenset[Flag]:
-    """tmail's flags from IMAP flag atoms; keywords tmail does not model are dropped (also
-    one of digits only, which imapclient's parser hands over as an int)."""
-    out = set()
-    for item in items:
-        raw = item if isinstance(item, bytes) else str(item).encode()
-        flag = _FROM_IMAP.get(raw.lower())
-        if flag is not None:
-            out.add(flag)
-    return frozenset(out)
-
-
-def flags_to_imap(flags: Iterable[Flag]) -> list[str]:
-    return [IMAP_FLAGS[f] for f in sorted(flags)]
-
-
-def parse_uid_set(text: str) -> list[int]:
-    """``1:3,7`` -> ``[1, 2, 3, 7]`` (a UID set as in COPYUID/APPENDUID, RFC 4315)."""
-    out: list[int] = []
-    for part in text.split(","):
-        m = _UIDSET_RANGE.fullmatch(part.strip())
-        if not m:
-            raise ValueError(f"not a UID set: {text!r}")
-        lo = int(m.group(1))
-        hi = int(m.group(2) or lo)
-        if hi < lo:
-            lo, hi = hi, lo
-        out.extend(range(lo, hi + 1))
-    return out
-
-
-@dataclass(frozen=True)
-class FolderInfo:
-    """One folder as LIST shows it."""
-
-    name: str  # the server's name (decoded from modified UTF-7)
-    delimiter: str
-    attributes: frozenset[str]  # lower-case, e.g. "\\noselect", "\\sent"
-    role: str | None  # INBOX, Sent, Drafts, Trash, Junk, Archive or None
-    subscribed: bool
-
-    @property
-    def selectable(self) -> bool:
-        return not ({"\\noselect", "\\nonexistent"} & self.attributes)
-
-
-@dataclass(frozen=True)
-class FolderStatus:
-    """What SELECT, EXAMINE or STATUS says of a folder."""
-
-    name: str
-    uidvalidity: int
-    uidnext: int
-    exists: int
-    highestmodseq: int | None  # None without CONDSTORE
-
-
-@dataclass(frozen=True)
-class FetchedMessage:
-    """One message as fetched: the raw bytes (or only the header when ``partial``)."""
-
-    uid: int
-    flags: frozenset[Flag]
-    size: int  # RFC822.SIZE: the full size, also for a partial fetch
-    raw: bytes
-    internaldate: datetime | None
-    partial: bool = False
-
-
-@dataclass(frozen=True)
-class MessageIdentity:
-    """What re-associates a message after a UIDVALIDITY change: its Message-ID and size."""
-
-    uid: int
-    message_id: str | None
-    size: int
 
 
 class ImapSession:
@@ -218,12 +143,12 @@ class ImapSession:
         return capability.upper() in self.capabilities
 
     # ------------------------------------------------------------------------ folders
-    def folders(self) -> list[FolderInfo]:
+    def folders(self) -> list[RemoteFolder]:
         """Every folder LIST shows, with its special-use role and whether it is subscribed."""
         with self._errors("LIST"):
             listed = self._c.list_folders()
             subscribed = {name for _f, _d, name in self._c.list_sub_folders()}
-        out: list[FolderInfo] = []
+        out: list[RemoteFolder] = []
         for flags, delim, name in listed:
             name = str(name)
             attrs = frozenset(
@@ -232,7 +157,7 @@ class ImapSession:
             )
             delimiter = (delim.decode() if isinstance(delim, bytes) else delim) or "/"
             out.append(
-                FolderInfo(
+                RemoteFolder(
                     name=name,
                     delimiter=delimiter,
                     attributes=attrs,
@@ -624,121 +549,6 @@ class ImapSession:
             self._c.shutdown()
 
 
-_FAST_HEAD = re.compile(
-    rb"\d+ \(UID (\d+) FLAGS \(([^()]*)\) RFC822\.SIZE (\d+) "
-    rb'INTERNALDATE "([^"]*)" BODY\[(HEADER)?\] \{(\d+)\}$'
-)
-
-
-_SIMPLE_ITEM = re.compile(rb"(UID|RFC822\.SIZE) (\d+)|(FLAGS|MODSEQ) \(([^()]*)\)")
-_SIMPLE_LINE = re.compile(rb"\d+ \((.*)\)$")
-
-
-def _fast_simple_fetch(data: list[Any]) -> dict[int, dict[bytes, Any]] | None:
-    """UID/FLAGS/RFC822.SIZE/MODSEQ answers (no literals) parsed with regexes; None when any
-    line has another shape, for imapclient's general parser to handle."""
-    out: dict[int, dict[bytes, Any]] = {}
-    for item in data:
-        if not isinstance(item, bytes):
-            return None
-        m = _SIMPLE_LINE.match(item)
-        if m is None:
-            return None
-        d: dict[bytes, Any] = {}
-        pos = 0
-        body = m.group(1)
-        for im in _SIMPLE_ITEM.finditer(body):
-            if body[pos : im.start()].strip():
-                return None
-            pos = im.end()
-            if im.group(1):
-                d[im.group(1)] = int(im.group(2))
-            elif im.group(3) == b"FLAGS":
-                d[b"FLAGS"] = tuple(im.group(4).split())
-            else:
-                d[b"MODSEQ"] = tuple(int(x) for x in im.group(4).split())
-        if body[pos:].strip() or b"UID" not in d:
-            return None
-        # a second answer about one message (an unasked FETCH) adds to the first, as in
-        # imapclient's parser; replacing it lost the RFC822.SIZE asked for
-        out.setdefault(int(d.pop(b"UID")), {}).update(d)
-    return out
-
-
-def _fetch_problem(msg: FetchedMessage, digest: bytes, earlier: bytes | None) -> str | None:
-    """Why a body FETCH answer cannot be stored without guessing, or None.
-
-    ``earlier`` is the digest of the body already given for this UID in the same fetch. Two
-    different bodies for one UID, or a literal whose length is not the RFC822.SIZE of the same
-    response (a cut or padded message), leave no way to know which bytes are the message.
-    """
-    if earlier is not None:
-        if earlier != digest:
-            return f"UID {msg.uid} came twice with different contents (the first was kept)"
-        return None
-    if not msg.partial and msg.size != len(msg.raw):
-        return (
-            f"UID {msg.uid} is {len(msg.raw)} bytes where its RFC822.SIZE says {msg.size} "
-            "(not stored)"
-        )
-    return None
-
-
-def _fast_fetch(parts: list[Any]) -> FetchedMessage | None:
-    """The common shape of our own body FETCH answer, parsed with one regex (imapclient's
-    general parser costs about a millisecond a message); anything else returns None and
-    takes the general path."""
-    if len(parts) != 2 or not isinstance(parts[0], tuple) or parts[1] != b")":
-        return None
-    head, body = parts[0]
-    m = _FAST_HEAD.match(head)
-    if m is None or int(m.group(6)) != len(body):
-        return None
-    try:
-        when: datetime | None = datetime.strptime(m.group(4).decode(), "%d-%b-%Y %H:%M:%S %z")
-    except ValueError:
-        when = None
-    return FetchedMessage(
-        uid=int(m.group(1)),
-        flags=flags_from_imap(m.group(2).split()),
-        size=int(m.group(3)),
-        raw=bytes(body),
-        internaldate=when,
-        partial=m.group(5) is not None,
-    )
-
-
-def assign_roles(folders: list[FolderInfo]) -> list[FolderInfo]:
-    """Give each folder its role: INBOX, a special-use attribute, else a well-known name.
-
-    A role goes to one folder only: special-use attributes beat names, subscribed beats not.
-    """
-    taken: set[str] = set()
-    roles: dict[str, str] = {}
-    for f in folders:
-        if f.name.upper() == "INBOX":
-            roles[f.name] = "INBOX"
-            taken.add("INBOX")
-    for f in sorted(folders, key=lambda f: not f.subscribed):
-        for attr in f.attributes:
-            role = SPECIAL_USE.get(attr.encode())
-            if role and role not in taken and f.name not in roles:
-                roles[f.name] = role
-                taken.add(role)
-    for f in sorted(folders, key=lambda f: not f.subscribed):
-        if f.name in roles:
-            continue
-        leaf = f.name.rsplit(f.delimiter, 1)[-1].lower() if f.delimiter else f.name.lower()
-        role = COMMON_NAMES.get(leaf)
-        if role and role not in taken:
-            roles[f.name] = role
-            taken.add(role)
-    return [
-        FolderInfo(f.name, f.delimiter, f.attributes, roles.get(f.name), f.subscribed)
-        for f in folders
-    ]
-
-
 def safe_server_text(raw: bytes) -> str:
     from tmail.core.safe import safe_line
 
@@ -756,34 +566,3 @@ def _as_text(value: object) -> str:
 def _message_id(header: bytes) -> str | None:
     m = re.search(rb"(?im)^message-id:\s*(<[^>\r\n]*>|[^\s]+)", header)
     return m.group(1).decode("utf-8", "replace").strip() if m else None
-
-
-def _batches(
-    uids: Sequence[int], max_count: int, max_bytes: int, sizes: dict[int, int]
-) -> Iterator[list[int]]:
-    """Runs of at most ``max_count`` UIDs (and ``max_bytes`` when sizes are known)."""
-    batch: list[int] = []
-    total = 0
-    for uid in uids:
-        size = sizes.get(uid, 0)
-        if batch and (len(batch) >= max_count or (max_bytes and total + size > max_bytes)):
-            yield batch
-            batch, total = [], 0
-        batch.append(uid)
-        total += size
-    if batch:
-        yield batch
-
-
-def _uidset(uids: list[int]) -> str:
-    """``[1, 2, 3, 7]`` -> ``1:3,7``."""
-    out: list[str] = []
-    start = prev = uids[0]
-    for uid in uids[1:]:
-        if uid == prev + 1:
-            prev = uid
-            continue
-        out.append(f"{start}:{prev}" if prev != start else str(start))
-        start = prev = uid
-    out.append(f"{start}:{prev}" if prev != start else str(start))
-    return ",".join(out)

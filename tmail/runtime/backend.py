@@ -2,30 +2,37 @@
 
 :class:`MailBackend` joins the store, the sync engines and the outbox for configured accounts;
 :class:`DemoBackend` is the same over the demo store, where sending delivers into the demo's own
-Inbox and syncing touches no network. Both run on the session's worker thread (the store gives
-each thread its own SQLite connection); a test may call them directly.
+Inbox and syncing touches no network. Syncing and sending run on each account's worker thread;
+flag changes, moves and deletes on the caller's (the store gives each thread its own SQLite
+connection); a test may call them directly. Sending goes through :mod:`tmail.outbox.service`,
+the one send path ``tmail send`` and ``tmail flush`` take too.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tmail.config.model import Account, Config
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
-from tmail.runtime.session import OutboxItem, PushWait, SendResult, SyncResult
+from tmail.core.roles import folder_for
+from tmail.runtime.session import (
+    OutboxItem,
+    ProgressFn,
+    PushWait,
+    SendResult,
+    StopFn,
+)
 from tmail.store import Store
+from tmail.sync.result import AccountSyncResult
 
 if TYPE_CHECKING:
     from tmail.mime.compose import Composed, Draft
+    from tmail.outbox.flush import FlushReport, Outcome
     from tmail.outbox.queue import Entry
-    from tmail.protocols.smtp import SmtpSession
-
-TRASH_NAMES = ("Trash", "Deleted Items", "Deleted Messages", "[Gmail]/Trash")
-DRAFTS_NAMES = ("Drafts", "[Gmail]/Drafts")
-SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "[Gmail]/Sent Mail")
 
 
 class LocalBackend:
@@ -43,13 +50,13 @@ class LocalBackend:
         interval = acc.poll_interval if acc else 0.0
         return interval or None
 
-    def _folder_named(self, account: str, names: Sequence[str], default: str) -> str:
-        known = {f.name.lower(): f.name for f in self.store.folders(account)}
-        for name in names:
-            if name.lower() in known:
-                return known[name.lower()]
-        self.store.ensure_folder(account, default)
-        return default
+    def _folder_for(self, account: str, role: str) -> str:
+        """The account's folder playing ``role`` (:mod:`tmail.core.roles`), made when missing."""
+        found = folder_for(role, (f.name for f in self.store.folders(account)))
+        if found is not None:
+            return found
+        self.store.ensure_folder(account, role)
+        return role
 
     def set_flags(self, ids: Sequence[int], add: Iterable[Flag], remove: Iterable[Flag]) -> None:
         self.store.change_flags(list(ids), add=frozenset(add), remove=frozenset(remove))
@@ -68,7 +75,7 @@ class LocalBackend:
             row = self.store.get(message)
             if row is None:
                 continue
-            trash = self._folder_named(row.account, TRASH_NAMES, "Trash")
+            trash = self._folder_for(row.account, "Trash")
             if row.folder == trash:
                 self.store.remove(message)
             else:
@@ -86,6 +93,9 @@ class LocalBackend:
     def drop_queued(self, account: str, entry_id: str) -> str:
         raise TmailError("there is no outbox here", account=account)
 
+    def unsubscribe(self, account: str, url: str) -> str:
+        raise TmailError("the demo does not reach the network: not unsubscribed", account=account)
+
     def _account(self, name: str) -> Account:
         return self.config.account(name)
 
@@ -97,7 +107,14 @@ class LocalBackend:
             max_message_size=account.max_message_size,
             blocked_extensions=account.blocked_extensions,
         )
-        return compose(draft, limits, postponed=postponed)
+        composed = compose(draft, limits, postponed=postponed)
+        from tmail.outbox.protect import protect_composed, protect_draft
+
+        if postponed:  # encrypted to oneself when the message is to be encrypted
+            return protect_draft(composed, account, encrypt=draft.pgp_encrypt)
+
+        # as chosen on the review screen, else the account's pgp_sign / pgp_encrypt
+        return protect_composed(composed, account, sign=draft.pgp_sign, encrypt=draft.pgp_encrypt)
 
     def push_waiter(self, account: str) -> PushWait | None:
         """How to wait for new mail on ``account`` (IMAP IDLE), or None where there is none."""
@@ -106,7 +123,7 @@ class LocalBackend:
     def postpone(self, account: str, draft: Draft) -> str:
         acc = self._account(account)
         composed = self._compose(acc, draft, postponed=True)
-        folder = self._folder_named(account, DRAFTS_NAMES, "Drafts")
+        folder = self._folder_for(account, "Drafts")
         self.store.add_message(
             account, folder, composed.data, frozenset({Flag.SEEN, Flag.DRAFT}), record_append=True
         )
@@ -120,13 +137,15 @@ class DemoBackend(LocalBackend):
     """The demo: no network. Sending delivers into the demo account's own Inbox (and keeps a
     copy in Sent), so a newcomer can send a message and read it arrive."""
 
-    def sync(self, account: str) -> SyncResult:
-        return SyncResult(new={}, folders=[f.name for f in self.store.folders(account)])
+    def sync(
+        self, account: str, progress: ProgressFn | None = None, stop: StopFn | None = None
+    ) -> AccountSyncResult:
+        return AccountSyncResult(account)  # nothing to fetch: the demo's mail is all here
 
     def send(self, account: str, draft: Draft) -> SendResult:
         acc = self._account(account)
         composed = self._compose(acc, draft)
-        sent = self._folder_named(account, SENT_NAMES, "Sent")
+        sent = self._folder_for(account, "Sent")
         self.store.add_message(account, sent, composed.data, frozenset({Flag.SEEN}))
         self.store.add_message(account, "INBOX", composed.data, frozenset())
         to = ", ".join(composed.recipients)
@@ -136,20 +155,45 @@ class DemoBackend(LocalBackend):
 class MailBackend(LocalBackend):
     """Configured accounts: the sync engine fetches into the store; the outbox sends."""
 
-    def sync(self, account: str) -> SyncResult:
+    def sync(
+        self, account: str, progress: ProgressFn | None = None, stop: StopFn | None = None
+    ) -> AccountSyncResult:
+        """Fetch and push, then retry what is due in the outbox. Each failed folder is one
+        line in ``errors`` (naming the account and the server); the others still synced."""
         from tmail.sync.engine import sync_account
+        from tmail.sync.result import Progress
+
+        def report(p: Progress) -> None:
+            if progress is not None:
+                progress(p.folder, p.done, p.total)
 
         acc = self._account(account)
-        result = sync_account(self.config, self.store, acc)
-        if acc.on_new_mail and result.new_in_inbox > 0:
+        result = sync_account(self.config, self.store, acc, progress=report, stop=stop)
+        if acc.on_new_mail != "" and result.new_in_inbox > 0:  # the hook, or the notification
             self._announce(acc, result.new_in_inbox)
-        self._flush_due(acc)
-        new = {f.folder: f.new for f in result.folders}
-        if result.errors:
-            # the engine's errors are already one line naming the account and the server
-            error = str(result.errors[0])
-            raise TmailError(error, account=None if error.startswith(account) else account)
-        return SyncResult(new=new, folders=list(new))
+        if not (stop is not None and stop()):
+            self._flush_due(acc)
+        # the engine's errors are already one line naming the account and the server
+        errors = tuple(
+            TmailError(e, account=None if e.startswith(account) else account).one_line()
+            for e in result.errors
+        )
+        return replace(result, errors=errors)
+
+    def unsubscribe(self, account: str, url: str) -> str:
+        """RFC 8058 one-click (:mod:`tmail.protocols.oneclick`): its checks and refusals."""
+        from urllib.parse import urlsplit
+
+        from tmail.protocols.oneclick import one_click
+
+        acc = self._account(account)
+        try:
+            result = one_click(url, allow_hosts=acc.unsubscribe_allow_hosts)
+        except TmailError as exc:
+            exc.account = exc.account or acc.name
+            raise
+        host = urlsplit(result.url).hostname or "the list server"
+        return f"unsubscribed: {host} answered {result.status} {result.reason}".strip()
 
     def _announce(self, acc: Account, count: int) -> None:
         """Run the account's ``on_new_mail`` command as ``tmail sync --watch`` does, on a thread
@@ -168,24 +212,22 @@ class MailBackend(LocalBackend):
     def send_queued(self, account: str) -> list[tuple[str, SendResult]]:
         """The outbox of ``account`` sent now, whatever each entry's next retry time ($ in the
         reader: "fetch and send mail now"); rate limits still hold."""
-        from tmail.outbox.flush import flush
-        from tmail.outbox.queue import Queue
+        from tmail.outbox.service import has_waiting
 
         acc = self._account(account)
-        queue = Queue.for_account(self.config.data_dir, acc.name)
-        new = queue.root / "new"
-        if not new.is_dir() or not any(new.iterdir()):
+        if acc.outgoing is None or not has_waiting(self.config.data_dir, acc):
             return []
-        opener = self._smtp_opener(acc)
-        if opener is None:
-            return []
-        sent = self._folder_named(acc.name, SENT_NAMES, "Sent")
+        report = self._flush(acc, force=True)
+        return [(o.entry.subject, send_result(o)) for o in report.outcomes]
 
-        def keep_sent(_entry: object, data: bytes) -> None:
-            self.store.add_message(acc.name, sent, data, frozenset({Flag.SEEN}), record_append=True)
+    def _flush(
+        self, acc: Account, *, force: bool, only: Sequence[str] | None = None
+    ) -> FlushReport:
+        """The one send path (:func:`tmail.outbox.service.flush_account`), with this store for
+        Sent copies that cannot reach the server now."""
+        from tmail.outbox.service import flush_account
 
-        report = flush(acc, queue, opener, force=True, sent_sink=keep_sent)
-        return [(o.entry.subject, _result(o.status, o.message)) for o in report.outcomes]
+        return flush_account(self.config.data_dir, acc, force=force, only=only, store=self.store)
 
     def outbox(self) -> list[OutboxItem]:
         """Every account's outbox, read without changing anything (see Queue.peek)."""
@@ -202,26 +244,19 @@ class MailBackend(LocalBackend):
         account's), then sent now; (subject, outcome) of each."""
         import time
 
-        from tmail.outbox.flush import flush
         from tmail.outbox.queue import Queue
 
         acc = self._account(account)
         queue = Queue.for_account(self.config.data_dir, acc.name)
         released = [e.id for e in queue.release(entry_id, time.time())]
-        opener = self._smtp_opener(acc)
-        if opener is None:
+        if acc.outgoing is None:
             raise TmailError(
                 "no outgoing (SMTP) server configured",
                 account=account,
                 hint=f"add [accounts.{account}.outgoing] to the config file",
             )
-        sent = self._folder_named(acc.name, SENT_NAMES, "Sent")
-
-        def keep_sent(_entry: object, data: bytes) -> None:
-            self.store.add_message(acc.name, sent, data, frozenset({Flag.SEEN}), record_append=True)
-
-        report = flush(acc, queue, opener, only=released, sent_sink=keep_sent)
-        return [(o.entry.subject, _result(o.status, o.message)) for o in report.outcomes]
+        report = self._flush(acc, force=False, only=released)
+        return [(o.entry.subject, send_result(o)) for o in report.outcomes]
 
     def drop_queued(self, account: str, entry_id: str) -> str:
         from tmail.outbox.queue import Queue
@@ -238,23 +273,12 @@ class MailBackend(LocalBackend):
     def _flush_due(self, acc: Account) -> None:
         """Retry what waits in the outbox and is due (its back-off and rate limits decide); a
         failure stays recorded on the entry, where 'tmail queue' shows it."""
-        from tmail.outbox.flush import flush
-        from tmail.outbox.queue import Queue
+        from tmail.outbox.service import has_waiting
 
-        queue = Queue.for_account(self.config.data_dir, acc.name)
-        new = queue.root / "new"
-        if not new.is_dir() or not any(new.iterdir()):
+        if acc.outgoing is None or not has_waiting(self.config.data_dir, acc):
             return
-        opener = self._smtp_opener(acc)
-        if opener is None:
-            return
-        sent = self._folder_named(acc.name, SENT_NAMES, "Sent")
-
-        def keep_sent(_entry: object, data: bytes) -> None:
-            self.store.add_message(acc.name, sent, data, frozenset({Flag.SEEN}), record_append=True)
-
         with contextlib.suppress(TmailError):
-            flush(acc, queue, opener, sent_sink=keep_sent)
+            self._flush(acc, force=False)
 
     def push_waiter(self, account: str) -> PushWait | None:
         acc = self._account(account)
@@ -279,55 +303,23 @@ class MailBackend(LocalBackend):
 
         return wait
 
-    def _smtp_opener(self, acc: Account) -> Callable[[], SmtpSession] | None:
-        """The SMTP connection of ``acc`` (TLS and login by :mod:`tmail.protocols.connect`)."""
-        from tmail.protocols.connect import open_smtp
-        from tmail.protocols.smtp import open_session
-
-        if acc.outgoing is None:
-            return None
-        server = acc.outgoing.label
-
-        def opener() -> SmtpSession:
-            return open_session(lambda: open_smtp(acc), server=server, account=acc.name)
-
-        return opener
-
     def send(self, account: str, draft: Draft) -> SendResult:
         """Queue durably, then try to deliver it now; the outcome in plain words."""
-        from tmail.outbox.flush import enqueue, flush
-        from tmail.outbox.queue import Queue
+        from tmail.outbox.service import queue_message
 
         acc = self._account(account)
-        composed = self._compose(acc, draft)
-        queue = Queue.for_account(self.config.data_dir, acc.name)
-        entry = enqueue(
-            queue,
-            account=acc,
-            data=composed.data,
-            sender=composed.sender,
-            recipients=composed.recipients,
-            subject=composed.subject,
-            message_id=composed.message_id,
-            bcc=composed.bcc,
-        )
-        opener = self._smtp_opener(acc)
-        if opener is None:
+        entry = queue_message(self.config.data_dir, acc, self._compose(acc, draft))
+        if acc.outgoing is None:
             return SendResult("queued", "in the outbox; 'tmail send' delivers it")
-        sent = self._folder_named(account, SENT_NAMES, "Sent")
-
-        def keep_sent(_entry: object, data: bytes) -> None:
-            self.store.add_message(account, sent, data, frozenset({Flag.SEEN}), record_append=True)
-
-        report = flush(acc, queue, opener, only=[entry.id], sent_sink=keep_sent)
-        outcome = report.of(entry.id)
+        outcome = self._flush(acc, force=False, only=[entry.id]).of(entry.id)
         if outcome is None:
             return SendResult("queued", "in the outbox")
-        return _result(outcome.status, outcome.message)
+        return send_result(outcome)
 
 
-def _result(status: str, message: str) -> SendResult:
+def send_result(outcome: Outcome) -> SendResult:
     """The outbox's outcome as the reader's words: delivered, queued, held or refused."""
+    status, message = outcome.status, outcome.message
     if status in ("delivered", "partial"):
         return SendResult("delivered", message)
     if status in ("queued", "waiting"):

@@ -1,20 +1,25 @@
 """MailSession: the one object the UI (or any front end) talks to for work that may be slow.
 
-One worker thread runs everything that can wait on a server or the disk for long: syncing an
-account, sending, and applying flag/move/delete changes to the store (these are quick, but they
-must not race a sync's writes). Requests go in as small typed values (imperative: ``SyncNow``,
-``SetFlags``, ``SendDraft``); what happened comes back as past-tense events (``NewMessages``,
-``FolderSynced``, ``SyncFailed``, ``MessageSent``). Every request ends in exactly one outcome
-event carrying its ``request_id`` (``RequestDone`` or a failure); other events (``NewMessages``)
-are facts seen on the way.
+Each account has a worker thread of its own (:class:`tmail.runtime.worker.AccountWorker`, the
+same one ``tmail sync --watch`` runs): syncing and sending for one account never wait behind
+another account's long sync. Flag changes, moves and deletes are not worker work: they are
+applied to the store at once on the caller's thread (a short WAL transaction each) and
+recorded for the next sync to push, so they never wait behind a sync and closing the reader
+cannot drop one.
+
+Requests go in as small typed values (imperative: ``SyncNow``, ``SetFlags``, ``SendDraft``);
+what happened comes back as past-tense events (``NewMessages``, ``SyncProgress``,
+``SyncFailed``, ``MessageSent``). Every request ends in exactly one outcome event carrying its
+``request_id`` (``RequestDone`` or a failure); other events (``NewMessages``, the progress of a
+sync, each folder's error) are facts seen on the way.
 
 Events are put on a :class:`queue.SimpleQueue` and then ``notify()`` is called: the UI passes a
 function that writes one byte to the pipe of ``urwid.MainLoop.watch_pipe``, and on wake drains
 the whole queue, so 500 new messages cost one redraw (aerc's coalescing ``Invalidate``).
 
-The worker also polls: each account is synced when its ``poll_interval`` has passed since its
-last sync. The work itself is done by a :class:`Backend`, plain synchronous code a test can call
-without threads.
+Each account's worker also polls: the account is synced when its ``poll_interval`` has passed
+since its last sync, sooner after a failure with the watch loop's back-off. The work itself is
+done by a :class:`Backend`, plain synchronous code a test can call without threads.
 """
 
 from __future__ import annotations
@@ -25,16 +30,19 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from tmail.core.counts import plural
 from tmail.core.errors import TmailError
 from tmail.core.models import Flag
 from tmail.core.safe import safe_line
+from tmail.sync.result import AccountSyncResult
 
 if TYPE_CHECKING:
     from tmail.mime.compose import Draft
+    from tmail.runtime.worker import AccountWorker
 
 log = logging.getLogger("tmail.runtime")
 _ids = itertools.count(1)
@@ -113,6 +121,14 @@ class DropQueued(Request):
     entry_id: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class OneClickUnsubscribe(Request):
+    """RFC 8058: POST to the list's HTTPS unsubscribe URL (the person confirmed the host)."""
+
+    account: str
+    url: str
+
+
 # ------------------------------------------------------------------------------ events
 
 
@@ -129,9 +145,14 @@ class NewMessages(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class FolderSynced(Event):
+class SyncProgress(Event):
+    """A running sync stored ``done`` of the ``total`` new messages of ``folder`` so far (each
+    batch is committed: the store shows them now)."""
+
     account: str
     folder: str
+    done: int
+    total: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,6 +218,13 @@ class OutboxItem:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Unsubscribed(Event):
+    """The outcome of OneClickUnsubscribe: what the list server answered (terminal-safe)."""
+
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class RequestFailed(Event):
     error: str  # one line, terminal-safe
 
@@ -204,10 +232,8 @@ class RequestFailed(Event):
 # ------------------------------------------------------------------------------ backend
 
 
-@dataclass(frozen=True)
-class SyncResult:
-    new: Mapping[str, int]  # folder -> messages that arrived
-    folders: Sequence[str] = ()  # folders synced
+ProgressFn = Callable[[str, int, int], None]  # (folder, done, total) as a sync stores mail
+StopFn = Callable[[], bool]  # True: the session is closing, end the sync early
 
 
 @dataclass(frozen=True)
@@ -226,7 +252,13 @@ class Backend(Protocol):
 
     def poll_interval(self, account: str) -> float | None: ...
 
-    def sync(self, account: str) -> SyncResult: ...
+    def sync(
+        self, account: str, progress: ProgressFn | None = None, stop: StopFn | None = None
+    ) -> AccountSyncResult:
+        """Sync one account (:class:`tmail.sync.result.AccountSyncResult`, the engine's own
+        outcome); a failure of a folder is one line in ``errors`` (the others still synced), a
+        failure of the whole account may raise :class:`TmailError`."""
+        ...
 
     def set_flags(
         self, ids: Sequence[int], add: Iterable[Flag], remove: Iterable[Flag]
@@ -256,14 +288,66 @@ class Backend(Protocol):
         """Remove an outbox entry; returns its subject."""
         ...
 
+    def unsubscribe(self, account: str, url: str) -> str:
+        """RFC 8058 one-click POST to ``url``; returns what to tell the person."""
+        raise TmailError("unsubscribing is not possible here", account=account)
+
     def close(self) -> None: ...
 
 
 PushWait = Callable[[float, Callable[[], bool]], bool]  # (timeout, stop) -> mail arrived?
 
 
-class _Stop:
-    pass
+class _SyncJoin:
+    """The outcome of a SyncNow over several accounts, sent when the last of them is done."""
+
+    def __init__(self, request: SyncNow, accounts: int, emit: Callable[[Event], None]) -> None:
+        self.request = request
+        self.left = accounts
+        self.failures: list[tuple[str, str]] = []
+        self.emit = emit
+        self.lock = threading.Lock()
+
+    def done(self, account: str, errors: Sequence[str]) -> None:
+        with self.lock:
+            self.failures += [(account, e) for e in errors]
+            self.left -= 1
+            if self.left:
+                return
+        self.emit(_all_synced(self.request, self.failures))
+
+
+def _all_synced(request: SyncNow, failures: Sequence[tuple[str, str]]) -> Event:
+    rid = request.request_id
+    if not failures:
+        return SyncFinished(request_id=rid, account=request.account or "")
+    first = failures[0][1]
+    if len(failures) == 1:
+        return RequestFailed(request_id=rid, error=first)
+    # one line for all of them; the error log (E) has each one's own line
+    accounts = list(dict.fromkeys(a for a, _ in failures))
+    if len(accounts) > 1:
+        return RequestFailed(
+            request_id=rid, error=f"{len(accounts)} accounts failed to sync (E lists why): {first}"
+        )
+    what = f"{plural(len(failures), 'sync error')} in {accounts[0]}"
+    return RequestFailed(request_id=rid, error=f"{what} (E lists them): {first}")
+
+
+def _account_synced(request: SyncNow, account: str, errors: Sequence[str]) -> list[Event]:
+    """The events ending a SyncNow of one account: each error as a fact when there are
+    several (the error log lists every one), then the one outcome."""
+    rid = request.request_id
+    if not errors:
+        return [SyncFinished(request_id=rid, account=account)]
+    if len(errors) == 1:
+        return [SyncFailed(request_id=rid, account=account, error=errors[0])]
+    what = f"{plural(len(errors), 'sync error')} in {account} (E lists them): {errors[0]}"
+    facts: list[Event] = [SyncFailed(account=account, error=e) for e in errors]
+    return [*facts, SyncFailed(request_id=rid, account=account, error=what)]
+
+
+_LOCAL = (SetFlags, MoveMessages, DeleteMessages)
 
 
 class MailSession:
@@ -280,33 +364,49 @@ class MailSession:
         self.backend = backend
         self.events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._notify = notify
-        self._requests: queue.Queue[Request | _Stop] = queue.Queue()
+        # Requests for the workers made before start() (or in a session never started, which
+        # a test drives with run_once): handed to the workers by start().
+        self._requests: queue.Queue[Request] = queue.Queue()
         self._clock = clock
         self._poll = poll
-        self._last_sync: dict[str, float] = {}
-        self._thread: threading.Thread | None = None
+        self._workers: dict[str, AccountWorker] = {}
+        self._workers_lock = threading.Lock()
+        self._started = False
         self._stopping = threading.Event()
         self._watchers: list[threading.Thread] = []
-        self.busy = False  # a request is being worked on (read by the UI's status line)
+
+    @property
+    def busy(self) -> bool:
+        """Some account's worker is doing something."""
+        return any(w.busy for w in list(self._workers.values()))
 
     # -- the UI side
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._started:
             return
-        now = self._clock()
+        self._started = True
         for account in self.backend.accounts():
-            self._last_sync[account] = now
-        self._thread = threading.Thread(target=self._run, name="tmail-worker", daemon=True)
-        self._thread.start()
+            self._worker(account)
+        for request in self.take_requests():  # what was asked before the start, in order
+            self._route(request)
 
     def set_notify(self, notify: Callable[[], None]) -> None:
         """Replace the doorbell (the UI sets it once its main loop exists)."""
         self._notify = notify
 
     def submit(self, request: Request) -> int:
-        """Queue a request; returns its id (found again on its outcome event)."""
-        self._requests.put(request)
+        """Queue a request; returns its id (found again on its outcome event).
+
+        Flag changes, moves and deletes are applied to the store before this returns (on the
+        caller's thread: they never wait behind a sync); their outcome event follows as usual.
+        """
+        if isinstance(request, _LOCAL):
+            self._handle(request, self._emit)
+        elif self._started:
+            self._route(request)
+        else:
+            self._requests.put(request)
         return request.request_id
 
     def outbox(self) -> list[OutboxItem]:
@@ -325,66 +425,52 @@ class MailSession:
                 return out
 
     def watch(self, account: str, wait: PushWait, interval: float) -> None:
-        """Push: a thread of its own blocks in ``wait`` (IMAP IDLE on INBOX) and asks for a
-        sync of ``account`` whenever it returns True. Network trouble backs off (30 s doubling
-        to 15 min) and is reported once as SyncFailed; the worker stays free meanwhile."""
+        """Push: a thread of its own blocks in ``wait`` (IMAP IDLE on INBOX) and asks the
+        account's worker for a sync whenever it returns True. Network trouble backs off (the
+        watch loop's back-off, with jitter) and is reported once as SyncFailed; the worker
+        stays free meanwhile."""
 
-        def run() -> None:
-            failures = 0
-            while not self._stopping.is_set():
-                try:
-                    changed = wait(interval, self._stopping.is_set)
-                    failures = 0
-                except TmailError as exc:
-                    failures += 1
-                    log.warning("push for %s: %s", account, exc.one_line())
-                    if failures == 1:
-                        self._emit(SyncFailed(account=account, error=exc.one_line()))
-                    self._stopping.wait(min(900.0, 30.0 * 2 ** (failures - 1)))
-                    continue
-                except Exception:  # a bug in the watcher must not end the program
-                    log.error("push for %s failed:\n%s", account, traceback.format_exc())
-                    self._stopping.wait(60.0)
-                    continue
-                if changed and not self._stopping.is_set():
-                    self.submit(SyncNow(account=account))
+        def failed(exc: TmailError, failures: int, delay: float) -> None:
+            log.warning("push for %s: %s", account, exc.one_line())
+            if failures == 1:
+                self._emit(SyncFailed(account=account, error=exc.one_line()))
 
-        thread = threading.Thread(target=run, name=f"tmail-push-{account}", daemon=True)
-        self._watchers.append(thread)
-        thread.start()
+        self._watchers.append(self._worker(account).watch(wait, interval, failed))
 
     def close(self, timeout: float = 5.0) -> None:
-        """Finish the request in hand (local changes already queued are applied), then stop."""
+        """Stop: a running sync ends early (what it stored is kept), drafts asked to be sent
+        or postponed are still handed to the outbox or Drafts; then the backend closes. Local
+        changes were applied when submitted: none can be lost here."""
         self._stopping.set()
-        if self._thread is None:
-            self.backend.close()
-            return
-        self._requests.put(_Stop())
-        self._thread.join(timeout)
-        self._thread = None
+        with self._workers_lock:
+            workers = list(self._workers.values())
+        for worker in workers:
+            worker.stop()
+        deadline = time.monotonic() + timeout
+        for worker in workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
         self.backend.close()
 
     # -- the worker side
 
     def run_once(self, request: Request) -> list[Event]:
-        """Do one request synchronously and return its events (the worker's body; for tests)."""
+        """Do one request synchronously and return its events (the workers' body; for tests)."""
         out: list[Event] = []
         self._handle(request, out.append)
         return out
 
     def take_requests(self) -> list[Request]:
-        """Remove and return the requests waiting for the worker, oldest first.
+        """Remove and return the requests waiting for the workers, oldest first.
 
         For a session that was not started (tests, tools): see what was asked for, or do it
-        with :meth:`run_once` or :meth:`run_pending`."""
+        with :meth:`run_once` or :meth:`run_pending`. Local changes are not among them: they
+        were applied when submitted."""
         out: list[Request] = []
         while True:
             try:
-                item = self._requests.get_nowait()
+                out.append(self._requests.get_nowait())
             except queue.Empty:
                 return out
-            if not isinstance(item, _Stop):
-                out.append(item)
 
     def run_pending(self) -> list[Event]:
         """Do every waiting request on the calling thread, as the worker would, and return
@@ -399,49 +485,70 @@ class MailSession:
         self.events.put(event)
         self._notify()
 
-    def _run(self) -> None:
-        while True:
-            timeout = self._next_poll_in()
-            try:
-                item = self._requests.get(timeout=timeout)
-            except queue.Empty:
-                self._poll_due()
-                continue
-            if isinstance(item, _Stop):
-                # Local changes queued before the stop still reach the store.
-                self._drain_local()
+    def _worker(self, account: str) -> AccountWorker:
+        from tmail.runtime.worker import AccountWorker
+
+        with self._workers_lock:
+            worker = self._workers.get(account)
+            if worker is None:
+                interval = self.backend.poll_interval(account) if self._poll else None
+                worker = AccountWorker(
+                    account,
+                    lambda: self._poll_pass(account),
+                    interval=interval,
+                    stop=self._stopping,
+                    clock=self._clock,
+                )
+                self._workers[account] = worker
+                worker.start()
+            return worker
+
+    def _route(self, request: Request) -> None:
+        """Hand a request to the worker of its account (SyncNow for all: to every one)."""
+        if isinstance(request, SyncNow):
+            if request.account:
+                self._worker(request.account).submit(self._sync_job(request, request.account, None))
                 return
-            self._handle(item, self._emit)
-
-    def _drain_local(self) -> None:
-        while True:
-            try:
-                item = self._requests.get_nowait()
-            except queue.Empty:
+            accounts = list(self.backend.accounts())
+            if not accounts:
+                self._emit(_all_synced(request, []))
                 return
-            if isinstance(item, SetFlags | MoveMessages | DeleteMessages):
-                self._handle(item, self._emit)
+            join = _SyncJoin(request, len(accounts), self._emit)
+            for name in accounts:
+                self._worker(name).submit(self._sync_job(request, name, join))
+            return
+        owner = getattr(request, "account", None)
+        if not isinstance(owner, str):
+            raise TypeError(f"no account to do {request!r} for")
 
-    def _next_poll_in(self) -> float | None:
-        if not self._poll:
-            return None
-        waits = []
-        now = self._clock()
-        for account in self.backend.accounts():
-            interval = self.backend.poll_interval(account)
-            if interval:
-                waits.append(self._last_sync.get(account, now) + interval - now)
-        return max(0.0, min(waits)) if waits else None
+        def job() -> None:
+            self._handle(request, self._emit)
 
-    def _poll_due(self) -> None:
-        now = self._clock()
-        for account in self.backend.accounts():
-            interval = self.backend.poll_interval(account)
-            if interval and now - self._last_sync.get(account, now) >= interval:
-                self._handle(SyncNow(account=account), self._emit)
+        # a draft handed over before the reader closed still reaches the outbox or Drafts
+        self._worker(owner).submit(job, at_close=True)
+
+    def _sync_job(
+        self, request: SyncNow, account: str, join: _SyncJoin | None
+    ) -> Callable[[], bool]:
+        return lambda: self._sync_request(request, account, join)
+
+    def _sync_request(self, request: SyncNow, account: str, join: _SyncJoin | None) -> bool:
+        """One account's part of ``request`` on its worker; whether it went without error."""
+        errors = self._sync_account(account, request.send_now, self._emit)
+        if join is None:
+            for event in _account_synced(request, account, errors):
+                self._emit(event)
+        else:
+            for error in errors:
+                self._emit(SyncFailed(account=account, error=error))
+            join.done(account, errors)
+        return not errors
+
+    def _poll_pass(self, account: str) -> bool:
+        """The worker's own pass (its poll interval, or push): SyncNow for the account."""
+        return self._sync_request(SyncNow(account=account), account, None)
 
     def _handle(self, request: Request, emit: Callable[[Event], None]) -> None:
-        self.busy = True
         try:
             emit(self._dispatch(request, emit))
         except TmailError as exc:
@@ -449,8 +556,6 @@ class MailSession:
         except Exception as exc:  # a bug: one line on screen, the traceback in the log
             log.error("request %r failed:\n%s", request, traceback.format_exc())
             emit(self._failure(request, safe_line(f"internal error: {exc!r} (details in the log)")))
-        finally:
-            self.busy = False
 
     def _failure(self, request: Request, error: str) -> Event:
         if isinstance(request, SyncNow) and request.account:
@@ -469,25 +574,18 @@ class MailSession:
         rid = request.request_id
         if isinstance(request, SyncNow):
             accounts = [request.account] if request.account else list(self.backend.accounts())
-            failures = []
+            failures: list[tuple[str, str]] = []
             for account in accounts:
-                try:
-                    if request.send_now:
-                        self._send_queued(account, emit)
-                    self._sync_one(account, emit)
-                except TmailError as exc:
-                    if request.account:
-                        raise
-                    failures.append(exc.one_line())
-                    emit(SyncFailed(account=account, error=exc.one_line()))
-            if len(failures) > 1:
-                # one line for all of them; the error log (E) has each account's own line
-                first = failures[0]
-                error = f"{len(failures)} accounts failed to sync (E lists why): {first}"
-                return RequestFailed(request_id=rid, error=error)
-            if failures:
-                return RequestFailed(request_id=rid, error=failures[0])
-            return SyncFinished(request_id=rid, account=request.account or "")
+                errors = self._sync_account(account, request.send_now, emit)
+                if request.account:
+                    *facts, outcome = _account_synced(request, account, errors)
+                    for event in facts:
+                        emit(event)
+                    return outcome
+                for error in errors:
+                    emit(SyncFailed(account=account, error=error))
+                failures += [(account, e) for e in errors]
+            return _all_synced(request, failures)
         if isinstance(request, SetFlags):
             self.backend.set_flags(request.ids, request.add, request.remove)
             return ChangesApplied(request_id=rid, ids=request.ids)
@@ -528,20 +626,39 @@ class MailSession:
             subject = self.backend.drop_queued(request.account, request.entry_id)
             text = safe_line(f"dropped from the outbox: {subject or '(no subject)'}")
             return OutboxChanged(request_id=rid, account=request.account, text=text)
+        if isinstance(request, OneClickUnsubscribe):
+            text = self.backend.unsubscribe(request.account, request.url)
+            return Unsubscribed(request_id=rid, text=safe_line(text))
         raise TypeError(f"unknown request {request!r}")
+
+    def _sync_account(
+        self, account: str, send_now: bool, emit: Callable[[Event], None]
+    ) -> list[str]:
+        """Send what waits ($), then sync ``account``; each failure as one line (none raised)."""
+        errors: list[str] = []
+        try:
+            if send_now:
+                self._send_queued(account, emit)
+            emit(SyncStarted(account=account))
+
+            def progress(folder: str, done: int, total: int) -> None:
+                emit(
+                    SyncProgress(account=account, folder=safe_line(folder), done=done, total=total)
+                )
+
+            result = self.backend.sync(account, progress, self._stopping.is_set)
+            for f in result.folders:
+                if f.new:
+                    emit(NewMessages(account=account, folder=safe_line(f.folder), count=f.new))
+            errors += [safe_line(e) for e in result.errors]
+        except TmailError as exc:
+            errors.append(exc.one_line())
+        except Exception as exc:  # a bug: one line on screen, the traceback in the log
+            log.error("sync of %s failed:\n%s", account, traceback.format_exc())
+            errors.append(safe_line(f"internal error: {exc!r} (details in the log)"))
+        return errors
 
     def _send_queued(self, account: str, emit: Callable[[Event], None]) -> None:
         for subject, result in self.backend.send_queued(account):
             emit(MessageSent(account=account, subject=subject, status=result.status,
                              detail=result.detail))  # fmt: skip
-
-    def _sync_one(self, account: str, emit: Callable[[Event], None]) -> None:
-        emit(SyncStarted(account=account))
-        self._last_sync[account] = self._clock()
-        result = self.backend.sync(account)
-        for folder in result.folders:
-            emit(FolderSynced(account=account, folder=folder))
-        for folder, count in result.new.items():
-            if count:
-                emit(NewMessages(account=account, folder=folder, count=count))
-        self._last_sync[account] = self._clock()

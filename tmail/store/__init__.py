@@ -5,14 +5,17 @@ starts at :class:`Store`; :mod:`tmail.store.query` documents the search language
 """
 
 from tmail.store.models import (
-    FolderInfo,
+    INBOX,
+    FolderState,
     MessageRow,
     NewMessage,
     PendingChange,
+    StoredFolder,
     ThreadEntry,
     ThreadInfo,
+    normalize_folder,
 )
-from tmail.store.store import INBOX, Store, normalize_folder
+from tmail.store.store import Store
 
 
 def __getattr__(name: str) -> object:
@@ -26,12 +29,13 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "INBOX",
-    "FolderInfo",
+    "FolderState",
     "MessageRow",
     "NewMessage",
     "PendingChange",
     "QueryError",
     "Store",
+    "StoredFolder",
     "ThreadEntry",
     "ThreadInfo",
     "normalize_folder",

@@ -16,7 +16,6 @@ import errno
 import os
 import resource
 import sqlite3
-import tempfile
 from pathlib import Path
 
 from tmail.core.errors import StoreError
@@ -38,6 +37,10 @@ _HINTS = {
 
 def write_cause(index: Path) -> int | None:
     """The errno that stops files from growing beside ``index``, or None if none is found."""
+    # Imported here: only a failed write gets this far, and tempfile (shutil, random, bz2,
+    # lzma) costs every start-up about 3 ms.
+    import tempfile
+
     directory = index.parent
     try:
         fd, probe = tempfile.mkstemp(prefix=".tmail-probe-", dir=directory)

@@ -9,7 +9,13 @@ from typing import Any, Literal
 
 from tmail.core.models import Address, Flag
 
+INBOX = "INBOX"
 SortKey = Literal["date", "from", "subject", "size"]
+
+
+def normalize_folder(name: str) -> str:
+    """Folder names as the index keeps them: the inbox is always ``INBOX`` (RFC 3501 5.1)."""
+    return INBOX if name.upper() == INBOX else name
 
 
 @dataclass(frozen=True)
@@ -58,8 +64,8 @@ class MessageRow:
 
 
 @dataclass(frozen=True)
-class FolderInfo:
-    """A folder of one account with its message counts."""
+class StoredFolder:
+    """A folder of one account in the local store, with its message counts."""
 
     account: str
     name: str
@@ -87,6 +93,16 @@ class ThreadEntry:
     message: MessageRow
 
 
+@dataclass(frozen=True)
+class FolderState:
+    """What the last completed sync of a folder recorded (kept as JSON in the folder's row)."""
+
+    server_name: str
+    uidvalidity: int
+    uidnext: int
+    highestmodseq: int | None
+
+
 PendingKind = Literal["flags", "move", "delete", "append"]
 
 
@@ -100,7 +116,8 @@ class PendingChange:
         ``{"add": "FS", "remove": "T", "base": "S"}`` (Maildir letters; ``base``: the flags
         before the first unpushed change) for the message ``message`` whose
         server UID was ``uid`` in ``account``/``folder``. Several flag changes of one message
-        are merged into one row.
+        are merged into one row. The sync pushes the difference between the flags now and
+        ``Store.synced_flags``, which takes ``base`` for a UID with no agreed flags yet.
     ``move``
         the message ``message`` left ``folder`` (where it had ``uid``) for ``data["to"]``;
         its row now sits in the target folder with no UID until the sync sets one.

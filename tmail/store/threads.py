@@ -1,14 +1,16 @@
 """JWZ threading (https://www.jwz.org/doc/threading.html) over tmail's message rows.
 
-The store assigns each message a stable thread id as it arrives (see ``Store._thread_for``);
+The store assigns each message a stable thread id as it arrives (see :func:`thread_for`);
 this module orders the messages of one thread into a reply tree for display. Pure functions.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass, field
 
+from tmail.store.index_db import chunks
 from tmail.store.models import MessageRow, ThreadEntry
 
 # "Re:", "RE[2]:", "Fwd:", "Fw:", "AW:" (German), "Отв:"/"Ответ:"/"Пересл:" (Russian clients),
@@ -132,3 +134,74 @@ def thread_order(rows: list[MessageRow]) -> list[ThreadEntry]:
     for root in sorted(roots, key=when):
         walk(root, 0)
     return out
+
+
+def thread_for(
+    conn: sqlite3.Connection,
+    mid: int,
+    message_id: str | None,
+    refs: list[str],
+    subject: str,
+    ts: int,
+    preferred: int | None,
+) -> int:
+    """The thread of a new message: JWZ links first, then the subject; merges threads.
+
+    Links: a message whose Message-ID is among my references; a message that references
+    my Message-ID (a reply that came first); a message sharing a reference with me (a
+    sibling under a parent we do not have). Threads joined by this message merge into the
+    oldest one, so a thread id only ever changes by merging into an older thread.
+    """
+    found: set[int] = set()
+    keys = list(refs)
+    if message_id:
+        keys.append(message_id)
+    for chunk in chunks(keys, 400):
+        marks = ",".join("?" * len(chunk))
+        for (tid,) in conn.execute(
+            f"SELECT DISTINCT m.thread_id FROM refs r JOIN messages m ON m.id = r.message "
+            f"WHERE r.ref IN ({marks}) AND m.id != ?",
+            (*chunk, mid),
+        ):
+            found.add(int(tid))
+        for (tid,) in conn.execute(
+            f"SELECT DISTINCT thread_id FROM messages WHERE message_id IN ({marks}) AND id != ?",
+            (*chunk, mid),
+        ):
+            found.add(int(tid))
+    found.discard(0)
+    key = base_subject(subject)
+    if not found and key and (preferred is None or preferred == 0):
+        # JWZ's subject fallback, for replies from clients that drop References: only a
+        # thread with the same base subject and a message within 30 days.
+        is_reply = key != subject.strip().lower()
+        if is_reply:
+            row = conn.execute(
+                "SELECT t.id FROM threads t JOIN messages m ON m.thread_id = t.id "
+                "WHERE t.subject = ? AND m.date BETWEEN ? AND ? AND m.id != ? "
+                "ORDER BY t.id LIMIT 1",
+                (key, ts - 30 * 86400, ts + 30 * 86400, mid),
+            ).fetchone()
+            if row:
+                found.add(int(row[0]))
+    if preferred:
+        found.add(preferred)
+    if not found:
+        cur = conn.execute("INSERT INTO threads (subject) VALUES (?)", (key,))
+        assert cur.lastrowid is not None
+        return int(cur.lastrowid)
+    keep = min(found)
+    if (
+        preferred
+        and conn.execute("SELECT 1 FROM threads WHERE id = ?", (preferred,)).fetchone() is None
+    ):
+        conn.execute("INSERT INTO threads (id, subject) VALUES (?, ?)", (preferred, key))
+    others = found - {keep}
+    if others:
+        marks = ",".join("?" * len(others))
+        conn.execute(
+            f"UPDATE messages SET thread_id = ? WHERE thread_id IN ({marks})",
+            (keep, *others),
+        )
+        conn.execute(f"DELETE FROM threads WHERE id IN ({marks})", tuple(others))
+    return keep

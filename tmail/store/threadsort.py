@@ -17,13 +17,13 @@ from tmail.store.models import SortKey
 from tmail.store.threads import base_subject
 
 if TYPE_CHECKING:
-    from tmail.store.store import Store
+    from tmail.store.reader import Reader
 
 WALK_BATCH = 200
 
 
 def iter_thread_ids(
-    store: Store, account: str | None, folder: str | None, sort: SortKey, reverse: bool
+    store: Reader, account: str | None, folder: str | None, sort: SortKey, reverse: bool
 ) -> Iterator[int]:
     """The threads in view order, as :func:`thread_ids`, read as they are needed.
 
@@ -50,7 +50,7 @@ def iter_thread_ids(
 
 
 def thread_ids(
-    store: Store, account: str | None, folder: str | None, sort: SortKey, reverse: bool
+    store: Reader, account: str | None, folder: str | None, sort: SortKey, reverse: bool
 ) -> list[int]:
     """Every thread with a message in scope, in view order (``reverse``: largest key first).
 

@@ -1,9 +1,9 @@
 """The sync entry points other layers call: plain synchronous functions, no threads.
 
 ``sync_account`` runs one pass for one account (IMAP or POP3) and returns a
-:class:`~tmail.sync.result.SyncResult`; it never raises for server or store trouble. The runtime
-calls it from its workers (``tmail sync``, ``tmail sync --watch``, the TUI), each with its own
-:class:`tmail.store.Store`.
+:class:`~tmail.sync.result.AccountSyncResult`; it never raises for server or store trouble. The
+runtime calls it from its workers (``tmail sync``, ``tmail sync --watch``, the TUI), each with its
+own :class:`tmail.store.Store`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from tmail.store import Store
 from tmail.sync.contact import remembering
 from tmail.sync.imap_sync import ImapOpener, sync_imap_account
 from tmail.sync.pop3_fetch import Pop3Opener, fetch_pop3_account
-from tmail.sync.result import ProgressFn, StopFn, SyncResult
-from tmail.sync.storeadapter import StoreAdapter
+from tmail.sync.result import AccountSyncResult, ProgressFn, StopFn
 
 
 def open_imap_session(account: Account) -> ImapSession:
@@ -63,16 +62,15 @@ def sync_account(
     progress: ProgressFn | None = None,
     stop: StopFn | None = None,
     openers: Openers = DEFAULT_OPENERS,
-) -> SyncResult:
+) -> AccountSyncResult:
     """One pass over ``account``: IMAP folders synced both ways, or POP3 mail fetched."""
-    view = StoreAdapter(store)
     try:
         if account.incoming.protocol == "pop3":
             pop3 = remembering(openers.pop3, store)
-            return fetch_pop3_account(view, account, pop3, progress=progress, stop=stop)
+            return fetch_pop3_account(store, account, pop3, progress=progress, stop=stop)
         imap = remembering(openers.imap, store)
         return sync_imap_account(
-            view, account, imap, only_folders=folders, progress=progress, stop=stop
+            store, account, imap, only_folders=folders, progress=progress, stop=stop
         )
     except TmailError as exc:
-        return SyncResult(account.name, errors=(exc.one_line(),))
+        return AccountSyncResult(account.name, errors=(exc.one_line(),))

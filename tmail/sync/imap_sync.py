@@ -22,9 +22,10 @@ from datetime import UTC, datetime, timedelta
 from tmail.config.model import Account
 from tmail.core.errors import ConnectFailed, NetworkError, ProtocolError, StoreError, TmailError
 from tmail.core.models import flags_from_maildir
+from tmail.core.roles import Role, local_role, special_use
 from tmail.core.safe import safe_line
-from tmail.protocols.imap import ROLE_USE, FolderInfo, ImapSession
-from tmail.store import NewMessage, PendingChange
+from tmail.protocols.imap import ImapSession, RemoteFolder
+from tmail.store import FolderState, NewMessage, PendingChange
 from tmail.sync.plan import (
     DeleteRemote,
     Fetch,
@@ -35,10 +36,9 @@ from tmail.sync.plan import (
     SetLocalFlags,
     plan,
 )
-from tmail.sync.result import FolderResult, Progress, ProgressFn, StopFn, SyncResult
-from tmail.sync.storeview import FolderState, SyncStore
+from tmail.sync.result import AccountSyncResult, FolderResult, Progress, ProgressFn, StopFn
+from tmail.sync.storeview import SyncStore
 
-LOCAL_ROLES = ("INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive")
 PARTIAL_HEADER = b"X-Tmail-Partial"
 # New mail is committed in batches: one fsync per directory and one commit per batch. A kill
 # loses at most the batch in flight, which the next sync fetches again (no duplicates).
@@ -54,21 +54,21 @@ class _Stopped(Exception):
     """Raised inside a folder when a stop was requested between two messages."""
 
 
-def local_name(folder: FolderInfo) -> str:
+def local_name(folder: RemoteFolder) -> str:
     """The store's folder name: the role for special folders, else the path with ``/``.
 
     Control and bidi characters a server put in a name are made visible (``^[``, ``<U+202E>``):
     the local name is shown on terminals, the server name is kept for talking to the server.
     """
     if folder.role:
-        return folder.role
+        return folder.role.value
     name = folder.name
     if folder.delimiter and folder.delimiter != "/":
         name = name.replace(folder.delimiter, "/")
     return safe_line(name)
 
 
-def choose_folders(account: Account, folders: list[FolderInfo]) -> list[FolderInfo]:
+def choose_folders(account: Account, folders: list[RemoteFolder]) -> list[RemoteFolder]:
     """Subscribed, selectable folders, narrowed by the account's include/exclude lists.
 
     Names in include/exclude match the server name or the local name, case-sensitively, with
@@ -76,7 +76,7 @@ def choose_folders(account: Account, folders: list[FolderInfo]) -> list[FolderIn
     """
     from fnmatch import fnmatchcase
 
-    def matches(f: FolderInfo, patterns: Iterable[str]) -> bool:
+    def matches(f: RemoteFolder, patterns: Iterable[str]) -> bool:
         return any(fnmatchcase(f.name, p) or fnmatchcase(local_name(f), p) for p in patterns)
 
     out = []
@@ -84,7 +84,7 @@ def choose_folders(account: Account, folders: list[FolderInfo]) -> list[FolderIn
         if not f.selectable:
             continue
         if account.folders_include:
-            if not matches(f, account.folders_include) and f.role != "INBOX":
+            if not matches(f, account.folders_include) and f.role != Role.INBOX:
                 continue
         elif not f.subscribed and f.role is None:
             continue
@@ -102,9 +102,9 @@ def sync_imap_account(
     only_folders: Iterable[str] | None = None,
     progress: ProgressFn | None = None,
     stop: StopFn | None = None,
-) -> SyncResult:
+) -> AccountSyncResult:
     """One pass over the account's folders. Never raises for server or store trouble: each
-    failure becomes one line in ``SyncResult.errors`` and what was stored stays stored."""
+    failure becomes one line in ``AccountSyncResult.errors`` and what was stored stays stored."""
     results: list[FolderResult] = []
     errors: list[str] = []
     notes: list[str] = []
@@ -112,7 +112,7 @@ def sync_imap_account(
     try:
         session = open_session(account)
     except TmailError as exc:
-        return SyncResult(account.name, errors=(exc.one_line(),))
+        return AccountSyncResult(account.name, errors=(exc.one_line(),))
     try:
         listed = session.folders()
         folders = choose_folders(account, listed)
@@ -154,7 +154,7 @@ def sync_imap_account(
     finally:
         session.logout()
     inbox_new = sum(r.new for r in results if r.folder == "INBOX")
-    return SyncResult(
+    return AccountSyncResult(
         account.name,
         folders=tuple(results),
         errors=tuple(errors),
@@ -168,7 +168,7 @@ def _notice_folder_changes(
     store: SyncStore,
     account: Account,
     session: ImapSession,
-    folders: list[FolderInfo],
+    folders: list[RemoteFolder],
     complete: bool,
 ) -> list[str]:
     """Folders the last sync knew that the server no longer lists: renamed there (the same
@@ -213,8 +213,8 @@ def _create_for_uploads(
     store: SyncStore,
     account: Account,
     session: ImapSession,
-    listed: list[FolderInfo],
-    folders: list[FolderInfo],
+    listed: list[RemoteFolder],
+    folders: list[RemoteFolder],
     server_names: dict[str, str],
 ) -> list[str]:
     """Local folders with messages to upload (a sent copy, a postponed draft) that the server
@@ -239,9 +239,9 @@ def _create_for_uploads(
             store.clear_pending(ids)  # said once already
             continue
         remote = name.replace("/", delimiter) if delimiter else name
-        role = name if name in LOCAL_ROLES else None
+        role = local_role(name)
         try:
-            session.create_folder(remote, ROLE_USE.get(role or ""))
+            session.create_folder(remote, special_use(role))
         except ProtocolError as exc:
             store.set_local_only(acct, name)
             store.clear_pending(ids)
@@ -252,14 +252,14 @@ def _create_for_uploads(
                 )
             )
             continue
-        folders.append(FolderInfo(remote, delimiter or "/", frozenset(), role, True))
+        folders.append(RemoteFolder(remote, delimiter or "/", frozenset(), role, True))
         server_names[name] = remote
     return notes
 
 
 def _renamed_to(
-    store: SyncStore, acct: str, name: str, session: ImapSession, fresh: list[FolderInfo]
-) -> FolderInfo | None:
+    store: SyncStore, acct: str, name: str, session: ImapSession, fresh: list[RemoteFolder]
+) -> RemoteFolder | None:
     """The one new server folder that is ``name`` renamed, or None.
 
     A rename keeps UIDVALIDITY and UIDs (RFC 3501 6.3.5, and Dovecot does), but two folders can
@@ -293,7 +293,7 @@ def sync_folder(
     store: SyncStore,
     account: Account,
     session: ImapSession,
-    folder: FolderInfo,
+    folder: RemoteFolder,
     progress: ProgressFn | None,
     stop: StopFn | None,
     server_names: dict[str, str] | None = None,
@@ -321,7 +321,7 @@ def sync_folder(
             sel = session.select(folder.name)
 
     local = store.local_flags(acct, name)  # uid -> flags, None for a pending local deletion
-    last = store.base_flags(acct, name)  # uid -> flags the last sync agreed on
+    last = store.synced_flags(acct, name)  # uid -> flags the last sync agreed on
     remote: dict[int, Flags] = {}
     if sel.exists == 0:
         pass
@@ -358,11 +358,13 @@ def sync_folder(
     # 2. The server's changes.
     server_flags = {a.uid: a.flags for a in actions if isinstance(a, SetLocalFlags)}
     if server_flags:
-        store.apply_server_flags(acct, name, server_flags)
+        store.set_server_flags(acct, name, server_flags)
         changed_n = len(server_flags)
     for a in actions:
         if isinstance(a, RemoveLocal):
-            store.remove_by_server(acct, name, a.uid)
+            row = store.by_uid(acct, name, a.uid)
+            if row is not None:
+                store.remove(row.id, record=False)
             removed += 1
         elif isinstance(a, ForgetTombstone):
             store.forget_local_deletions(acct, name, [a.uid])
@@ -387,7 +389,7 @@ def _push_moves_and_appends(
     store: SyncStore,
     acct: str,
     name: str,
-    folder: FolderInfo,
+    folder: RemoteFolder,
     session: ImapSession,
     server_names: dict[str, str],
 ) -> int:
@@ -415,24 +417,24 @@ def _push_moves_and_appends(
         for _pid, uid, message in items:
             new_uid = mapping.get(uid)
             if new_uid is not None:
-                store.set_uid(message, new_uid, moved_flags.get(message))
+                store.set_uid(message, new_uid, synced_flags=moved_flags.get(message))
         store.clear_pending([pid for pid, _u, _m in items])
         done += len(items)
     for ch in changes:
         if ch.kind != "append" or ch.message is None:
             continue
-        raw = store.read_raw(ch.message)
-        flags = store.message_flags(ch.message)
-        if raw is None or flags is None:
+        row = store.get(ch.message)
+        if row is None:
             store.clear_pending([ch.id])
             continue
+        raw, flags = store.read_raw(row.id), row.flags
         mid = _header_message_id(raw)
         if mid and session.search_message_id(mid):
             store.clear_pending([ch.id])  # an earlier, interrupted sync already uploaded it
             continue
         new_uid = session.append(folder.name, raw, flags)
         if new_uid is not None:
-            store.set_uid(ch.message, new_uid, flags)
+            store.set_uid(ch.message, new_uid, synced_flags=flags)
         store.clear_pending([ch.id])
         done += 1
     return done
@@ -456,9 +458,10 @@ def _flags_before_move(
     agreed: dict[int, Flags] = {}
     for _pid, uid, message in items:
         letters = base.get(message)
-        now = store.message_flags(message)
-        if not isinstance(letters, str) or now is None:
+        row = store.get(message)
+        if not isinstance(letters, str) or row is None:
             continue
+        now = row.flags
         was = flags_from_maildir(letters)
         by_change.setdefault((now - was, was - now), []).append(uid)
         agreed[message] = now
@@ -508,7 +511,7 @@ def _fetch_new(
 
     def flush() -> None:
         nonlocal done, batch, batch_bytes, last_flush
-        store.add_batch(account.name, name, batch)
+        store.add_messages(account.name, name, batch)
         done += len(batch)
         batch, batch_bytes, last_flush = [], 0, time.monotonic()
         if progress is not None:

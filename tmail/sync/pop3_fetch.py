@@ -22,7 +22,7 @@ from tmail.protocols.pop3 import Pop3Session
 from tmail.store import NewMessage
 from tmail.sync.imap_sync import BATCH_BYTES, BATCH_MESSAGES, PARTIAL_HEADER
 from tmail.sync.plan import plan_pop3
-from tmail.sync.result import FolderResult, Progress, ProgressFn, StopFn, SyncResult
+from tmail.sync.result import AccountSyncResult, FolderResult, Progress, ProgressFn, StopFn
 from tmail.sync.storeview import SyncStore
 
 Pop3Opener = Callable[[Account], Pop3Session]
@@ -41,13 +41,13 @@ def fetch_pop3_account(
     progress: ProgressFn | None = None,
     stop: StopFn | None = None,
     headers_only: bool = False,
-) -> SyncResult:
+) -> AccountSyncResult:
     """One POP3 pass. Never raises for server or store trouble: each failure is one line in
-    ``SyncResult.errors``; whatever was stored stays stored and on the server."""
+    ``AccountSyncResult.errors``; whatever was stored stays stored and on the server."""
     try:
         session = open_session(account)
     except TmailError as exc:
-        return SyncResult(account.name, errors=(exc.one_line(),))
+        return AccountSyncResult(account.name, errors=(exc.one_line(),))
     acct = account.name
     new = removed = 0
     stopped = False
@@ -56,7 +56,7 @@ def fetch_pop3_account(
         if listing is None:
             count, _size = session.stat()
             listing = session.header_hash_uidls(count)
-        seen = store.pop3_seen(acct)
+        seen = store.pop3_stored(acct)
         previewed = {k[len(PREVIEW) :] for k in seen if k.startswith(PREVIEW)}
         stored = {k.removeprefix(PREVIEW): t for k, t in seen.items()}
         now = time.time()
@@ -85,9 +85,9 @@ def fetch_pop3_account(
         batch_bytes = 0
 
         def flush() -> None:
-            # add_batch returns only after fsync + rename + commit: only now may DELE go.
+            # add_messages returns only after fsync + rename + commit: only now may DELE go.
             nonlocal new, batch, batch_numbers
-            store.add_batch(acct, INBOX, batch)
+            store.add_messages(acct, INBOX, batch)
             new += len(batch)
             if not account.leave_on_server:
                 deletable.extend(batch_numbers)
@@ -103,12 +103,12 @@ def fetch_pop3_account(
                     NewMessage(raw + session.headers(number), uidl=PREVIEW + uidl_of[number])
                 )
                 if len(heads) >= BATCH_MESSAGES:
-                    store.add_batch(acct, INBOX, heads)
+                    store.add_messages(acct, INBOX, heads)
                     new, heads = new + len(heads), []
                 if stop is not None and stop():
                     stopped = True
                     break
-            store.add_batch(acct, INBOX, heads)
+            store.add_messages(acct, INBOX, heads)
             new, heads = new + len(heads), []
             for number, raw in () if stopped else session.retrieve(numbers):
                 batch.append(NewMessage(raw, uidl=uidl_of[number]))
@@ -122,7 +122,7 @@ def fetch_pop3_account(
                     stopped = True
                     break
         except TmailError:
-            store.add_batch(acct, INBOX, heads)  # whole messages already read are kept
+            store.add_messages(acct, INBOX, heads)  # whole messages already read are kept
             new += len(heads)
             flush()
             raise
@@ -141,7 +141,7 @@ def fetch_pop3_account(
                 store.forget_uidls(acct, gone)
     except TmailError as exc:
         session.abandon()
-        return SyncResult(
+        return AccountSyncResult(
             acct,
             folders=(FolderResult(INBOX, new=new, error=exc.one_line()),),
             errors=(exc.one_line(),),
@@ -150,7 +150,7 @@ def fetch_pop3_account(
     except BaseException:
         session.abandon()
         raise
-    return SyncResult(
+    return AccountSyncResult(
         acct,
         folders=(FolderResult(INBOX, new=new, pushed=removed),),
         new_in_inbox=new,

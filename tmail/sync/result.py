@@ -36,7 +36,7 @@ class FolderResult:
 
 
 @dataclass(frozen=True)
-class SyncResult:
+class AccountSyncResult:
     """One account's outcome. ``errors`` holds one printable line per failure."""
 
     account: str

@@ -51,7 +51,7 @@ from tmail.ui.pager import Pager
 from tmail.ui.prompt import Prompt
 from tmail.ui.screens import Screen
 from tmail.ui.sidebar import Sidebar, sidebar_shown
-from tmail.ui.source import FolderInfo, MailSource, Row, View
+from tmail.ui.source import MailSource, Row, SidebarFolder, View
 from tmail.ui.statusline import StatusBar
 from tmail.ui.urwidtypes import Size, Wrap
 
@@ -112,10 +112,13 @@ class App:
         options: Options | None = None,
         start_view: View | None = None,
         assumed_charsets: Callable[[str], Sequence[str]] | None = None,
+        authserv_ids: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
         self.source = source
         # An account's assumed_charsets (config), tried first for 8-bit text with no charset.
         self.assumed_charsets = assumed_charsets or (lambda account: ())
+        # An account's own server's authserv-ids: whose Authentication-Results are believed.
+        self.authserv_ids = authserv_ids or (lambda account: ())
         self.session = session
         self.identities = list(identities)
         self.own_addresses = [a.lower() for a in own_addresses] + [
@@ -126,7 +129,7 @@ class App:
         self.loop: urwid.MainLoop | None = None
         self.log_path: Path | None = None  # where tracebacks of bugs go (set by ui.main)
         self.external_running = False  # an editor or viewer has the terminal
-        self.folders: list[FolderInfo] = []
+        self.folders: list[SidebarFolder] = []
         self.accounts = list(source.accounts())
 
         self.sidebar = Sidebar(self.open_folder)

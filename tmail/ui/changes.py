@@ -9,14 +9,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tmail.core.models import Flag
+from tmail.core.roles import Role, role_of
 from tmail.core.safe import safe_line
 from tmail.runtime.session import DeleteMessages, MoveMessages, SetFlags
 from tmail.ui.source import Row
 
 if TYPE_CHECKING:
     from tmail.ui.app import App
-
-_TRASH_NAMES = ("trash", "deleted items", "deleted messages", "[gmail]/trash")
 
 
 def set_flags(app: App, row: Row, add: set[Flag] = set(), remove: set[Flag] = set()) -> None:  # noqa: B006
@@ -91,7 +90,7 @@ def _in_trash(app: App, row: Row) -> bool:
         (f.role for f in app.folders if (f.account, f.name) == (row.account, row.folder)),
         None,
     )
-    return role == "trash" or row.folder.lower() in _TRASH_NAMES
+    return role == Role.TRASH or role_of(row.folder) is Role.TRASH
 
 
 def _gone(app: App, row: Row) -> None:

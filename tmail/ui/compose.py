@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 
 import urwid
 
+from tmail.core.errors import MessageError
 from tmail.core.models import Address
+from tmail.core.roles import Role, leaf_role
 from tmail.core.safe import safe_line
 from tmail.core.sizes import human_size
 from tmail.ui.lineedit import LineEdit
@@ -38,6 +40,10 @@ class Identity:
     address: Address
     send_charset: str = "utf-8"
     aliases: tuple[str, ...] = ()
+    pgp_sign: str = "never"  # the account's OpenPGP settings (config: pgp_sign, pgp_encrypt)
+    pgp_encrypt: str = "never"
+    autocrypt: bool = False  # learn correspondents' keys from their Autocrypt headers
+    pgp_key: str | None = None
 
 
 @dataclass
@@ -56,6 +62,32 @@ class ComposeState:
     forwarded_id: int | None = None
     cleanup: list[Path] = field(default_factory=list)  # temp files (forwarded parts) to remove
     resumed_id: int | None = None  # the postponed draft this continues: gone once sent/saved
+    sign: bool | None = None  # OpenPGP toggled on the review screen; None: the account's
+    encrypt: bool | None = None
+
+    @property
+    def will_sign(self) -> bool:
+        return self.sign if self.sign is not None else self.identity.pgp_sign == "always"
+
+    @property
+    def encryption(self) -> str:
+        """``yes``, ``no``, or ``opportunistic`` (when every recipient has a key)."""
+        if self.encrypt is not None:
+            return "yes" if self.encrypt else "no"
+        mode = self.identity.pgp_encrypt
+        return {"always": "yes", "opportunistic": "opportunistic"}.get(mode, "no")
+
+    def recipients(self) -> list[str]:
+        from tmail.mime.compose import parse_addresses
+
+        out: list[str] = []
+        for value in (self.to, self.cc, self.bcc):
+            if value.strip():
+                try:
+                    out.extend(a.addr for a in parse_addresses("address", [value]))
+                except MessageError:  # a typo in an address: the send says so
+                    continue
+        return out
 
     def to_draft(self) -> Draft:
         from tmail.mime.compose import Draft, parse_addresses
@@ -79,6 +111,8 @@ class ComposeState:
             in_reply_to=self.in_reply_to,
             references=self.references,
             send_charset=self.identity.send_charset,
+            pgp_sign=self.sign,
+            pgp_encrypt=self.encrypt,
         )
 
 
@@ -310,7 +344,7 @@ def attach_problem(path: Path) -> str | None:
 
 
 def is_drafts_folder(name: str) -> bool:
-    return name.rsplit("/", 1)[-1].lower() in ("drafts", "draft")
+    return leaf_role(name) is Role.DRAFTS
 
 
 # ------------------------------------------------------------------------------ widgets
@@ -467,6 +501,15 @@ def review_lines(state: ComposeState, warnings: Sequence[str] = ()) -> Widgets:
         urwid.Text(
             [("header_name", "HTML alternative: "), "yes" if state.html else "no (plain text only)"]
         )
+    )
+    encrypt = {"opportunistic": "if every recipient has a key"}.get(
+        state.encryption, state.encryption
+    )
+    sign = "yes" if state.will_sign else "no"
+    if state.sign is None and state.identity.pgp_sign == "ask":
+        sign = "ask (when sending)"
+    rows.append(
+        urwid.Text([("header_name", "OpenPGP: "), f"sign {sign}, encrypt {encrypt} (S, X)"])
     )
     rows.append(urwid.Divider())
     if state.attachments:

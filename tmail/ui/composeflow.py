@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +43,7 @@ from tmail.ui.source import Row
 from tmail.ui.urwidtypes import Widgets
 
 if TYPE_CHECKING:
+    from tmail.mime.mailto import Mailto
     from tmail.ui.app import App
 
 
@@ -58,6 +60,25 @@ def compose(app: App, to: str = "") -> None:
     view = app.index.view
     ident = identity_for(app, None if view.unified else view.account)
     start_compose(app, ComposeState(identity=ident, to=to))
+
+
+def compose_mailto(app: App, mailto: Mailto) -> None:
+    """The composer filled from a ``mailto:`` URL (a link in a message, or the desktop's
+    ``tmail mailto:...``), from the account of the folder shown; nothing is sent unreviewed."""
+    view = app.index.view
+    ident = identity_for(app, None if view.unified else view.account)
+    state = ComposeState(
+        identity=ident,
+        to=", ".join(mailto.to),
+        cc=", ".join(mailto.cc),
+        bcc=", ".join(mailto.bcc),
+        subject=mailto.subject or "",
+        body=mailto.body or "",
+        in_reply_to=mailto.in_reply_to,
+    )
+    start_compose(app, state)
+    if mailto.ignored:
+        app.notice("left out of the mailto: link: " + ", ".join(mailto.ignored))
 
 
 def _original(app: App) -> tuple[Row, bytes] | None:
@@ -81,14 +102,18 @@ def _reply(app: App, all_: bool) -> None:
         return
     row, raw = got
     from tmail.mime import parse_message
+    from tmail.ui.render import open_pgp
 
+    opened = open_pgp(raw)  # an encrypted message is quoted decrypted (the pager's copy)
     state = reply_state(
-        Original.of(parse_message(raw, app.assumed(row.account))),
+        Original.of(parse_message(opened.raw, app.assumed(row.account))),
         identity_for(app, row.account),
         reply_all=all_,
         own_addresses=app.own_addresses,
         message_row_id=row.id,
     )
+    if opened.crypto is not None and opened.crypto.decrypted:
+        state = replace(state, encrypt=True)  # the answer to an encrypted message is too
     start_compose(app, state)
 
 
@@ -141,8 +166,10 @@ def resume(app: App) -> None:
         return
     from tmail.mime import parse_message
     from tmail.mime.attachments import save_bytes
+    from tmail.ui.render import open_pgp
 
-    raw = app.source.raw(row.id)
+    opened = open_pgp(app.source.raw(row.id))  # a draft of an encrypted message: decrypted
+    raw = opened.raw
     parsed = parse_message(raw, app.assumed(row.account))
     files = []
     if parsed.attachments:
@@ -156,6 +183,8 @@ def resume(app: App) -> None:
     )
     html = re.search(rb"(?im)^content-type:\s*text/html", raw) is not None
     state = resumed_state(parsed, ident, attachments=files, html=html, message_row_id=row.id)
+    if opened.crypto is not None and opened.crypto.decrypted:
+        state = replace(state, encrypt=True)  # it was to go out encrypted: it still is
     if app.screen.kind == "pager":
         app.pop()
     _show_review(app, state)
@@ -184,7 +213,7 @@ def start_compose(app: App, state: ComposeState) -> None:
 
 
 def _edit_body(app: App, state: ComposeState, first: bool = False) -> None:
-    text = external.edit_text(app, state.body)
+    text = external.edit_text(app, state.body, private=state.encryption != "no")
     if text is None:
         if first:
             app.notice("the editor failed; the message is kept on the review screen", True)
@@ -199,6 +228,7 @@ def _show_review(app: App, state: ComposeState) -> None:
         warnings.append("the text mentions an attachment, but nothing is attached")
     if not state.to.strip() and not state.cc.strip() and not state.bcc.strip():
         warnings.append("no recipients yet: E edits the headers")
+    warnings.extend(_pgp_warnings(state))
     listbox = urwid.ListBox(urwid.SimpleFocusListWalker(review_lines(state, warnings)))
     screen = Screen("review", listbox, state=state)
     if app.screen.kind == "review":
@@ -281,13 +311,63 @@ def detach(app: App) -> None:
     app.prompt.ask_key(f"Remove {name} from the message? (y/n) ", {"y": go})
 
 
+def _pgp_warnings(state: ComposeState) -> list[str]:
+    """Recipients without an OpenPGP key, said before sending (gpg is asked only when the
+    message is to be encrypted)."""
+    if state.encryption == "no":
+        return []
+    from tmail.mime.gpg import default_backend
+    from tmail.mime.pgpsend import missing_keys
+
+    lacking = missing_keys(default_backend(), state.recipients())
+    if not lacking:
+        return []
+    names = ", ".join(lacking)
+    if state.encryption == "yes":
+        return [f"no OpenPGP key for {names}: encrypted, it cannot be sent (X: send unencrypted)"]
+    return [f"no OpenPGP key for {names}: it will go unencrypted (X: encrypt anyway)"]
+
+
+def toggle_sign(app: App) -> None:
+    state = _review_state(app)
+    _show_review(app, replace(state, sign=not state.will_sign))
+
+
+def toggle_encrypt(app: App) -> None:
+    state = _review_state(app)
+    would = state.encryption == "yes" or (
+        state.encryption == "opportunistic" and not _pgp_warnings(state)
+    )
+    _show_review(app, replace(state, encrypt=not would))
+
+
 def html(app: App) -> None:
     state = _review_state(app)
     _show_review(app, replace(state, html=not state.html))
 
 
+def _no_own_key(app: App, state: ComposeState, *, draft: bool = False) -> bool:
+    """Signing or encryption is on but there is no key of one's own: said on the review screen
+    (the message stays), True."""
+    needed = state.encryption != "no" if draft else state.will_sign or state.encryption == "yes"
+    if not needed:
+        return False
+    from tmail.outbox.protect import own_key
+
+    if own_key(state.identity.pgp_key, state.identity.address.addr) is not None:
+        return False
+    app.notice(
+        f"no OpenPGP secret key of yours for {state.identity.address.addr}: S and X turn "
+        "signing and encryption off",
+        error=True,
+    )
+    return True
+
+
 def postpone(app: App) -> None:
     state = _review_state(app)
+    if _no_own_key(app, state, draft=True):
+        return
     draft = state.to_draft()
     rid = app.session.submit(PostponeDraft(account=state.identity.account, draft=draft))
     app.events.cleanup_after[rid] = state
@@ -301,6 +381,25 @@ def send(app: App) -> None:
         app.notice("no recipients: press E and fill in To", error=True)
         return
     draft = state.to_draft()  # raises MessageError on a bad address: shown in the status
+    if state.encryption == "yes":
+        lacking = _pgp_warnings(state)
+        if lacking:  # said here, with the message still on the screen, not after it is gone
+            app.notice("not sent: " + lacking[0], error=True)
+            return
+    if state.sign is None and state.identity.pgp_sign == "ask":
+
+        def answer(sign: bool) -> Callable[[], None]:
+            def again() -> None:
+                _show_review(app, replace(state, sign=sign))
+                send(app)
+
+            return again
+
+        prompt = "Sign it with OpenPGP? (y/n) "
+        app.prompt.ask_key(prompt, {"y": answer(True), "n": answer(False)})
+        return
+    if _no_own_key(app, state):
+        return
 
     def go() -> None:
         rid = app.session.submit(

@@ -1,7 +1,8 @@
-"""What the session tells the reader: a batch of events (new mail, a sync started, finished or
-failed, a message sent, a draft postponed, changes applied) becomes notices, counts and a
-refreshed index, with one redraw per batch. Also the requests behind them that the reader
-starts on its own: sync now (``$``), and IDLE on each account's INBOX.
+"""What the session tells the reader: a batch of events (new mail, a sync started, progressed,
+finished or failed, a message sent, a draft postponed, changes applied) becomes notices, counts
+and a refreshed index, with one redraw per batch (no polling of the store). Also the requests
+behind them that the reader starts on its own: sync now (``$``), and IDLE on each account's
+INBOX.
 """
 
 from __future__ import annotations
@@ -22,15 +23,15 @@ from tmail.runtime.session import (
     SyncFailed,
     SyncFinished,
     SyncNow,
+    SyncProgress,
     SyncStarted,
+    Unsubscribed,
 )
 from tmail.ui.compose import ComposeState
 from tmail.ui.composeflow import cleanup
 
 if TYPE_CHECKING:
     from tmail.ui.app import App
-
-SYNC_TICK = 1.0  # seconds between looks at the store while a sync writes into it
 
 
 class Events:
@@ -40,7 +41,7 @@ class Events:
         # a message handed to the session: its temp files go (and the draft it was resumed
         # from, once it is safe elsewhere) when the request's outcome arrives
         self.cleanup_after: dict[int, ComposeState] = {}
-        self._sync_alarm: object | None = None  # the tick showing a running sync's progress
+        self.syncing: set[str] = set()  # accounts whose sync started and has not ended
 
     def sync(self, send_now: bool = True) -> None:
         """$: fetch, and send what waits in the outbox now (not at its next retry time)."""
@@ -55,20 +56,31 @@ class Events:
         app = self.app
         status = app.status
         new_total = 0
-        changed = False
+        changed = progressed = False
         for ev in events:
             changed = self._cleanup(ev) or changed
             if isinstance(ev, SyncStarted):
+                self.syncing.add(ev.account)  # accounts sync side by side, each on its worker
                 status.sync_state = f"syncing {ev.account}…"
-                self._watch_sync()
+            elif isinstance(ev, SyncProgress):
+                # the sync has stored (and committed) a batch: the index shows it as it goes
+                if ev.account in self.syncing:
+                    status.sync_state = f"syncing {ev.account} {ev.folder} {ev.done}/{ev.total}…"
+                progressed = True
             elif isinstance(ev, NewMessages):
                 new_total += ev.count
                 changed = True
             elif isinstance(ev, SyncFinished):
-                status.sync_state = "synced " + time.strftime("%H:%M")
+                self.syncing.discard(ev.account)
+                if not ev.account:  # the outcome of syncing every account
+                    self.syncing.clear()
+                still = sorted(self.syncing)
+                synced = "synced " + time.strftime("%H:%M")
+                status.sync_state = f"syncing {still[0]}…" if still else synced
                 self.pending_sync.discard(ev.request_id or 0)
                 changed = True
             elif isinstance(ev, SyncFailed):
+                self.syncing.discard(ev.account)
                 status.sync_state = "sync failed"
                 app.notice(ev.error, error=True)
                 changed = True
@@ -87,6 +99,8 @@ class Events:
                 changed = True
             elif isinstance(ev, ChangesApplied):
                 changed = True
+            elif isinstance(ev, Unsubscribed):
+                app.notice(ev.text)
             elif isinstance(ev, RequestFailed):
                 app.notice(ev.error, error=True)
                 changed = True
@@ -100,6 +114,8 @@ class Events:
             app.refresh_sidebar()
             if app.screen.kind in ("index", "pager"):
                 app.index.refresh(keep_id=app.current_id())
+        elif progressed:
+            self.show_progress()
         app.update_status()
 
     def _cleanup(self, ev: Event) -> bool:
@@ -115,28 +131,9 @@ class Events:
             return True
         return False
 
-    def _watch_sync(self) -> None:
-        """While a sync runs, show what it has stored so far once a second: the first sync of a
-        big mailbox fills the index as it goes instead of leaving it empty until the end."""
-        app = self.app
-        if app.loop is None or self._sync_alarm is not None:
-            return
-
-        def tick(_loop: object = None, _data: object = None) -> None:
-            self._sync_alarm = None
-            if not app.status.sync_state.startswith("syncing"):
-                return
-            try:
-                self.show_progress()
-            except Exception as exc:  # a bug must not stop the reader
-                app.internal_error(exc)
-            if app.loop is not None:
-                self._sync_alarm = app.loop.set_alarm_in(SYNC_TICK, tick)
-
-        self._sync_alarm = app.loop.set_alarm_in(SYNC_TICK, tick)
-
     def show_progress(self) -> None:
-        """Counts and rows as the store has them now (the sync worker commits as it goes)."""
+        """Counts and rows as the store has them now (on SyncProgress: the sync committed a
+        batch), redrawn only when they changed."""
         app = self.app
         before = [(f.account, f.name, f.total, f.unread) for f in app.folders]
         app.refresh_sidebar()

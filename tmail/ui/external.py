@@ -46,12 +46,23 @@ def browse(app: App, target: str) -> None:
     run_external(app, [*shlex.split(browser), target])
 
 
-def edit_text(app: App, text: str) -> str | None:
-    """``text`` after the editor had it; None when the editor could not be run."""
+def private_tmp() -> str | None:
+    """A folder in memory (tmpfs) for text that must not reach the disk, where there is one."""
+    # the user's own runtime folder first; in /dev/shm mkdtemp makes a private (0700) folder
+    for folder in (os.environ.get("XDG_RUNTIME_DIR", ""), "/dev/shm"):  # noqa: S108
+        if folder and os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
+            return folder
+    return None
+
+
+def edit_text(app: App, text: str, *, private: bool = False) -> str | None:
+    """``text`` after the editor had it; None when the editor could not be run. ``private``
+    (a message to go out encrypted, a reply quoting decrypted text): the editor's file is
+    made in memory ($XDG_RUNTIME_DIR or /dev/shm) where the system has such a place."""
     if app.options.editor is not None:
         return app.options.editor(text)
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    folder = tempfile.mkdtemp(prefix="tmail-compose-")
+    folder = tempfile.mkdtemp(prefix="tmail-compose-", dir=private_tmp() if private else None)
     path = Path(folder) / "message.txt"
     try:
         path.write_text(text, encoding="utf-8")

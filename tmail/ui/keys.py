@@ -14,7 +14,16 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tmail.core.errors import ConfigError
-from tmail.ui import attachments_view, changes, commands, composeflow, help, outbox, reading
+from tmail.ui import (
+    attachments_view,
+    changes,
+    commands,
+    composeflow,
+    help,
+    outbox,
+    reading,
+    unsubscribe,
+)
 
 if TYPE_CHECKING:
     from tmail.ui.app import App
@@ -283,6 +292,13 @@ REGISTRY: tuple[Action, ...] = (
         do=reading.open_html,
     ),
     Action(
+        "unsubscribe",
+        ("U",),
+        "leave the mailing list (one-click after asking, or a mail to review)",
+        ("pager",),
+        do=unsubscribe.unsubscribe,
+    ),
+    Action(
         "errors",
         ("E",),
         "error log",
@@ -367,6 +383,22 @@ REGISTRY: tuple[Action, ...] = (
         ("review",),
         "HTML",
         do=composeflow.html,
+    ),
+    Action(
+        "pgp_sign",
+        ("S",),
+        "sign with OpenPGP or not",
+        ("review",),
+        "Sign",
+        do=composeflow.toggle_sign,
+    ),
+    Action(
+        "pgp_encrypt",
+        ("X",),
+        "encrypt with OpenPGP or not",
+        ("review",),
+        "Encrypt",
+        do=composeflow.toggle_encrypt,
     ),
     Action(
         "postpone",

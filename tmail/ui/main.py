@@ -30,6 +30,7 @@ from typing import Any
 from tmail.config.model import Config
 from tmail.core.errors import ConfigError, TmailError, UsageError
 from tmail.core.models import Address
+from tmail.mime.mailto import Mailto
 from tmail.runtime.backend import DemoBackend, LocalBackend, MailBackend
 from tmail.runtime.session import MailSession
 from tmail.store import Store
@@ -79,7 +80,15 @@ def identities(config: Config) -> list[Identity]:
     accounts = sorted(config.accounts.values(), key=lambda a: not a.default)
     for acc in accounts:
         out.append(
-            Identity(acc.name, Address(acc.display_name, acc.email), send_charset=acc.send_charset)
+            Identity(
+                acc.name,
+                Address(acc.display_name, acc.email),
+                send_charset=acc.send_charset,
+                pgp_sign=acc.pgp_sign,
+                pgp_encrypt=acc.pgp_encrypt,
+                autocrypt=acc.autocrypt,
+                pgp_key=acc.pgp_key,
+            )
         )
     return out
 
@@ -111,6 +120,7 @@ def build_app(
         options=options,
         start_view=start_view,
         assumed_charsets=config.assumed_charsets,
+        authserv_ids=config.authserv_ids,
     )
 
 
@@ -137,8 +147,8 @@ def _exit_cleanly_on_hangup() -> None:
         signal.signal(sig, leave)
 
 
-def run(config_path: str | None, demo: bool) -> int:
-    """Open the reader; returns the exit status."""
+def run(config_path: str | None, demo: bool, *, mailto: Mailto | None = None) -> int:
+    """Open the reader (on the composer, filled from ``mailto``); returns the exit status."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError(
             "the reader needs a terminal", hint="run tmail in a terminal, or use 'tmail list'"
@@ -170,6 +180,10 @@ def run(config_path: str | None, demo: bool) -> int:
     try:
         app = build_app(config, store, backend, settings, poll=not demo)
         app.log_path = log_to_file()
+        if mailto is not None:
+            from tmail.ui.composeflow import compose_mailto
+
+            compose_mailto(app, mailto)
         if not demo:
             # fetch at start, as every mail client does; the screen opens at once
             app.sync(send_now=False)

@@ -59,7 +59,10 @@ def _when(at: float | None, now: float) -> str:
     if at <= now:
         return "at the next sync"
     dt = datetime.fromtimestamp(at)
-    return dt.strftime("%H:%M") if at - now < 86400 else dt.strftime("%Y-%m-%d %H:%M")
+    # The time alone only for today: a server's daily quota holds mail until tomorrow.
+    if dt.date() == datetime.fromtimestamp(now).date():
+        return dt.strftime("%H:%M")
+    return dt.strftime("%a %H:%M") if at - now < 6 * 86400 else dt.strftime("%Y-%m-%d %H:%M")
 
 
 class _Entry(urwid.WidgetWrap[urwid.Pile]):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import urwid
 
-from tmail.core.safe import safe_text
+from tmail.core.safe import safe_line, safe_text
 from tmail.ui.pagersearch import Found, Match, TextSearch, highlight
 from tmail.ui.urwidtypes import Wrap
 
@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 # A part whose text is converted for the width it is shown at (see Pager).
 _HTML_PART = re.compile(rb"(?im)^content-type:[ \t]*text/html")
 MIN_WIDTH = 20  # narrower than this, HTML stays as converted last (a window being dragged)
+
+
+# The OpenPGP status line's colour by what it says (CryptoStatus.level).
+_CRYPTO_ATTR = {"good": "notice", "doubt": "header_name", "bad": "warning"}
 
 
 def _quote_level(line: str) -> int:
@@ -45,6 +49,9 @@ def body_lines(r: Rendered) -> list[Line]:
             )
     if r.charset:
         out.append(Line(("header_name", f"[charset: {r.charset}]"), f"[charset: {r.charset}]"))
+    if r.crypto is not None:
+        text = safe_line(r.crypto.line())
+        out.append(Line((_CRYPTO_ATTR[r.crypto.level], text), text))
     out.append(Line("", ""))
     in_signature = False
     in_list = False  # inside the "[-- Attachments --]" list
@@ -116,14 +123,22 @@ class Pager(Wrap):
     paragraphs fill the pager at 80 columns as at 200 (re-wrapped on a resize)."""
 
     def __init__(
-        self, message_id: int, raw: bytes, rendered: Rendered, assumed: Sequence[str] = ()
+        self,
+        message_id: int,
+        raw: bytes,
+        rendered: Rendered,
+        assumed: Sequence[str] = (),
+        authserv_ids: Sequence[str] = (),
     ) -> None:
         self.message_id = message_id
         self.raw = raw
         self.rendered = rendered
         self.assumed = tuple(assumed)
+        self.authserv_ids = tuple(authserv_ids)  # the account's server (the "Auth:" line)
         self.charset: str | None = None  # "view as charset" chosen by the person
-        self._width_matters = _HTML_PART.search(raw) is not None
+        self._width_matters = _HTML_PART.search(raw) is not None or (
+            rendered.parsed is not None and rendered.parsed.text_from_html  # decrypted HTML
+        )
         self.show_raw = False
         self.walker = urwid.SimpleFocusListWalker(body_lines(rendered))
         self.listbox = urwid.ListBox(self.walker)
@@ -143,7 +158,9 @@ class Pager(Wrap):
         from tmail.ui.render import render
 
         self.charset = charset
-        self.set_rendered(render(self.raw, charset, self.assumed, self.rendered.width))
+        self.set_rendered(
+            render(self.raw, charset, self.assumed, self.rendered.width, self.authserv_ids)
+        )
 
     def _rewrap(self, width: int) -> None:
         """Convert the HTML again for ``width`` columns, staying at about the same place."""
@@ -151,7 +168,7 @@ class Pager(Wrap):
 
         old = len(self.walker)
         at = (self.walker.focus or 0) / old if old else 0.0
-        self.rendered = render(self.raw, self.charset, self.assumed, width)
+        self.rendered = render(self.raw, self.charset, self.assumed, width, self.authserv_ids)
         if self.show_raw:
             return  # the raw lines do not change; the new text shows when h goes back
         search = self._search

@@ -16,7 +16,6 @@ from tmail.core.errors import TmailError
 from tmail.core.models import Flag
 from tmail.core.safe import safe_line
 from tmail.ui import changes, charsets, composeflow, external
-from tmail.ui.compose import ComposeState
 from tmail.ui.index import IndexView
 from tmail.ui.pager import Pager
 from tmail.ui.screens import Screen
@@ -29,11 +28,15 @@ if TYPE_CHECKING:
 
 # The MIME parser loads on the first message opened: the first screen does not need it.
 def render(
-    raw: bytes, charset: str | None = None, assumed: Sequence[str] = (), width: int = 78
+    raw: bytes,
+    charset: str | None = None,
+    assumed: Sequence[str] = (),
+    width: int = 78,
+    authserv_ids: Sequence[str] = (),
 ) -> Rendered:
     from tmail.ui.render import render as _render
 
-    return _render(raw, charset, tuple(assumed), width)
+    return _render(raw, charset, tuple(assumed), width, tuple(authserv_ids))
 
 
 def open_focused(app: App) -> None:
@@ -51,7 +54,20 @@ def open_focused(app: App) -> None:
 def open_message(app: App, row: Row) -> None:
     raw = app.source.raw(row.id)
     assumed = app.assumed(row.account)
-    pager = Pager(row.id, raw, render(raw, None, assumed, app.body_width), assumed)
+    trusted = tuple(app.authserv_ids(row.account))
+    pager = Pager(
+        row.id, raw, render(raw, None, assumed, app.body_width, trusted), assumed, trusted
+    )
+    if pager.rendered.crypto is not None and app.loop is not None:
+        app.loop.screen.clear()  # gpg's pinentry may have drawn on the terminal: redraw all
+    autocrypt = any(i.account == row.account and i.autocrypt for i in app.identities)
+    if autocrypt and b"utocrypt:" in raw:
+        from tmail.mime.autocrypt import learn
+        from tmail.mime.gpg import default_backend
+
+        learned = learn(raw, default_backend())
+        if learned:
+            app.notice(f"learned the OpenPGP key of {safe_line(learned)} (Autocrypt)")
     screen = Screen("pager", pager, extra={"row": row})
     if app.screen.kind == "pager":
         app.replace(screen)
@@ -108,7 +124,8 @@ def charset(app: App) -> None:
         if not name:
             return
         if name.lower() == charsets.AUTO:  # back to the declared (or detected) charset
-            pager.set_rendered(render(pager.raw, assumed=app.assumed(_pager_account(app))))
+            assumed = app.assumed(_pager_account(app))
+            pager.set_rendered(render(pager.raw, assumed=assumed, authserv_ids=pager.authserv_ids))
             app.notice(f"shown as {pager.rendered.charset or 'declared'} (auto)")
             return
         from tmail.mime.charsets import normalize_charset
@@ -253,18 +270,19 @@ def open_link(app: App) -> None:
 def open_url(app: App, url: str) -> None:
     """A link from a message: web links go to $BROWSER, mailto: opens a new message here;
     anything else (file:, javascript:, a "-option" the browser would obey) is refused."""
-    from urllib.parse import parse_qs, unquote, urlsplit
+    from urllib.parse import urlsplit
 
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme == "mailto":
-        query = parse_qs(parts.query)
-        subject = query.get("subject", query.get("Subject", [""]))[0]
-        view = app.index.view
-        ident = composeflow.identity_for(app, None if view.unified else view.account)
-        to = safe_line(unquote(parts.path))
-        state = ComposeState(identity=ident, to=to, subject=safe_line(subject))
-        composeflow.start_compose(app, state)
+        from tmail.mime.mailto import parse_mailto
+
+        try:
+            mailto = parse_mailto(url)
+        except TmailError as exc:
+            app.notice(exc.one_line(), True)
+            return
+        composeflow.compose_mailto(app, mailto)
     elif scheme in ("http", "https", "ftp") and parts.netloc:
         external.browse(app, url.strip())
     else:

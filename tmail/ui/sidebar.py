@@ -7,8 +7,9 @@ from typing import Any
 
 import urwid
 
+from tmail.core.roles import rank
 from tmail.core.safe import safe_line
-from tmail.ui.source import ALL_INBOXES, FolderInfo
+from tmail.ui.source import ALL_INBOXES, SidebarFolder
 from tmail.ui.urwidtypes import Size, Widgets, Wrap
 
 HIDE_BELOW = 100  # columns: on a narrower terminal the folder list hides unless asked for
@@ -19,9 +20,6 @@ def sidebar_shown(setting: bool | None, columns: int) -> bool:
     B key), or with the setting "auto" (``None``) from :data:`HIDE_BELOW` columns up, so that
     at 80 columns the message and the index have the whole width."""
     return setting if setting is not None else columns >= HIDE_BELOW
-
-
-_ROLE_ORDER = {"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, "junk": 4, "trash": 5}
 
 
 class FolderItem(Wrap):
@@ -59,8 +57,8 @@ class FolderItem(Wrap):
         return False
 
 
-def folder_sort_key(f: FolderInfo) -> tuple[int, str]:
-    order = _ROLE_ORDER.get(f.role or "", 10)
+def folder_sort_key(f: SidebarFolder) -> tuple[int, str]:
+    order = rank(f.role)
     if f.name.upper() == "INBOX":
         order = 0
     return (order, f.name.lower())
@@ -75,7 +73,7 @@ class Sidebar(Wrap):
     def update(
         self,
         accounts: Sequence[str],
-        folders: Sequence[FolderInfo],
+        folders: Sequence[SidebarFolder],
         current: tuple[str, str] | None,
     ) -> None:
         old = self.focused()

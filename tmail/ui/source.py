@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from tmail.core.models import Flag
+from tmail.core.roles import Role
 
 SortKey = Literal["date", "from", "subject", "size"]
 SORT_KEYS: tuple[SortKey, ...] = ("date", "from", "subject", "size")
@@ -22,14 +23,14 @@ ALL_INBOXES = "*"  # View.account for the unified "All inboxes"
 
 
 @dataclass(frozen=True)
-class FolderInfo:
+class SidebarFolder:
     """One folder of one account, with its counts."""
 
     account: str
     name: str
     total: int
     unread: int
-    role: str | None = None  # inbox, sent, drafts, trash, junk, archive
+    role: Role | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class MailSource(Protocol):
 
     def accounts(self) -> Sequence[str]: ...
 
-    def folders(self) -> Sequence[FolderInfo]: ...
+    def folders(self) -> Sequence[SidebarFolder]: ...
 
     def count(self, view: View) -> int: ...
 
@@ -127,7 +128,7 @@ class MemorySource:
             seen[account] = None
         return list(seen)
 
-    def folders(self) -> Sequence[FolderInfo]:
+    def folders(self) -> Sequence[SidebarFolder]:
         counts: dict[tuple[str, str], list[int]] = {}
         for account, name in self.extra_folders:
             counts.setdefault((account, name), [0, 0])
@@ -136,7 +137,7 @@ class MemorySource:
             c[0] += 1
             c[1] += row.unread
         return [
-            FolderInfo(a, f, t, u, "inbox" if f == "INBOX" else None)
+            SidebarFolder(a, f, t, u, Role.INBOX if f == "INBOX" else None)
             for (a, f), (t, u) in counts.items()
         ]
 

@@ -11,23 +11,11 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from tmail.core.roles import Role, is_outgoing, role_of
 from tmail.store import Store
 from tmail.store.models import MessageRow
 from tmail.store.threadsort import iter_thread_ids
-from tmail.ui.source import Contact, FolderInfo, Row, View
-
-_ROLES = {
-    "inbox": "inbox",
-    "sent": "sent",
-    "sent items": "sent",
-    "sent mail": "sent",
-    "drafts": "drafts",
-    "trash": "trash",
-    "deleted items": "trash",
-    "junk": "junk",
-    "spam": "junk",
-    "archive": "archive",
-}
+from tmail.ui.source import Contact, Row, SidebarFolder, View
 
 
 @dataclass
@@ -37,13 +25,9 @@ class _ThreadScan:
     done: bool = False
 
 
-# Folders of mail one sends: their index shows the recipient (as Thunderbird's Sent folder).
-_OUTGOING = {"sent", "drafts", "outbox"}
-
-
 def _outgoing(m: MessageRow, own: frozenset[str]) -> bool:
-    leaf = m.folder.rsplit("/", 1)[-1].lower()
-    if _ROLES.get(leaf, leaf) in _OUTGOING:
+    # Folders of mail one sends: their index shows the recipient (as Thunderbird's Sent folder).
+    if is_outgoing(m.folder):
         return True
     return bool(own) and any(a.addr.lower() in own for a in m.from_[:1])
 
@@ -89,9 +73,9 @@ class StoreSource:
                 names.append(a)
         return names
 
-    def folders(self) -> Sequence[FolderInfo]:
+    def folders(self) -> Sequence[SidebarFolder]:
         out = [
-            FolderInfo(f.account, f.name, f.total, f.unread, _ROLES.get(f.name.lower()))
+            SidebarFolder(f.account, f.name, f.total, f.unread, role_of(f.name))
             for f in self.store.folders()
         ]
         # Every configured account has an Inbox to open, also before its first mail (a POP3
@@ -99,7 +83,7 @@ class StoreSource:
         have = {f.account for f in out if f.name.upper() == "INBOX"}
         for account in self._accounts:
             if account not in have:
-                out.append(FolderInfo(account, "INBOX", 0, 0, "inbox"))
+                out.append(SidebarFolder(account, "INBOX", 0, 0, Role.INBOX))
         return out
 
     @staticmethod

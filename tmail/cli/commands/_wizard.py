@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tmail.config import Preset, guess_preset
+from tmail.config.facts import ProviderFacts, provider_facts, refusal_advice
 from tmail.config.loader import ACCOUNT_NAME, DEFAULT_PORTS
 from tmail.config.model import Account, Role, ServerSettings
 from tmail.core.errors import (
@@ -242,6 +243,21 @@ def _toml(value: str | int) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """Servers found for the address (``tmail account discover``) and accepted by the user."""
+
+    protocol: str
+    incoming: Server
+    outgoing: Server | None
+    username: str
+    preset: Preset | None = None  # a built-in provider whose servers these are
+    facts: ProviderFacts | None = None  # the provider's switches, shown after its refusal
+
+
+Discover = Callable[[str], Proposal | None]
+
+
 # ------------------------------------------------------------------------------ the flow
 class Wizard:
     def __init__(
@@ -249,12 +265,16 @@ class Wizard:
         prompt: Prompter,
         taken: set[str],
         validate: Callable[[str], Account],
+        discover: Discover | None = None,
     ) -> None:
         self.prompt = prompt
         self.taken = taken
         self.validate = validate  # the whole new section -> the Account the loader makes of it
+        # Address -> servers found and shown to the user before any password is asked.
+        self.discover = discover
         self.a = Answers(default=not taken)
         self.saving = False  # set by fix() when the user saves an account whose test failed
+        self.facts: ProviderFacts | None = None  # the provider's, once known
 
     # -- the questions, in order
     def ask_all(self, given_name: str | None, keyring_problem: str | None) -> None:
@@ -263,14 +283,31 @@ class Wizard:
             raise UsageError(problem)
         a.email = p.checked("Email address", email_problem)
         domain = a.email.rpartition("@")[2]
+        found = self.discover(a.email) if self.discover is not None else None
         a.name = given_name or p.checked(
             "Account name", name_problem(self.taken), _suggest_name(domain, self.taken)
         )
         a.display = p.ask("Your name (for From:)", "")
-        a.username = p.checked("User name", not_empty("user name"), a.email)
+        a.username = p.checked(
+            "User name", not_empty("user name"), found.username if found else a.email
+        )
         if keyring_problem is not None or not self.ask_oauth2():
             self.ask_password(keyring_problem)
-        self.ask_servers(domain)
+        if found is not None:
+            self.use_found(found, domain)
+        else:
+            self.ask_servers(domain)
+
+    def use_found(self, found: Proposal, domain: str) -> None:
+        a = self.a
+        a.preset = found.preset
+        self.facts = found.facts
+        a.protocol = found.protocol
+        a.servers["incoming"] = replace(found.incoming)
+        if found.outgoing is not None:
+            a.servers["outgoing"] = replace(found.outgoing)
+        else:
+            a.servers["outgoing"] = self.ask_server("outgoing", "smtp", f"smtp.{domain}")
 
     def ask_oauth2(self) -> bool:
         """Offer OAuth2 where the provider has it (its tokens need a real keyring)."""
@@ -330,8 +367,14 @@ class Wizard:
             p.say(f"This looks like {preset.title}: {shown}")
             if preset.note:
                 p.say(f"  note: {preset.note}")
+            facts = provider_facts().get(preset.name)
+            for note in facts.switches if facts is not None else ():
+                p.say(f"  note: {note}")
+            if facts is not None and facts.limits:
+                p.say(f"  note: sending limits: {facts.limits}")
             if p.yes("Use these settings?"):
                 a.preset = preset
+                self.facts = provider_facts().get(preset.name)
                 protocols = tuple(x for x in ("imap", "pop3") if preset.server(x) is not None)
                 a.protocol = p.choice("Incoming protocol", protocols, protocols[0])
                 for role, proto in (("incoming", a.protocol), ("outgoing", "smtp")):
@@ -419,6 +462,9 @@ class Wizard:
                 # A new account: a refusal points to a setting, not to an outage.
                 error = exc.as_first_contact() if isinstance(exc, ConnectFailed) else exc
                 self.prompt.say(f"  {role} {settings.label}: {error.one_line()}")
+                if isinstance(error, AuthFailed):
+                    for note in refusal_advice(self.facts, error.message):
+                        self.prompt.say(f"  note: {note}")
                 failures.append((role, error))
         return failures
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tmail.cli.base import Command, Context
+from tmail.cli.commands import account_discover
 from tmail.cli.commands._config import load
 from tmail.cli.commands._wizard import Prompter, Wizard, keyring_problem
 from tmail.config import load_config, pinned_cert_path, resolve_config_path
@@ -49,7 +50,10 @@ def write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
 
 class AccountCommand(Command):
     name = "account"
-    help = "set up an account (add), sign in with OAuth2 (login) or pin a certificate (trust)"
+    help = (
+        "set up an account (add), find an address's servers (discover), sign in with OAuth2 "
+        "(login), pin a certificate (trust)"
+    )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="account_action", metavar="ACTION", required=True)
@@ -59,6 +63,20 @@ class AccountCommand(Command):
             description="Set up an account interactively and append it to the config file.",
         )
         add.add_argument("--name", help="the account's name (default: asked)")
+        account_discover.add_common_arguments(add)
+        add.add_argument(
+            "--no-discover",
+            action="store_true",
+            help="do not look for the servers (provider table and manual entry only)",
+        )
+        account_discover.add_discover_arguments(
+            sub.add_parser(
+                "discover",
+                help="find an address's servers (provider table, autoconfig, DNS) and probe them",
+                description="Find the servers of an e-mail address and check them live, "
+                "without sending any password.",
+            )
+        )
         trust = sub.add_parser(
             "trust",
             help="fetch a server's certificate, show it, and pin it for the account",
@@ -91,6 +109,8 @@ class AccountCommand(Command):
         prompt = Prompter(stdin, ctx.stdout)
         if ctx.args.account_action == "trust":
             return _trust(ctx, prompt)
+        if ctx.args.account_action == "discover":
+            return account_discover.run_discover(ctx)
         if ctx.args.account_action == "login":
             from tmail.cli.commands._login import login
 
@@ -171,6 +191,7 @@ def _add(ctx: Context, prompt: Prompter) -> int:
         prompt,
         set(existing.accounts) if existing is not None else set(),
         lambda section: _validate(path, whole_file(section), wizard.a.name),
+        None if ctx.args.no_discover else account_discover.proposer(ctx, prompt),
     )
     wizard.ask_all(ctx.args.name, keyring_problem())
     account, passed = wizard.settle()

@@ -13,6 +13,8 @@ from tmail.core.safe import safe_line
 from tmail.core.sizes import human_size
 from tmail.mime import Attachment, parse_message
 from tmail.mime.attachments import save_bytes
+from tmail.mime.gpg import default_backend
+from tmail.mime.pgp import open_protected
 
 MAX_LEVELS = 8  # enclosed messages listed inside enclosed messages
 
@@ -55,7 +57,9 @@ class Attachments(Command):
     def run(self, ctx: Context) -> int:
         args = ctx.args
         message = load_message(ctx, args.message, args.assume_charset)
-        parsed = parse_message(message.raw, message.assumed_charsets)
+        # the parts inside an encrypted message are listed and saved like any others
+        opened = open_protected(message.raw, default_backend)
+        parsed = parse_message(opened.raw, message.assumed_charsets)
         listed = flatten(parsed.attachments)
         if args.index is not None:
             chosen = [(label, a) for label, a in listed if label == args.index.strip()]

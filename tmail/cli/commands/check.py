@@ -14,6 +14,9 @@ from tmail.core.errors import TmailError
 from tmail.core.safe import safe_line
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from tmail.protocols.diagnose import Step
     from tmail.store import Store
 
 
@@ -35,7 +38,7 @@ class Check(Command):
         )
 
     def run(self, ctx: Context) -> int:
-        from tmail.protocols.diagnose import Step, check_server, roles
+        from tmail.protocols.diagnose import check_server, roles
 
         config = load(ctx)
         accounts = (
@@ -75,6 +78,7 @@ class Check(Command):
                 )
                 out.flush()
                 server = check_server(account, role, transcript if verbose else None, reached, step)
+                _provider_advice(ctx, account, server.steps)
                 total += 1
                 failed += 0 if server.ok else 1
                 if server.ok and store is not None:
@@ -119,3 +123,13 @@ def _remember(store: Store, account: Account, role: Role) -> None:
 
     with contextlib.suppress(TmailError):
         remember_reached(store, account, role)
+
+
+def _provider_advice(ctx: Context, account: Account, steps: Sequence[Step]) -> None:
+    """After a login refused the way the account's provider typically refuses it, the switches
+    the provider wants turned on (provider_facts.toml), in plain words."""
+    from tmail.cli.commands._provider_notes import login_refusal_notes
+
+    failed = [s for s in steps if s.name == "login" and not s.ok]
+    for note in login_refusal_notes(account, failed[0].detail) if failed else ():
+        ctx.stdout.write(f"    note: {note}\n")

@@ -69,10 +69,17 @@ class Flush(Command):
             for warning in report.warnings:
                 ctx.stderr.write(f"tmail: {acc.name}: {safe_line(warning)}\n")
             tried += len(report.outcomes)
+            noted = False
             for o in report.outcomes:
                 line = f"{acc.name}: {o.entry.id} {o.status}: {safe_line(o.message)}\n"
                 (ctx.stdout if o.status == "delivered" else ctx.stderr).write(line)
                 status = worst(status, exit_status(o.status))
+                if o.status == "held" and not noted:  # the login was refused: once per account
+                    from tmail.cli.commands._provider_notes import login_refusal_notes
+
+                    for note in login_refusal_notes(acc, o.message):
+                        ctx.stderr.write(f"tmail: note: {note}\n")
+                        noted = True
         if not tried and status == 0:
             ctx.stdout.write("nothing to send: the outbox is empty\n")
         return status

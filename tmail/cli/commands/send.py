@@ -27,6 +27,8 @@ from tmail.mime.compose import (
     message_size_limit,
     prepare_raw,
 )
+from tmail.mime.mailto import is_mailto, parse_mailto
+from tmail.outbox.protect import protect_composed
 from tmail.outbox.service import flush_account, queue_for, queue_message
 from tmail.protocols.smtp import Dsn
 
@@ -66,6 +68,18 @@ class Send(Command):
             "--queue-only", action="store_true", help="only put it in the outbox; send later"
         )
         parser.add_argument(
+            "--sign",
+            action=argparse.BooleanOptionalAction,
+            help="sign it (OpenPGP, PGP/MIME); default: the account's pgp_sign",
+        )
+        parser.add_argument(
+            "--encrypt",
+            action=argparse.BooleanOptionalAction,
+            help="encrypt it to every recipient and to yourself (OpenPGP); refused, and not "
+            "sent, when a recipient has no key; default: the account's pgp_encrypt",
+        )
+        parser.add_argument("--pgp-key", metavar="KEY", help="sign with this key (fingerprint)")
+        parser.add_argument(
             "-t",
             dest="from_headers",
             action="store_true",
@@ -83,10 +97,16 @@ class Send(Command):
         parser.add_argument("-N", dest="sm_notify", metavar="LIST", help=argparse.SUPPRESS)
         parser.add_argument("-R", dest="sm_ret", choices=("hdrs", "full"), help=argparse.SUPPRESS)
         parser.add_argument("-V", dest="sm_envid", metavar="ID", help=argparse.SUPPRESS)
-        parser.add_argument("recipients", nargs="*", metavar="ADDR", help="more recipients")
+        parser.add_argument(
+            "recipients",
+            nargs="*",
+            metavar="ADDR",
+            help="more recipients, or a mailto: URL (RFC 6068) giving recipients, subject, body",
+        )
 
     def run(self, ctx: Context) -> int:
         args = ctx.args
+        url_body = _take_mailto(args)
         try:
             config, account = load(ctx, args.account)
         except ConfigError as exc:
@@ -115,11 +135,15 @@ class Send(Command):
             )
         dsn = _dsn(args.dsn or args.sm_notify, args.sm_ret, args.sm_envid)
         stdin = _stdin()
-        if stdin.isatty():
+        if url_body is None and stdin.isatty():
             ctx.stderr.write("tmail: type the message; end it with Ctrl-D on a line of its own\n")
-        raw = stdin.read()
+        raw = url_body.encode("utf-8") if url_body is not None else stdin.read()
         server_size = queue_for(config.data_dir, account).server_size()
         composed = _compose(args, account, raw, server_size)
+        # before the outbox, so that it never holds the clear text
+        composed = protect_composed(
+            composed, account, sign=args.sign, encrypt=args.encrypt, key=args.pgp_key
+        )
         entry = queue_message(config.data_dir, account, composed, dsn)
         for warning in composed.warnings:
             ctx.stderr.write(f"tmail: {warning}\n")
@@ -155,6 +179,29 @@ class Send(Command):
         ctx.stderr.write(f"tmail: {where}: {what}: {_safe(outcome.message)}\n")
         ctx.stderr.write("tmail: the message is kept in the failed folder (tmail queue)\n")
         return EX_UNAVAILABLE
+
+
+def _take_mailto(args: argparse.Namespace) -> str | None:
+    """Fold the mailto: URLs among the recipients into the options (RFC 6068): their addresses
+    join --to/--cc/--bcc, their subject and in-reply-to count when no option gives one. Returns
+    the URL's body (then stdin is not read), or None."""
+    urls = [r for r in args.recipients if is_mailto(r)]
+    if not urls:
+        return None
+    if args.from_headers:
+        raise UsageError("-t takes the whole message from stdin; a mailto: URL does not mix")
+    if len(urls) > 1:
+        raise UsageError("send: one mailto: URL at a time")
+    mailto = parse_mailto(urls[0])
+    args.recipients = [r for r in args.recipients if not is_mailto(r)]
+    args.to = [*mailto.to, *args.to]
+    args.cc = [*mailto.cc, *args.cc]
+    args.bcc = [*mailto.bcc, *args.bcc]
+    if args.subject is None and mailto.subject is not None:
+        args.subject = mailto.subject
+    if args.in_reply_to is None and mailto.in_reply_to:
+        args.in_reply_to = mailto.in_reply_to
+    return mailto.body
 
 
 def _safe(text: str) -> str:

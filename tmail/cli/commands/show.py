@@ -7,15 +7,39 @@ import json
 from typing import Any
 
 from tmail.cli.base import Command, Context
-from tmail.cli.messages import load_message
+from tmail.cli.messages import account_authserv_ids, load_message
 from tmail.core.models import Address
 from tmail.core.safe import safe_line, safe_text
 from tmail.mime import ParsedMessage, parse_message
+from tmail.mime.gpg import default_backend
+from tmail.mime.invitation import read_invitation
+from tmail.mime.pgp import CryptoStatus, open_protected
 from tmail.mime.render import render_chunks
+from tmail.mime.sender import SenderCheck, check_sender
 
 
 def _addresses(addresses: tuple[Address, ...]) -> list[dict[str, str]]:
     return [{"name": safe_line(a.name), "addr": safe_line(a.addr)} for a in addresses]
+
+
+def crypto_json(crypto: CryptoStatus | None) -> dict[str, Any] | None:
+    """The ``crypto`` object of ``--json`` (None: no OpenPGP in the message), strings safe."""
+    if crypto is None:
+        return None
+    data = crypto.to_json()
+    data["line"] = crypto.line()
+    safe: dict[str, Any] = _safe_strings(data)
+    return safe
+
+
+def _safe_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return safe_line(value)
+    if isinstance(value, dict):
+        return {k: _safe_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_safe_strings(v) for v in value]
+    return value
 
 
 def message_json(parsed: ParsedMessage) -> dict[str, Any]:
@@ -81,6 +105,13 @@ class Show(Command):
             "--headers", action="store_true", help="show every header field, decoded"
         )
         parser.add_argument(
+            "--account",
+            "-a",
+            metavar="NAME",
+            help="read a file's Authentication-Results as this account's server wrote them "
+            "(a stored message: its own account)",
+        )
+        parser.add_argument(
             "--assume-charset",
             metavar="CHARSET",
             action="append",
@@ -94,16 +125,44 @@ class Show(Command):
         if args.raw:
             _write_raw(ctx, message.raw)
             return 0
-        parsed = parse_message(message.raw, message.assumed_charsets)
+        opened = open_protected(message.raw, default_backend)  # in memory only
+        parsed = parse_message(opened.raw, message.assumed_charsets)
+        trusted = account_authserv_ids(ctx, args.account or message.account)
+        sender = check_sender(parsed.headers, parsed.from_, trusted)
+        invitation = read_invitation(opened.raw)
         if args.json:
             data = message_json(parsed)
+            data["sender"] = sender.as_json(parsed.from_)
+            data["calendar"] = invitation.as_json() if invitation is not None else None
+            data["crypto"] = crypto_json(opened.crypto)
             if args.headers:  # every field as [name, value], in order
                 data["headers"] = [[safe_line(n), safe_line(v)] for n, v in parsed.headers]
             ctx.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         else:
-            for chunk in render_chunks(parsed, all_headers=args.headers):
+            for n, chunk in enumerate(render_chunks(parsed, all_headers=args.headers)):
+                if n == 0:
+                    chunk = _with_sender(chunk, sender, parsed)
+                    if invitation is not None:
+                        chunk += "\n".join(invitation.lines()) + "\n\n"
                 ctx.stdout.write(chunk)
+                if n == 0 and opened.crypto is not None:  # below the header block
+                    ctx.stdout.write(safe_line(opened.crypto.line()) + "\n\n")
         return 0
+
+
+def _with_sender(block: str, sender: SenderCheck, parsed: ParsedMessage) -> str:
+    """The header block with the "Auth:" and "Warning:" lines of :mod:`tmail.mime.sender`."""
+    lines = [
+        f"{name}: {safe_line(text)}"
+        for name, text in (
+            ("Auth", sender.auth_line()),
+            ("Warning", sender.warning_line(parsed.from_)),
+        )
+        if text
+    ]
+    if not lines or not block.endswith("\n\n"):
+        return block
+    return block[:-1] + "\n".join(lines) + "\n\n"
 
 
 def _write_raw(ctx: Context, raw: bytes) -> None:

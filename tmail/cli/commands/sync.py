@@ -126,6 +126,11 @@ class Sync(Command):
         for r in results:
             for line in r.errors:
                 ctx.stderr.write(f"tmail: {safe_line(line)}\n")
+                if "login refused" in line and r.account in config.accounts:
+                    from tmail.cli.commands._provider_notes import login_refusal_notes
+
+                    for note in login_refusal_notes(config.accounts[r.account], line):
+                        ctx.stderr.write(f"tmail: note: {note}\n")
             for line in () if args.quiet else r.notes:  # renamed folders, a Sent kept local
                 ctx.stderr.write(f"tmail: {safe_line(line)}\n")
         if stop.is_set():

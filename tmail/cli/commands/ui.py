@@ -18,6 +18,11 @@ class Ui(Command):
             action="store_true",
             help="open the built-in demo mailbox (no network, no config)",
         )
+        parser.add_argument(
+            "--mailto",
+            metavar="URL",
+            help="open the composer on a mailto: URL (what 'tmail mailto:...' does)",
+        )
 
     def run(self, ctx: Context) -> int:
         # The one import from the CLI into its sibling, declared in pyproject.toml's layers
@@ -25,5 +30,10 @@ class Ui(Command):
         from tmail.ui import main
 
         demo = bool(getattr(ctx.args, "demo", False) or getattr(ctx.args, "ui_demo", False))
-        status: int = main.run(ctx.config_path, demo)
+        mailto = None
+        if getattr(ctx.args, "mailto", None):
+            from tmail.mime.mailto import parse_mailto
+
+            mailto = parse_mailto(ctx.args.mailto)  # a bad URL: one line, before the screen
+        status: int = main.run(ctx.config_path, demo, mailto=mailto)
         return status
