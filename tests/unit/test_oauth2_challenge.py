@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from tmail.protocols.oauth2_flow import SaslAnswer, challenge_words
+from tmail.protocols.sasl import SaslAnswer, challenge_words
 
 
 @pytest.mark.parametrize(

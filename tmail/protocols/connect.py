@@ -57,7 +57,7 @@ from tmail.protocols.certs import (
     tls_info,
 )
 from tmail.protocols.connerrors import Where, imap_errors, pop3_errors, server_text, smtp_errors
-from tmail.protocols.oauth2_flow import SaslAnswer, retry_refused_token, token_for, token_hint
+from tmail.protocols.oauth2_flow import retry_refused_token, token_for, token_hint
 from tmail.protocols.tls import tls_context
 from tmail.protocols.tlsprobe import guard_greeting
 from tmail.protocols.transcript import Redactor, Transcript, redactor_of
@@ -287,7 +287,7 @@ def _imap_login(
             payload = sasl.initial_response(mech, s.username, token_or_password, s.host, s.port)
             # As imapclient's oauth2_login, but the error challenge (RFC 7628 3.2.2) gets the
             # answer that ends it, not the token again, and is kept in words.
-            answer = SaslAnswer(mech, payload)
+            answer = sasl.SaslAnswer(mech, payload)
             try:
                 client._command_and_check("authenticate", mech, answer)
             except imapclient.exceptions.IMAPClientError as exc:
@@ -436,7 +436,7 @@ def _pop3_login(
 ) -> None:
     s = where.settings
     value = _login_secret(account, where, red, secret)
-    answer: SaslAnswer | None = None  # keeps the RFC 7628 error challenge in words
+    answer: sasl.SaslAnswer | None = None  # keeps the RFC 7628 error challenge in words
     with where.errors("login"):
         try:
             if s.auth == "xoauth2":
@@ -446,7 +446,7 @@ def _pop3_login(
                 resp = cast(Any, pop)._shortcmd(f"AUTH {mech} {b64}")
                 if resp.startswith(b"+ ") or resp == b"+":
                     # RFC 7628 3.2.3: the error comes as a challenge; the answer ends it.
-                    answer = SaslAnswer(mech, payload)
+                    answer = sasl.SaslAnswer(mech, payload)
                     after = answer.error_reply(resp[2:]).encode()
                     cast(Any, pop)._shortcmd(base64.b64encode(after).decode("ascii"))
             else:
@@ -616,13 +616,13 @@ def _smtp_login(
 
     value = _login_secret(account, where, red, secret, auth_offered)
     mechs = {m.upper() for m in smtp.esmtp_features.get("auth", "").split()}
-    answer: SaslAnswer | None = None  # keeps the RFC 7628 error challenge in words
+    answer: sasl.SaslAnswer | None = None  # keeps the RFC 7628 error challenge in words
     with where.errors("AUTH"):
         try:
             if s.auth == "xoauth2":
                 oauth = _oauth_mechanism(where, mechs)
                 payload = sasl.initial_response(oauth, s.username, value, s.host, s.port)
-                smtp.auth(oauth, answer := SaslAnswer(oauth, payload))
+                smtp.auth(oauth, answer := sasl.SaslAnswer(oauth, payload))
             else:
                 # One mechanism, not smtplib.login's try-them-all: each failure costs the
                 # server's auth delay, and a wrong password would be sent once per mechanism.
