@@ -363,6 +363,8 @@ def test_no_token_reaches_the_output_the_logs_or_the_check_transcript(
         said += out + err
         if argv[0] != "sync":  # the method and the token's validity, never the token
             assert "OAuth2, signed in (access token valid until " in out, out
+        if argv[0] == "accounts":  # a token is not called a password
+            assert "sign-in: OAuth2, signed in" in out and "password:" not in out, out
     secrets = [str(tokens["access_token"]), str(tokens["refresh_token"])]
     now = stored(memory_keyring)
     secrets += [str(now["access_token"]), str(now["refresh_token"])]
