@@ -104,6 +104,19 @@ def _command_module(argv: Sequence[str]) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def _asks_version(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` is the global ``--version`` (before any command, as argparse reads it)."""
+    it = iter(argv)
+    for arg in it:
+        if arg == "--version":
+            return True
+        if arg == "--config":
+            next(it, None)
+        elif arg == "--" or not arg.startswith("-") or arg in ("-h", "--help"):
+            return False
+    return False
+
+
 def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tmail",
@@ -135,6 +148,10 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     argv = list(sys.argv[1:] if argv is None else argv)
+    if _asks_version(argv):
+        # Answered before any command module is imported: nothing but start-up.
+        out.write(f"tmail {__version__}\n")
+        return 0
     commands: list[Command] = []
     only = _command_module(argv)
     if only is not None:
