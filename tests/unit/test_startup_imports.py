@@ -38,8 +38,16 @@ FORBIDDEN: dict[str, set[str]] = {
     | MIME
     | {"tmail.cli.commands", "tmail.store", "tmail.config", "sqlite3", "email", "json"},
     # an index in step with the Maildir: no message is parsed, no config is read
-    "search": NEVER | NETWORK | MIME | {"tmail.config", "tomllib", "platformdirs"},
-    "list": NEVER | NETWORK | MIME | {"tmail.config", "tmail.store.query", "tomllib"},
+    # shutil: argparse's help formatter imports it (tmail.cli gives it the width instead);
+    # ctypes: only writing mail needs syncfs(2)
+    "search": NEVER
+    | NETWORK
+    | MIME
+    | {"tmail.config", "tomllib", "platformdirs", "shutil", "ctypes"},
+    "list": NEVER
+    | NETWORK
+    | MIME
+    | {"tmail.config", "tmail.store.query", "tomllib", "shutil", "ctypes"},
     "show": NEVER | NETWORK | {"tmail.store", "sqlite3", "tmail.config", "tomllib"},
     # up to the connection (refused here): the IMAP side only
     "sync": NEVER | {"tmail.store.query", "tmail.store.threadsort", "tmail.cli.commands.send"},
