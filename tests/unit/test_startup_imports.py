@@ -36,7 +36,16 @@ FORBIDDEN: dict[str, set[str]] = {
     "version": NEVER
     | NETWORK
     | MIME
-    | {"tmail.cli.commands", "tmail.store", "tmail.config", "sqlite3", "email", "json"},
+    | {
+        "tmail.cli.commands",
+        "tmail.cli.base",
+        "tmail.store",
+        "tmail.config",
+        "sqlite3",
+        "email",
+        "json",
+    }
+    | {"argparse", "dataclasses"},
     # an index in step with the Maildir: no message is parsed, no config is read
     # shutil: argparse's help formatter imports it (tmail.cli gives it the width instead);
     # ctypes: only writing mail needs syncfs(2)
