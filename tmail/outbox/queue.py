@@ -7,6 +7,7 @@ Layout under ``DATA_DIR/outbox/ACCOUNT/``::
     .failed/new/ + .failed/envelopes/   refused for good (5xx) or given up: kept for the user
     .corrupt/                 entries that could not be read, moved aside (never deleted)
     .delivered/               delivered messages and envelopes, kept a day, then pruned
+    .pruned                   its mtime: when .delivered/ was last pruned (once an hour)
     sent.log                  delivery times, for the per-hour / per-day rate limits
     .lock                     held by whoever is flushing, so two flushes never send twice
 
