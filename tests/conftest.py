@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import oauth2server
 from tests.support.mailstack import DOMAIN, MailStack, missing_requirements
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
@@ -56,6 +57,34 @@ def mailstack(request: pytest.FixtureRequest) -> Iterator[MailStack]:
         stack.stop()
         if not os.environ.get("TMAIL_KEEP_MAILSTACK"):
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def oauth2_server_session(mailstack: MailStack) -> Iterator[oauth2server.OAuth2Server]:
+    why = oauth2server.missing_requirements()
+    if why:
+        if _in_ci():
+            pytest.fail(f"the OAuth2 server is required in CI: {why}", pytrace=False)
+        pytest.skip(f"OAuth2 server unavailable: {why}")
+    server = oauth2server.OAuth2Server.start(mailstack, oauth2server.log_path(mailstack))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def oauth2_server(
+    oauth2_server_session: oauth2server.OAuth2Server,
+) -> Iterator[oauth2server.OAuth2Server]:
+    """oauth2-mock-server on the port the stack's Dovecot trusts, its test settings reset."""
+    oauth2_server_session.reset()
+    yield oauth2_server_session
+    oauth2_server_session.reset()
 
 
 @dataclass(frozen=True)

@@ -339,3 +339,45 @@ def test_cleartext_security_on_an_implicit_tls_port_says_the_port_expects_tls(
     role = "outgoing" if protocol == "smtp" else "incoming"
     assert f"port {port} expects TLS from the first byte" in line
     assert f'use {role}.security = "tls"' in line
+
+
+@pytest.mark.parametrize("protocol", ["imap", "pop3", "smtp"])
+def test_a_connection_does_not_parse_the_certificate_for_its_transcript_note(
+    mail_user: MailUser, protocol: str
+) -> None:
+    # Start-up (issue 13): the "TLS established" note needs the version and the cipher only;
+    # parsing the certificate loaded `cryptography` (30 ms) for every sync and every flush.
+    stack = mail_user.stack
+    port = {"imap": stack.ports.imap, "pop3": stack.ports.pop3, "smtp": stack.ports.smtp}
+    code = f"""
+import sys, time
+from tmail.config.model import Account, ServerSettings
+from tmail.core.errors import AuthFailed
+from tmail.protocols.connect import open_imap, open_pop3, open_smtp
+server = ServerSettings({protocol!r}, {stack.host!r}, {port[protocol]}, security="starttls",
+    username={mail_user.name!r}, password={mail_user.password!r}, ca_file={str(stack.ca_file)!r})
+incoming = ServerSettings("imap", {stack.host!r}, {stack.ports.imaps})
+account = Account("acct", "x@example.test", incoming if {protocol!r} == "smtp" else server,
+    server if {protocol!r} == "smtp" else None)
+opener = {{"imap": open_imap, "pop3": open_pop3, "smtp": open_smtp}}[{protocol!r}]
+notes = []
+deadline = time.monotonic() + 4
+while True:
+    try:
+        conn = opener(account, transcript=lambda d, t: notes.append(t))
+        break
+    except AuthFailed:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.3)
+print([n for n in notes if n.startswith("TLS established")])
+print("cryptography" in sys.modules)
+"""
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    note, loaded = res.stdout.splitlines()[-2:]
+    assert "TLS established: TLSv1." in note
+    assert loaded == "False"

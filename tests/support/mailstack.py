@@ -13,6 +13,12 @@ Use from pytest through the ``mailstack`` fixture (tests/conftest.py), from a be
     python -m tests.support.mailstack stop /tmp/ms
 
 Users alice, bob and carol exist with password ``secret``; addresses are USER@example.test.
+
+OAuth2: beside the password passdb, Dovecot has an ``oauth2`` passdb (mechanisms XOAUTH2 and
+OAUTHBEARER only) that validates bearer tokens itself: JWTs signed with the stack's own RSA key
+(``oauth2_jwk``, written here) by the issuer ``oauth2_issuer``. The OAuth2 server that issues
+them (tests/support/oauth2server.py) is started only by the tests that need it, on the port
+reserved here. Postfix authenticates through Dovecot's SASL, so submission takes the tokens too.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import subprocess
 import sys
 import time
 import uuid
+from base64 import urlsafe_b64encode
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -84,6 +91,7 @@ class Ports:
     lmtp: int
     smtp: int
     smtps: int
+    oauth2: int = 0  # reserved for the OAuth2 server of tests/support/oauth2server.py
 
 
 @dataclass
@@ -115,6 +123,16 @@ class MailStack:
         base = self.root / "mail" / user / "Maildir"
         return base if folder == "INBOX" else base / f".{folder}"
 
+    @property
+    def oauth2_issuer(self) -> str:
+        """The issuer Dovecot trusts; the OAuth2 server of the tests runs there."""
+        return f"http://127.0.0.1:{self.ports.oauth2}"
+
+    @property
+    def oauth2_jwk(self) -> Path:
+        """The private RSA key (JWK) the OAuth2 server signs its tokens with."""
+        return self.root / "oauth2" / "jwk.json"
+
     def address(self, user: str) -> str:
         return f"{user}@{DOMAIN}"
 
@@ -133,7 +151,7 @@ class MailStack:
         if why:
             raise MailStackUnavailable(why)
         root = Path(root).resolve()
-        p = free_ports(7)
+        p = free_ports(8)
         stack = cls(root=root, ports=Ports(*p))
         stack._prepare(users)
         try:
@@ -184,8 +202,49 @@ class MailStack:
         os.chown(r / "mail", vmail.pw_uid, vmail.pw_gid)
         postfix = pwd.getpwnam("postfix")
         os.chown(r / "pf/queue/private", postfix.pw_uid, -1)
+        self._write_oauth2_key()
         self.dovecot_conf.write_text(self._dovecot_config())
         self._write_postfix_config()
+
+    def _write_oauth2_key(self) -> None:
+        # Dovecot validates the tokens locally (introspection_mode = local) against this key:
+        # oauth2-mock-server's /introspect says "active" to any string, so it is never asked.
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        def b64(n: int) -> str:
+            raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+            return urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        priv, pub = key.private_numbers(), key.public_key().public_numbers()
+        kid = "tmail-test"
+        jwk = {
+            "kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
+            "n": b64(pub.n), "e": b64(pub.e), "d": b64(priv.d), "p": b64(priv.p),
+            "q": b64(priv.q), "dp": b64(priv.dmp1), "dq": b64(priv.dmq1), "qi": b64(priv.iqmp),
+        }  # fmt: skip
+        self.oauth2_jwk.parent.mkdir(parents=True, exist_ok=True)
+        self.oauth2_jwk.write_text(json.dumps(jwk))
+        os.chmod(self.oauth2_jwk, 0o600)
+        # "default" = tokens without an azp claim; the file name is the token's kid.
+        keydir = self.root / "oauth-keys" / "default" / "RS256"
+        keydir.mkdir(parents=True, exist_ok=True)
+        pem = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        (keydir / kid).write_bytes(pem)
+        for d in (self.root / "oauth-keys", keydir.parent, keydir):
+            os.chmod(d, 0o755)
+        os.chmod(keydir / kid, 0o644)
+        (self.root / "oauth2.conf.ext").write_text(
+            "introspection_mode = local\n"
+            f"local_validation_key_dict = fs:posix:prefix={self.root}/oauth-keys/\n"
+            "username_attribute = sub\n"
+            f"issuers = {self.oauth2_issuer}\n"
+            "scope = mail\n"  # a token without the scope "mail" is refused
+        )
+        os.chmod(self.root / "oauth2.conf.ext", 0o644)
 
     def _write_passwd(self) -> None:
         path = self.root / "passwd"
@@ -213,13 +272,20 @@ log_path = {r}/dovecot.log
 ssl = yes
 ssl_cert = <{self.ca_file}
 ssl_key = <{r}/key.pem
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 auth_username_format = %Ln
 disable_plaintext_auth = no
 mail_location = maildir:~/Maildir
 passdb {{
   driver = passwd-file
   args = {r}/passwd
+  # "none": the static userdb asks the passdb whether a user exists (LMTP, doveadm).
+  mechanisms = plain login none
+}}
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {r}/oauth2.conf.ext
 }}
 userdb {{
   driver = static

@@ -25,9 +25,9 @@ def run(*argv: str) -> tuple[int, str, str]:
 
 
 def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, _ = run("--version")
+    code, out, _ = run("--version")
     assert code == 0
-    assert capsys.readouterr().out.strip() == f"tmail {__version__}"
+    assert (out + capsys.readouterr().out).strip() == f"tmail {__version__}"
 
 
 def test_help_lists_subcommands(capsys: pytest.CaptureFixture[str]) -> None:

@@ -98,3 +98,23 @@ def test_queue_listing_says_why_and_when() -> None:
     lines = "\n".join(describe(failing, now))
     assert "attempts: 1" in lines and "next try:" in lines
     assert "last error: 451 4.7.1 greylisted^[[31m" in lines  # server text made terminal-safe
+
+
+def test_delivered_entries_are_pruned_a_day_later_at_most_once_an_hour(tmp_path: Path) -> None:
+    import time
+
+    q = Queue.for_account(tmp_path, "home")
+    done = q.root / ".delivered"
+    done.mkdir(parents=True)
+    for name in ("a", "a.json", "b"):
+        (done / name).write_bytes(b"x")
+    later = time.time() + 2 * 86400
+    assert q.prune_delivered(later) == 3
+    assert list(done.iterdir()) == []
+    (done / "c").write_bytes(b"x")
+    # within the hour after a pass: no pass (each one stats a day of delivered mail)
+    assert q.prune_delivered(later + 60) == 0
+    assert (done / "c").exists()
+    assert q.prune_delivered(later + 3601) == 1
+    assert not (done / "c").exists()
+    assert q.prune_delivered(time.time()) == 0  # nothing kept is older than a day

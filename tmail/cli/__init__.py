@@ -7,25 +7,22 @@ only, and even then the user sees one line plus where the details were written.
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
-import re
 import sys
 from collections.abc import Sequence
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tmail import __version__
-from tmail.cli.base import Command, Context
-from tmail.core.errors import TmailError
-from tmail.core.safe import safe_line
 
+if TYPE_CHECKING:
+    import argparse
 
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line and exit status 2."""
+    from tmail.cli.base import Command
 
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {safe_line(message)} (see '{self.prog} --help')\n")
+# Start-up: this module is imported by every run of ``tmail``. It imports only what ``tmail
+# --version`` needs; argparse, the Command base (dataclasses) and the error types are imported
+# by main() once a command is asked for, and only the module of that command (see
+# _command_module).
 
 
 def discover_commands(modules: Sequence[str] | None = None) -> list[Command]:
@@ -33,7 +30,10 @@ def discover_commands(modules: Sequence[str] | None = None) -> list[Command]:
 
     ``modules`` limits the import to those module names (see :func:`_command_module`).
     """
+    import importlib
+
     from tmail.cli import commands
+    from tmail.cli.base import Command
 
     if modules is not None:
         names = list(modules)  # known to exist: no need to list the package (pkgutil is slow)
@@ -56,8 +56,8 @@ def discover_commands(modules: Sequence[str] | None = None) -> list[Command]:
     return [found[name] for name in sorted(found)]
 
 
-_NAME = re.compile(r"""^\s+(?:name|aliases)\b[^=\n]*=\s*(.+)$""", re.MULTILINE)
-_WORD = re.compile(r"""["']([\w-]+)["']""")
+_NAME = r"""^\s+(?:name|aliases)\b[^=\n]*=\s*(.+)$"""
+_WORD = r"""["']([\w-]+)["']"""
 
 
 def _command_module(argv: Sequence[str]) -> str | None:
@@ -68,6 +68,7 @@ def _command_module(argv: Sequence[str]) -> str | None:
     and ``aliases = (...)`` lines of the sources; when that finds nothing (or anything unusual),
     the caller imports them all as before.
     """
+    import re
     from pathlib import Path
 
     from tmail.cli import commands
@@ -91,7 +92,10 @@ def _command_module(argv: Sequence[str]) -> str | None:
             text = (folder / module_file).read_text(encoding="utf-8")
         except OSError:
             return False
-        return any(requested in _WORD.findall(m.group(1)) for m in _NAME.finditer(text))
+        return any(
+            requested in re.findall(_WORD, m.group(1))
+            for m in re.finditer(_NAME, text, re.MULTILINE)
+        )
 
     # Most commands live in a module of their own name: try that file alone first.
     if defines(f"{requested.replace('-', '_')}.py"):
@@ -119,29 +123,23 @@ def _route_mailto(argv: list[str]) -> list[str]:
     return argv
 
 
+def _asks_version(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` is the global ``--version`` (before any command, as argparse reads it)."""
+    it = iter(argv)
+    for arg in it:
+        if arg == "--version":
+            return True
+        if arg == "--config":
+            next(it, None)
+        elif arg == "--" or not arg.startswith("-") or arg in ("-h", "--help"):
+            return False
+    return False
+
+
 def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="tmail",
-        description="A terminal mail client. Without a command, opens the mail reader.",
-        epilog="Run 'tmail COMMAND --help' for a command's options; 'man tmail' for the rest.",
-    )
-    parser.add_argument("--version", action="version", version=f"tmail {__version__}")
-    parser.add_argument(
-        "--config", metavar="PATH", help="config file (default: $TMAIL_CONFIG or the XDG path)"
-    )
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="open the reader on a built-in demo mailbox (no network, no config)",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for command in commands:
-        p = sub.add_parser(
-            command.name, help=command.help, description=command.help, aliases=command.aliases
-        )
-        p.set_defaults(_command=command)
-        command.add_arguments(p)
-    return parser
+    from tmail.cli.parser import build_parser as build
+
+    return build(commands)
 
 
 def main(
@@ -150,6 +148,13 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     argv = _route_mailto(list(sys.argv[1:] if argv is None else argv))
+    if _asks_version(argv):
+        # Answered before any command module is imported: nothing but start-up.
+        out.write(f"tmail {__version__}\n")
+        return 0
+    from tmail.cli.base import Context
+    from tmail.core.errors import TmailError
+
     commands: list[Command] = []
     only = _command_module(argv)
     if only is not None:

@@ -19,7 +19,16 @@ from typing import Any, TypeVar
 import platformdirs
 
 from tmail.config.identities import parse_identities
-from tmail.config.model import Account, CardDav, Config, SendLimits, ServerSettings
+from tmail.config.model import (
+    Account,
+    CardDav,
+    Config,
+    OAuth2Settings,
+    SendLimits,
+    ServerSettings,
+)
+from tmail.config.oauth2 import PROVIDERS as OAUTH2_PROVIDERS
+from tmail.config.oauth2 import provider_protocols
 from tmail.config.presets import Preset, presets
 from tmail.core.durations import parse_duration
 from tmail.core.errors import ConfigError
@@ -111,6 +120,16 @@ ACCOUNT_KEYS = (
     "pgp_sign",
     "pgp_encrypt",
     "autocrypt",
+    "oauth2",
+)
+OAUTH2_KEYS = (
+    "client_id",
+    "client_secret",
+    "provider",
+    "authorization_endpoint",
+    "token_endpoint",
+    "device_authorization_endpoint",
+    "scopes",
 )
 
 
@@ -425,6 +444,7 @@ class _Loader:
                     f"unknown provider {provider!r}",
                     hint="allowed: " + ", ".join(sorted(presets())),
                 )
+        oauth2 = self._oauth2(table.get("oauth2"), where, preset)
         incoming_raw = table.get("incoming")
         if incoming_raw is None and preset is not None:
             incoming_raw = {}  # the preset's servers, the address as login
@@ -435,7 +455,7 @@ class _Loader:
                 if incoming_raw is None
                 else f"expected a table, got {_describe(incoming_raw)}",
             )
-        incoming = self._server(name, "incoming", incoming_raw, email, preset, None)
+        incoming = self._server(name, "incoming", incoming_raw, email, preset, None, oauth2)
         outgoing_raw = table.get("outgoing")
         outgoing: ServerSettings | None = None
         limits_raw: Any = table.get("limits")
@@ -448,9 +468,9 @@ class _Loader:
                 if limits_raw is not None:
                     raise self.error(f"{where}outgoing.limits", "given twice (also as limits)")
                 limits_raw = outgoing_raw["limits"]
-            outgoing = self._server(name, "outgoing", outgoing_raw, email, preset, incoming)
+            outgoing = self._server(name, "outgoing", outgoing_raw, email, preset, incoming, oauth2)
         elif preset is not None and preset.smtp is not None:
-            outgoing = self._server(name, "outgoing", {}, email, preset, incoming)
+            outgoing = self._server(name, "outgoing", {}, email, preset, incoming, oauth2)
         limits = preset.limits if preset is not None else SendLimits()
         if limits_raw is not None:
             limits = self._limits(limits_raw, f"{where}outgoing.limits.", limits)
@@ -496,7 +516,53 @@ class _Loader:
             pgp_sign=self._choice(table, "pgp_sign", where, PGP_SIGN) or "never",
             pgp_encrypt=self._choice(table, "pgp_encrypt", where, PGP_ENCRYPT) or "never",
             autocrypt=bool(self._bool(table, "autocrypt", where)),
+            oauth2=oauth2,
         )
+
+    def _oauth2(self, raw: Any, where: str, preset: Preset | None) -> OAuth2Settings | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            raise self.error(f"{where}oauth2", "expected a table [accounts.NAME.oauth2]")
+        where = f"{where}oauth2."
+        self._check_keys(raw, OAUTH2_KEYS, where)
+        client_id = self._str(raw, "client_id", where)
+        if not client_id:
+            raise self.error(
+                f"{where}client_id",
+                "required: the client ID you registered with the provider",
+                hint="'tmail account login NAME' says where to register one",
+            )
+        provider = self._str(raw, "provider", where)
+        if provider is None and preset is not None and preset.name in OAUTH2_PROVIDERS:
+            provider = preset.name
+        if provider is not None and provider not in OAUTH2_PROVIDERS:
+            raise self.error(
+                f"{where}provider",
+                f"no OAuth2 preset for {provider!r}",
+                hint="known: "
+                + ", ".join(sorted(OAUTH2_PROVIDERS))
+                + "; or leave it out and set authorization_endpoint, token_endpoint, scopes",
+            )
+        settings = OAuth2Settings(
+            client_id=client_id,
+            client_secret=self._str(raw, "client_secret", where),
+            provider=provider,
+            authorization_endpoint=self._str(raw, "authorization_endpoint", where),
+            token_endpoint=self._str(raw, "token_endpoint", where),
+            device_authorization_endpoint=self._str(raw, "device_authorization_endpoint", where),
+            scopes=self._strings(raw, "scopes", where),
+        )
+        if provider is None:
+            for key in ("authorization_endpoint", "token_endpoint", "scopes"):
+                if not getattr(settings, key):
+                    raise self.error(
+                        f"{where}{key}",
+                        "required for a provider without an OAuth2 preset",
+                        hint="presets: " + ", ".join(sorted(OAUTH2_PROVIDERS)),
+                    )
+        # A desktop client's client_secret is no secret (RFC 8252 8.5): no warning for it.
+        return settings
 
     def _limits(self, raw: Any, where: str, base: SendLimits) -> SendLimits:
         if not isinstance(raw, dict):
@@ -529,6 +595,7 @@ class _Loader:
         email: str,
         preset: Preset | None,
         incoming: ServerSettings | None,
+        oauth2: OAuth2Settings | None = None,
     ) -> ServerSettings:
         where = f"account {account!r}: {role}."
         allowed = SERVER_KEYS + (OUTGOING_ONLY_KEYS if role == "outgoing" else ())
@@ -604,11 +671,17 @@ class _Loader:
                 "oauth2_token_command": incoming.oauth2_token_command,
             }
             auth = auth or incoming.auth
+        if oauth2 is not None and "auth" not in raw and not any(secrets.values()):
+            # Signed in with `tmail account login`: every server of the provider that takes
+            # the token uses it (Mail.ru's SMTP stays on its app password).
+            auth = "xoauth2" if protocol in provider_protocols(oauth2) else None
         auth = auth or (preset.auth if preset is not None else "password")
-        if auth == "xoauth2" and not secrets["oauth2_token_command"]:
+        if auth == "xoauth2" and not secrets["oauth2_token_command"] and oauth2 is None:
             raise self.error(
                 f"{where}oauth2_token_command",
                 'required with auth = "xoauth2" (a command that prints a fresh access token)',
+                hint="or add [accounts.NAME.oauth2] with your client_id and run "
+                "'tmail account login NAME'",
             )
         if ca_file is None and incoming is not None and incoming.host == host:
             ca_file = incoming.ca_file

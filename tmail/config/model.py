@@ -49,6 +49,20 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class OAuth2Settings:
+    """An account's ``[accounts.NAME.oauth2]`` table: the user's own client and, for a provider
+    without a preset, the endpoints and scopes (tmail.config.oauth2 has the presets)."""
+
+    client_id: str
+    client_secret: str | None = None
+    provider: str | None = None  # a key of tmail.config.oauth2.PROVIDERS, or None (generic)
+    authorization_endpoint: str | None = None
+    token_endpoint: str | None = None
+    device_authorization_endpoint: str | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SendLimits:
     """Per-account sending limits (defaults from the provider preset); None means no limit."""
 
@@ -148,6 +162,8 @@ class Account:
     # Autocrypt level 1: send one's key in an Autocrypt header; the reader learns the keys of
     # correspondents from theirs (for addresses the keyring has no key for).
     autocrypt: bool = False
+    # Built-in OAuth2 sign-in (`tmail account login`); None: passwords or oauth2_token_command.
+    oauth2: OAuth2Settings | None = None
 
     def all_identities(self) -> tuple[Identity, ...]:
         """The main address first (as configured under identities, or plain), then the rest."""

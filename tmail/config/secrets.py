@@ -5,7 +5,8 @@ Order for a password (first that is set wins): ``password_command`` (its first l
 config is loaded), else the system keyring: service ``tmail``, key ``ACCOUNT/incoming`` or
 ``ACCOUNT/outgoing`` (the outgoing server falls back to the incoming key, the same mailbox at
 most providers). With ``auth = "xoauth2"`` the secret is a fresh access token printed by
-``oauth2_token_command``.
+``oauth2_token_command``, or, for an account with an ``oauth2`` table, one from tmail's own
+sign-in (tmail.config.oauth2 keeps it, tmail.protocols.oauth2_flow renews it).
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ def server_settings(account: Account, role: Role) -> ServerSettings:
 def password_source(account: Account, role: Role) -> str:
     """Where the secret comes from, in words (for ``tmail accounts``); never the secret itself."""
     s = server_settings(account, role)
+    if s.auth == "xoauth2" and not s.oauth2_token_command and account.oauth2 is not None:
+        from tmail.config.oauth2 import describe
+
+        return describe(account)
     if s.auth == "xoauth2":
         return f"oauth2 token command ({_program(s.oauth2_token_command)})"
     if s.password_command:

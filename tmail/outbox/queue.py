@@ -7,6 +7,7 @@ Layout under ``DATA_DIR/outbox/ACCOUNT/``::
     .failed/new/ + .failed/envelopes/   refused for good (5xx) or given up: kept for the user
     .corrupt/                 entries that could not be read, moved aside (never deleted)
     .delivered/               delivered messages and envelopes, kept a day, then pruned
+    .pruned                   its mtime: when .delivered/ was last pruned (once an hour)
     sent.log                  delivery times, for the per-hour / per-day rate limits
     .lock                     held by whoever is flushing, so two flushes never send twice
 
@@ -100,6 +101,9 @@ class Entry:
         if not entry.id or not isinstance(entry.sender, str):
             raise ValueError("envelope without id or sender")
         return entry
+
+
+PRUNE_EVERY = 3600.0  # seconds between two passes of prune_delivered
 
 
 def _fsync_dir(path: Path) -> None:
@@ -202,16 +206,30 @@ class Queue:
             os.replace(self.root / "envelopes" / f"{entry.id}.json", done / f"{entry.id}.json")
 
     def prune_delivered(self, now: float, keep: float = 86400.0) -> int:
-        """Delete delivered messages moved aside more than ``keep`` seconds ago."""
-        done = self.root / ".delivered"
+        """Delete delivered messages moved aside more than ``keep`` seconds ago.
+
+        At most once every PRUNE_EVERY seconds (the mtime of ``.pruned`` says when it last ran):
+        a pass looks at every entry kept, a day of a busy sender's mail (6,000 entries: 24 ms),
+        and it runs at the start of every flush, before the first message goes out.
+        """
+        stamp = self.root / ".pruned"
+        with contextlib.suppress(OSError):
+            if 0 <= now - stamp.stat().st_mtime < PRUNE_EVERY:
+                return 0
         count = 0
-        if not done.is_dir():
+        try:
+            kept = os.scandir(self.root / ".delivered")
+        except (FileNotFoundError, NotADirectoryError):
             return 0
-        for path in done.iterdir():
-            with contextlib.suppress(FileNotFoundError):
-                if now - path.stat().st_ctime > keep:
-                    path.unlink()
-                    count += 1
+        with kept:
+            for item in kept:
+                with contextlib.suppress(FileNotFoundError):
+                    if now - item.stat().st_ctime > keep:
+                        os.unlink(item.path)
+                        count += 1
+        with contextlib.suppress(OSError):
+            stamp.touch()
+            os.utime(stamp, (now, now))
         return count
 
     def fail(self, entry: Entry) -> Entry:

@@ -40,6 +40,7 @@ import imapclient.exceptions
 import imapclient.imap4
 
 from tmail.config.model import Account, Role
+from tmail.config.oauth2 import imap_xoauth2_unlisted
 from tmail.config.secrets import get_secret
 from tmail.core.errors import AuthFailed, ConnectFailed, NetworkError, ProtocolError, TLSFailure
 from tmail.core.safe import safe_line
@@ -56,6 +57,7 @@ from tmail.protocols.certs import (
     tls_info,
 )
 from tmail.protocols.connerrors import Where, imap_errors, pop3_errors, server_text, smtp_errors
+from tmail.protocols.oauth2_flow import retry_refused_token, token_for, token_hint
 from tmail.protocols.tls import tls_context
 from tmail.protocols.tlsprobe import guard_greeting
 from tmail.protocols.transcript import Redactor, Transcript, redactor_of
@@ -126,7 +128,9 @@ def _login_secret(
         )
     if ready is not None:
         ready()
-    value = given if given is not None else get_secret(account, where.role)
+    value = token_for(account, where.role, given)  # tmail's own OAuth2 sign-in, if it has one
+    if value is None:
+        value = given if given is not None else get_secret(account, where.role)
     red.secrets.append(value)
     return value
 
@@ -145,6 +149,7 @@ def _oauth_mechanism(where: Where, offered: Iterable[str], source: str = "") -> 
 
 
 # ------------------------------------------------------------------------------------ IMAP
+@retry_refused_token("incoming")
 def open_imap(
     account: Account,
     *,
@@ -276,10 +281,24 @@ def _imap_login(
     with where.errors("login"), imap_errors(where, "LOGIN"):
         if s.auth == "xoauth2":
             offered = [c[5:].decode("ascii", "replace") for c in caps if c.startswith(b"AUTH=")]
-            if _oauth_mechanism(where, offered) == "OAUTHBEARER":
-                client.oauthbearer_login(s.username, token_or_password)
-            else:
-                client.oauth2_login(s.username, token_or_password)
+            if imap_xoauth2_unlisted(account):  # Yandex takes it without listing it
+                offered.append("XOAUTH2")
+            mech = _oauth_mechanism(where, offered)
+            payload = sasl.initial_response(mech, s.username, token_or_password, s.host, s.port)
+            # As imapclient's oauth2_login, but the error challenge (RFC 7628 3.2.2) gets the
+            # answer that ends it, not the token again, and is kept in words.
+            answer = sasl.SaslAnswer(mech, payload)
+            try:
+                client._command_and_check("authenticate", mech, answer)
+            except imapclient.exceptions.IMAPClientError as exc:
+                if isinstance(exc, imaplib.IMAP4.abort):
+                    raise imapclient.exceptions.LoginError(str(exc)) from exc
+                why = f"{answer.refusal} ({server_text(exc)})" if answer.refusal else ""
+                where.fail(
+                    AuthFailed,
+                    f"login refused for {s.username!r}: {why or server_text(exc)}",
+                    token_hint(account, "incoming"),
+                )
         else:
             if b"LOGINDISABLED" in caps:
                 where.fail(
@@ -360,6 +379,7 @@ def pop3_capabilities(pop: poplib.POP3) -> dict[str, list[str]]:
     return caps if isinstance(caps, dict) else _pop3_capa(pop)
 
 
+@retry_refused_token("incoming")
 def open_pop3(
     account: Account,
     *,
@@ -416,6 +436,7 @@ def _pop3_login(
 ) -> None:
     s = where.settings
     value = _login_secret(account, where, red, secret)
+    answer: sasl.SaslAnswer | None = None  # keeps the RFC 7628 error challenge in words
     with where.errors("login"):
         try:
             if s.auth == "xoauth2":
@@ -424,14 +445,22 @@ def _pop3_login(
                 b64 = base64.b64encode(payload.encode()).decode("ascii")
                 resp = cast(Any, pop)._shortcmd(f"AUTH {mech} {b64}")
                 if resp.startswith(b"+ ") or resp == b"+":
-                    # RFC 7628 3.2.3: the error comes as a challenge; answer empty to end it.
-                    cast(Any, pop)._shortcmd("")
+                    # RFC 7628 3.2.3: the error comes as a challenge; the answer ends it.
+                    answer = sasl.SaslAnswer(mech, payload)
+                    after = answer.error_reply(resp[2:]).encode()
+                    cast(Any, pop)._shortcmd(base64.b64encode(after).decode("ascii"))
             else:
                 pop.user(s.username)
                 pop.pass_(value)
         except poplib.error_proto as exc:
             raw = exc.args[0] if exc.args else b""
             text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+            if answer is not None and answer.refusal:
+                where.fail(
+                    AuthFailed,
+                    f"login refused for {s.username!r}: {answer.refusal} ({safe_line(text)[:200]})",
+                    token_hint(account, "incoming"),
+                )
             where.fail(
                 AuthFailed,
                 f"login refused for {s.username!r}: {safe_line(text)[:300]}",
@@ -491,6 +520,7 @@ class _SMTP(smtplib.SMTP):
         return sock
 
 
+@retry_refused_token("outgoing")
 def open_smtp(
     account: Account,
     *,
@@ -586,12 +616,13 @@ def _smtp_login(
 
     value = _login_secret(account, where, red, secret, auth_offered)
     mechs = {m.upper() for m in smtp.esmtp_features.get("auth", "").split()}
+    answer: sasl.SaslAnswer | None = None  # keeps the RFC 7628 error challenge in words
     with where.errors("AUTH"):
         try:
             if s.auth == "xoauth2":
                 oauth = _oauth_mechanism(where, mechs)
                 payload = sasl.initial_response(oauth, s.username, value, s.host, s.port)
-                smtp.auth(oauth, lambda challenge=None: payload)
+                smtp.auth(oauth, answer := sasl.SaslAnswer(oauth, payload))
             else:
                 # One mechanism, not smtplib.login's try-them-all: each failure costs the
                 # server's auth delay, and a wrong password would be sent once per mechanism.
@@ -610,6 +641,12 @@ def _smtp_login(
             if 400 <= exc.smtp_code < 500:  # RFC 4954 454: a passing trouble, not the password
                 where.fail(
                     NetworkError, f"login failed for now: {server_text(exc)}", "tried again later"
+                )
+            if answer is not None and answer.refusal:
+                where.fail(
+                    AuthFailed,
+                    f"login refused for {s.username!r}: {answer.refusal} ({server_text(exc)})",
+                    token_hint(account, "outgoing"),
                 )
             where.fail(
                 AuthFailed,

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tmail.config.model import Account, Role, ServerSettings
+from tmail.config.oauth2 import uses_builtin
 from tmail.config.secrets import password_source
 from tmail.core.counts import plural
 from tmail.core.errors import (
@@ -204,6 +205,8 @@ def _connected(run: _Run, started: float, sock: Any) -> None:
 
 def _login_detail(run: _Run) -> str:
     s = run.settings
+    if uses_builtin(run.account, run.role):  # "OAuth2, signed in (access token valid until ...)"
+        return f"as {s.username!r} ({password_source(run.account, run.role)})"
     how = "OAuth2 token" if s.auth == "xoauth2" else "password"
     return f"as {s.username!r} ({how} from {password_source(run.account, run.role)})"
 

@@ -14,7 +14,6 @@ Nothing here touches the index; :class:`tmail.store.Store` joins the two.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import functools
 import itertools
@@ -203,8 +202,15 @@ def deliver(folder: Path, raw: bytes, flags: frozenset[Flag]) -> str:
     return rel
 
 
+@functools.cache
 def _load_syncfs() -> Callable[[int], int] | None:
-    """libc's syncfs(2) (Linux), or None where there is none."""
+    """libc's syncfs(2) (Linux), or None where there is none.
+
+    Looked up on the first batch written, not at import: ctypes costs every command (``tmail
+    list``, ``tmail search``) 2 ms of start-up, and only writing mail needs it.
+    """
+    import ctypes
+
     try:
         fn = ctypes.CDLL(None, use_errno=True).syncfs
     except (AttributeError, OSError):
@@ -214,17 +220,17 @@ def _load_syncfs() -> Callable[[int], int] | None:
     return cast(Callable[[int], int], fn)
 
 
-_SYNCFS = _load_syncfs()
-
-
 def _sync_data(folder: Path, fds: list[int]) -> None:
     """Make the data of every file in ``fds`` durable: one syncfs(2) for the whole batch where
     the system has it (one flush instead of one fdatasync a message: several times faster
     here), else fdatasync each."""
-    if _SYNCFS is not None and len(fds) > 1:
+    syncfs = _load_syncfs() if len(fds) > 1 else None
+    if syncfs is not None:
         dfd = os.open(folder, os.O_RDONLY)
         try:
-            if _SYNCFS(dfd) != 0:
+            if syncfs(dfd) != 0:
+                import ctypes
+
                 err = ctypes.get_errno()
                 raise OSError(err, os.strerror(err))
         finally:

@@ -207,6 +207,9 @@ class Answers:
     preset: Preset | None = None  # used (the user confirmed it)
     protocol: str = "imap"
     servers: dict[Role, Server] = field(default_factory=dict)
+    oauth2_provider: str = ""  # set: sign in with OAuth2 (tmail account login), no password
+    client_id: str = ""
+    client_secret: str = ""
 
     def section(self) -> str:
         lines = [f"[accounts.{self.name}]", f"email = {_toml(self.email)}"]
@@ -226,6 +229,11 @@ class Answers:
         if "outgoing" in self.servers:
             out = self.servers["outgoing"].keys()
             lines += [f"outgoing.{k} = {_toml(v)}" for k, v in out.items()]
+        if self.client_id:
+            lines.append(f"oauth2.provider = {_toml(self.oauth2_provider)}")
+            lines.append(f"oauth2.client_id = {_toml(self.client_id)}")
+            if self.client_secret:
+                lines.append(f"oauth2.client_secret = {_toml(self.client_secret)}")
         return "\n".join(lines) + "\n"
 
 
@@ -283,7 +291,8 @@ class Wizard:
         a.username = p.checked(
             "User name", not_empty("user name"), found.username if found else a.email
         )
-        self.ask_password(keyring_problem)
+        if keyring_problem is not None or not self.ask_oauth2():
+            self.ask_password(keyring_problem)
         if found is not None:
             self.use_found(found, domain)
         else:
@@ -299,6 +308,28 @@ class Wizard:
             a.servers["outgoing"] = replace(found.outgoing)
         else:
             a.servers["outgoing"] = self.ask_server("outgoing", "smtp", f"smtp.{domain}")
+
+    def ask_oauth2(self) -> bool:
+        """Offer OAuth2 where the provider has it (its tokens need a real keyring)."""
+        from tmail.config.oauth2 import PROVIDERS
+
+        p, a = self.prompt, self.a
+        preset = guess_preset(a.email)
+        oauth = PROVIDERS.get(preset.name) if preset is not None else None
+        if preset is None or oauth is None:
+            return False
+        p.say(
+            f"{oauth.title} can sign tmail in with OAuth2 in your browser, with a client ID you "
+            "register yourself (tmail ships none)."
+        )
+        if not p.yes("Sign in with OAuth2 instead of a password?", preset.auth == "xoauth2"):
+            return False
+        for i, step in enumerate(oauth.register, 1):
+            p.say(f"  {i}. {step.replace('NAME', a.name)}")
+        a.oauth2_provider = oauth.name
+        a.client_id = p.checked("Client ID", not_empty("client ID"))
+        a.client_secret = p.ask("Client secret (empty if the provider gave none)", "")
+        return True
 
     def ask_password(self, keyring_problem: str | None) -> None:
         p, a = self.prompt, self.a
@@ -396,6 +427,8 @@ class Wizard:
                 if self.saving:
                     p.say("  the account cannot be saved as it is: change the answer named")
                 continue
+            if self.a.client_id:  # no token before the sign-in: the servers are tried then
+                return account, True
             p.say("Testing the connection...")
             failures = self.test(account)
             if not failures:

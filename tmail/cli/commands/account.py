@@ -51,7 +51,8 @@ def write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
 class AccountCommand(Command):
     name = "account"
     help = (
-        "set up an account (add), find an address's servers (discover), pin a certificate (trust)"
+        "set up an account (add), find an address's servers (discover), sign in with OAuth2 "
+        "(login), pin a certificate (trust)"
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -86,6 +87,22 @@ class AccountCommand(Command):
         which.add_argument("--incoming", action="store_true", help="the incoming server (default)")
         which.add_argument("--outgoing", action="store_true", help="the outgoing server")
         trust.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        login = sub.add_parser(
+            "login",
+            help="sign in with OAuth2 in the browser; the token is then renewed by itself",
+            description="Sign an account in with OAuth2 (authorization code with PKCE and a "
+            "redirect to 127.0.0.1) using the client_id of its [oauth2] table.",
+        )
+        login.add_argument("account", metavar="NAME")
+        how = login.add_mutually_exclusive_group()
+        how.add_argument(
+            "--no-browser", action="store_true", help="print the URL instead of opening a browser"
+        )
+        how.add_argument(
+            "--device",
+            action="store_true",
+            help="device sign-in (RFC 8628): a code to enter on any device",
+        )
 
     def run(self, ctx: Context) -> int:
         stdin: TextIO = getattr(ctx, "stdin", None) or sys.stdin
@@ -94,6 +111,10 @@ class AccountCommand(Command):
             return _trust(ctx, prompt)
         if ctx.args.account_action == "discover":
             return account_discover.run_discover(ctx)
+        if ctx.args.account_action == "login":
+            from tmail.cli.commands._login import login
+
+            return login(ctx)
         return _add(ctx, prompt)
 
 
@@ -188,6 +209,13 @@ def _add(ctx: Context, prompt: Prompter) -> int:
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
     write_atomically(path, whole_file(answers.section()), mode)
     out.write(f"Account {answers.name!r} added to {path}\n")
+    if answers.client_id:
+        from tmail.cli.commands._login import sign_in
+
+        if prompt.yes("Sign in now in the browser?"):
+            return sign_in(account, out, no_browser=False, device=False)
+        out.write(f"Sign in later with 'tmail account login {answers.name}'.\n")
+        return 0
     if not passed:
         out.write(f"The test did not pass: 'tmail check --account {answers.name}' shows why.\n")
     return 0 if passed else 1

@@ -16,9 +16,10 @@ def _server_line(account: Account, role: Role) -> str:
     if s is None:
         return f"{role:<9} (none: this account cannot send)"
     pin = ", pinned certificate" if s.pinned_cert else ""
+    label = "sign-in" if s.auth == "xoauth2" else "password"  # a token is no password
     return (
         f"{role:<9} {s.protocol.upper():<5} {s.host}:{s.port} {s.security}{pin}; "
-        f"user {s.username}; password: {password_source(account, role)}"
+        f"user {s.username}; {label}: {password_source(account, role)}"
     )
 
 
