@@ -363,3 +363,53 @@ def test_send_koi8r_html_and_attachment_from_the_command_line(
     [att] = list(msg.iter_attachments())
     assert att.get_filename() == "Договор.pdf" and att.get_content_type() == "application/pdf"
     assert att.get_content() == doc.read_bytes()
+
+
+def test_send_at_waits_in_the_outbox_across_processes_then_goes_through_postfix(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    """Scheduled a few seconds ahead: 'tmail flush' (a new process, forced) sends nothing
+    before its time and 'tmail queue' says when; the first 'tmail sync' after it (another new
+    process) delivers it through the real Postfix into the real Dovecot."""
+    import time
+
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    cfg = write_config(tmp_path, sender)
+    res = run(cfg, sender, "send", "--at", "+4s", "--to", rcpt.address, "-s", "Позже",
+              stdin=b"later\n")  # fmt: skip
+    assert res.returncode == 0, res.stderr.decode()
+    assert b"scheduled for" in res.stdout
+    ident = res.stdout.decode().split(" as ")[1].split(":")[0]
+    listing = run(cfg, sender, "queue").stdout.decode()
+    assert ident in listing and "scheduled for" in listing and "later" in listing
+    early = run(cfg, sender, "flush")
+    assert early.returncode == 0, early.stderr.decode()
+    assert f"{ident} scheduled: scheduled for".encode() in early.stdout
+    assert len(list((tmp_path / "data" / "outbox" / "test" / "new").iterdir())) == 1
+    assert sender.stack.stored_messages(rcpt.name) == []
+    time.sleep(4.5)  # the scheduled time passes (seconds, on the wall clock of new processes)
+    res = run(cfg, sender, "sync", "-q")
+    assert sender.stack.wait_for(rcpt.name, 1) == 1, res.stderr.decode()
+    msg = email.message_from_bytes(sender.stack.stored_messages(rcpt.name)[0],
+                                   policy=email.policy.default)  # fmt: skip
+    assert msg["Subject"] == "Позже"
+    assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
+
+
+def test_send_at_a_past_time_needs_yes_without_a_terminal(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    cfg = write_config(tmp_path, sender)
+    args = ("send", "--at", "2020-01-01T09:00", "--to", rcpt.address, "-s", "past")
+    res = subprocess.run(
+        [*TMAIL, *args], input=b"b\n", capture_output=True, timeout=60, check=False,
+        env={**os.environ, "TMAIL_TEST_PW": sender.password, "TMAIL_CONFIG": str(cfg)},
+        start_new_session=True,  # no controlling terminal to ask in
+    )  # fmt: skip
+    assert res.returncode == 2, res.stderr.decode()
+    assert b"has passed" in res.stderr and b"--yes" in res.stderr
+    assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
+    res = run(cfg, sender, *args, "--yes", stdin=b"b\n")
+    assert res.returncode == 0, res.stderr.decode()
+    assert b"sent:" in res.stdout and sender.stack.wait_for(rcpt.name, 1) == 1

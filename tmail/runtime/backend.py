@@ -211,7 +211,9 @@ class MailBackend(LocalBackend):
         if acc.outgoing is None or not has_waiting(self.config.data_dir, acc):
             return []
         report = self._flush(acc, force=True)
-        return [(o.entry.subject, send_result(o)) for o in report.outcomes]
+        # a message sent later waits for its time even now; the outbox view shows when
+        return [(o.entry.subject, send_result(o)) for o in report.outcomes
+                if o.status != "scheduled"]  # fmt: skip
 
     def _flush(
         self, acc: Account, *, force: bool, only: Sequence[str] | None = None
@@ -315,7 +317,7 @@ def send_result(outcome: Outcome) -> SendResult:
     status, message = outcome.status, outcome.message
     if status in ("delivered", "partial"):
         return SendResult("delivered", message)
-    if status in ("queued", "waiting"):
+    if status in ("queued", "waiting", "scheduled"):
         return SendResult("queued", message)
     if status in ("held", "uncertain"):
         return SendResult("held", message)
@@ -324,6 +326,8 @@ def send_result(outcome: Outcome) -> SendResult:
 
 def outbox_item(entry: Entry) -> OutboxItem:
     """An outbox entry as the reader lists it."""
+    import time
+
     from tmail.core.safe import safe_line
 
     if entry.state == "failed":
@@ -332,6 +336,8 @@ def outbox_item(entry: Entry) -> OutboxItem:
         state, nxt = "held", None
     elif entry.hold:
         state, nxt = "uncertain", None
+    elif entry.not_before is not None and entry.not_before > time.time():
+        state, nxt = "scheduled", entry.not_before
     elif entry.waiting_until:
         state, nxt = "waiting", entry.waiting_until
     else:

@@ -212,7 +212,8 @@ class OutboxItem:
     id: str
     subject: str
     recipients: str
-    state: str  # queued, waiting (rate limit), held (login refused), uncertain, failed
+    # queued, scheduled (sent later), waiting (rate limit), held (login refused), uncertain, failed
+    state: str
     last_error: str
     next_try: float | None  # when it goes by itself; None: it does not
 
