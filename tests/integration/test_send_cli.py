@@ -413,3 +413,41 @@ def test_send_at_a_past_time_needs_yes_without_a_terminal(
     res = run(cfg, sender, *args, "--yes", stdin=b"b\n")
     assert res.returncode == 0, res.stderr.decode()
     assert b"sent:" in res.stdout and sender.stack.wait_for(rcpt.name, 1) == 1
+
+
+def test_reader_backend_keeps_a_scheduled_message_through_dollar_and_sends_it_after(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader's side of the one send path: '$' (a forced send of the outbox) leaves a
+    message sent later in place and says nothing about it; the outbox view shows it as
+    scheduled; the first sync after its time (as at the reader's start) sends it."""
+    import time
+
+    from tmail.config import load_config
+    from tmail.core.models import Address
+    from tmail.mime.compose import Draft, compose
+    from tmail.outbox.service import queue_message
+    from tmail.runtime.backend import MailBackend
+    from tmail.store.store import Store
+
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    monkeypatch.setenv("TMAIL_TEST_PW", sender.password)
+    config = load_config(write_config(tmp_path, sender))
+    acct = config.account("test")
+    draft = Draft(from_=Address("", sender.address), to=(rcpt.address,), subject="soon", body="b")
+    entry = queue_message(config.data_dir, acct, compose(draft), not_before=time.time() + 3)
+    store = Store.open(config.data_dir)
+    backend = MailBackend(config, store)
+    try:
+        assert backend.send_queued("test") == []
+        [item] = backend.outbox()
+        assert item.id == entry.id and item.state == "scheduled"
+        backend.sync("test")
+        assert [i.id for i in backend.outbox()] == [entry.id]  # not yet: still there
+        time.sleep(3.2)
+        result = backend.sync("test")
+        assert result.errors == ()
+        assert sender.stack.wait_for(rcpt.name, 1) == 1
+        assert backend.outbox() == []
+    finally:
+        store.close()
