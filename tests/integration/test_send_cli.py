@@ -451,3 +451,55 @@ def test_reader_backend_keeps_a_scheduled_message_through_dollar_and_sends_it_af
         assert backend.outbox() == []
     finally:
         store.close()
+
+
+def test_reader_undo_holds_then_sends_through_postfix_or_takes_back(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader's send with undo_seconds on the real stack: held in the outbox (nothing at
+    the recipient), then SendHeld delivers it through Postfix into Dovecot; a second message
+    taken back in its window is gone from the outbox and never arrives, even after a sync
+    past its time."""
+    import time
+
+    from tmail.config import load_config
+    from tmail.core.models import Address
+    from tmail.mime.compose import Draft
+    from tmail.runtime.backend import MailBackend
+    from tmail.runtime.session import MailSession, MessageSent, SendDraft, SendHeld
+    from tmail.store.store import Store
+
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    monkeypatch.setenv("TMAIL_TEST_PW", sender.password)
+    config = load_config(write_config(tmp_path, sender, extra="undo_seconds = 2"))
+    store = Store.open(config.data_dir)
+    session = MailSession(MailBackend(config, store), poll=False)
+    me = Address("", sender.address)
+    try:
+        assert session.undo_seconds("test") == 2.0
+
+        def send(subject: str) -> MessageSent:
+            draft = Draft(from_=me, to=(rcpt.address,), subject=subject, body="b\n")
+            [ev] = session.run_once(SendDraft(account="test", draft=draft, undo_seconds=2.0))
+            assert isinstance(ev, MessageSent) and ev.until is not None, ev
+            return ev
+
+        kept = send("Отправлено")
+        taken = send("Передумал")
+        assert session.take_back("test", taken.entry_id) is True
+        assert [i.id for i in session.outbox()] == [kept.entry_id]
+        assert sender.stack.stored_messages(rcpt.name) == []
+        [ev] = session.run_once(SendHeld(account="test", entry_id=kept.entry_id, subject="x"))
+        assert isinstance(ev, MessageSent) and ev.status == "delivered", ev
+        assert sender.stack.wait_for(rcpt.name, 1) == 1
+        assert session.take_back("test", kept.entry_id) is False  # it left: "too late"
+        time.sleep(2.2)  # past the taken-back message's time: a sync sends nothing more
+        MailBackend(config, store).sync("test")
+        assert session.outbox() == []
+        time.sleep(1)
+        [only] = sender.stack.stored_messages(rcpt.name)
+        assert (
+            "Отправлено" in email.message_from_bytes(only, policy=email.policy.default)["Subject"]
+        )
+    finally:
+        store.close()

@@ -97,6 +97,8 @@ class SendDraft(Request):
     draft: Draft
     replied_id: int | None = None  # message answered: flagged R once the reply is out
     forwarded_id: int | None = None
+    # held this long in the outbox first (the reader's undo window); then SendHeld sends it
+    undo_seconds: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +113,18 @@ class ResendQueued(Request):
 
     account: str
     entry_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendHeld(Request):
+    """The undo window of a SendDraft ended: send its outbox entry now, if it is still there;
+    MessageSent follows (and the answered message is flagged then)."""
+
+    account: str
+    entry_id: str
+    subject: str = ""
+    replied_id: int | None = None
+    forwarded_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,6 +197,8 @@ class MessageSent(Event):
     subject: str
     status: SendStatus
     detail: str = ""
+    entry_id: str = ""
+    until: float | None = None  # held in the outbox until then (undo window): not sent yet
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,6 +257,8 @@ StopFn = Callable[[], bool]  # True: the session is closing, end the sync early
 class SendResult:
     status: SendStatus
     detail: str = ""
+    entry_id: str = ""
+    until: float | None = None  # held in the outbox until then (the undo window)
 
 
 class Backend(Protocol):
@@ -274,6 +292,22 @@ class Backend(Protocol):
     def send_queued(self, account: str) -> Sequence[tuple[str, SendResult]]:
         """Send what waits in the outbox now, whatever its retry time; (subject, outcome)."""
         return ()
+
+    def undo_seconds(self, account: str) -> float:
+        """How long the reader holds a sent message for undo (0: no undo here)."""
+        return 0.0
+
+    def send_later(self, account: str, draft: Draft, not_before: float) -> SendResult:
+        """Queue the message to go at ``not_before`` (the undo window), not sending it now."""
+        return self.send(account, draft)
+
+    def send_entry(self, account: str, entry_id: str) -> SendResult:
+        """Send an entry whose undo window ended, if it is still in the outbox."""
+        raise TmailError("there is no outbox here", account=account)
+
+    def take_back(self, account: str, entry_id: str) -> bool:
+        """Take an entry out of the outbox before it goes; False when it already left."""
+        return False
 
     def push_waiter(self, account: str) -> PushWait | None:
         """How to wait for new mail on ``account`` (IMAP IDLE), or None where there is none."""
@@ -415,6 +449,17 @@ class MailSession:
         reads small files and changes nothing (no worker round trip for a listing)."""
         listing = getattr(self.backend, "outbox", None)
         return list(listing()) if listing is not None else []
+
+    def undo_seconds(self, account: str) -> float:
+        """How long the reader holds a sent message for undo (0 where the backend has none)."""
+        seconds = getattr(self.backend, "undo_seconds", None)
+        return float(seconds(account)) if callable(seconds) else 0.0
+
+    def take_back(self, account: str, entry_id: str) -> bool:
+        """Undo: a message in its undo window out of the outbox, on the caller's thread (a
+        local file move under the outbox lock: not queued behind a sync, which would send it
+        meanwhile); False when it already left. Raises TmailError when a flush holds the lock."""
+        return self.backend.take_back(account, entry_id)
 
     def drain(self) -> list[Event]:
         """Every event waiting, oldest first (call it from the UI thread on the doorbell)."""
@@ -597,8 +642,12 @@ class MailSession:
             self.backend.delete(request.ids)
             return ChangesApplied(request_id=rid, ids=request.ids)
         if isinstance(request, SendDraft):
-            result = self.backend.send(request.account, request.draft)
-            if result.status != "refused":
+            if request.undo_seconds > 0:
+                at = time.time() + request.undo_seconds
+                result = self.backend.send_later(request.account, request.draft, at)
+            else:
+                result = self.backend.send(request.account, request.draft)
+            if result.status != "refused" and result.until is None:
                 marked = request.replied_id or request.forwarded_id
                 if marked is not None:
                     flag = Flag.REPLIED if request.replied_id else Flag.PASSED
@@ -609,6 +658,23 @@ class MailSession:
                 subject=safe_line(request.draft.subject),
                 status=result.status,
                 detail=safe_line(result.detail),
+                entry_id=result.entry_id,
+                until=result.until,
+            )
+        if isinstance(request, SendHeld):
+            result = self.backend.send_entry(request.account, request.entry_id)
+            if result.status != "refused":
+                marked = request.replied_id or request.forwarded_id
+                if marked is not None:
+                    flag = Flag.REPLIED if request.replied_id else Flag.PASSED
+                    self.backend.set_flags((marked,), (flag,), ())
+            return MessageSent(
+                request_id=rid,
+                account=request.account,
+                subject=safe_line(request.subject),
+                status=result.status,
+                detail=safe_line(result.detail),
+                entry_id=request.entry_id,
             )
         if isinstance(request, PostponeDraft):
             folder = self.backend.postpone(request.account, request.draft)

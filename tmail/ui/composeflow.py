@@ -233,6 +233,11 @@ def _show_review(app: App, state: ComposeState) -> None:
             break
 
 
+def review(app: App, state: ComposeState) -> None:
+    """The review screen of ``state`` (a message taken back from its undo window)."""
+    _show_review(app, state)
+
+
 def _review_state(app: App) -> ComposeState:
     state = app.screen.state
     assert state is not None
@@ -329,6 +334,7 @@ def send(app: App) -> None:
                 draft=draft,
                 replied_id=state.replied_id,
                 forwarded_id=state.forwarded_id,
+                undo_seconds=app.session.undo_seconds(state.identity.account),
             )
         )
         app.events.cleanup_after[rid] = state

@@ -85,7 +85,9 @@ class Events:
                 app.notice(ev.error, error=True)
                 changed = True
             elif isinstance(ev, MessageSent):
-                if ev.status == "delivered":
+                if ev.until is not None:
+                    pass  # held for undo: the status line counts down (ui/undo.py)
+                elif ev.status == "delivered":
                     app.notice(f"sent: {ev.subject}")
                 elif ev.status == "queued":
                     app.notice(f"queued, will retry: {ev.detail or ev.subject}")
@@ -123,6 +125,9 @@ class Events:
         resumed from was deleted (the index changes)."""
         done = self.cleanup_after.pop(ev.request_id or 0, None)
         if done is None:
+            return False
+        if isinstance(ev, MessageSent) and ev.until is not None:
+            self.app.undo.start(ev, done)  # held for undo: kept until it goes or comes back
             return False
         cleanup(done)  # temp files of a forward, once the message is built
         if done.resumed_id is not None and _saved_elsewhere(ev):

@@ -22,6 +22,7 @@ from tmail.ui import (
     help,
     outbox,
     reading,
+    undo,
     unsubscribe,
 )
 
@@ -355,6 +356,13 @@ REGISTRY: tuple[Action, ...] = (
         ("outbox",),
         "Drop",
         do=outbox.drop,
+    ),
+    Action(
+        "take_back",
+        ("Z",),
+        "take back the message just sent (in its undo window) into the review screen",
+        ("index", "pager", "sidebar", "outbox"),
+        do=undo.take_back,
     ),
     # the review screen of compose
     Action("send", ("y",), "send the message", ("review",), "Send", do=composeflow.send),
