@@ -75,3 +75,32 @@ def test_invite_answer_reaches_the_organizer_as_an_rfc5546_reply(
     assert attendee.params["PARTSTAT"] == partstat and attendee.params["CN"] == "Ира"
     assert str(event["comment"]) == "Буду к 10:15"
     assert event.get("dtstamp") is not None
+
+
+def test_the_readers_answer_goes_the_same_way_to_the_organizers_dovecot(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A in the pager asks the session for AnswerInvitation: the backend's REPLY goes through
+    the real Postfix into the organizer's real Dovecot."""
+    from tmail.config import load_config
+    from tmail.runtime.backend import MailBackend
+    from tmail.runtime.session import AnswerInvitation, MailSession, MessageSent
+    from tmail.store.store import Store
+
+    organizer, me = make_mail_user("o"), make_mail_user("r")
+    ev = inv.vevent(start=inv.START, end=inv.END)
+    ev["organizer"] = icalendar.vCalAddress(f"mailto:{organizer.address}")
+    ev.add("attendee", icalendar.vCalAddress(f"mailto:{me.address}"))
+    monkeypatch.setenv("TMAIL_TEST_PW", me.password)
+    config = load_config(write_config(tmp_path, me))
+    with Store.open(config.data_dir) as store:
+        session = MailSession(MailBackend(config, store), poll=False)
+        request = AnswerInvitation(account="test", ics=inv.calendar(ev), answer="tentative")
+        [sent] = session.run_once(request)
+    assert isinstance(sent, MessageSent) and sent.status == "delivered", sent
+    assert me.stack.wait_for(organizer.name, 1) == 1
+    [raw] = me.stack.stored_messages(organizer.name)
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    [part] = [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
+    [event] = icalendar.Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")
+    assert event["attendee"].params["PARTSTAT"] == "TENTATIVE"

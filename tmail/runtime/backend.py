@@ -347,6 +347,31 @@ class MailBackend(LocalBackend):
             return SendResult("queued", "in the outbox")
         return send_result(outcome)
 
+    def answer_invitation(
+        self, account: str, ics: bytes, answer: str, comment: str | None
+    ) -> tuple[str, SendResult]:
+        """The RFC 5546 REPLY (:mod:`tmail.mime.invitereply`) through the one send path."""
+        from tmail.core.models import Address
+        from tmail.mime.compose import prepare_raw
+        from tmail.mime.invitereply import build_reply
+        from tmail.outbox.service import queue_message
+
+        acc = self._account(account)
+        me = Address(acc.display_name, acc.email)
+        try:
+            reply = build_reply(ics, me, answer, comment=comment)
+        except TmailError as exc:
+            exc.account = exc.account or acc.name
+            raise
+        subject = f"{reply.partstat.lower()}: {reply.summary}"
+        composed = prepare_raw(reply.message, default_from=me)
+        entry = queue_message(self.config.data_dir, acc, composed)
+        if acc.outgoing is None:
+            return subject, SendResult("queued", "in the outbox; 'tmail send' delivers it")
+        outcome = self._flush(acc, force=False, only=[entry.id]).of(entry.id)
+        return subject, (SendResult("queued", "in the outbox") if outcome is None
+                         else send_result(outcome))  # fmt: skip
+
     def take_back(self, account: str, entry_id: str) -> bool:
         """Out of the outbox under its lock, so it is sent or taken back, never both."""
         from tmail.outbox.queue import Queue

@@ -117,14 +117,23 @@ class ResendQueued(Request):
 
 @dataclass(frozen=True, kw_only=True)
 class SendHeld(Request):
-    """The undo window of a SendDraft ended: send its outbox entry now, if it is still there;
-    MessageSent follows (and the answered message is flagged then)."""
+    """A SendDraft's undo window ended: send its entry now if still there; MessageSent."""
 
     account: str
     entry_id: str
     subject: str = ""
     replied_id: int | None = None
     forwarded_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerInvitation(Request):
+    """Send an RFC 5546 REPLY (accept, tentative, decline) to ``ics``; MessageSent."""
+
+    account: str
+    ics: bytes
+    answer: str
+    comment: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -293,10 +302,6 @@ class Backend(Protocol):
         """Send what waits in the outbox now, whatever its retry time; (subject, outcome)."""
         return ()
 
-    def undo_seconds(self, account: str) -> float:
-        """How long the reader holds a sent message for undo (0: no undo here)."""
-        return 0.0
-
     def send_later(self, account: str, draft: Draft, not_before: float) -> SendResult:
         """Queue the message to go at ``not_before`` (the undo window), not sending it now."""
         return self.send(account, draft)
@@ -308,6 +313,12 @@ class Backend(Protocol):
     def take_back(self, account: str, entry_id: str) -> bool:
         """Take an entry out of the outbox before it goes; False when it already left."""
         return False
+
+    def answer_invitation(
+        self, account: str, ics: bytes, answer: str, comment: str | None
+    ) -> tuple[str, SendResult]:
+        """Send the REPLY to an invitation; (its subject, the outcome)."""
+        raise TmailError("answering invitations is not possible here", account=account)
 
     def push_waiter(self, account: str) -> PushWait | None:
         """How to wait for new mail on ``account`` (IMAP IDLE), or None where there is none."""
@@ -456,9 +467,8 @@ class MailSession:
         return float(seconds(account)) if callable(seconds) else 0.0
 
     def take_back(self, account: str, entry_id: str) -> bool:
-        """Undo: a message in its undo window out of the outbox, on the caller's thread (a
-        local file move under the outbox lock: not queued behind a sync, which would send it
-        meanwhile); False when it already left. Raises TmailError when a flush holds the lock."""
+        """Undo, on the caller's thread (not queued behind a sync that would send it): the
+        entry out of the outbox under its lock; False when it already left."""
         return self.backend.take_back(account, entry_id)
 
     def drain(self) -> list[Event]:
@@ -668,14 +678,15 @@ class MailSession:
                 if marked is not None:
                     flag = Flag.REPLIED if request.replied_id else Flag.PASSED
                     self.backend.set_flags((marked,), (flag,), ())
-            return MessageSent(
-                request_id=rid,
-                account=request.account,
-                subject=safe_line(request.subject),
-                status=result.status,
-                detail=safe_line(result.detail),
-                entry_id=request.entry_id,
+            return MessageSent(request_id=rid, account=request.account, status=result.status,
+                               subject=safe_line(request.subject), entry_id=request.entry_id,
+                               detail=safe_line(result.detail))  # fmt: skip
+        if isinstance(request, AnswerInvitation):
+            subject, result = self.backend.answer_invitation(
+                request.account, request.ics, request.answer, request.comment
             )
+            return MessageSent(request_id=rid, account=request.account, subject=safe_line(subject),
+                               status=result.status, detail=safe_line(result.detail))  # fmt: skip
         if isinstance(request, PostponeDraft):
             folder = self.backend.postpone(request.account, request.draft)
             return DraftPostponed(request_id=rid, account=request.account, folder=folder)

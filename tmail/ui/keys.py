@@ -20,6 +20,7 @@ from tmail.ui import (
     commands,
     composeflow,
     help,
+    invite,
     outbox,
     reading,
     undo,
@@ -291,6 +292,13 @@ REGISTRY: tuple[Action, ...] = (
         "open the HTML original in $BROWSER",
         ("pager",),
         do=reading.open_html,
+    ),
+    Action(
+        "answer_invitation",
+        ("A",),
+        "answer the invitation shown: accept, tentative or decline (an RFC 5546 REPLY)",
+        ("pager",),
+        do=invite.answer,
     ),
     Action(
         "unsubscribe",
