@@ -92,3 +92,40 @@ def test_undo_seconds_0_sends_at_once(tmp_path: Path) -> None:
         assert entry.not_before is None and "takes it back" not in h.screen()
     finally:
         store.close()
+
+
+def test_l_on_the_review_screen_sends_at_a_time(tmp_path: Path) -> None:
+    """ "Send at..." keeps the message in the outbox until then, with no countdown to take
+    back; a past time asks before sending at once."""
+    import time
+
+    h, store = reader(tmp_path, 10.0)
+    try:
+        q = Queue.for_account(tmp_path / "data", "demo")
+        h.press("m")
+        h.type("friend@example.org")
+        h.press("enter", "enter", "enter")
+        h.type("Later")
+        h.press("enter", "L")
+        assert "Send at (18:00, tomorrow 9:00, +2h" in h.screen()
+        h.type("+2h")
+        h.press("enter")
+        h.work()
+        [entry] = q.entries()
+        assert entry.not_before is not None
+        assert abs(entry.not_before - (time.time() + 7200)) < 60
+        screen = h.screen()
+        assert "Later: scheduled for" in screen and "takes it back" not in screen
+        h.press("m")
+        h.type("friend@example.org")
+        h.press("enter", "enter", "enter")
+        h.type("Past")
+        h.press("enter", "L")
+        h.type("2020-01-01T09:00")
+        h.press("enter")
+        assert "2020-01-01 09:00 has passed: send it now? (y/n)" in h.screen()
+        h.press("y")
+        h.work()
+        assert len(q.entries()) == 2  # the past one: at once (held for undo as y is)
+    finally:
+        store.close()

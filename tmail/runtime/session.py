@@ -99,6 +99,7 @@ class SendDraft(Request):
     forwarded_id: int | None = None
     # held this long in the outbox first (the reader's undo window); then SendHeld sends it
     undo_seconds: float = 0.0
+    send_at: float | None = None  # "send at...": kept in the outbox until then (send later)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -195,7 +196,7 @@ class SyncFailed(Event):
 
 
 # held: kept in the outbox but not tried again by itself (login refused, delivery uncertain)
-SendStatus = Literal["delivered", "queued", "refused", "held"]
+SendStatus = Literal["delivered", "queued", "refused", "held", "scheduled"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -652,7 +653,13 @@ class MailSession:
             self.backend.delete(request.ids)
             return ChangesApplied(request_id=rid, ids=request.ids)
         if isinstance(request, SendDraft):
-            if request.undo_seconds > 0:
+            if request.send_at is not None:
+                from tmail.outbox.flush import clock_time
+
+                self.backend.send_later(request.account, request.draft, request.send_at)
+                when = f"scheduled for {clock_time(request.send_at)}"
+                result = SendResult("scheduled", f"{when}: it goes at the first sync after")
+            elif request.undo_seconds > 0:
                 at = time.time() + request.undo_seconds
                 result = self.backend.send_later(request.account, request.draft, at)
             else:

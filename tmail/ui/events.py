@@ -89,6 +89,8 @@ class Events:
                     pass  # held for undo: the status line counts down (ui/undo.py)
                 elif ev.status == "delivered":
                     app.notice(f"sent: {ev.subject}")
+                elif ev.status == "scheduled":
+                    app.notice(f"{ev.subject}: {ev.detail}")
                 elif ev.status == "queued":
                     app.notice(f"queued, will retry: {ev.detail or ev.subject}")
                 elif ev.status == "held":
@@ -162,5 +164,5 @@ class Events:
 def _saved_elsewhere(ev: Event) -> bool:
     """The composed message is safe somewhere else: delivered, in the outbox, or in Drafts."""
     if isinstance(ev, MessageSent):
-        return ev.status in ("delivered", "queued", "held")
+        return ev.status in ("delivered", "queued", "held", "scheduled")
     return isinstance(ev, DraftPostponed)

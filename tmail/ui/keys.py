@@ -374,6 +374,14 @@ REGISTRY: tuple[Action, ...] = (
     ),
     # the review screen of compose
     Action("send", ("y",), "send the message", ("review",), "Send", do=composeflow.send),
+    Action(
+        "send_later",
+        ("L",),
+        "send at a time: 18:00, tomorrow 9:00, +2h (kept in the outbox until then)",
+        ("review",),
+        "Later",
+        do=composeflow.send_later,
+    ),
     Action("edit", ("e",), "edit the body again", ("review",), "Edit", do=composeflow.edit),
     Action(
         "edit_headers",
