@@ -95,6 +95,7 @@ ACCOUNT_KEYS = (
     "save_sent",
     "max_queue_age",
     "resend_uncertain",
+    "undo_seconds",
     "split_recipients",
     "on_new_mail",
     "authserv_id",
@@ -423,6 +424,7 @@ class _Loader:
 
         acc_poll = num("poll_interval")
         max_queue_age = num("max_queue_age")
+        undo = num("undo_seconds")
         return Account(
             name=name,
             email=email,
@@ -449,6 +451,7 @@ class _Loader:
             max_queue_age=5 * 86400.0 if max_queue_age is None else max_queue_age,
             resend_uncertain=bool(self._bool(table, "resend_uncertain", where)),
             split_recipients=bool(self._bool(table, "split_recipients", where)),
+            undo_seconds=10.0 if undo is None else min(undo, 3600.0),
             on_new_mail=self._str(table, "on_new_mail", where),
             authserv_ids=self._one_or_more(table, "authserv_id", where),
             unsubscribe_allow_hosts=self._strings(table, "unsubscribe_allow_hosts", where),
