@@ -126,3 +126,28 @@ def test_read_koi8r_reply_send_and_see_it_arrive(
     assert line.split("│", 1)[1].startswith("N")
     pane.keys("Q")
     pane.wait_for("TMAIL-EXITED=0")
+
+
+def test_undo_send_counts_down_takes_back_then_sends(
+    pane: Pane, people: tuple[MailUser, MailUser]
+) -> None:
+    """y holds the reply for undo_seconds (default 10) with a countdown; Z takes it back into
+    the review screen and nothing reaches Anna; y again sends it when the countdown ends."""
+    _me, anna = people
+    pane.wait_for("Отчёт за квартал", timeout=60)
+    pane.keys("Enter")
+    pane.wait_for("Отчёт за квартал готов.")
+    pane.keys("r")
+    pane.wait_for("Subject: Re: Отчёт за квартал")
+    pane.keys("Enter")
+    pane.wait_for("Compose: review and send")
+    pane.keys("y")
+    screen = pane.wait_for("Z takes it back", timeout=30)
+    assert 'sending "Re: Отчёт за квартал" in' in screen
+    pane.keys("Z")
+    screen = pane.wait_for("taken back: not sent", timeout=30)
+    assert "Compose: review and send" in screen and "Спасибо, получил." in screen
+    assert anna.stack.stored_messages(anna.name) == []
+    pane.keys("y")
+    pane.wait_for("sent: Re: Отчёт за квартал", timeout=60)
+    assert anna.stack.wait_for(anna.name, 1) == 1

@@ -278,13 +278,14 @@ def test_plain_output_says_where_the_answer_came_from_and_what_the_probe_saw(env
     p = env.stack.ports
     code, out, _ = discover(env, "someone@srvonly.test")
     assert code == 0
+    # the test stack's Dovecot also offers the OAuth2 mechanisms (its oauth2 passdb)
     assert out.splitlines()[:4] == [
         "Found by the domain's SRV records (RFC 6186) "
         "(_imaps._tcp.srvonly.test and the other SRV names), checked live:",
         f"  incoming  IMAP localhost:{p.imaps} TLS: TLSv1.3, certificate verified; "
-        "login offered (PLAIN LOGIN)",
+        "login offered (PLAIN LOGIN XOAUTH2 OAUTHBEARER)",
         f"  outgoing  SMTP localhost:{p.smtp} STARTTLS: TLSv1.3, certificate verified; "
-        "login offered (PLAIN LOGIN)",
+        "login offered (PLAIN LOGIN XOAUTH2 OAUTHBEARER)",
         "  login     password, user name someone@srvonly.test",
     ]
 
@@ -616,8 +617,10 @@ def test_account_add_with_a_providers_domain_shows_its_switches_and_limits(
     memory_keyring: MemoryKeyring, tmp_path: Path
 ) -> None:
     # No search (--no-discover: the real Yandex is not for tests); the provider table's facts.
+    # The answers: address, account name, your name, user name, "no" to OAuth2, the password.
     out, err = io.StringIO(), io.StringIO()
-    old, sys.stdin = sys.stdin, io.StringIO("\n".join(["ivan@yandex.ru", "", "", "", "pw"]) + "\n")
+    answers = ["ivan@yandex.ru", "", "", "", "n", "pw"]
+    old, sys.stdin = sys.stdin, io.StringIO("\n".join(answers) + "\n")
     try:
         main(["--config", str(tmp_path / "c.toml"), "account", "add", "--no-discover"], out, err)
     finally:

@@ -26,6 +26,7 @@ def config(tmp_path: Path, user: MailUser, alias: str) -> Path:
     stack = user.stack
     extra = f"""\
 save_sent = false
+undo_seconds = 0
 outgoing.host = "{stack.host}"
 outgoing.port = {stack.ports.smtp}
 outgoing.security = "starttls"

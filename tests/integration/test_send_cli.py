@@ -363,3 +363,143 @@ def test_send_koi8r_html_and_attachment_from_the_command_line(
     [att] = list(msg.iter_attachments())
     assert att.get_filename() == "Договор.pdf" and att.get_content_type() == "application/pdf"
     assert att.get_content() == doc.read_bytes()
+
+
+def test_send_at_waits_in_the_outbox_across_processes_then_goes_through_postfix(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    """Scheduled a few seconds ahead: 'tmail flush' (a new process, forced) sends nothing
+    before its time and 'tmail queue' says when; the first 'tmail sync' after it (another new
+    process) delivers it through the real Postfix into the real Dovecot."""
+    import time
+
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    cfg = write_config(tmp_path, sender)
+    res = run(cfg, sender, "send", "--at", "+4s", "--to", rcpt.address, "-s", "Позже",
+              stdin=b"later\n")  # fmt: skip
+    assert res.returncode == 0, res.stderr.decode()
+    assert b"scheduled for" in res.stdout
+    ident = res.stdout.decode().split(" as ")[1].split(":")[0]
+    listing = run(cfg, sender, "queue").stdout.decode()
+    assert ident in listing and "scheduled for" in listing and "later" in listing
+    early = run(cfg, sender, "flush")
+    assert early.returncode == 0, early.stderr.decode()
+    assert f"{ident} scheduled: scheduled for".encode() in early.stdout
+    assert len(list((tmp_path / "data" / "outbox" / "test" / "new").iterdir())) == 1
+    assert sender.stack.stored_messages(rcpt.name) == []
+    time.sleep(4.5)  # the scheduled time passes (seconds, on the wall clock of new processes)
+    res = run(cfg, sender, "sync", "-q")
+    assert sender.stack.wait_for(rcpt.name, 1) == 1, res.stderr.decode()
+    msg = email.message_from_bytes(sender.stack.stored_messages(rcpt.name)[0],
+                                   policy=email.policy.default)  # fmt: skip
+    assert msg["Subject"] == "Позже"
+    assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
+
+
+def test_send_at_a_past_time_needs_yes_without_a_terminal(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    cfg = write_config(tmp_path, sender)
+    args = ("send", "--at", "2020-01-01T09:00", "--to", rcpt.address, "-s", "past")
+    res = subprocess.run(
+        [*TMAIL, *args], input=b"b\n", capture_output=True, timeout=60, check=False,
+        env={**os.environ, "TMAIL_TEST_PW": sender.password, "TMAIL_CONFIG": str(cfg)},
+        start_new_session=True,  # no controlling terminal to ask in
+    )  # fmt: skip
+    assert res.returncode == 2, res.stderr.decode()
+    assert b"has passed" in res.stderr and b"--yes" in res.stderr
+    assert b"the outbox is empty" in run(cfg, sender, "queue").stdout
+    res = run(cfg, sender, *args, "--yes", stdin=b"b\n")
+    assert res.returncode == 0, res.stderr.decode()
+    assert b"sent:" in res.stdout and sender.stack.wait_for(rcpt.name, 1) == 1
+
+
+def test_reader_backend_keeps_a_scheduled_message_through_dollar_and_sends_it_after(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader's side of the one send path: '$' (a forced send of the outbox) leaves a
+    message sent later in place and says nothing about it; the outbox view shows it as
+    scheduled; the first sync after its time (as at the reader's start) sends it."""
+    import time
+
+    from tmail.config import load_config
+    from tmail.core.models import Address
+    from tmail.mime.compose import Draft, compose
+    from tmail.outbox.service import queue_message
+    from tmail.runtime.backend import MailBackend
+    from tmail.store.store import Store
+
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    monkeypatch.setenv("TMAIL_TEST_PW", sender.password)
+    config = load_config(write_config(tmp_path, sender))
+    acct = config.account("test")
+    draft = Draft(from_=Address("", sender.address), to=(rcpt.address,), subject="soon", body="b")
+    entry = queue_message(config.data_dir, acct, compose(draft), not_before=time.time() + 3)
+    store = Store.open(config.data_dir)
+    backend = MailBackend(config, store)
+    try:
+        assert backend.send_queued("test") == []
+        [item] = backend.outbox()
+        assert item.id == entry.id and item.state == "scheduled"
+        backend.sync("test")
+        assert [i.id for i in backend.outbox()] == [entry.id]  # not yet: still there
+        time.sleep(3.2)
+        result = backend.sync("test")
+        assert result.errors == ()
+        assert sender.stack.wait_for(rcpt.name, 1) == 1
+        assert backend.outbox() == []
+    finally:
+        store.close()
+
+
+def test_reader_undo_holds_then_sends_through_postfix_or_takes_back(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader's send with undo_seconds on the real stack: held in the outbox (nothing at
+    the recipient), then SendHeld delivers it through Postfix into Dovecot; a second message
+    taken back in its window is gone from the outbox and never arrives, even after a sync
+    past its time."""
+    import time
+
+    from tmail.config import load_config
+    from tmail.core.models import Address
+    from tmail.mime.compose import Draft
+    from tmail.runtime.backend import MailBackend
+    from tmail.runtime.session import MailSession, MessageSent, SendDraft, SendHeld
+    from tmail.store.store import Store
+
+    sender, rcpt = make_mail_user("s"), make_mail_user("r")
+    monkeypatch.setenv("TMAIL_TEST_PW", sender.password)
+    config = load_config(write_config(tmp_path, sender, extra="undo_seconds = 2"))
+    store = Store.open(config.data_dir)
+    session = MailSession(MailBackend(config, store), poll=False)
+    me = Address("", sender.address)
+    try:
+        assert session.undo_seconds("test") == 2.0
+
+        def send(subject: str) -> MessageSent:
+            draft = Draft(from_=me, to=(rcpt.address,), subject=subject, body="b\n")
+            [ev] = session.run_once(SendDraft(account="test", draft=draft, undo_seconds=2.0))
+            assert isinstance(ev, MessageSent) and ev.until is not None, ev
+            return ev
+
+        kept = send("Отправлено")
+        taken = send("Передумал")
+        assert session.take_back("test", taken.entry_id) is True
+        assert [i.id for i in session.outbox()] == [kept.entry_id]
+        assert sender.stack.stored_messages(rcpt.name) == []
+        [ev] = session.run_once(SendHeld(account="test", entry_id=kept.entry_id, subject="x"))
+        assert isinstance(ev, MessageSent) and ev.status == "delivered", ev
+        assert sender.stack.wait_for(rcpt.name, 1) == 1
+        assert session.take_back("test", kept.entry_id) is False  # it left: "too late"
+        time.sleep(2.2)  # past the taken-back message's time: a sync sends nothing more
+        MailBackend(config, store).sync("test")
+        assert session.outbox() == []
+        time.sleep(1)
+        [only] = sender.stack.stored_messages(rcpt.name)
+        assert (
+            "Отправлено" in email.message_from_bytes(only, policy=email.policy.default)["Subject"]
+        )
+    finally:
+        store.close()

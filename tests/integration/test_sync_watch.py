@@ -247,3 +247,52 @@ def test_network_failures_back_off_with_growing_delays_and_stop_promptly(
     assert len(retry) >= 4 and all(f"{acct.name}: retrying in" in line for line in retry)
     errors = [line for line in lines if f"127.0.0.1:{closed}" in line]
     assert errors and all("\n" not in line for line in errors)  # one line per event
+
+
+def test_watch_sends_a_scheduled_message_when_its_time_comes_not_before(
+    mail_user: MailUser, make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    """A message queued by another process ('tmail send --at') while the watcher runs: the
+    watcher's clock (injected) says not yet, so nothing goes, though passes run; when the
+    clock reaches its time, it goes through the real Postfix without waiting for a pass."""
+    from tmail.config.model import ServerSettings
+    from tmail.core.models import Address
+    from tmail.mime.compose import Draft, compose
+    from tmail.outbox.service import queue_message
+
+    stack, rcpt = mail_user.stack, make_mail_user("r")
+    acct = account(stack, mail_user.name, mail_user.password, save_sent=False)
+    smtp = ServerSettings(
+        "smtp", stack.host, stack.ports.smtp, security="starttls", username=mail_user.name,
+        password_env=acct.incoming.password_env, ca_file=stack.ca_file, timeout=20,
+    )  # fmt: skip
+    acct = replace(acct, outgoing=smtp)
+    config = Config(None, tmp_path / "data", 300.0, {acct.name: acct})
+    now = [time.time()]
+    stop = threading.Event()
+    lines: list[str] = []
+    results: list[AccountSyncResult] = []
+
+    def body() -> None:
+        watch(config, [acct], lambda: Store.open(tmp_path / "data", check=False),
+              log=lines.append, stop=stop, on_result=results.append,
+              openers=openers(stack, mail_user), clock=lambda: now[0])  # fmt: skip
+
+    Store.open(tmp_path / "data").close()
+    t = threading.Thread(target=body, daemon=True)
+    t.start()
+    try:
+        wait_until(lambda: len(results) >= 1, 30)  # the first pass ran
+        draft = Draft(from_=Address("", mail_user.address), to=(rcpt.address,),
+                      subject="at nine", body="b\n")  # fmt: skip
+        at = now[0] + 3600
+        entry = queue_message(tmp_path / "data", acct, compose(draft), not_before=at)
+        time.sleep(6)  # the watcher looks at its outboxes every 5 s: it saw it, not due
+        assert stack.stored_messages(rcpt.name) == []
+        assert (tmp_path / "data" / "outbox" / acct.name / "new" / entry.id).exists()
+        now[0] = at + 1
+        assert stack.wait_for(rcpt.name, 1, timeout=30) == 1
+        wait_until(lambda: any("delivered" in line for line in lines), 10)
+    finally:
+        stop.set()
+        t.join(30)

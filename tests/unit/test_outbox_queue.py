@@ -118,3 +118,75 @@ def test_delivered_entries_are_pruned_a_day_later_at_most_once_an_hour(tmp_path:
     assert q.prune_delivered(later + 3601) == 1
     assert not (done / "c").exists()
     assert q.prune_delivered(time.time()) == 0  # nothing kept is older than a day
+
+
+def _account() -> object:
+    from tmail.config.model import Account, ServerSettings
+
+    inc = ServerSettings("imap", "h", 993)
+    return Account("a", "a@x.test", inc, ServerSettings("smtp", "h", 587), save_sent=False)
+
+
+def test_scheduled_entry_is_not_tried_by_any_flush_before_its_time(tmp_path: Path) -> None:
+    """Not even forced, nor naming it: no connection is opened at all before its time."""
+    from tmail.outbox.flush import enqueue, flush
+
+    q = Queue.for_account(tmp_path, "a")
+    acc = _account()
+    opened: list[int] = []
+
+    def opener() -> object:
+        opened.append(1)
+        raise AssertionError("no connection may be opened for a message not yet due")
+
+    e = enqueue(q, account=acc, data=b"x\n", sender="a@x.test", recipients=["b@x.test"],
+                subject="later", message_id="<l@x>", clock=lambda: 1000.0,
+                not_before=5000.0)  # type: ignore[arg-type]  # fmt: skip
+    assert e.not_before == 5000.0 and e.next_try == 5000.0
+    for kw in ({}, {"force": True}, {"only": [e.id]}):
+        report = flush(acc, q, opener, clock=lambda: 4999.0, **kw)  # type: ignore[arg-type]
+        assert opened == []
+        assert [o.status for o in report.outcomes] == ([] if not kw else ["scheduled"])
+    # it survives a new Queue (another process): the time is on disk
+    [again] = Queue.for_account(tmp_path, "a").entries()
+    assert again.not_before == 5000.0 and again.scheduled(4999.0) and not again.scheduled(5000.0)
+
+
+def test_scheduled_entry_counts_its_age_from_its_time(tmp_path: Path) -> None:
+    """A message scheduled a week ahead is not given up by max_queue_age (5 days) at once."""
+    from tmail.outbox.flush import enqueue, flush
+
+    q = Queue.for_account(tmp_path, "a")
+    acc = _account()
+    week = 7 * 86400.0
+    e = enqueue(q, account=acc, data=b"x\n", sender="a@x.test", recipients=["b@x.test"],
+                subject="s", message_id="<s@x>", clock=lambda: 0.0,
+                not_before=week)  # type: ignore[arg-type]  # fmt: skip
+
+    def unreachable() -> object:
+        from tmail.core.errors import TmailError
+
+        raise TmailError("connection refused")
+
+    report = flush(acc, q, unreachable, clock=lambda: week + 1)  # type: ignore[arg-type]
+    assert [o.status for o in report.outcomes] == ["queued"]  # tried, kept: not "failed"
+    assert q.entries()[0].id == e.id
+
+
+def test_release_sends_a_scheduled_entry_now_and_take_back_removes_it(tmp_path: Path) -> None:
+    q = Queue.for_account(tmp_path, "a")
+    one = q.add(entry(id="1.a", not_before=9e9, next_try=9e9), b"one")
+    two = q.add(entry(id="1.b", not_before=9e9, next_try=9e9), b"two")
+    [released] = q.release(one.id, now=50.0)
+    assert released.not_before is None and released.next_try == 50.0
+    got = q.take_back(two.id)
+    assert got is not None and got[0].id == two.id and got[1] == b"two"
+    assert [e.id for e in q.entries()] == [one.id]
+    assert q.take_back(two.id) is None  # gone already: the caller says it left
+
+
+def test_queue_listing_says_scheduled_for() -> None:
+    from tmail.cli.commands.queue import describe
+
+    lines = "\n".join(describe(entry(not_before=20_000.0, next_try=20_000.0), 10_000.0))
+    assert "scheduled for" in lines and "next try" not in lines

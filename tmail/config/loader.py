@@ -111,6 +111,7 @@ ACCOUNT_KEYS = (
     "save_sent",
     "max_queue_age",
     "resend_uncertain",
+    "undo_seconds",
     "split_recipients",
     "on_new_mail",
     "identities",
@@ -480,6 +481,7 @@ class _Loader:
 
         acc_poll = num("poll_interval")
         max_queue_age = num("max_queue_age")
+        undo = num("undo_seconds")
         return Account(
             name=name,
             email=email,
@@ -506,6 +508,7 @@ class _Loader:
             max_queue_age=5 * 86400.0 if max_queue_age is None else max_queue_age,
             resend_uncertain=bool(self._bool(table, "resend_uncertain", where)),
             split_recipients=bool(self._bool(table, "split_recipients", where)),
+            undo_seconds=10.0 if undo is None else min(undo, 3600.0),
             on_new_mail=self._str(table, "on_new_mail", where),
             identities=parse_identities(
                 table.get("identities"), file=self.file, account=name, error=self.error

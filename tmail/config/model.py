@@ -143,6 +143,9 @@ class Account:
     # More recipients than limits.per_message: refuse the message before it is queued (False),
     # or send it in batches of that many, the same message to each (True).
     split_recipients: bool = False
+    # The reader holds each message sent with y this long in the outbox (counting down on the
+    # status line) so it can be taken back into the editor; 0 sends at once.
+    undo_seconds: float = 10.0
     on_new_mail: str | None = None  # command run with TMAIL_ACCOUNT and TMAIL_NEW_COUNT set
     # More addresses to send from ([[accounts.NAME.identities]]); see all_identities().
     identities: tuple[Identity, ...] = ()

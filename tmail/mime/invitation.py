@@ -5,7 +5,7 @@ Calendar and Thunderbird send them) is parsed by the ``icalendar`` library. Noth
 expands a recurrence (a rule that never ends costs nothing), shows more than
 :data:`MAX_ATTENDEES_SHOWN` attendees, or trusts a time zone it does not know: such a time is
 shown as written and says so, and a floating time (no zone at all) says that too. Every string
-in an :class:`Invitation` is terminal-safe. Answering (RFC 5546 REPLY) is not done here.
+in an :class:`Invitation` is terminal-safe. Answering (RFC 5546 REPLY): :mod:`.invitereply`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,10 @@ Every message ends a flush in exactly one state, each with words for the user:
   server may have it. Stays, held, until the user sends it again or drops it (or the account's
   ``resend_uncertain`` sends it again by itself, as ``queued``).
 
-A held entry is skipped by every flush (it is reported, not tried) until released.
+A held entry is skipped by every flush (it is reported, not tried) until released. So is a
+``scheduled`` one (``Entry.not_before``: sent later, or in the reader's undo window) until its
+time, whatever the flush: forced, or naming it; only the user's "send now" (``Queue.release``)
+lets it go early. Its age for ``max_queue_age`` counts from that time.
 """
 
 from __future__ import annotations
@@ -37,7 +40,9 @@ from tmail.outbox.queue import Attempt, Entry, Queue, RecipientResult
 from tmail.outbox.ratelimit import RateLimit, rate_limit
 from tmail.protocols.smtp import Delivery, Dsn, Refusal, Reply, SmtpFailure, SmtpSession
 
-Status = Literal["delivered", "partial", "queued", "waiting", "failed", "held", "uncertain"]
+Status = Literal[
+    "delivered", "partial", "queued", "waiting", "failed", "held", "uncertain", "scheduled"
+]
 
 # Pauses shorter than this (per_second pacing) are slept through; longer ones end the flush.
 MAX_INLINE_WAIT = 5.0
@@ -125,7 +130,7 @@ class Flusher:
             next_try=nxt,
             waiting_until=None,
         )
-        if gave_up(entry.created, nxt, self.account.max_queue_age):
+        if gave_up(_since(entry), nxt, self.account.max_queue_age):
             age = format_duration(now - entry.created)
             return self._permanent(entry, f"gave up after {age} in the queue; last error: {why}")
         self.queue.update(entry)
@@ -306,12 +311,15 @@ class Flusher:
             for entry in entries:
                 if wanted is not None and entry.id not in wanted:
                     continue
-                if entry.hold:
+                if entry.scheduled(now):
+                    if force or wanted is not None:  # asked for: say when it goes
+                        outcomes.append(_scheduled(entry))
+                elif entry.hold:
                     outcomes.append(self._held(entry))  # until the user lets it go
                 elif server_hold is not None:
                     outcomes.append(self._still_waiting(entry, *server_hold))
-                elif gave_up(entry.created, now, self.account.max_queue_age):
-                    age = format_duration(now - entry.created)
+                elif gave_up(_since(entry), now, self.account.max_queue_age):
+                    age = format_duration(now - _since(entry))
                     why = f"gave up after {age} in the queue; last error: {entry.last_error}"
                     outcomes.append(self._permanent(entry, why))
                 elif force or wanted is not None or entry.next_try <= now:
@@ -417,6 +425,16 @@ class Flusher:
         return Outcome(entry, "waiting", _until_words(words, until))
 
 
+def _since(entry: Entry) -> float:
+    """Where the entry's time in the queue starts: when it was queued, or its scheduled time."""
+    return max(entry.created, entry.not_before or 0.0)
+
+
+def _scheduled(entry: Entry) -> Outcome:
+    when = clock_time(entry.not_before or entry.next_try)
+    return Outcome(entry, "scheduled", f"scheduled for {when}")
+
+
 def _until_words(words: str, until: float) -> str:
     return f"{words}; the account's messages wait until {clock_time(until)}, then go by themselves"
 
@@ -475,8 +493,10 @@ def enqueue(
     bcc: Iterable[str] = (),
     dsn: Dsn | None = None,
     clock: Callable[[], float] = time.time,
+    not_before: float | None = None,
 ) -> Entry:
-    """Queue a message durably (see :mod:`tmail.outbox.queue`); returns its entry.
+    """Queue a message durably (see :mod:`tmail.outbox.queue`); returns its entry. With
+    ``not_before`` it waits for that time (sent later; see ``Entry.not_before``).
 
     A message with more recipients (Bcc included) than the provider takes in one message
     (``limits.per_message``) is refused here, before anything is queued, unless the account
@@ -502,10 +522,11 @@ def enqueue(
         subject=subject,
         message_id=message_id,
         created=now,
-        next_try=now,
+        next_try=max(now, not_before or now),
         bcc=tuple(bcc),
         dsn_notify=dsn.notify if dsn else (),
         dsn_ret=dsn.ret if dsn else "HDRS",
         dsn_envid=dsn.envid if dsn else None,
+        not_before=not_before if not_before is not None and not_before > now else None,
     )
     return queue.add(entry, data)

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from tmail.config.paths import outbox_dir
 from tmail.core.errors import StoreError
 
 State = Literal["queued", "failed"]
@@ -82,6 +83,13 @@ class Entry:
     # dot: the server may have it). ``Queue.release`` (tmail flush --resend) lets it go again.
     hold: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Sent later (``tmail send --at``, the reader's undo window): no flush, forced or not,
+    # sends it before this time; only the user's explicit "send now" (``release``) does.
+    not_before: float | None = None
+
+    def scheduled(self, now: float) -> bool:
+        """Whether the entry still waits for its time (see ``not_before``)."""
+        return self.not_before is not None and self.not_before > now
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)
@@ -139,8 +147,7 @@ class Queue:
 
     @classmethod
     def for_account(cls, data_dir: Path, account: str) -> Queue:
-        safe = account.replace(os.sep, "_").replace("\0", "_") or "_"
-        return cls(data_dir / "outbox" / safe, account)
+        return cls(outbox_dir(data_dir, account), account)
 
     # ------------------------------------------------------------------ paths
     def _dirs(self, base: Path) -> tuple[Path, Path]:
@@ -253,6 +260,24 @@ class Queue:
             (base / "envelopes" / f"{entry.id}.json").unlink()
         return entry
 
+    def take_back(self, ident: str, timeout: float = 5.0) -> tuple[Entry, bytes] | None:
+        """Take a queued entry out of the outbox before it goes (the reader's undo), under the
+        flush lock so it is either sent or taken back, never both: its entry and bytes, or
+        None when it is no longer here (a flush sent it, or it failed meanwhile)."""
+        with self.lock(timeout=timeout) as locked:
+            if not locked:
+                raise StoreError(
+                    "the outbox is being sent from; the message may be leaving now",
+                    account=self.account,
+                    hint="'tmail queue' shows whether it is still there",
+                )
+            entry = next((e for e in self.peek() if e.id == ident), None)
+            if entry is None or entry.state != "queued":
+                return None
+            data = self.read(entry)
+            self.drop(entry.id)
+            return entry, data
+
     def find(self, ident: str) -> Entry:
         """The queued or failed entry whose id is ``ident`` or starts with it."""
         matches = [e for e in (*self.entries(), *self.failed()) if e.id.startswith(ident)]
@@ -282,7 +307,7 @@ class Queue:
             chosen = [entry]
         out = []
         for e in chosen:
-            e = replace(e, hold=None, next_try=now, waiting_until=None)
+            e = replace(e, hold=None, next_try=now, waiting_until=None, not_before=None)
             self.update(e)
             out.append(e)
         return out

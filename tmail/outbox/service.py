@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from tmail.config.model import Account
+from tmail.config.paths import outbox_waiting
 from tmail.core.errors import ConfigError, TmailError
 from tmail.core.models import Flag
 from tmail.core.roles import Role, folder_for, special_use
@@ -146,16 +147,32 @@ def queue_for(data_dir: Path, account: Account) -> Queue:
     return Queue.for_account(data_dir, account.name)
 
 
+def next_due(data_dir: Path, account: Account, now: float) -> float | None:
+    """When the account's outbox next has something to try by itself (its earliest scheduled
+    time or retry), read without the lock; None when nothing waits to go by itself."""
+    times = [
+        max(e.next_try, e.not_before or 0.0, e.waiting_until or 0.0)
+        for e in queue_for(data_dir, account).peek()
+        if e.state == "queued" and not e.hold
+    ]
+    return min(times) if times else None
+
+
 def has_waiting(data_dir: Path, account: Account) -> bool:
     """Whether anything waits in the account's outbox (without taking its lock)."""
-    new = queue_for(data_dir, account).root / "new"
-    return new.is_dir() and any(new.iterdir())
+    return outbox_waiting(data_dir, account.name)
 
 
 def queue_message(
-    data_dir: Path, account: Account, composed: Composed, dsn: Dsn | None = None
+    data_dir: Path,
+    account: Account,
+    composed: Composed,
+    dsn: Dsn | None = None,
+    *,
+    not_before: float | None = None,
 ) -> Entry:
-    """Put a built message in the account's outbox (durably: fsynced before returning)."""
+    """Put a built message in the account's outbox (durably: fsynced before returning); with
+    ``not_before`` no flush sends it before that time."""
     return enqueue(
         queue_for(data_dir, account),
         account=account,
@@ -167,6 +184,7 @@ def queue_message(
         bcc=composed.bcc,
         dsn=dsn,
         clock=time.time,
+        not_before=not_before,
     )
 
 
@@ -179,6 +197,7 @@ def flush_account(
     sent_sink: SentSink | None = None,
     opener: Opener | None = None,
     store: Store | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> FlushReport:
     """Send what waits in the account's outbox (everything with ``force``, else what is due;
     just ``only`` when given) on one connection; refusals explained in plain words
@@ -194,7 +213,28 @@ def flush_account(
             only=only,
             explain=explain,
             sent_sink=sent_sink or own_sink,
+            clock=clock,
         )
     finally:
         if own_sink is not None:
             own_sink.close()
+
+
+def flush_due(
+    data_dir: Path,
+    account: Account,
+    store: Store | None = None,
+    clock: Callable[[], float] = time.time,
+) -> list[str]:
+    """What waits in the account's outbox and is due goes now (a scheduled message whose time
+    came, a retry): ``tmail sync``, ``sync --watch`` and the reader's passes. One line per
+    message tried, for the user; a failure stays on its entry (``tmail queue``)."""
+    if account.outgoing is None or not has_waiting(data_dir, account):
+        return []
+    try:
+        report = flush_account(data_dir, account, force=False, store=store, clock=clock)
+    except TmailError as exc:
+        return [exc.one_line()]
+    lines = [f"{account.name}: outbox: {o.status}: {o.entry.subject or '(no subject)'}: "
+             f"{o.message}" for o in report.outcomes]  # fmt: skip
+    return lines + [f"{account.name}: {w}" for w in report.warnings]

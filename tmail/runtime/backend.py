@@ -11,6 +11,7 @@ the one send path ``tmail send`` and ``tmail flush`` take too.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -223,7 +224,9 @@ class MailBackend(LocalBackend):
         if acc.outgoing is None or not has_waiting(self.config.data_dir, acc):
             return []
         report = self._flush(acc, force=True)
-        return [(o.entry.subject, send_result(o)) for o in report.outcomes]
+        # a message sent later waits for its time even now; the outbox view shows when
+        return [(o.entry.subject, send_result(o)) for o in report.outcomes
+                if o.status != "scheduled"]  # fmt: skip
 
     def _flush(
         self, acc: Account, *, force: bool, only: Sequence[str] | None = None
@@ -321,13 +324,81 @@ class MailBackend(LocalBackend):
             return SendResult("queued", "in the outbox")
         return send_result(outcome)
 
+    # -- undo: a message held in the outbox for the account's undo_seconds (see ui/undo.py)
+
+    def undo_seconds(self, account: str) -> float:
+        return self._account(account).undo_seconds
+
+    def send_later(self, account: str, draft: Draft, not_before: float) -> SendResult:
+        """Queue durably with ``not_before`` (no flush sends it earlier); nothing is sent."""
+        from tmail.outbox.service import queue_message
+
+        acc = self._account(account)
+        composed = self._compose(acc, draft)
+        entry = queue_message(self.config.data_dir, acc, composed, not_before=not_before)
+        return SendResult("queued", "held for undo", entry_id=entry.id, until=entry.not_before)
+
+    def send_entry(self, account: str, entry_id: str) -> SendResult:
+        """The undo window ended: the entry goes now if it is still in the outbox (another
+        tmail, ``sync --watch``, may have sent it at its time: then it says so)."""
+        from tmail.outbox.queue import Queue
+
+        acc = self._account(account)
+        queue = Queue.for_account(self.config.data_dir, acc.name)
+        if not any(e.id == entry_id for e in queue.peek()):
+            if (queue.root / ".delivered" / entry_id).exists():
+                return SendResult("delivered", "sent at its time (by a sync)")
+            return SendResult("refused", "it is no longer in the outbox ('tmail queue')")
+        for e in queue.peek():  # its time came by the wall clock, or is about to: now
+            if e.id == entry_id and e.scheduled(time.time()):
+                queue.release(entry_id, time.time())
+        if acc.outgoing is None:
+            return SendResult("queued", "in the outbox; 'tmail send' delivers it")
+        outcome = self._flush(acc, force=False, only=[entry_id]).of(entry_id)
+        if outcome is None:
+            return SendResult("queued", "in the outbox")
+        return send_result(outcome)
+
+    def answer_invitation(
+        self, account: str, ics: bytes, answer: str, comment: str | None
+    ) -> tuple[str, SendResult]:
+        """The RFC 5546 REPLY (:mod:`tmail.mime.invitereply`) through the one send path."""
+        from tmail.core.models import Address
+        from tmail.mime.compose import prepare_raw
+        from tmail.mime.invitereply import build_reply
+        from tmail.outbox.service import queue_message
+
+        acc = self._account(account)
+        me = Address(acc.display_name, acc.email)
+        try:
+            reply = build_reply(ics, me, answer, comment=comment)
+        except TmailError as exc:
+            exc.account = exc.account or acc.name
+            raise
+        subject = f"{reply.partstat.lower()}: {reply.summary}"
+        composed = prepare_raw(reply.message, default_from=me)
+        entry = queue_message(self.config.data_dir, acc, composed)
+        if acc.outgoing is None:
+            return subject, SendResult("queued", "in the outbox; 'tmail send' delivers it")
+        outcome = self._flush(acc, force=False, only=[entry.id]).of(entry.id)
+        return subject, (SendResult("queued", "in the outbox") if outcome is None
+                         else send_result(outcome))  # fmt: skip
+
+    def take_back(self, account: str, entry_id: str) -> bool:
+        """Out of the outbox under its lock, so it is sent or taken back, never both."""
+        from tmail.outbox.queue import Queue
+
+        acc = self._account(account)
+        queue = Queue.for_account(self.config.data_dir, acc.name)
+        return queue.take_back(entry_id, timeout=1.0) is not None
+
 
 def send_result(outcome: Outcome) -> SendResult:
     """The outbox's outcome as the reader's words: delivered, queued, held or refused."""
     status, message = outcome.status, outcome.message
     if status in ("delivered", "partial"):
         return SendResult("delivered", message)
-    if status in ("queued", "waiting"):
+    if status in ("queued", "waiting", "scheduled"):
         return SendResult("queued", message)
     if status in ("held", "uncertain"):
         return SendResult("held", message)
@@ -344,6 +415,8 @@ def outbox_item(entry: Entry) -> OutboxItem:
         state, nxt = "held", None
     elif entry.hold:
         state, nxt = "uncertain", None
+    elif entry.not_before is not None and entry.not_before > time.time():
+        state, nxt = "scheduled", entry.not_before
     elif entry.waiting_until:
         state, nxt = "waiting", entry.waiting_until
     else:

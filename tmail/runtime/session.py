@@ -97,6 +97,9 @@ class SendDraft(Request):
     draft: Draft
     replied_id: int | None = None  # message answered: flagged R once the reply is out
     forwarded_id: int | None = None
+    # held this long in the outbox first (the reader's undo window); then SendHeld sends it
+    undo_seconds: float = 0.0
+    send_at: float | None = None  # "send at...": kept in the outbox until then (send later)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +114,27 @@ class ResendQueued(Request):
 
     account: str
     entry_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendHeld(Request):
+    """A SendDraft's undo window ended: send its entry now if still there; MessageSent."""
+
+    account: str
+    entry_id: str
+    subject: str = ""
+    replied_id: int | None = None
+    forwarded_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerInvitation(Request):
+    """Send an RFC 5546 REPLY (accept, tentative, decline) to ``ics``; MessageSent."""
+
+    account: str
+    ics: bytes
+    answer: str
+    comment: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,7 +196,7 @@ class SyncFailed(Event):
 
 
 # held: kept in the outbox but not tried again by itself (login refused, delivery uncertain)
-SendStatus = Literal["delivered", "queued", "refused", "held"]
+SendStatus = Literal["delivered", "queued", "refused", "held", "scheduled"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,6 +207,8 @@ class MessageSent(Event):
     subject: str
     status: SendStatus
     detail: str = ""
+    entry_id: str = ""
+    until: float | None = None  # held in the outbox until then (undo window): not sent yet
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -212,7 +238,8 @@ class OutboxItem:
     id: str
     subject: str
     recipients: str
-    state: str  # queued, waiting (rate limit), held (login refused), uncertain, failed
+    # queued, scheduled (sent later), waiting (rate limit), held (login refused), uncertain, failed
+    state: str
     last_error: str
     next_try: float | None  # when it goes by itself; None: it does not
 
@@ -240,6 +267,8 @@ StopFn = Callable[[], bool]  # True: the session is closing, end the sync early
 class SendResult:
     status: SendStatus
     detail: str = ""
+    entry_id: str = ""
+    until: float | None = None  # held in the outbox until then (the undo window)
 
 
 class Backend(Protocol):
@@ -273,6 +302,24 @@ class Backend(Protocol):
     def send_queued(self, account: str) -> Sequence[tuple[str, SendResult]]:
         """Send what waits in the outbox now, whatever its retry time; (subject, outcome)."""
         return ()
+
+    def send_later(self, account: str, draft: Draft, not_before: float) -> SendResult:
+        """Queue the message to go at ``not_before`` (the undo window), not sending it now."""
+        return self.send(account, draft)
+
+    def send_entry(self, account: str, entry_id: str) -> SendResult:
+        """Send an entry whose undo window ended, if it is still in the outbox."""
+        raise TmailError("there is no outbox here", account=account)
+
+    def take_back(self, account: str, entry_id: str) -> bool:
+        """Take an entry out of the outbox before it goes; False when it already left."""
+        return False
+
+    def answer_invitation(
+        self, account: str, ics: bytes, answer: str, comment: str | None
+    ) -> tuple[str, SendResult]:
+        """Send the REPLY to an invitation; (its subject, the outcome)."""
+        raise TmailError("answering invitations is not possible here", account=account)
 
     def push_waiter(self, account: str) -> PushWait | None:
         """How to wait for new mail on ``account`` (IMAP IDLE), or None where there is none."""
@@ -414,6 +461,16 @@ class MailSession:
         reads small files and changes nothing (no worker round trip for a listing)."""
         listing = getattr(self.backend, "outbox", None)
         return list(listing()) if listing is not None else []
+
+    def undo_seconds(self, account: str) -> float:
+        """How long the reader holds a sent message for undo (0 where the backend has none)."""
+        seconds = getattr(self.backend, "undo_seconds", None)
+        return float(seconds(account)) if callable(seconds) else 0.0
+
+    def take_back(self, account: str, entry_id: str) -> bool:
+        """Undo, on the caller's thread (not queued behind a sync that would send it): the
+        entry out of the outbox under its lock; False when it already left."""
+        return self.backend.take_back(account, entry_id)
 
     def drain(self) -> list[Event]:
         """Every event waiting, oldest first (call it from the UI thread on the doorbell)."""
@@ -596,8 +653,18 @@ class MailSession:
             self.backend.delete(request.ids)
             return ChangesApplied(request_id=rid, ids=request.ids)
         if isinstance(request, SendDraft):
-            result = self.backend.send(request.account, request.draft)
-            if result.status != "refused":
+            if request.send_at is not None:
+                from tmail.outbox.flush import clock_time
+
+                self.backend.send_later(request.account, request.draft, request.send_at)
+                when = f"scheduled for {clock_time(request.send_at)}"
+                result = SendResult("scheduled", f"{when}: it goes at the first sync after")
+            elif request.undo_seconds > 0:
+                at = time.time() + request.undo_seconds
+                result = self.backend.send_later(request.account, request.draft, at)
+            else:
+                result = self.backend.send(request.account, request.draft)
+            if result.status != "refused" and result.until is None:
                 marked = request.replied_id or request.forwarded_id
                 if marked is not None:
                     flag = Flag.REPLIED if request.replied_id else Flag.PASSED
@@ -608,7 +675,25 @@ class MailSession:
                 subject=safe_line(request.draft.subject),
                 status=result.status,
                 detail=safe_line(result.detail),
+                entry_id=result.entry_id,
+                until=result.until,
             )
+        if isinstance(request, SendHeld):
+            result = self.backend.send_entry(request.account, request.entry_id)
+            if result.status != "refused":
+                marked = request.replied_id or request.forwarded_id
+                if marked is not None:
+                    flag = Flag.REPLIED if request.replied_id else Flag.PASSED
+                    self.backend.set_flags((marked,), (flag,), ())
+            return MessageSent(request_id=rid, account=request.account, status=result.status,
+                               subject=safe_line(request.subject), entry_id=request.entry_id,
+                               detail=safe_line(result.detail))  # fmt: skip
+        if isinstance(request, AnswerInvitation):
+            subject, result = self.backend.answer_invitation(
+                request.account, request.ics, request.answer, request.comment
+            )
+            return MessageSent(request_id=rid, account=request.account, subject=safe_line(subject),
+                               status=result.status, detail=safe_line(result.detail))  # fmt: skip
         if isinstance(request, PostponeDraft):
             folder = self.backend.postpone(request.account, request.draft)
             return DraftPostponed(request_id=rid, account=request.account, folder=folder)

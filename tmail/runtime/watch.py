@@ -16,11 +16,14 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from tmail.config.model import Account, Config
+from tmail.config.paths import outbox_waiting
 from tmail.core.errors import TmailError
 from tmail.core.safe import safe_line
 from tmail.runtime.worker import BACKOFF_MAX, BACKOFF_START, AccountWorker, backoff_delay
@@ -30,6 +33,7 @@ from tmail.sync.idle import InboxWatcher
 from tmail.sync.result import AccountSyncResult, ProgressFn
 
 StoreOpener = Callable[[], Store]
+OUTBOX_CHECK = 5.0  # seconds between looks at the outboxes for a message whose time came
 LogFn = Callable[[str], None]
 
 __all__ = ["BACKOFF_MAX", "BACKOFF_START", "backoff_delay", "run_hook", "sync_accounts", "watch"]
@@ -55,7 +59,7 @@ def sync_accounts(
         except TmailError as exc:
             return AccountSyncResult(account.name, errors=(exc.one_line(),))
         try:
-            return sync_account(
+            result = sync_account(
                 config,
                 store,
                 account,
@@ -64,6 +68,10 @@ def sync_accounts(
                 stop=stop_fn,
                 openers=openers,
             )
+            if stop_fn is not None and stop_fn():
+                return result
+            sent = _flush_due(config, account, store)
+            return replace(result, notes=(*result.notes, *sent)) if sent else result
         finally:
             _close(store)
 
@@ -115,9 +123,11 @@ def watch(
     folders: Iterable[str] | None = None,
     on_result: Callable[[AccountSyncResult], None] | None = None,
     openers: Openers = DEFAULT_OPENERS,
+    clock: Callable[[], float] = time.time,
 ) -> None:
     """Sync every account on its own worker until ``stop`` is set; returns after all workers
-    finished their current message."""
+    finished their current message. Between passes, a message in an outbox whose time came
+    goes then (``clock`` tells the time)."""
     folder_list = list(folders) if folders is not None else None
     lock = threading.Lock()
 
@@ -127,6 +137,7 @@ def watch(
             log(f"{stamp} {line}")
 
     running: list[tuple[AccountWorker, Store, InboxWatcher | None]] = []
+    outboxes: list[tuple[Account, AccountWorker, Store]] = []
     for account in accounts:
         try:
             store = open_store()
@@ -134,13 +145,15 @@ def watch(
             say(exc.one_line())
             continue
         worker, watcher = _account_worker(
-            config, account, store, say, stop, folder_list, on_result, openers
+            config, account, store, say, stop, folder_list, on_result, openers, clock
         )
         running.append((worker, store, watcher))
+        outboxes.append((account, worker, store))
         worker.start()
+    outbox_due = _outbox_timer(config, outboxes, say, stop, clock)
     try:
         while not stop.wait(0.5):  # a short wait: signals reach the main thread meanwhile
-            pass
+            outbox_due()
     finally:
         stop.set()
         for worker, _store, _watcher in running:
@@ -164,6 +177,7 @@ def _account_worker(
     folders: list[str] | None,
     on_result: Callable[[AccountSyncResult], None] | None,
     openers: Openers,
+    clock: Callable[[], float],
 ) -> tuple[AccountWorker, InboxWatcher | None]:
     """The account's worker: its pass is one sync with its log lines and hook; IMAP accounts
     also IDLE on INBOX for mail between passes."""
@@ -180,6 +194,9 @@ def _account_worker(
         for line in result.errors:
             log(line)
         run_hook(account, result.new_in_inbox, log)
+        if not stop.is_set():
+            for line in _flush_due(config, account, store, clock):
+                log(safe_line(line))
         from tmail.sync.carddav import with_mail
 
         book = with_mail(config, store, account.name)  # the address book, with the mail
@@ -213,6 +230,55 @@ def _account_worker(
 
     worker.watch(watcher.wait, interval, idle_failed, after_wait=announced)
     return worker, watcher
+
+
+def _flush_due(
+    config: Config, account: Account, store: Store, clock: Callable[[], float] = time.time
+) -> list[str]:
+    """The account's outbox: what is due goes (a message sent later whose time came)."""
+    if account.outgoing is None or not outbox_waiting(config.data_dir, account.name):
+        return []  # an empty outbox: the outbox and the composer are not even imported
+    from tmail.outbox.service import flush_due
+
+    return flush_due(config.data_dir, account, store, clock)
+
+
+def _outbox_timer(
+    config: Config,
+    running: Sequence[tuple[Account, AccountWorker, Store]],
+    log: LogFn,
+    stop: threading.Event,
+    clock: Callable[[], float],
+) -> Callable[[], None]:
+    """A check for the watch loop: an account whose outbox has a message due (its scheduled
+    time came, whoever queued it: ``tmail send --at`` from another shell too) gets a flush
+    on its worker then, not at its next pass. Reads the outbox at most every few seconds."""
+    from tmail.outbox.service import next_due
+
+    checked = [0.0]
+    asked: dict[str, float] = {}
+
+    def tick() -> None:
+        now = clock()
+        if now - checked[0] < OUTBOX_CHECK:
+            return
+        checked[0] = now
+        for account, worker, store in running:
+            if account.outgoing is None:
+                continue
+            due = next_due(config.data_dir, account, now)
+            if due is None or due > now or asked.get(account.name) == due:
+                continue
+            asked[account.name] = due  # once per due time; the flush moves it on
+
+            def job(account: Account = account, store: Store = store) -> None:
+                if not stop.is_set():
+                    for line in _flush_due(config, account, store, clock):
+                        log(safe_line(line))
+
+            worker.submit(job)
+
+    return tick
 
 
 def _close(store: Store) -> None:

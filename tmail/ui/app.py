@@ -53,6 +53,7 @@ from tmail.ui.screens import Screen
 from tmail.ui.sidebar import Sidebar, sidebar_shown
 from tmail.ui.source import MailSource, Row, SidebarFolder, View
 from tmail.ui.statusline import StatusBar
+from tmail.ui.undo import Undo
 from tmail.ui.urwidtypes import Size, Wrap
 
 log = logging.getLogger("tmail.ui")
@@ -147,6 +148,7 @@ class App:
         self.status = StatusBar(self)
         self.prompt = Prompt(self)
         self.events = Events(self)
+        self.undo = Undo(self)  # messages in their undo window (ui/undo.py)
         self.bottom: urwid.WidgetPlaceholder[Any] = urwid.WidgetPlaceholder(self.status.hint_text)
         self.footer = urwid.Pile([self.status.widget, self.bottom])
         self.frame: urwid.Frame[Any, Any, Any] = urwid.Frame(self.columns, footer=self.footer)

@@ -43,6 +43,7 @@ from tmail.ui.source import Row
 from tmail.ui.urwidtypes import Widgets
 
 if TYPE_CHECKING:
+    from tmail.mime.compose import Draft
     from tmail.mime.mailto import Mailto
     from tmail.ui.app import App
 
@@ -304,6 +305,11 @@ def _show_review(app: App, state: ComposeState) -> None:
             break
 
 
+def review(app: App, state: ComposeState) -> None:
+    """The review screen of ``state`` (a message taken back from its undo window)."""
+    _show_review(app, state)
+
+
 def _review_state(app: App) -> ComposeState:
     state = app.screen.state
     assert state is not None
@@ -463,17 +469,7 @@ def send(app: App) -> None:
         return
 
     def go() -> None:
-        rid = app.session.submit(
-            SendDraft(
-                account=state.identity.account,
-                draft=draft,
-                replied_id=state.replied_id,
-                forwarded_id=state.forwarded_id,
-            )
-        )
-        app.events.cleanup_after[rid] = state
-        _finish(app)
-        app.notice("sending…")
+        _submit(app, state, draft, None)
 
     if forgotten_attachment(state):
         app.prompt.ask_key(
@@ -482,6 +478,55 @@ def send(app: App) -> None:
         )
         return
     go()
+
+
+def _submit(app: App, state: ComposeState, draft: Draft, send_at: float | None) -> None:
+    rid = app.session.submit(
+        SendDraft(
+            account=state.identity.account,
+            draft=draft,
+            replied_id=state.replied_id,
+            forwarded_id=state.forwarded_id,
+            undo_seconds=app.session.undo_seconds(state.identity.account),
+            send_at=send_at,
+        )
+    )
+    app.events.cleanup_after[rid] = state
+    _finish(app)
+    app.notice("sending…" if send_at is None else "scheduling…")
+
+
+def send_later(app: App) -> None:
+    """L on the review screen: "send at..." (18:00, tomorrow 9:00, +2h, an ISO time); the
+    message waits in the outbox until then (a past time asks, then sends at once)."""
+    from datetime import datetime
+
+    from tmail.core.when import parse_when
+
+    state = _review_state(app)
+    if not (state.to.strip() or state.cc.strip() or state.bcc.strip()):
+        app.notice("no recipients: press E and fill in To", error=True)
+        return
+    draft = state.to_draft()
+
+    def answer(text: str) -> None:
+        if not text.strip():
+            return
+        now = datetime.now().astimezone()
+        try:
+            at = parse_when(text, now)
+        except ValueError as exc:
+            app.notice(str(exc), error=True)
+            return
+        if at > now:
+            _submit(app, state, draft, at.timestamp())
+            return
+        app.prompt.ask_key(
+            f"{at:%Y-%m-%d %H:%M} has passed: send it now? (y/n) ",
+            {"y": lambda: _submit(app, state, draft, None)},
+        )
+
+    app.prompt.ask("Send at (18:00, tomorrow 9:00, +2h, 2026-12-24T09:00): ", answer)
 
 
 def abandon(app: App) -> None:

@@ -85,8 +85,12 @@ class Events:
                 app.notice(ev.error, error=True)
                 changed = True
             elif isinstance(ev, MessageSent):
-                if ev.status == "delivered":
+                if ev.until is not None:
+                    pass  # held for undo: the status line counts down (ui/undo.py)
+                elif ev.status == "delivered":
                     app.notice(f"sent: {ev.subject}")
+                elif ev.status == "scheduled":
+                    app.notice(f"{ev.subject}: {ev.detail}")
                 elif ev.status == "queued":
                     app.notice(f"queued, will retry: {ev.detail or ev.subject}")
                 elif ev.status == "held":
@@ -124,6 +128,9 @@ class Events:
         done = self.cleanup_after.pop(ev.request_id or 0, None)
         if done is None:
             return False
+        if isinstance(ev, MessageSent) and ev.until is not None:
+            self.app.undo.start(ev, done)  # held for undo: kept until it goes or comes back
+            return False
         cleanup(done)  # temp files of a forward, once the message is built
         if done.resumed_id is not None and _saved_elsewhere(ev):
             # the draft it was resumed from: sent (or queued) or postponed anew
@@ -157,5 +164,5 @@ class Events:
 def _saved_elsewhere(ev: Event) -> bool:
     """The composed message is safe somewhere else: delivered, in the outbox, or in Drafts."""
     if isinstance(ev, MessageSent):
-        return ev.status in ("delivered", "queued", "held")
+        return ev.status in ("delivered", "queued", "held", "scheduled")
     return isinstance(ev, DraftPostponed)

@@ -21,8 +21,10 @@ from tmail.ui import (
     composeflow,
     contactview,
     help,
+    invite,
     outbox,
     reading,
+    undo,
     unsubscribe,
 )
 
@@ -293,6 +295,13 @@ REGISTRY: tuple[Action, ...] = (
         do=reading.open_html,
     ),
     Action(
+        "answer_invitation",
+        ("A",),
+        "answer the invitation shown: accept, tentative or decline (an RFC 5546 REPLY)",
+        ("pager",),
+        do=invite.answer,
+    ),
+    Action(
         "unsubscribe",
         ("U",),
         "leave the mailing list (one-click after asking, or a mail to review)",
@@ -367,8 +376,23 @@ REGISTRY: tuple[Action, ...] = (
         "Drop",
         do=outbox.drop,
     ),
+    Action(
+        "take_back",
+        ("Z",),
+        "take back the message just sent (in its undo window) into the review screen",
+        ("index", "pager", "sidebar", "outbox"),
+        do=undo.take_back,
+    ),
     # the review screen of compose
     Action("send", ("y",), "send the message", ("review",), "Send", do=composeflow.send),
+    Action(
+        "send_later",
+        ("L",),
+        "send at a time: 18:00, tomorrow 9:00, +2h (kept in the outbox until then)",
+        ("review",),
+        "Later",
+        do=composeflow.send_later,
+    ),
     Action("edit", ("e",), "edit the body again", ("review",), "Edit", do=composeflow.edit),
     Action(
         "edit_headers",

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 STATE_WORDS = {
     "queued": "queued",
+    "scheduled": "scheduled",
     "waiting": "waiting",
     "held": "held: login refused",
     "uncertain": "delivery uncertain",
@@ -77,7 +78,10 @@ class _Entry(urwid.WidgetWrap[urwid.Pile]):
             wrap="ellipsis",
         )
         details = [f"to: {screen_text(item.recipients) or '-'}"]
-        if item.state in ("queued", "waiting"):
+        if item.state == "scheduled":
+            when = _when(item.next_try, now)
+            details.append(f"scheduled for {when}; {keys['send']} sends it now")
+        elif item.state in ("queued", "waiting"):
             details.append(f"next try: {_when(item.next_try, now)}")
         if item.last_error:
             details.append(screen_text(item.last_error))

@@ -110,6 +110,8 @@ class StatusBar:
                 left.append(f"  [{self.outbox_status}: {app.keys.label('outbox')}]")
         else:
             left.append(_TITLES.get(screen.kind, screen.kind))
+        if undo := app.undo.status():
+            left.append(f"  [{undo}]")
         self.left.set_text([str(p) for p in left if p])
         right: Markup = status_right(self.sync_state, self.note)
         self.right.set_text(right or " ")

@@ -23,6 +23,7 @@ def exit_status(status: str) -> int:
     """The sysexits code of one outcome (0 for delivered); the worst one is the command's."""
     return {
         "delivered": 0,
+        "scheduled": 0,  # waits for its time, as asked
         "queued": EX_TEMPFAIL,
         "waiting": EX_TEMPFAIL,
         "uncertain": EX_TEMPFAIL,
@@ -45,7 +46,8 @@ class Flush(Command):
         parser.add_argument(
             "--resend",
             metavar="ID",
-            help="send a held message again (delivery uncertain, or the login was refused)",
+            help="send a held or scheduled message now (delivery uncertain, login refused, "
+            "send later)",
         )
 
     def run(self, ctx: Context) -> int:
@@ -72,7 +74,8 @@ class Flush(Command):
             noted = False
             for o in report.outcomes:
                 line = f"{acc.name}: {o.entry.id} {o.status}: {safe_line(o.message)}\n"
-                (ctx.stdout if o.status == "delivered" else ctx.stderr).write(line)
+                ok = o.status in ("delivered", "scheduled")
+                (ctx.stdout if ok else ctx.stderr).write(line)
                 status = worst(status, exit_status(o.status))
                 if o.status == "held" and not noted:  # the login was refused: once per account
                     from tmail.cli.commands._provider_notes import login_refusal_notes

@@ -28,7 +28,9 @@ def describe(entry: Entry, now: float) -> list[str]:
     elif entry.last_error:
         lines.append(f"    last error: {safe_line(entry.last_error)}")
     if entry.state == "queued" and not entry.hold:
-        if entry.waiting_until and entry.waiting_until > now:
+        if entry.not_before is not None and entry.not_before > now:
+            lines.append(f"    scheduled for {clock_time(entry.not_before)}")
+        elif entry.waiting_until and entry.waiting_until > now:
             lines.append(f"    rate limit: waits until {clock_time(entry.waiting_until)}")
         elif entry.next_try > now:
             lines.append(f"    next try: {clock_time(entry.next_try)}")
@@ -38,11 +40,14 @@ def describe(entry: Entry, now: float) -> list[str]:
 
 
 def state_word(entry: Entry) -> str:
-    """queued, failed, held (login refused) or uncertain (delivery uncertain)."""
+    """queued, failed, held (login refused), uncertain (delivery uncertain) or later (sent
+    later: it waits for its time)."""
     if entry.hold == "login":
         return "held"
     if entry.hold == "uncertain":
         return "uncertain"
+    if entry.state == "queued" and entry.scheduled(time.time()):
+        return "later"
     return entry.state
 
 

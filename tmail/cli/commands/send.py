@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -89,6 +90,14 @@ class Send(Command):
         )
         parser.add_argument("--pgp-key", metavar="KEY", help="sign with this key (fingerprint)")
         parser.add_argument(
+            "--at",
+            metavar="WHEN",
+            help="send later: 18:00, 'tomorrow 9:00', +2h, or an ISO time (kept in the outbox)",
+        )
+        parser.add_argument(
+            "--yes", "-y", action="store_true", help="--at a past time: send at once, do not ask"
+        )
+        parser.add_argument(
             "-t",
             dest="from_headers",
             action="store_true",
@@ -148,6 +157,7 @@ class Send(Command):
                 "for a whole message on stdin (mutt, git send-email) use send -t",
             )
         dsn = _dsn(args.dsn or args.sm_notify, args.sm_ret, args.sm_envid)
+        not_before = _send_at(ctx, args.at) if args.at is not None else None
         stdin = _stdin()
         if url_body is None and stdin.isatty():
             ctx.stderr.write("tmail: type the message; end it with Ctrl-D on a line of its own\n")
@@ -158,9 +168,16 @@ class Send(Command):
         composed = protect_composed(
             composed, account, sign=args.sign, encrypt=args.encrypt, key=args.pgp_key
         )
-        entry = queue_message(config.data_dir, account, composed, dsn)
+        entry = queue_message(config.data_dir, account, composed, dsn, not_before=not_before)
         for warning in composed.warnings:
             ctx.stderr.write(f"tmail: {warning}\n")
+        if entry.not_before is not None:
+            when = datetime.fromtimestamp(entry.not_before).astimezone()
+            ctx.stdout.write(
+                f"scheduled for {when:%a %Y-%m-%d %H:%M %Z} as {entry.id}: it goes at the "
+                "first 'tmail sync', 'tmail flush', reader start or 'sync --watch' after that\n"
+            )
+            return EX_OK
         if args.queue_only:
             ctx.stdout.write(f"queued as {entry.id}\n")
             return EX_OK
@@ -193,6 +210,36 @@ class Send(Command):
         ctx.stderr.write(f"tmail: {where}: {what}: {_safe(outcome.message)}\n")
         ctx.stderr.write("tmail: the message is kept in the failed folder (tmail queue)\n")
         return EX_UNAVAILABLE
+
+
+def _send_at(ctx: Context, text: str) -> float | None:
+    """The time ``--at`` names (local zone); a past time asks first (or ``--yes``) and then
+    means at once (None)."""
+    from tmail.core.when import parse_when
+
+    now = datetime.now().astimezone()
+    try:
+        at = parse_when(text, now)
+    except ValueError as exc:
+        raise UsageError(f"send --at: {exc}") from None
+    if at > now:
+        return at.timestamp()
+    if ctx.args.yes:
+        return None
+    question = f"{at:%Y-%m-%d %H:%M} has passed: send the message at once? [y/N] "
+    try:
+        with open("/dev/tty", "r+", encoding="utf-8") as tty:  # stdin is the message
+            tty.write(question)
+            tty.flush()
+            answer = tty.readline().strip().lower()
+    except OSError:
+        raise UsageError(
+            f"send --at: {at:%Y-%m-%d %H:%M} has passed (no terminal to ask in)",
+            hint="add --yes to send it at once, or give a later time",
+        ) from None
+    if answer not in ("y", "yes"):
+        raise UsageError("send --at: not sent (the time has passed); nothing was queued")
+    return None
 
 
 def _take_mailto(args: argparse.Namespace) -> str | None:
