@@ -80,7 +80,7 @@ def test_bash_completes_commands_options_accounts_and_folders(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     assert bash_complete(env, "tmail s", tmp_path) == ["search", "send", "show", "sync"]
-    assert bash_complete(env, "tmail co", tmp_path) == ["completion"]
+    assert bash_complete(env, "tmail co", tmp_path) == ["completion", "contacts"]
     assert "--unread" in bash_complete(env, "tmail list --u", tmp_path)
     assert bash_complete(env, "tmail list --account ", tmp_path) == ["home", "work"]
     assert bash_complete(env, "tmail sync -a w", tmp_path) == ["work"]

@@ -18,7 +18,15 @@ from typing import Any, TypeVar
 
 import platformdirs
 
-from tmail.config.model import Account, Config, OAuth2Settings, SendLimits, ServerSettings
+from tmail.config.identities import parse_identities
+from tmail.config.model import (
+    Account,
+    CardDav,
+    Config,
+    OAuth2Settings,
+    SendLimits,
+    ServerSettings,
+)
 from tmail.config.oauth2 import PROVIDERS as OAUTH2_PROVIDERS
 from tmail.config.oauth2 import provider_protocols
 from tmail.config.presets import Preset, presets
@@ -51,6 +59,14 @@ _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]?)i?b?", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 GENERAL_KEYS = ("poll_interval", "data_dir")
+CONTACTS_KEYS = (
+    "query_command",
+    "carddav_url",
+    "carddav_username",
+    "carddav_password_command",
+    "carddav_password_env",
+    "carddav_ca_file",
+)
 SERVER_KEYS = (
     "protocol",
     "host",
@@ -98,6 +114,7 @@ ACCOUNT_KEYS = (
     "undo_seconds",
     "split_recipients",
     "on_new_mail",
+    "identities",
     "authserv_id",
     "unsubscribe_allow_hosts",
     "pgp_key",
@@ -303,11 +320,11 @@ class _Loader:
     # -------------------------------------------------------------------- build
     def build(self, data: dict[str, Any]) -> Config:
         for key in data:
-            if key not in ("general", "accounts", *OTHER_SECTIONS):
+            if key not in ("general", "accounts", "contacts", *OTHER_SECTIONS):
                 raise self.error(
                     f"[{key}]",
                     "unknown section",
-                    hint="allowed: [general], [accounts.NAME], "
+                    hint="allowed: [general], [accounts.NAME], [contacts], "
                     + ", ".join(f"[{s}]" for s in OTHER_SECTIONS),
                 )
         general = data.get("general", {})
@@ -316,6 +333,12 @@ class _Loader:
         self._check_keys(general, GENERAL_KEYS, "general.")
         poll = self._duration(general, "poll_interval", "general.")
         data_dir_value = self._str(general, "data_dir", "general.")
+        contacts = data.get("contacts", {})
+        if not isinstance(contacts, dict):
+            raise self.error("contacts", "expected a table [contacts]")
+        self._check_keys(contacts, CONTACTS_KEYS, "contacts.")
+        query_command = self._str(contacts, "query_command", "contacts.")
+        carddav = self._carddav(contacts)
         poll_interval = 300.0 if poll is None else poll
         if poll_interval <= 0:
             raise self.error("general.poll_interval", "must be more than 0s")
@@ -349,6 +372,40 @@ class _Loader:
             accounts=accounts,
             config_dir=self.file.parent,
             warnings=tuple(self.warnings),
+            query_command=query_command or None,
+            carddav=carddav,
+        )
+
+    def _carddav(self, table: Mapping[str, Any]) -> CardDav | None:
+        where = "contacts."
+        url = self._str(table, "carddav_url", where)
+        if not url:
+            if any(k.startswith("carddav_") for k in table):
+                raise self.error(f"{where}carddav_url", "required with the other carddav_ keys")
+            return None
+        if not url.startswith("https://"):
+            raise self.error(
+                f"{where}carddav_url",
+                f"{url!r} is not an https:// URL",
+                hint="CardDAV passwords travel only over TLS",
+            )
+        username = self._str(table, "carddav_username", where)
+        if not username:
+            raise self.error(f"{where}carddav_username", "required with carddav_url")
+        ca_text = self._str(table, "carddav_ca_file", where)
+        ca_file: Path | None = None
+        if ca_text:
+            ca_file = Path(ca_text).expanduser()
+            if not ca_file.is_absolute():
+                ca_file = self.file.parent / ca_file
+            if not ca_file.is_file():
+                raise self.error(f"{where}carddav_ca_file", f"{ca_file} does not exist")
+        return CardDav(
+            url=url,
+            username=username,
+            password_command=self._str(table, "carddav_password_command", where),
+            password_env=self._str(table, "carddav_password_env", where),
+            ca_file=ca_file,
         )
 
     def _check_permissions(self) -> None:
@@ -453,6 +510,9 @@ class _Loader:
             split_recipients=bool(self._bool(table, "split_recipients", where)),
             undo_seconds=10.0 if undo is None else min(undo, 3600.0),
             on_new_mail=self._str(table, "on_new_mail", where),
+            identities=parse_identities(
+                table.get("identities"), file=self.file, account=name, error=self.error
+            ),
             authserv_ids=self._one_or_more(table, "authserv_id", where),
             unsubscribe_allow_hosts=self._strings(table, "unsubscribe_allow_hosts", where),
             pgp_key=self._str(table, "pgp_key", where),

@@ -15,6 +15,7 @@ Security = Literal["tls", "starttls", "none"]
 Protocol = Literal["imap", "pop3", "smtp"]
 AuthMethod = Literal["password", "xoauth2"]
 Role = Literal["incoming", "outgoing"]
+SignaturePlacement = Literal["below", "above"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,36 @@ class SendLimits:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """One address an account sends from: its main address, an alias, or a wildcard
+    (``*@example.org``, a catch-all domain) that stands for any address of that domain.
+
+    The signature comes from ``signature`` (text), ``signature_file`` or ``signature_command``
+    (its output), at most one of them; :mod:`tmail.config.signature` reads it.
+    """
+
+    address: str  # lower-case for a wildcard; as written otherwise
+    name: str = ""
+    reply_to: str | None = None
+    bcc_self: bool = False
+    signature: str | None = None
+    signature_file: Path | None = None
+    signature_command: str | None = None
+    signature_placement: SignaturePlacement = "below"  # in a reply: below or above the quote
+
+    @property
+    def wildcard(self) -> bool:
+        return self.address.startswith("*@")
+
+    def covers(self, address: str) -> bool:
+        """Whether mail to ``address`` is mail to this identity (case-insensitive)."""
+        addr = address.strip().lower()
+        if self.wildcard:
+            return addr.endswith(self.address[1:].lower()) and len(addr) > len(self.address) - 1
+        return addr == self.address.lower()
+
+
+@dataclass(frozen=True)
 class Account:
     """One mail account: an incoming server (IMAP or POP3) and an outgoing SMTP server."""
 
@@ -116,6 +147,8 @@ class Account:
     # status line) so it can be taken back into the editor; 0 sends at once.
     undo_seconds: float = 10.0
     on_new_mail: str | None = None  # command run with TMAIL_ACCOUNT and TMAIL_NEW_COUNT set
+    # More addresses to send from ([[accounts.NAME.identities]]); see all_identities().
+    identities: tuple[Identity, ...] = ()
     # Who really sent it: the authserv-ids (RFC 8601) of the account's own receiving server,
     # whose Authentication-Results are believed (tmail.mime.sender); none: no verdict shown.
     authserv_ids: tuple[str, ...] = ()
@@ -135,6 +168,25 @@ class Account:
     # Built-in OAuth2 sign-in (`tmail account login`); None: passwords or oauth2_token_command.
     oauth2: OAuth2Settings | None = None
 
+    def all_identities(self) -> tuple[Identity, ...]:
+        """The main address first (as configured under identities, or plain), then the rest."""
+        main = next((i for i in self.identities if i.covers(self.email) and not i.wildcard), None)
+        first = main or Identity(self.email, self.display_name)
+        return (first, *(i for i in self.identities if i is not first))
+
+
+@dataclass(frozen=True)
+class CardDav:
+    """A CardDAV address book ([contacts] carddav_*): its URL (the book, or the server to
+    discover it on), the login, where the password comes from, the trust anchor."""
+
+    url: str
+    username: str
+    password_command: str | None = None
+    password_env: str | None = None  # neither: the keyring, service "tmail", key "contacts"
+    ca_file: Path | None = None
+    timeout: float = 30.0
+
 
 @dataclass(frozen=True)
 class Config:
@@ -146,6 +198,8 @@ class Config:
     accounts: dict[str, Account]
     config_dir: Path | None = None  # where pinned certificates live (``certs/``)
     warnings: tuple[str, ...] = ()  # said on every run (literal passwords, loose permissions)
+    query_command: str | None = None  # [contacts]: an outside address book, mutt's format
+    carddav: CardDav | None = None  # [contacts]: a CardDAV address book synced with mail
 
     def assumed_charsets(self, account: str) -> tuple[str, ...]:
         """An account's ``assumed_charsets``; () for one not (or no longer) configured.

@@ -179,6 +179,11 @@ class MailBackend(LocalBackend):
             TmailError(e, account=None if e.startswith(account) else account).one_line()
             for e in result.errors
         )
+        from tmail.sync.carddav import with_mail
+
+        book = with_mail(self.config, self.store, account)  # the address book, with the mail
+        if book is not None and not book[1]:
+            errors = (*errors, book[0])
         return replace(result, errors=errors)
 
     def unsubscribe(self, account: str, url: str) -> str:

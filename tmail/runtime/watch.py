@@ -197,6 +197,11 @@ def _account_worker(
         if not stop.is_set():
             for line in _flush_due(config, account, store, clock):
                 log(safe_line(line))
+        from tmail.sync.carddav import with_mail
+
+        book = with_mail(config, store, account.name)  # the address book, with the mail
+        if book is not None and (book[2] or not book[1]):
+            log(safe_line(book[0]))
         return not result.errors
 
     def retrying(failures: int, delay: float) -> None:

@@ -321,6 +321,9 @@ class Indexer(Folders):
 
         tid = thread_for(conn, mid, s.message_id, refs, s.subject, ts, thread_id)
         conn.execute("UPDATE messages SET thread_id = ? WHERE id = ?", (tid, mid))
+        from tmail.store.contacts import harvest
+
+        harvest(conn, mid, fid, ts, s.from_, s.to, s.cc)
         return mid
 
     def _index_files(

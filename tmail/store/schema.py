@@ -115,6 +115,38 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_folder_subject ON messages (folder_id, subject COLLATE NOCASE, date);
     CREATE INDEX messages_folder_size ON messages (folder_id, size);
     """,
+    # 5: the address book harvested from mail (tmail.store.contacts): one row per address;
+    # the messages already counted; the messages indexed before this, harvested at the first
+    # query (one row while that is still to do); and the addresses imported from vCard files
+    # (state: not in the Maildirs, kept by reindex), by the file or vdir they came from.
+    """
+    CREATE TABLE IF NOT EXISTS contacts (
+        addr TEXT PRIMARY KEY,                -- lower case
+        name TEXT NOT NULL DEFAULT '',        -- from the most recent message that gave one
+        name_date INTEGER NOT NULL DEFAULT 0, -- that message's date
+        received INTEGER NOT NULL DEFAULT 0,  -- messages from them or with them on it
+        sent INTEGER NOT NULL DEFAULT 0,      -- messages in Sent addressed to them
+        last INTEGER NOT NULL DEFAULT 0       -- the newest message's date (unix seconds)
+    );
+    CREATE TABLE IF NOT EXISTS contacts_harvested (message INTEGER PRIMARY KEY);
+    CREATE TABLE IF NOT EXISTS contacts_backfill (upto INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS contacts_imported (
+        source TEXT NOT NULL,                 -- the file or vdir imported (absolute path)
+        addr TEXT NOT NULL,                   -- lower case
+        name TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (source, addr)
+    );
+    CREATE TABLE IF NOT EXISTS contacts_groups (
+        source TEXT NOT NULL,                 -- state: a group card of an imported source
+        name TEXT NOT NULL,
+        members TEXT NOT NULL                 -- the members' addresses, one per line
+    );
+    CREATE TABLE IF NOT EXISTS contacts_sources (
+        source TEXT PRIMARY KEY,              -- state: a file or vdir imported
+        stamp TEXT NOT NULL DEFAULT ''        -- its files' names, sizes and mtimes when read
+    );
+    INSERT INTO contacts_backfill (upto) SELECT id FROM messages ORDER BY id DESC LIMIT 1;
+    """,
 )
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tmail.store.changes import Changes
+from tmail.store.contacts import Contacts
 from tmail.store.index_db import INDEX_NAME, LOCK_NAME, AssumedCharsets, Progress
 from tmail.store.indexer import BODY_CAP
 from tmail.store.models import INBOX, normalize_folder
@@ -33,7 +34,7 @@ from tmail.store.repair import Repair
 from tmail.store.syncstate import SyncState
 
 
-class Store(Repair, Changes, SyncState):
+class Store(Repair, Changes, SyncState, Contacts):
     """Mail on disk: one Maildir per (account, folder) plus a SQLite index over all of them.
 
     Layout under ``data_dir``: ``mail/<account>/<folder>/{cur,new,tmp}`` (names made safe by

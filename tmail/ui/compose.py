@@ -28,13 +28,15 @@ from tmail.ui.source import Contact
 from tmail.ui.urwidtypes import Size, Widgets, Wrap
 
 if TYPE_CHECKING:
+    from tmail.config.model import Identity as ConfigIdentity
     from tmail.mime import ParsedMessage
     from tmail.mime.compose import Draft
 
 
 @dataclass(frozen=True)
 class Identity:
-    """An account one can send from."""
+    """An address one can send from, and its account; ``spec`` is its configuration (name,
+    Reply-To, Bcc to oneself, signature), None for an account without identities."""
 
     account: str
     address: Address
@@ -44,6 +46,11 @@ class Identity:
     pgp_encrypt: str = "never"
     autocrypt: bool = False  # learn correspondents' keys from their Autocrypt headers
     pgp_key: str | None = None
+    spec: ConfigIdentity | None = None
+
+    @property
+    def wildcard(self) -> bool:
+        return self.spec is not None and self.spec.wildcard and self.address.addr.startswith("*")
 
 
 @dataclass
@@ -62,6 +69,8 @@ class ComposeState:
     forwarded_id: int | None = None
     cleanup: list[Path] = field(default_factory=list)  # temp files (forwarded parts) to remove
     resumed_id: int | None = None  # the postponed draft this continues: gone once sent/saved
+    signature: str = ""  # the identity's signature as put in the body (swapped with From)
+    signature_top: bool = False  # the signature goes above a quote or a forwarded message
     sign: bool | None = None  # OpenPGP toggled on the review screen; None: the account's
     encrypt: bool | None = None
 
@@ -99,11 +108,18 @@ class ComposeState:
                 else ()
             )
 
+        spec = self.identity.spec
+        bcc = split(self.bcc)
+        if spec is not None and spec.bcc_self:
+            own = self.identity.address.addr
+            if own.lower() not in {b.lower() for b in bcc}:
+                bcc = (*bcc, own)
         return Draft(
             from_=self.identity.address,
             to=split(self.to),
             cc=split(self.cc),
-            bcc=split(self.bcc),
+            bcc=bcc,
+            reply_to=(spec.reply_to,) if spec is not None and spec.reply_to else (),
             subject=self.subject,
             body=self.body,
             html=text_to_html(self.body) if self.html else None,
@@ -243,7 +259,10 @@ def reply_state(
     refs = tuple(original.references)
     if original.message_id:
         refs = (*refs, original.message_id) if original.message_id not in refs else refs
-    body = f"\n\n{attribution(original)}\n{quote(original.body_text)}\n"
+    from tmail.mime.signature import strip_signature
+
+    # The quoted message's own signature is left out (RFC 3676 4.3, as mutt and Thunderbird).
+    body = f"\n\n{attribution(original)}\n{quote(strip_signature(original.body_text))}\n"
     return ComposeState(
         identity=identity,
         to=", ".join(a.formatted() for a in to_final),
@@ -253,6 +272,7 @@ def reply_state(
         in_reply_to=original.message_id,
         references=refs[-20:],
         replied_id=message_row_id,
+        signature_top=identity.spec is not None and identity.spec.signature_placement == "above",
     )
 
 
@@ -275,6 +295,7 @@ def forward_state(
             attachments=[as_attachment],
             forwarded_id=message_row_id,
             cleanup=[as_attachment],
+            signature_top=True,
         )
     head = ["", "", "---------- Forwarded message ----------"]
     if original.from_:
@@ -292,6 +313,7 @@ def forward_state(
         attachments=list(attachments),
         forwarded_id=message_row_id,
         cleanup=list(attachments),
+        signature_top=True,
     )
 
 
@@ -400,7 +422,10 @@ class HeaderForm(Wrap):
         on_cancel: Callable[[], None],
     ) -> None:
         self.state = state
-        self.identities = list(identities) or [state.identity]
+        # A wildcard (*@example.org) is no address to send from; the one a reply chose is.
+        self.identities = [i for i in identities if not i.wildcard]
+        if state.identity not in self.identities:
+            self.identities.insert(0, state.identity)
         self._index = next(
             (i for i, ident in enumerate(self.identities) if ident == state.identity), 0
         )

@@ -49,12 +49,61 @@ if TYPE_CHECKING:
 
 
 def identity_for(app: App, account: str | None) -> Identity:
-    for ident in app.identities:
+    """The account's main identity (the default account's for All inboxes)."""
+    usable = [i for i in app.identities if not i.wildcard]
+    for ident in usable:
         if ident.account == account:
             return ident
-    if not app.identities:
+    if not usable:
         raise TmailError("no account to send from", hint="add an account to the config file")
-    return app.identities[0]
+    return usable[0]
+
+
+def identity_for_message(app: App, account: str, raw: bytes) -> Identity:
+    """The identity a message was sent to (To, Cc, Delivered-To, X-Original-To), across all
+    accounts; else the message's account's main identity."""
+    from tmail.mime.recipients import delivered_to
+
+    # After the four of the issue, From: one's own message (in Sent) answered from its sender.
+    return _chosen(app, delivered_to(raw, with_from=True)) or identity_for(app, account)
+
+
+def _chosen(app: App, addresses: list[str]) -> Identity | None:
+    from tmail.config.identities import choose
+
+    candidates = [(i.account, i.spec) for i in app.identities if i.spec is not None]
+    chosen = choose(candidates, addresses)
+    if chosen is not None:
+        for ident in app.identities:
+            if ident.account == chosen.account and ident.spec == chosen.identity:
+                if ident.wildcard:  # the catch-all answers as the address that was written to
+                    return replace(ident, address=replace(ident.address, addr=chosen.address))
+                return ident
+    return None
+
+
+def signature_of(app: App, ident: Identity) -> str:
+    """The identity's signature; a failing or hanging command says so and gives none."""
+    if ident.spec is None:
+        return ""
+    from tmail.config.signature import signature_text
+
+    try:
+        return signature_text(ident.spec, ident.account)
+    except TmailError as exc:
+        app.notice(exc.one_line(), error=True)
+        return ""
+
+
+def _resigned(app: App, before: ComposeState, after: ComposeState) -> ComposeState:
+    """After the form: another identity chosen in From brings its own signature."""
+    if after.identity == before.identity:
+        return after
+    from tmail.mime.signature import swap_signature
+
+    new = signature_of(app, after.identity)
+    body = swap_signature(after.body, before.signature, new, top=after.signature_top)
+    return replace(after, body=body, signature=new)
 
 
 def compose(app: App, to: str = "") -> None:
@@ -108,7 +157,7 @@ def _reply(app: App, all_: bool) -> None:
     opened = open_pgp(raw)  # an encrypted message is quoted decrypted (the pager's copy)
     state = reply_state(
         Original.of(parse_message(opened.raw, app.assumed(row.account))),
-        identity_for(app, row.account),
+        identity_for_message(app, row.account, raw),
         reply_all=all_,
         own_addresses=app.own_addresses,
         message_row_id=row.id,
@@ -128,7 +177,7 @@ def forward(app: App) -> None:
 
     parsed = parse_message(raw, app.assumed(row.account))
     original = Original.of(parsed)
-    ident = identity_for(app, row.account)
+    ident = identity_for_message(app, row.account, raw)
 
     def inline() -> None:
         # The attachments go along: saved to a private temp folder, removed afterwards.
@@ -177,13 +226,16 @@ def resume(app: App) -> None:
         folder = Path(tempfile.mkdtemp(prefix="tmail-draft-"))
         for a in parsed.attachments:
             files.append(save_bytes(a.data(), folder, a.filename))
-    sender = parsed.from_[0].addr.lower() if parsed.from_ else ""
-    ident = next(
-        (i for i in app.identities if i.address.addr.lower() == sender),
-        identity_for(app, row.account),
-    )
+    senders = [a.addr for a in parsed.from_[:1]]
+    ident = _chosen(app, senders) or identity_for(app, row.account)
     html = re.search(rb"(?im)^content-type:\s*text/html", raw) is not None
     state = resumed_state(parsed, ident, attachments=files, html=html, message_row_id=row.id)
+    sig = signature_of(app, ident)
+    if sig:
+        from tmail.mime.signature import block
+
+        if block(sig) in state.body:  # so that another From swaps it rather than adds one
+            state = replace(state, signature=sig)
     if opened.crypto is not None and opened.crypto.decrypted:
         state = replace(state, encrypt=True)  # it was to go out encrypted: it still is
     if app.screen.kind == "pager":
@@ -192,8 +244,17 @@ def resume(app: App) -> None:
 
 
 def start_compose(app: App, state: ComposeState) -> None:
+    from tmail.mime.signature import add_signature
+
+    sig = signature_of(app, state.identity)
+    if sig:
+        state = replace(
+            state, body=add_signature(state.body, sig, top=state.signature_top), signature=sig
+        )
+
     def done(result: ComposeState) -> None:
         app.pop()
+        result = _resigned(app, state, result)
         if not result.to.strip():
             app.notice("who is it for? fill in To (E on the review screen)")
         _edit_body(app, result, first=True)
@@ -264,7 +325,7 @@ def edit_headers(app: App) -> None:
 
     def done(result: ComposeState) -> None:
         app.pop()
-        _show_review(app, result)
+        _show_review(app, _resigned(app, state, result))
 
     def cancel() -> None:  # Esc: changed headers are not dropped unasked
         if form.result() == state:

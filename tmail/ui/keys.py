@@ -19,6 +19,7 @@ from tmail.ui import (
     changes,
     commands,
     composeflow,
+    contactview,
     help,
     invite,
     outbox,
@@ -340,6 +341,16 @@ REGISTRY: tuple[Action, ...] = (
         ("attachments",),
         "Save",
         do=attachments_view.save,
+    ),
+    Action(
+        "contact",
+        ("W",),
+        "the sender's messages, to and from them, in every folder (contact view)",
+        _MAIL,
+        do=contactview.sender_contact,
+        command=Command(
+            "contact [ADDRESS]", "messages to and from ADDRESS", run=contactview.command
+        ),
     ),
     # the outbox (@): what waits to be sent
     Action(

@@ -23,7 +23,7 @@ import shutil
 import signal
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from tmail.store import Store
 from tmail.ui.app import App, Options
 from tmail.ui.compose import Identity
 from tmail.ui.keys import KeyMap
-from tmail.ui.source import View
+from tmail.ui.source import Contact, View
 from tmail.ui.storesource import StoreSource
 from tmail.ui.theme import palette
 
@@ -76,21 +76,22 @@ def ui_settings(path: Path | None) -> dict[str, Any]:
 
 
 def identities(config: Config) -> list[Identity]:
-    out = []
-    accounts = sorted(config.accounts.values(), key=lambda a: not a.default)
-    for acc in accounts:
-        out.append(
-            Identity(
-                acc.name,
-                Address(acc.display_name, acc.email),
-                send_charset=acc.send_charset,
-                pgp_sign=acc.pgp_sign,
-                pgp_encrypt=acc.pgp_encrypt,
-                autocrypt=acc.autocrypt,
-                pgp_key=acc.pgp_key,
-            )
+    """Every identity of every account (the default account's first), main addresses first."""
+    from tmail.config.identities import all_identities
+
+    return [
+        Identity(
+            acc.name,
+            Address(ident.name or acc.display_name, ident.address),
+            send_charset=acc.send_charset,
+            spec=ident,
+            pgp_sign=acc.pgp_sign,
+            pgp_encrypt=acc.pgp_encrypt,
+            autocrypt=acc.autocrypt,
+            pgp_key=acc.pgp_key,
         )
-    return out
+        for acc, ident in all_identities(config)
+    ]
 
 
 def build_app(
@@ -111,8 +112,11 @@ def build_app(
     )
     session = MailSession(backend, poll=poll)  # type: ignore[arg-type]
     idents = identities(config)
-    source = StoreSource(store, list(config.accounts), [i.address.addr for i in idents])
-    return App(
+    told: list[Callable[[str, bool], None]] = []  # the app's notice, once there is an app
+    source = StoreSource(
+        store, list(config.accounts), [i.address.addr for i in idents], _outside_book(config, told)
+    )
+    app = App(
         source,
         session,
         identities=idents,
@@ -122,6 +126,33 @@ def build_app(
         assumed_charsets=config.assumed_charsets,
         authserv_ids=config.authserv_ids,
     )
+    told.append(app.notice)
+    return app
+
+
+def _outside_book(
+    config: Config, told: list[Callable[[str, bool], None]] | None = None
+) -> Callable[[str], list[Contact]] | None:
+    """The config's query_command as a completion source; its failure is one status line
+    (through ``told``, the app's notice) and in the log file."""
+    command = config.query_command
+    if not command:
+        return None
+
+    def lookup(text: str) -> list[Contact]:
+        from tmail.config.querycommand import query
+
+        try:
+            return [Contact(f.name, f.addr) for f in query(command, text)]
+        except TmailError as exc:
+            import logging
+
+            logging.getLogger("tmail.ui").warning("%s", exc.one_line())
+            for notice in told or ():
+                notice(exc.one_line(), True)
+            return []
+
+    return lookup
 
 
 def _sidebar_setting(value: object) -> bool | None:

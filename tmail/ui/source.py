@@ -90,9 +90,20 @@ class Row:
 class Contact:
     name: str
     addr: str
+    members: tuple[Contact, ...] = ()  # a group: completing it writes its members
 
     def formatted(self) -> str:
-        return f"{self.name} <{self.addr}>" if self.name else self.addr
+        """``Name <addr>`` as typed in an address field; a name with a comma or another
+        special character quoted (RFC 5322), so that the field still splits right. A group is
+        its members, comma-separated."""
+        if self.members:
+            return ", ".join(m.formatted() for m in self.members)
+        if not self.name:
+            return self.addr
+        name = self.name
+        if any(c in name for c in ',;:<>@"()[]\\'):
+            name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f"{name} <{self.addr}>"
 
 
 class MailSource(Protocol):

@@ -7,10 +7,10 @@ time, each thread's messages in reply-tree order, keeping only the messages of t
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from tmail.core.errors import TmailError
 from tmail.core.roles import Role, is_outgoing, role_of
 from tmail.store import Store
 from tmail.store.models import MessageRow
@@ -58,9 +58,14 @@ def _row(m: MessageRow, depth: int = 0, own: frozenset[str] = frozenset()) -> Ro
 
 class StoreSource:
     def __init__(
-        self, store: Store, accounts: Sequence[str] = (), own_addresses: Sequence[str] = ()
+        self,
+        store: Store,
+        accounts: Sequence[str] = (),
+        own_addresses: Sequence[str] = (),
+        outside: Callable[[str], Sequence[Contact]] | None = None,
     ) -> None:
         self.store = store
+        self._outside = outside  # the config's query_command, when there is one
         self._accounts = list(accounts)
         self._own = frozenset(a.lower() for a in own_addresses)  # mail from these is outgoing
         # thread view: how far each view's walk through its folder has got
@@ -153,24 +158,21 @@ class StoreSource:
         return self.store.read_raw(message_id)
 
     def contacts(self, prefix: str, limit: int = 10) -> Sequence[Contact]:
-        """Addresses seen in From (and To of sent mail) that start with ``prefix``."""
-        words = re.findall(r"\w+", prefix)
-        if not words:
+        """The address book's best matches for what was typed: words of a name or an address,
+        any case or accent (:meth:`tmail.store.Store.contacts`), never one's own addresses."""
+        if not prefix.strip():
             return []
-        found: dict[str, Contact] = {}
-        for field_ in ("from", "to"):
-            try:
-                ids = self.store.search(f"{field_}:{words[0]}*", limit=200)
-            except Exception:  # a prefix that is not a valid query: no completion, no error
-                return []
-            for m in self.store.get_many(ids):
-                for a in (*m.from_, *m.to, *m.cc):
-                    low = prefix.lower()
-                    if a.addr and (
-                        a.addr.lower().startswith(low)
-                        or any(part.lower().startswith(low) for part in a.name.split())
-                    ):
-                        found.setdefault(a.addr.lower(), Contact(a.name, a.addr))
-                if len(found) >= limit:
-                    break
-        return list(found.values())[:limit]
+        try:
+            self.store.refresh_vcards()  # imported vCard files edited since (a few stats)
+            rows = self.store.contacts(prefix, limit=limit, exclude=self._own)
+        except TmailError:  # the index unreadable just now: no completion, no crash
+            return []
+        found = [
+            Contact(name, "", tuple(Contact("", m) for m in members))
+            for name, members in self.store.contact_groups(prefix)
+        ]
+        found += [Contact(r.name, r.addr) for r in rows]
+        if self._outside is not None and len(found) < limit:
+            seen = {c.addr for c in found} | self._own
+            found += [c for c in self._outside(prefix) if c.addr.lower() not in seen]
+        return found[:limit]

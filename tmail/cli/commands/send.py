@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from tmail.cli.base import Command, Context
 from tmail.cli.commands._sending import load
-from tmail.config.model import Account
+from tmail.config.identities import for_address
+from tmail.config.model import Account, Identity
 from tmail.core.errors import ConfigError, MessageError, TmailError, UsageError
 from tmail.core.models import Address
 from tmail.core.safe import safe_line
@@ -52,6 +54,13 @@ class Send(Command):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--account", "-a", metavar="NAME", help="send from this account")
+        parser.add_argument(
+            "--from",
+            dest="from_address",
+            metavar="ADDRESS",
+            help="send as this identity (an address or alias of an account); "
+            "its account is the one sending",
+        )
         parser.add_argument("--to", action="append", default=[], metavar="ADDR")
         parser.add_argument("--cc", action="append", default=[], metavar="ADDR")
         parser.add_argument("--bcc", action="append", default=[], metavar="ADDR")
@@ -115,9 +124,14 @@ class Send(Command):
 
     def run(self, ctx: Context) -> int:
         args = ctx.args
+        identity: Identity | None = None
         url_body = _take_mailto(args)
         try:
             config, account = load(ctx, args.account)
+            if args.from_address:
+                chosen = for_address(config, args.from_address, args.account)
+                account = config.account(chosen.account)
+                identity = replace(chosen.identity, address=chosen.address)
         except ConfigError as exc:
             # mutt's -a attaches a file; here -a names the account. Say so instead of only
             # "no account named '/path/file.pdf'".
@@ -149,7 +163,7 @@ class Send(Command):
             ctx.stderr.write("tmail: type the message; end it with Ctrl-D on a line of its own\n")
         raw = url_body.encode("utf-8") if url_body is not None else stdin.read()
         server_size = queue_for(config.data_dir, account).server_size()
-        composed = _compose(args, account, raw, server_size)
+        composed = _compose(args, account, raw, server_size, identity)
         # before the outbox, so that it never holds the clear text
         composed = protect_composed(
             composed, account, sign=args.sign, encrypt=args.encrypt, key=args.pgp_key
@@ -269,10 +283,15 @@ def _dsn(value: str | None, ret: str | None = None, envid: str | None = None) ->
 
 
 def _compose(
-    args: argparse.Namespace, account: Account, raw: bytes, server_size: int | None
+    args: argparse.Namespace,
+    account: Account,
+    raw: bytes,
+    server_size: int | None,
+    identity: Identity | None = None,
 ) -> Composed:
-    name = args.full_name if args.full_name is not None else account.display_name
-    me = Address(name, account.email)
+    ident = identity or account.all_identities()[0]
+    name = args.full_name if args.full_name is not None else (ident.name or account.display_name)
+    me = Address(name, ident.address)
     if args.from_headers:
         if args.to or args.cc or args.bcc or args.attach or args.html or args.subject is not None:
             raise UsageError("-t takes the whole message from stdin; --to/--subject/... do not mix")
@@ -303,7 +322,8 @@ def _compose(
         from_=me,
         to=tuple(args.to) + tuple(args.recipients),
         cc=tuple(args.cc),
-        bcc=tuple(args.bcc),
+        bcc=tuple(args.bcc) + ((ident.address,) if ident.bcc_self else ()),
+        reply_to=(ident.reply_to,) if ident.reply_to else (),
         subject=args.subject or "",
         body=body,
         html=html,

@@ -133,6 +133,15 @@ class Sync(Command):
                         ctx.stderr.write(f"tmail: note: {note}\n")
             for line in () if args.quiet else r.notes:  # renamed folders, a Sent kept local
                 ctx.stderr.write(f"tmail: {safe_line(line)}\n")
+        if config.carddav is not None and not names and not stop.is_set():
+            from tmail.sync.carddav import sync_report  # the address book, synced with mail
+
+            with open_store() as store:
+                line, good, _ = sync_report(config.carddav, store)
+            if not good:
+                ctx.stderr.write(f"tmail: {safe_line(line)}\n")
+            elif not (args.quiet or args.json):
+                ctx.stdout.write(safe_line(line) + "\n")
         if stop.is_set():
             return 130 if not all(r.ok for r in results) else 0
         return 0 if all(r.ok for r in results) else 1
