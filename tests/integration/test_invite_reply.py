@@ -77,6 +77,41 @@ def test_invite_answer_reaches_the_organizer_as_an_rfc5546_reply(
     assert event.get("dtstamp") is not None
 
 
+def test_an_invitation_to_an_identity_is_answered_from_that_identity(
+    make_mail_user: Callable[..., MailUser], tmp_path: Path
+) -> None:
+    # Invited as an alias of the account (the invitation reached the account's mailbox): the
+    # REPLY names the alias as the attendee and comes from it, not from the account's address.
+    organizer, me = make_mail_user("o"), make_mail_user("r")
+    stack = me.stack
+    alias = f"team-{me.name}@example.test"
+    ev = inv.vevent(start=inv.START, end=inv.END, sequence=1)
+    ev["organizer"] = icalendar.vCalAddress(f"mailto:{organizer.address}")
+    invited = icalendar.vCalAddress(f"mailto:{alias}")
+    invited.params.update({"PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"})
+    ev.add("attendee", invited)
+    letter = inv.google(inv.calendar(ev, zone="Europe/Berlin"))
+    with smtplib.SMTP(stack.host, stack.ports.smtp, timeout=30) as smtp:
+        smtp.starttls(context=ssl.create_default_context(cafile=str(stack.ca_file)))
+        smtp.login(organizer.name, organizer.password)
+        smtp.sendmail(organizer.address, [me.address], letter)
+    assert stack.wait_for(me.name, 1) == 1
+    identity = f'[[accounts.test.identities]]\naddress = "{alias}"\nname = "Team R"\n'
+    cfg = write_config(tmp_path, me, extra=identity)
+    assert tmail(cfg, me, "sync", "-q").returncode == 0
+    [row] = json.loads(tmail(cfg, me, "list", "--json", "--account", "test").stdout)
+    res = tmail(cfg, me, "invite", str(row["id"]), "tentative")
+    assert res.returncode == 0, res.stderr
+    assert stack.wait_for(organizer.name, 1) == 1
+    [raw] = stack.stored_messages(organizer.name)
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert [a.addr_spec for a in msg["From"].addresses] == [alias]
+    [part] = [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
+    [event] = icalendar.Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")
+    assert str(event["attendee"]).lower() == f"mailto:{alias}"
+    assert event["attendee"].params["PARTSTAT"] == "TENTATIVE"
+
+
 def test_the_readers_answer_goes_the_same_way_to_the_organizers_dovecot(
     make_mail_user: Callable[..., MailUser], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -174,6 +174,11 @@ class Account:
         first = main or Identity(self.email, self.display_name)
         return (first, *(i for i in self.identities if i is not first))
 
+    def own_addresses(self) -> tuple[str, ...]:
+        """The addresses this account writes from: its email and every identity's own address
+        (wildcards cover a domain, not an address, and are left out)."""
+        return tuple(i.address for i in self.all_identities() if not i.wildcard)
+
 
 @dataclass(frozen=True)
 class CardDav:

@@ -371,7 +371,7 @@ class MailBackend(LocalBackend):
         acc = self._account(account)
         me = Address(acc.display_name, acc.email)
         try:
-            reply = build_reply(ics, me, answer, comment=comment)
+            reply = build_reply(ics, me, answer, my_addresses=acc.own_addresses(), comment=comment)
         except TmailError as exc:
             exc.account = exc.account or acc.name
             raise

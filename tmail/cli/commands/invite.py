@@ -52,7 +52,10 @@ class Invite(Command):
                 hint=f"add outgoing.host and outgoing.port to [accounts.{account.name}]",
             )
         me = Address(account.display_name, account.email)
-        reply = build_reply(ics, me, args.answer, comment=args.comment)
+        # answered as whichever of the account's identities was invited (issue 16's aliases)
+        reply = build_reply(
+            ics, me, args.answer, my_addresses=account.own_addresses(), comment=args.comment
+        )
         composed = prepare_raw(reply.message, default_from=me)
         entry = queue_message(config.data_dir, account, composed)
         report = flush_account(config.data_dir, account, only=[entry.id])
