@@ -124,24 +124,31 @@ def never_greets() -> Iterator[int]:
         yield srv.getsockname()[1]
 
 
+def _pipe(a: socket.socket, b: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := a.recv(65536):
+            b.sendall(data)
+    with contextlib.suppress(OSError):
+        b.shutdown(socket.SHUT_WR)
+
+
+def _forward(conn: socket.socket, target_port: int, socks: list[socket.socket]) -> None:
+    """Both ways between ``conn`` and 127.0.0.1:``target_port`` until each side ends; the two
+    sockets are added to ``socks`` for the caller to close."""
+    up = socket.create_connection(("127.0.0.1", target_port), timeout=10)
+    socks.extend((conn, up))
+    threading.Thread(target=_pipe, args=(conn, up), daemon=True).start()
+    _pipe(up, conn)
+
+
 @contextlib.contextmanager
 def wrong_host_proxy(target_port: int) -> Iterator[tuple[str, int]]:
     """``(host, port)`` on 127.0.0.2 forwarding bytes to 127.0.0.1:``target_port``."""
     with _listener("127.0.0.2") as srv:
         socks: list[socket.socket] = []
 
-        def pipe(a: socket.socket, b: socket.socket) -> None:
-            with contextlib.suppress(OSError):
-                while data := a.recv(65536):
-                    b.sendall(data)
-            with contextlib.suppress(OSError):
-                b.shutdown(socket.SHUT_WR)
-
         def handle(conn: socket.socket) -> None:
-            up = socket.create_connection(("127.0.0.1", target_port), timeout=10)
-            socks.extend((conn, up))
-            threading.Thread(target=pipe, args=(conn, up), daemon=True).start()
-            pipe(up, conn)
+            _forward(conn, target_port, socks)
 
         _accept_loop(srv, handle)
         yield "127.0.0.2", srv.getsockname()[1]
@@ -199,18 +206,8 @@ def goes_down(target_port: int) -> Iterator[Outage]:
     with _listener() as srv:
         socks: list[socket.socket] = []
 
-        def pipe(a: socket.socket, b: socket.socket) -> None:
-            with contextlib.suppress(OSError):
-                while data := a.recv(65536):
-                    b.sendall(data)
-            with contextlib.suppress(OSError):
-                b.shutdown(socket.SHUT_WR)
-
         def handle(conn: socket.socket) -> None:
-            up = socket.create_connection(("127.0.0.1", target_port), timeout=10)
-            socks.extend((conn, up))
-            threading.Thread(target=pipe, args=(conn, up), daemon=True).start()
-            pipe(up, conn)
+            _forward(conn, target_port, socks)
 
         def stop() -> None:
             with contextlib.suppress(OSError):
