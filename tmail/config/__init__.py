@@ -7,12 +7,12 @@ from tmail.config.loader import (
     default_config_path,
     default_data_dir,
     load_config,
-    parse_size,
     pinned_cert_path,
     resolve_config_path,
 )
 from tmail.config.model import Account, Config, Role, SendLimits, ServerSettings
 from tmail.config.presets import Preset, guess_preset, presets
+from tmail.config.tables import parse_size
 
 __all__ = [
     "Account",

@@ -12,9 +12,9 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import platformdirs
 
@@ -30,12 +30,11 @@ from tmail.config.model import (
 from tmail.config.oauth2 import PROVIDERS as OAUTH2_PROVIDERS
 from tmail.config.oauth2 import provider_protocols
 from tmail.config.presets import Preset, presets
-from tmail.core.durations import parse_duration
+from tmail.config.tables import TableReader, describe_value
 from tmail.core.errors import ConfigError
 
 log = logging.getLogger("tmail.config")
 
-T = TypeVar("T")
 
 SECURITY_MODES = ("tls", "starttls", "none")
 AUTH_METHODS = ("password", "xoauth2")
@@ -55,8 +54,6 @@ DEFAULT_PORTS: dict[tuple[str, str], int] = {
 # Sections read by other parts of tmail (the UI's keys and theme); the loader leaves them alone.
 OTHER_SECTIONS = ("ui", "keys", "theme")
 ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]?)i?b?", re.IGNORECASE)
-_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 GENERAL_KEYS = ("poll_interval", "data_dir")
 CONTACTS_KEYS = (
@@ -132,21 +129,6 @@ OAUTH2_KEYS = (
     "device_authorization_endpoint",
     "scopes",
 )
-
-
-def parse_size(value: object) -> int:
-    """Bytes in ``value``: a bare number, or ``"500k"``, ``"25M"``, ``"1G"`` (powers of 1024)."""
-    if isinstance(value, bool):
-        raise ValueError("expected a size like 500k, 25M, 1G")
-    if isinstance(value, int):
-        if value < 0:
-            raise ValueError("a size cannot be negative")
-        return value
-    if isinstance(value, str):
-        m = _SIZE.fullmatch(value.strip())
-        if m:
-            return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
-    raise ValueError(f"{value!r} is not a size; write it like 500k, 25M, 1G")
 
 
 # ------------------------------------------------------------------------------------ paths
@@ -232,90 +214,11 @@ def _data_dir(configured: object, env: Mapping[str, str], file: Path) -> Path:
     return default_data_dir(env)
 
 
-class _Loader:
+class _Loader(TableReader):
     def __init__(self, file: Path, env: Mapping[str, str]) -> None:
-        self.file = file
+        super().__init__(file)
         self.env = env
         self.warnings: list[str] = []
-
-    # ------------------------------------------------------------- error helpers
-    def error(self, where: str, message: str, hint: str | None = None) -> ConfigError:
-        return ConfigError(f"{self.file}: {where}: {message}", hint=hint)
-
-    def _check_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
-        for key in table:
-            if key not in allowed:
-                raise self.error(
-                    f"{where}{key}",
-                    "unknown key",
-                    hint="allowed here: " + ", ".join(allowed),
-                )
-
-    def _get(
-        self,
-        table: Mapping[str, Any],
-        key: str,
-        where: str,
-        kind: type[T] | tuple[type, ...],
-        what: str,
-        convert: Callable[[Any], T] | None = None,
-    ) -> T | None:
-        if key not in table:
-            return None
-        value = table[key]
-        ok = isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
-        if not ok:
-            raise self.error(f"{where}{key}", f"expected {what}, got {_describe(value)}")
-        if convert is not None:
-            try:
-                return convert(value)
-            except ValueError as exc:
-                raise self.error(f"{where}{key}", str(exc)) from None
-        return value  # type: ignore[no-any-return]
-
-    def _str(self, table: Mapping[str, Any], key: str, where: str) -> str | None:
-        return self._get(table, key, where, str, "a string")
-
-    def _bool(self, table: Mapping[str, Any], key: str, where: str) -> bool | None:
-        return self._get(table, key, where, bool, "true or false")
-
-    def _duration(self, table: Mapping[str, Any], key: str, where: str) -> float | None:
-        return self._get(
-            table,
-            key,
-            where,
-            (int, float, str),
-            'a duration like "30s", "5m", "1h"',
-            parse_duration,
-        )
-
-    def _size(self, table: Mapping[str, Any], key: str, where: str) -> int | None:
-        return self._get(table, key, where, (int, str), 'a size like "25M"', parse_size)
-
-    def _one_or_more(self, table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
-        """A string or a list of strings (``authserv_id = "mx.example.org"`` or a list)."""
-        if isinstance(table.get(key), str):
-            value = table[key].strip()
-            return (value,) if value else ()
-        return tuple(v.strip() for v in self._strings(table, key, where) if v.strip())
-
-    def _strings(self, table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
-        value = self._get(table, key, where, list, "a list of strings")
-        if value is None:
-            return ()
-        if not all(isinstance(v, str) for v in value):
-            raise self.error(f"{where}{key}", "expected a list of strings")
-        return tuple(value)
-
-    def _choice(
-        self, table: Mapping[str, Any], key: str, where: str, allowed: tuple[str, ...]
-    ) -> str | None:
-        value = self._str(table, key, where)
-        if value is not None and value not in allowed:
-            raise self.error(
-                f"{where}{key}", f"{value!r} is not allowed", hint="allowed: " + ", ".join(allowed)
-            )
-        return value
 
     # -------------------------------------------------------------------- build
     def build(self, data: dict[str, Any]) -> Config:
@@ -454,7 +357,7 @@ class _Loader:
                 f"{where}incoming",
                 "required: the incoming server (incoming.host, incoming.protocol, ...)"
                 if incoming_raw is None
-                else f"expected a table, got {_describe(incoming_raw)}",
+                else f"expected a table, got {describe_value(incoming_raw)}",
             )
         incoming = self._server(name, "incoming", incoming_raw, email, preset, None, oauth2)
         outgoing_raw = table.get("outgoing")
@@ -463,7 +366,7 @@ class _Loader:
         if outgoing_raw is not None:
             if not isinstance(outgoing_raw, dict):
                 raise self.error(
-                    f"{where}outgoing", f"expected a table, got {_describe(outgoing_raw)}"
+                    f"{where}outgoing", f"expected a table, got {describe_value(outgoing_raw)}"
                 )
             if "limits" in outgoing_raw:
                 if limits_raw is not None:
@@ -719,15 +622,3 @@ class _Loader:
 
 def _default(value: bool | None, default: bool) -> bool:
     return default if value is None else value
-
-
-def _describe(value: object) -> str:
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (a boolean)"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return f"{value!r} (a string)"
-    return f"{value!r} ({type(value).__name__})"
